@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { commands } from './commands/index.ts';
+import { ExitCode } from '../core/exitCodes.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('ossmigrate')
+    .description('Move a whole object store into Alibaba Cloud OSS without stopping the business.')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? ExitCode.OK : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help / --version exit through here with code 0; usage errors get USAGE.
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv);
