@@ -1,9 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { commands } from './commands/index.ts';
+import pkg from '../../package.json' with { type: 'json' };
 import { ExitCode } from '../core/exitCodes.ts';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { commands } from './commands/index.ts';
 
 export function buildProgram(): Command {
   const program = new Command('ossmigrate')

@@ -15,8 +15,22 @@ const POLY_LO = 0xd7870f42 | 0;
 // Sixteen separate 256-entry tables (T[k] lo/hi halves): V8 optimises separate module-level typed
 // arrays better than one big table with computed offsets (~1.15 vs ~0.95 GB/s measured here).
 const table = () => new Int32Array(256);
-const L0 = table(), L1 = table(), L2 = table(), L3 = table(), L4 = table(), L5 = table(), L6 = table(), L7 = table();
-const H0 = table(), H1 = table(), H2 = table(), H3 = table(), H4 = table(), H5 = table(), H6 = table(), H7 = table();
+const L0 = table(),
+  L1 = table(),
+  L2 = table(),
+  L3 = table(),
+  L4 = table(),
+  L5 = table(),
+  L6 = table(),
+  L7 = table();
+const H0 = table(),
+  H1 = table(),
+  H2 = table(),
+  H3 = table(),
+  H4 = table(),
+  H5 = table(),
+  H6 = table(),
+  H7 = table();
 {
   const LS = [L0, L1, L2, L3, L4, L5, L6, L7];
   const HS = [H0, H1, H2, H3, H4, H5, H6, H7];
