@@ -1,10 +1,32 @@
 /** Documented process exit codes (README "Exit codes"). Stable: scripts depend on them. */
 export const ExitCode = {
-  /** Every object migrated and verified (or the command did what it was asked). */
+  /** Every object in the phase's scope migrated and verified (or the command did what it was asked). */
   OK: 0,
   /** Unexpected internal error (a bug): the message names the log file. */
   INTERNAL: 1,
   /** Bad flags, bad job file or bad configuration: nothing was written. */
   USAGE: 2,
+  /** Preflight failed (credentials, bucket, region, clock skew): nothing was written. */
+  PREFLIGHT: 3,
+  /** The run finished but some objects failed (see the report; `ossmigrate retry`). */
+  FAILED_OBJECTS: 4,
+  /** Verification found missing or different objects. */
+  VERIFY_MISMATCH: 5,
+  /** Stopped before completion (signal or `ossmigrate stop`); the work dir resumes it. */
+  INTERRUPTED: 6,
+  /** Another ossmigrate process is running this work dir. */
+  LOCKED: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** One line per code, for `--help` and the README. */
+export const EXIT_CODE_HELP: Record<ExitCode, string> = {
+  0: 'success: every object in scope migrated and verified',
+  1: 'internal error (a bug; see the log)',
+  2: 'usage or configuration error; nothing was written',
+  3: 'preflight failed (credentials, bucket, region, clock); nothing was written',
+  4: 'finished, but some objects failed (see the report; `ossmigrate retry`)',
+  5: 'verification found missing or different objects',
+  6: 'interrupted; run the same command again to resume',
+  7: 'the work dir is in use by another ossmigrate process',
+};

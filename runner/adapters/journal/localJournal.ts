@@ -1,0 +1,127 @@
+/**
+ * Journals in a directory (standalone work dir, or a directory shared by a test fleet):
+ *   <root>/<passId>/tasks/<taskId>/{ledger.ndjson, audit.log, error.list, STATUS}
+ * ledger.ndjson is the commit record (one JSON line per object, appended before anything else);
+ * audit.log and error.list are the ossimport-style views of the same lines.
+ */
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ObjectResult } from '../../core/types.ts';
+import type { Journal, TaskStatus } from '../../ports/journal.ts';
+
+/** Outcomes a resumed task need not redo. Failures are tried again. */
+const FINAL = new Set(['copied', 'skipped', 'deferred']);
+
+export function auditLine(r: ObjectResult): string {
+  return [
+    new Date().toISOString(),
+    r.outcome.toUpperCase(),
+    r.size,
+    r.srcEtag ?? '-',
+    r.dstCrc64 ?? '-',
+    r.skipReason ?? r.failureClass ?? '-',
+    JSON.stringify(r.key),
+  ].join('\t');
+}
+
+export function errorLine(r: ObjectResult): string {
+  return [
+    r.failureClass ?? 'INTERNAL',
+    JSON.stringify(r.key),
+    `${r.reason ?? ''} | fix: ${r.fix ?? ''}`,
+  ].join('\t');
+}
+
+/** Parse NDJSON text, ignoring a torn last line (a crash mid-append). */
+export function parseLedger(text: string): ObjectResult[] {
+  const out: ObjectResult[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as ObjectResult);
+    } catch {
+      // torn write: the object is simply processed again
+    }
+  }
+  return out;
+}
+
+export class LocalJournal implements Journal {
+  private readonly made = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  private dir(passId: string, taskId: string): string {
+    return join(this.root, passId, 'tasks', taskId);
+  }
+
+  private async ensure(dir: string): Promise<void> {
+    if (this.made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.made.add(dir);
+  }
+
+  async append(passId: string, taskId: string, results: ObjectResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const dir = this.dir(passId, taskId);
+    await this.ensure(dir);
+    await appendFile(join(dir, 'ledger.ndjson'), results.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await appendFile(join(dir, 'audit.log'), results.map((r) => `${auditLine(r)}\n`).join(''));
+    const failed = results.filter((r) => r.outcome === 'failed' || r.failureClass !== undefined);
+    if (failed.length)
+      await appendFile(join(dir, 'error.list'), failed.map((r) => `${errorLine(r)}\n`).join(''));
+  }
+
+  async finished(passId: string, taskId: string): Promise<Map<string, string>> {
+    const done = new Map<string, string>();
+    let text: string;
+    try {
+      text = await readFile(join(this.dir(passId, taskId), 'ledger.ndjson'), 'utf8');
+    } catch {
+      return done;
+    }
+    for (const r of parseLedger(text)) {
+      if (FINAL.has(r.outcome)) done.set(r.key, r.srcEtag ?? '');
+      else done.delete(r.key);
+    }
+    return done;
+  }
+
+  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<void> {
+    const dir = this.dir(passId, taskId);
+    await this.ensure(dir);
+    await writeFile(join(dir, 'STATUS'), `${status}\n`);
+  }
+
+  async *ledger(passId: string): AsyncIterable<ObjectResult> {
+    let tasks: string[];
+    try {
+      tasks = (await readdir(join(this.root, passId, 'tasks'))).sort();
+    } catch {
+      return;
+    }
+    for (const t of tasks) {
+      const file = join(this.root, passId, 'tasks', t, 'ledger.ndjson');
+      let lines: AsyncIterable<string>;
+      try {
+        lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+        for await (const line of lines) {
+          if (!line) continue;
+          try {
+            yield JSON.parse(line) as ObjectResult;
+          } catch {
+            // torn last line after a crash
+          }
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+  }
+
+  location(passId: string): string {
+    return join(this.root, passId);
+  }
+}

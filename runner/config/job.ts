@@ -1,0 +1,272 @@
+/**
+ * The job file (YAML), validated with zod. Every ossimport job.cfg / sys.properties capability
+ * has a home here (see ossimportCfg.ts for the mapping). Defaults are the ones a 2-vCPU worker
+ * on a 100-200 Mbit/s link wants.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseTimetable, RateSyntaxError } from '../core/bandwidth.ts';
+import { ConfigError } from '../core/errors.ts';
+import { STORAGE_CLASSES } from '../core/types.ts';
+import { parseSize, parseTime } from '../core/units.ts';
+
+const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseSize(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const time = z.union([z.string(), z.number(), z.date()]).transform((v, ctx) => {
+  try {
+    return parseTime(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** A key prefix: empty, or ending in "/" is usual; we accept any, but never a leading "/". */
+const prefix = z
+  .string()
+  .default('')
+  .refine((p) => !p.startsWith('/'), { message: 'must not start with "/" (OSS keys cannot)' });
+
+const endpoint = z
+  .string()
+  .regex(/^https?:\/\/[^/\s]+\/?$/, { message: 'must be a URL like https://oss-cn-hangzhou.aliyuncs.com' })
+  .transform((u) => u.replace(/\/$/, ''))
+  .optional();
+
+/** COS bucket names carry the APPID: name-1250000000. */
+const cosBucket = z.string().regex(/^[a-z0-9][a-z0-9-]*-\d+$/, {
+  message: 'must be "<name>-<APPID>", e.g. media-1250000000 (COS bucket names include the APPID)',
+});
+const ossBucket = z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, {
+  message:
+    'must be 3-63 characters: lower-case letters, digits and hyphens, not starting or ending with a hyphen',
+});
+
+/** OSS regions are written both ways; keep the bare form (cn-hangzhou). */
+const ossRegion = z
+  .string()
+  .regex(/^(oss-)?[a-z]{2}-[a-z0-9-]+$/, {
+    message: 'must be a region like cn-hangzhou (or oss-cn-hangzhou)',
+  })
+  .transform((r) => r.replace(/^oss-/, ''));
+
+const cosRegion = z
+  .string()
+  .regex(/^[a-z]{2}-[a-z0-9-]+$/, { message: 'must be a COS region like ap-guangzhou' });
+
+export const SourceSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('cos'),
+    bucket: cosBucket,
+    region: cosRegion,
+    prefix,
+    endpoint,
+  }),
+  z.strictObject({
+    type: z.literal('oss'),
+    bucket: ossBucket,
+    region: ossRegion,
+    prefix,
+    endpoint,
+    internal: z.boolean().default(false),
+  }),
+  z.strictObject({
+    type: z.literal('local'),
+    path: z.string().min(1),
+    followSymlinks: z.boolean().default(false),
+  }),
+]);
+
+export const DestinationSchema = z.strictObject({
+  bucket: ossBucket,
+  region: ossRegion,
+  prefix,
+  endpoint,
+  /** Use the -internal endpoint (same-region ECS: free, faster). */
+  internal: z.boolean().default(false),
+  serverSideEncryption: z.enum(['none', 'AES256', 'KMS']).default('none'),
+  /** Sign with OSS V4 instead of V1. */
+  signatureV4: z.boolean().default(false),
+});
+
+const storageClass = z.enum(STORAGE_CLASSES);
+
+export const JobSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  /** ossimport jobName rules. */
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,128}$/, { message: 'may only contain letters, digits, "_" and "-" (1-128)' })
+    .default('default'),
+  source: SourceSchema,
+  destination: DestinationSchema,
+  /** T1 / T2. Without `since` a run is the full phase (mtime < T1 = job start). */
+  window: z
+    .strictObject({
+      since: time.optional(),
+      until: time.optional(),
+      /** ossimport isIncremental + incrementalModeInterval: repeat incremental passes this often. */
+      repeatSeconds: z.number().int().min(900, { message: 'must be at least 900 (15 minutes)' }).optional(),
+    })
+    .prefault({}),
+  /** What to do when the destination key exists. ossimport isSkipExistFile=true ≈ if-different. */
+  overwrite: z.enum(['if-different', 'always', 'never', 'if-newer']).default('if-different'),
+  tasks: z
+    .strictObject({
+      /** ossimport taskObjectCountLimit. */
+      maxObjects: z.number().int().min(1).max(50_000).default(1000),
+      /** ossimport taskObjectSizeLimit. */
+      maxBytes: size.default(1_000_000_000),
+    })
+    .prefault({}),
+  scan: z
+    .strictObject({
+      /** ossimport scanThreadCount. */
+      parallelism: z.number().int().min(1).max(64).default(4),
+      /** ossimport maxMultiThreadScanDepth: directory levels listed in parallel. */
+      depth: z.number().int().min(0).max(16).default(1),
+    })
+    .prefault({}),
+  transfer: z
+    .strictObject({
+      /** Connections in flight (ossimport workerTaskThreadNum). */
+      concurrency: z.number().int().min(1).max(1024).default(32),
+      /** ossimport multipartUploadThreshold. */
+      multipartThreshold: size.default(100 * 1024 ** 2),
+      /** ossimport multipartUploadPartSize; "auto" aims for ≤ 1000 parts of ≥ 8 MiB. */
+      partSize: z.union([z.literal('auto'), size]).default('auto'),
+      /** Parallel parts per large object (ossimport uploadThreadNumPerLargeFile). */
+      partConcurrency: z.number().int().min(1).max(64).default(4),
+      /** Attempts after the first for transient failures (throttling, network, 5xx). */
+      retries: z.number().int().min(0).max(20).default(5),
+      /** ossimport workerAbortWhenUncatchedException. */
+      stopOnInternalError: z.boolean().default(false),
+    })
+    .prefault({}),
+  bandwidth: z
+    .strictObject({
+      /** A rate ("off", "20M", "200Mbit/s") or an rclone timetable ("08:00,10M 23:00,off"). */
+      limit: z
+        .string()
+        .default('off')
+        .superRefine((v, ctx) => {
+          try {
+            parseTimetable(v);
+          } catch (e) {
+            if (e instanceof RateSyntaxError) ctx.addIssue({ code: 'custom', message: e.message });
+            else throw e;
+          }
+        }),
+    })
+    .prefault({}),
+  metadata: z
+    .strictObject({
+      /** Carry Content-Type/Encoding/Disposition/Language, Cache-Control, Expires, user metadata. */
+      preserve: z.boolean().default(true),
+      /** Record the source ETag and mtime as x-oss-meta-ossmigrate-* on each object. */
+      provenance: z.boolean().default(true),
+      /** Store the source MD5 as x-oss-meta-md5 when it is known (ossimport workerRecordMd5). */
+      recordMd5: z.boolean().default(false),
+      /** Destination storage class: "keep" (mapped from the source) or a fixed class. */
+      storageClass: z.union([z.literal('keep'), storageClass]).default('keep'),
+      /** Override the class mapping, e.g. { INTELLIGENT_TIERING: IA }. */
+      storageClassMap: z.partialRecord(storageClass, storageClass).default({}),
+    })
+    .prefault({}),
+  archive: z
+    .strictObject({
+      /** restore: start restores and copy once readable; skip: report and move on; fail: report as failures. */
+      mode: z.enum(['restore', 'skip', 'fail']).default('restore'),
+      days: z.number().int().min(1).max(365).default(1),
+      tier: z.enum(['Expedited', 'Standard', 'Bulk']).default('Standard'),
+      /** How long a run waits for restores before leaving them to `retry`. */
+      maxWaitMinutes: z.number().int().min(0).default(360),
+      /** How often restores are polled. */
+      pollSeconds: z.number().int().min(1).default(60),
+    })
+    .prefault({}),
+  keys: z
+    .strictObject({
+      /** Map "/a" to "a" (OSS rejects leading "/"; ali-oss silently strips it). */
+      stripLeadingSlash: z.boolean().default(false),
+    })
+    .prefault({}),
+  verify: z
+    .strictObject({
+      /** ossimport isAuditAfterImport. */
+      afterImport: z.boolean().default(true),
+      /** size: sizes only (ossimport auditMode=simple); crc64: sizes and CRC-64 via HEAD. */
+      mode: z.enum(['crc64', 'size']).default('crc64'),
+    })
+    .prefault({}),
+  /** Fleet mode: a Redis URL (rediss:// for TLS). The password may come from OSSMIGRATE_REDIS_PASSWORD. */
+  queue: z.strictObject({ url: z.string().regex(/^rediss?:\/\//) }).optional(),
+});
+
+export type JobSpec = z.output<typeof JobSchema>;
+export type JobInput = z.input<typeof JobSchema>;
+export type SourceSpec = JobSpec['source'];
+export type DestinationSpec = JobSpec['destination'];
+
+/** Turn zod issues into one message per problem: where, what, how to fix. */
+export function formatIssues(file: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.length ? issue.path.join('.') : '(top level)';
+      let what = issue.message;
+      if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+        what = `is required (add "${String(issue.path[issue.path.length - 1])}:" to the file)`;
+      } else if (issue.code === 'unrecognized_keys') {
+        what = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} — check the spelling against the README's job file reference`;
+      } else if (issue.code === 'invalid_union' && issue.path.join('.') === 'source') {
+        what = 'source.type must be one of: cos, oss, local';
+      }
+      return `${file}: ${where}: ${what}`;
+    })
+    .join('\n');
+}
+
+export function parseJob(input: unknown, file = 'job'): JobSpec {
+  const r = JobSchema.safeParse(input);
+  if (!r.success) {
+    throw new ConfigError(
+      formatIssues(file, r.error),
+      'fix the job file and run the command again; nothing was written',
+    );
+  }
+  return r.data;
+}
+
+/** Read and validate a YAML job file. */
+export async function loadJobFile(path: string): Promise<JobSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(
+      `cannot read job file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'check the path',
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid YAML: ${(e as Error).message}`, 'fix the YAML syntax');
+  }
+  if (doc === null || typeof doc !== 'object') {
+    throw new ConfigError(
+      `${path}: expected a YAML mapping with source: and destination:`,
+      'see the README for an example job file',
+    );
+  }
+  return parseJob(doc, path);
+}

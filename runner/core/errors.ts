@@ -1,0 +1,194 @@
+/**
+ * The failure taxonomy. Every failure the engine records carries one of these classes, a human
+ * reason and a fix; the class alone decides whether it is retried and how it is reported.
+ * (ossimport's SIZE_NOT_MATCH is SOURCE_CHANGED here.)
+ */
+
+export const FAILURE_CLASSES = [
+  'SOURCE_CHANGED',
+  'SOURCE_GONE',
+  'INVALID_OBJECT_NAME',
+  'ARCHIVED',
+  'ACCESS_DENIED',
+  'THROTTLED',
+  'NETWORK',
+  'CRC_MISMATCH',
+  'DEST_NEWER',
+  'INTERNAL',
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+type ClassInfo = {
+  /** Worth retrying automatically (with backoff) within the run. */
+  transient: boolean;
+  /** Counted as "skipped" rather than "failed" in the summary: nothing is wrong with the migration. */
+  benign: boolean;
+  reason: string;
+  fix: string;
+};
+
+export const CLASS_INFO: Record<FailureClass, ClassInfo> = {
+  SOURCE_CHANGED: {
+    transient: false,
+    benign: false,
+    reason: 'the source object changed while it was being copied',
+    fix: 'nothing is lost: the incremental phase (import --since T1) copies the new version; or run `ossmigrate retry`',
+  },
+  SOURCE_GONE: {
+    transient: false,
+    benign: true,
+    reason: 'the source object was deleted after it was listed',
+    fix: 'none needed: deletions are reported, never propagated',
+  },
+  INVALID_OBJECT_NAME: {
+    transient: false,
+    benign: false,
+    reason: 'OSS does not accept this object name',
+    fix: 'rename the source object, or set keys.stripLeadingSlash / a keys.rename rule in the job file',
+  },
+  ARCHIVED: {
+    transient: false,
+    benign: false,
+    reason: 'the source object is archived and must be restored before it can be read',
+    fix: 'set archive.mode: restore in the job file (or wait for the restore started) and run `ossmigrate retry`',
+  },
+  ACCESS_DENIED: {
+    transient: false,
+    benign: false,
+    reason: 'the credentials are not allowed to do this',
+    fix: 'check the RAM / CAM policy of the key in use (read on the source, write on the destination) and run `ossmigrate retry`',
+  },
+  THROTTLED: {
+    transient: true,
+    benign: false,
+    reason: 'the service throttled the request (429/503)',
+    fix: 'lower transfer.concurrency or set a bandwidth limit, then run `ossmigrate retry`',
+  },
+  NETWORK: {
+    transient: true,
+    benign: false,
+    reason: 'the connection failed or timed out',
+    fix: 'check connectivity to the endpoint (internal endpoints only work inside the region VPC), then `ossmigrate retry`',
+  },
+  CRC_MISMATCH: {
+    transient: true,
+    benign: false,
+    reason: 'the CRC-64 of the bytes copied differs from the one the service reports',
+    fix: 'the destination copy is not trusted; run `ossmigrate retry` (persistent mismatches point at a faulty proxy)',
+  },
+  DEST_NEWER: {
+    transient: false,
+    benign: true,
+    reason: 'the destination object was written by the business after cutover (T2); it was left untouched',
+    fix: 'none needed: the newer destination object wins',
+  },
+  INTERNAL: {
+    transient: true,
+    benign: false,
+    reason: 'the service or ossmigrate failed unexpectedly',
+    fix: 'run `ossmigrate retry`; if it persists, report the request id from the error list',
+  },
+};
+
+/** An error the engine understands: classified, with what to tell the user. */
+export class MigrationError extends Error {
+  readonly failureClass: FailureClass;
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+  readonly requestId: string | undefined;
+  /** Server-suggested wait before retrying (Retry-After, x-oss-qos-delay-time). */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    failureClass: FailureClass,
+    message: string,
+    extra: {
+      status?: number;
+      code?: string;
+      requestId?: string;
+      retryAfterMs?: number;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'MigrationError';
+    this.failureClass = failureClass;
+    this.status = extra.status;
+    this.code = extra.code;
+    this.requestId = extra.requestId;
+    this.retryAfterMs = extra.retryAfterMs;
+  }
+
+  get transient(): boolean {
+    return CLASS_INFO[this.failureClass].transient;
+  }
+}
+
+/** A problem with the user's input (job file, flags, credentials): exit code 2, nothing written. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly fix?: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Classify an HTTP-level failure from any object store. Adapters call this with what they could
+ * extract from the SDK error (status may be missing for network errors).
+ */
+export function classifyHttp(status: number | undefined, code: string | undefined): FailureClass {
+  if (status === undefined || status <= 0) return 'NETWORK';
+  if (
+    status === 429 ||
+    code === 'SlowDown' ||
+    code === 'QpsLimitExceeded' ||
+    /LimitExceeded$/.test(code ?? '')
+  ) {
+    return 'THROTTLED';
+  }
+  if (status === 503) return 'THROTTLED';
+  if (code === 'InvalidObjectState') return 'ARCHIVED';
+  if (code === 'InvalidObjectName') return 'INVALID_OBJECT_NAME';
+  if (status === 412 || code === 'PreconditionFailed') return 'SOURCE_CHANGED';
+  if (status === 404 && (code === undefined || code === 'NoSuchKey' || code === '404')) return 'SOURCE_GONE';
+  if (status === 403 || status === 401) return 'ACCESS_DENIED';
+  if (status >= 500) return 'INTERNAL';
+  return 'INTERNAL';
+}
+
+/** Node/undici/urllib network error codes that mean "the connection failed", worth a retry. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'ResponseTimeoutError',
+  'ConnectionTimeoutError',
+  'RequestError',
+  'ResponseError',
+]);
+
+export function isNetworkCode(code: string | undefined): boolean {
+  return code !== undefined && NETWORK_CODES.has(code);
+}
+
+/** Best-effort conversion of anything thrown into a MigrationError. */
+export function toMigrationError(err: unknown): MigrationError {
+  if (err instanceof MigrationError) return err;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  if (isNetworkCode(code))
+    return new MigrationError('NETWORK', message, { ...(code ? { code } : {}), cause: err });
+  return new MigrationError('INTERNAL', message, { ...(code ? { code } : {}), cause: err });
+}

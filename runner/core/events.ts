@@ -1,0 +1,92 @@
+/**
+ * Engine events: the `--json` NDJSON schema on stdout, and what the TUI's reducer consumes.
+ * One vocabulary for the standalone engine, the fleet coordinator and the TUI.
+ */
+import type { FailureClass } from './errors.ts';
+import type { Counters, Outcome, Phase, SkipReason, VerifyStatus } from './types.ts';
+
+export type Stage = 'preflight' | 'scan' | 'copy' | 'restore-wait' | 'verify' | 'report';
+
+export type Problem = {
+  severity: 'error' | 'warning' | 'info';
+  /** Stable code, e.g. BUCKET_NOT_FOUND, WRONG_REGION, CLOCK_SKEW, INVALID_NAMES. */
+  code: string;
+  message: string;
+  fix?: string;
+};
+
+export type WorkerStatus = {
+  id: string;
+  host: string;
+  pid: number;
+  tasks: number;
+  bytesPerSec: number;
+  errors: number;
+  lastSeen: string;
+  state: 'active' | 'idle' | 'draining' | 'gone';
+};
+
+export type EngineEvent =
+  | { type: 'job'; name: string; workdir: string; source: string; destination: string }
+  | {
+      type: 'pass';
+      passId: string;
+      phase: Phase;
+      mode: 'copy' | 'verify' | 'plan';
+      t1: string;
+      t2?: string;
+      resumed: boolean;
+    }
+  | { type: 'stage'; stage: Stage; state: 'start' | 'end' }
+  | { type: 'problem'; problem: Problem }
+  | {
+      type: 'task';
+      id: string;
+      kind: 'scan' | 'copy' | 'verify';
+      state: 'start' | 'done' | 'failed';
+      objects?: number;
+      bytes?: number;
+    }
+  | {
+      type: 'object';
+      key: string;
+      outcome: Outcome;
+      size: number;
+      bytes: number;
+      skipReason?: SkipReason;
+      failureClass?: FailureClass;
+      reason?: string;
+    }
+  | { type: 'verify'; key: string; status: VerifyStatus; detail?: string }
+  | ({
+      type: 'progress';
+      elapsedMs: number;
+      bytesPerSec: number;
+      etaMs?: number;
+      scanDone: boolean;
+    } & Counters)
+  | { type: 'workers'; workers: WorkerStatus[] }
+  | { type: 'bandwidth'; limit: string; effectiveBytesPerSec: number | null }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | ({ type: 'summary' } & Summary);
+
+/** The last line of `--json` output, and the heart of the report. */
+export type Summary = {
+  passId: string;
+  phase: Phase;
+  copied: number;
+  skipped: number;
+  failed: number;
+  deferred: number;
+  bytes: number;
+  verified: number;
+  missing: number;
+  different: number;
+  extra: number;
+  elapsedMs: number;
+  exitCode: number;
+  report?: string;
+  failuresByClass: Partial<Record<FailureClass, number>>;
+};
+
+export type EventSink = (event: EngineEvent) => void;

@@ -1,0 +1,190 @@
+/** Plain data the engine passes around. No I/O here. */
+import type { FailureClass } from './errors.ts';
+
+/**
+ * Storage classes, normalised across vendors. Adapters translate to and from the vendor spelling
+ * (COS `STANDARD_IA`, OSS `IA`, …).
+ */
+export const STORAGE_CLASSES = [
+  'STANDARD',
+  'IA',
+  'INTELLIGENT_TIERING',
+  'ARCHIVE',
+  'COLD_ARCHIVE',
+  'DEEP_COLD_ARCHIVE',
+] as const;
+export type StorageClass = (typeof STORAGE_CLASSES)[number];
+
+export const ARCHIVE_CLASSES: ReadonlySet<StorageClass> = new Set([
+  'ARCHIVE',
+  'COLD_ARCHIVE',
+  'DEEP_COLD_ARCHIVE',
+]);
+
+/** What a listing says about an object. */
+export type ObjectInfo = {
+  key: string;
+  size: number;
+  lastModified: Date;
+  /** Lower-case hex without quotes; `<hex>-<n>` for multipart uploads. */
+  etag?: string;
+  /** Decimal CRC-64/XZ when the listing or HEAD carries it. */
+  crc64?: string;
+  storageClass?: StorageClass;
+  /** Archive restore state, when the store reports it. */
+  restore?: { ongoing: boolean; expiresAt?: Date };
+};
+
+/** Headers carried over from source to destination. */
+export type ObjectMetadata = {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+  /** User metadata, names lower-case without the vendor prefix. */
+  meta: Record<string, string>;
+};
+
+/** What a HEAD (or the headers of a GET) says: the listing fields plus metadata. */
+export type ObjectHead = ObjectInfo & ObjectMetadata;
+
+/** A listing entry: an object, or a common prefix when listing with a delimiter. */
+export type ListEntry = { kind: 'object'; info: ObjectInfo } | { kind: 'prefix'; prefix: string };
+
+export type Phase = 'full' | 'incremental';
+
+/** Time window of a phase: full copies mtime < t1; incremental copies t1 ≤ mtime ≤ t2. */
+export type PhaseWindow = { phase: Phase; t1: Date; t2?: Date };
+
+/** What happened to one object in one pass. */
+export type Outcome = 'copied' | 'skipped' | 'failed' | 'deferred';
+
+export type SkipReason =
+  /** Destination already holds identical bytes (size + CRC-64, or MD5 ETag). */
+  | 'identical'
+  /** Outside the phase window (e.g. modified after T1 during the full phase). */
+  | 'outside-window'
+  /** overwrite: never, and the destination exists. */
+  | 'exists'
+  /** Destination newer than the source (overwrite: if-newer). */
+  | 'dest-newer'
+  /** Already copied by an earlier attempt of this task (resume). */
+  | 'done-before';
+
+export type ObjectResult = {
+  key: string;
+  dstKey: string;
+  outcome: Outcome;
+  size: number;
+  /** Bytes actually transferred for this object in this attempt (0 for skips). */
+  bytes: number;
+  srcEtag?: string;
+  srcMtime?: string;
+  srcCrc64?: string;
+  dstCrc64?: string;
+  dstEtag?: string;
+  storageClass?: StorageClass;
+  skipReason?: SkipReason;
+  failureClass?: FailureClass;
+  reason?: string;
+  fix?: string;
+  requestId?: string;
+  multipart?: boolean;
+  attempts: number;
+  ms: number;
+};
+
+/**
+ * A unit of queued work. Tasks stay tiny whatever the object count: a copy task is a key range
+ * that the worker lists again.
+ */
+export type KeyRange = {
+  /** List under this source prefix (full key). */
+  prefix: string;
+  /** Only keys strictly after this (exclusive). */
+  startAfter?: string;
+  /** Only keys up to and including this. */
+  endKey?: string;
+  /** List with '/' and take only the objects at this level (sub-prefixes are other tasks). */
+  shallow?: boolean;
+};
+
+export type ScanTask = { kind: 'scan'; id: string; range: KeyRange; depth: number };
+export type CopyTask = {
+  kind: 'copy';
+  id: string;
+  range: KeyRange;
+  /** What the scan saw in the phase window, for progress totals. */
+  objects: number;
+  bytes: number;
+  /** Everything the scan saw in the range, in the window or not. */
+  seenObjects: number;
+  seenBytes: number;
+  /** Only these keys (retry of failures): they are looked up one by one instead of listed. */
+  keys?: string[];
+};
+export type VerifyTask = Omit<CopyTask, 'kind'> & { kind: 'verify' };
+export type Task = ScanTask | CopyTask | VerifyTask;
+
+export type Counters = {
+  /** Discovered by the scan (in the phase window or not). */
+  scannedObjects: number;
+  scannedBytes: number;
+  /** In the phase window: what this phase has to move. */
+  plannedObjects: number;
+  plannedBytes: number;
+  copied: number;
+  copiedBytes: number;
+  skipped: number;
+  failed: number;
+  deferred: number;
+  /** Bytes transferred (including retries and skipped-after-partial attempts). */
+  bytes: number;
+  /** Size of the objects processed so far, whatever the outcome (progress against plannedBytes). */
+  doneBytes: number;
+  /** Verify passes. */
+  verified: number;
+  missing: number;
+  different: number;
+  extra: number;
+  unverifiable: number;
+  /** Modified after the window: the next incremental pass covers them. */
+  pending: number;
+};
+
+export const zeroCounters = (): Counters => ({
+  scannedObjects: 0,
+  scannedBytes: 0,
+  plannedObjects: 0,
+  plannedBytes: 0,
+  copied: 0,
+  copiedBytes: 0,
+  skipped: 0,
+  failed: 0,
+  deferred: 0,
+  bytes: 0,
+  doneBytes: 0,
+  verified: 0,
+  missing: 0,
+  different: 0,
+  extra: 0,
+  unverifiable: 0,
+  pending: 0,
+});
+
+/** Verification of one object (HEAD both sides; no download). */
+export type VerifyStatus = 'match' | 'missing' | 'different' | 'extra' | 'unverifiable' | 'pending';
+export type VerifyResult = {
+  key: string;
+  dstKey: string;
+  status: VerifyStatus;
+  /** How it was compared: crc64, md5 (single-part ETag), or size only. */
+  method?: 'crc64' | 'md5' | 'size';
+  detail?: string;
+  srcSize?: number;
+  dstSize?: number;
+  srcCrc64?: string;
+  dstCrc64?: string;
+};

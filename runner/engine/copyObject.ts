@@ -1,0 +1,515 @@
+/**
+ * One object, end to end: decide, then copy (single PUT or resumable multipart) while computing
+ * CRC-64 in the stream, and compare it with the source's and the destination's. Nothing
+ * half-written is committed: a single PUT's last chunk is held back until the body's CRC matches
+ * the source's, and a multipart upload is only completed once every part's CRC checked out.
+ */
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { Crc64, crc64CombineAll } from '../core/crc64.ts';
+import { CLASS_INFO, MigrationError, toMigrationError } from '../core/errors.ts';
+import {
+  choosePartSize,
+  decide,
+  inWindow,
+  isPlainMd5,
+  isReadable,
+  mapKey,
+  mapMetadata,
+  mapStorageClass,
+  partCount,
+  partRange,
+} from '../core/policy.ts';
+import type { ObjectHead, ObjectInfo, ObjectResult, StorageClass } from '../core/types.ts';
+import type { MultipartCheckpoint } from '../ports/jobState.ts';
+import type { PartResult, ReadResult, WriteOptions, WriteResult } from '../ports/objectStore.ts';
+import type { EngineContext } from './context.ts';
+import { withRetries } from './retry.ts';
+
+/**
+ * The stream between source and destination: counts CRC-64, spends bandwidth tokens, reports
+ * bytes, and (when `expect` is given) holds the final chunk back until size and CRC are proven.
+ */
+export function transferStream(
+  ctx: Pick<EngineContext, 'bucket' | 'onBytes' | 'signal'>,
+  crc: Crc64,
+  expect?: { size: number; crc64?: string; what: string },
+): Transform {
+  let held: Buffer | undefined;
+  const pass = (chunk: Buffer, cb: TransformCallback, push: (c: Buffer) => void) => {
+    ctx.bucket.consume(chunk.length, ctx.signal).then(
+      () => {
+        ctx.onBytes(chunk.length);
+        push(chunk);
+        cb();
+      },
+      (err: unknown) => cb(err as Error),
+    );
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      crc.update(chunk);
+      if (!expect) return pass(chunk, cb, (c) => this.push(c));
+      const release = held;
+      held = chunk;
+      if (!release) return cb();
+      pass(release, cb, (c) => this.push(c));
+    },
+    flush(cb) {
+      if (!expect || !held) return cb();
+      if (crc.bytes !== expect.size) {
+        return cb(
+          new MigrationError(
+            'SOURCE_CHANGED',
+            `${expect.what}: read ${crc.bytes} bytes, expected ${expect.size}`,
+          ),
+        );
+      }
+      if (expect.crc64 !== undefined && crc.toString() !== expect.crc64) {
+        return cb(
+          new MigrationError(
+            'CRC_MISMATCH',
+            `${expect.what}: CRC-64 of the bytes read is ${crc.toString()}, the source reports ${expect.crc64}`,
+          ),
+        );
+      }
+      const last = held;
+      held = undefined;
+      pass(last, cb, (c) => this.push(c));
+    },
+  });
+}
+
+/** Connect a source body through the transfer stream; errors on either side tear both down. */
+function piped(read: ReadResult, through: Transform): Transform {
+  pipeline(read.body, through, () => {});
+  return through;
+}
+
+type Base = Omit<ObjectResult, 'outcome' | 'attempts' | 'ms'>;
+
+function result(
+  base: Base,
+  started: number,
+  attempts: number,
+  r: Partial<ObjectResult> & Pick<ObjectResult, 'outcome'>,
+): ObjectResult {
+  return { ...base, attempts, ms: Math.round(performance.now() - started), ...r };
+}
+
+function failure(base: Base, started: number, attempts: number, err: MigrationError): ObjectResult {
+  const info = CLASS_INFO[err.failureClass];
+  return result(base, started, attempts, {
+    outcome: info.benign ? 'skipped' : 'failed',
+    failureClass: err.failureClass,
+    reason: `${info.reason}: ${err.message}`,
+    fix: info.fix,
+    ...(err.requestId ? { requestId: err.requestId } : {}),
+  });
+}
+
+/**
+ * Process one listed source object. `dst` is what the destination listing said (undefined: not
+ * there, or unknown when `dstKnown` is false, which makes the engine HEAD it).
+ */
+export async function processObject(
+  ctx: EngineContext,
+  src: ObjectInfo,
+  dst: ObjectInfo | undefined,
+  dstKnown: boolean,
+): Promise<ObjectResult> {
+  const started = performance.now();
+  const spec = ctx.spec;
+  const base: Base = {
+    key: src.key,
+    dstKey: '',
+    size: src.size,
+    bytes: 0,
+    ...(src.etag ? { srcEtag: src.etag } : {}),
+    srcMtime: src.lastModified.toISOString(),
+    ...(src.storageClass ? { storageClass: src.storageClass } : {}),
+  };
+
+  if (!inWindow(src.lastModified, ctx.window)) {
+    // Full phase: modified since T1 → the incremental phase copies it.
+    return result(base, started, 0, { outcome: 'deferred', skipReason: 'outside-window' });
+  }
+
+  const mapped = mapKey(src.key, {
+    srcPrefix: ctx.srcPrefix,
+    dstPrefix: ctx.dstPrefix,
+    stripLeadingSlash: spec.keys.stripLeadingSlash,
+  });
+  if ('problem' in mapped) {
+    return result(base, started, 0, {
+      outcome: 'failed',
+      failureClass: 'INVALID_OBJECT_NAME',
+      reason: `${CLASS_INFO.INVALID_OBJECT_NAME.reason}: ${mapped.problem.reason}`,
+      fix: mapped.problem.fix,
+    });
+  }
+  base.dstKey = mapped.dstKey;
+  let attempts = 0;
+
+  try {
+    const { value, attempts: n } = await withRetries(
+      async () => {
+        attempts++;
+        return await copyOnce(ctx, src, base, dst, dstKnown);
+      },
+      {
+        retries: spec.transfer.retries,
+        signal: ctx.signal,
+        onRetry: (err, attempt, delayMs) =>
+          ctx.log.debug(
+            { key: src.key, err: err.message, cls: err.failureClass, attempt, delayMs },
+            'retrying',
+          ),
+      },
+    );
+    return result(base, started, n, value);
+  } catch (raw) {
+    const err = toMigrationError(raw);
+    if (err.failureClass === 'SOURCE_CHANGED' && ctx.window.phase === 'full') {
+      // Rewritten after T1: the incremental phase owns the new version.
+      const now = await ctx.src.head(src.key, ctx.signal).catch(() => undefined);
+      if (!now)
+        return failure(base, started, attempts, new MigrationError('SOURCE_GONE', 'deleted during the copy'));
+      if (!inWindow(now.lastModified, ctx.window)) {
+        return result(base, started, attempts, {
+          outcome: 'deferred',
+          skipReason: 'outside-window',
+          failureClass: 'SOURCE_CHANGED',
+          reason: `${CLASS_INFO.SOURCE_CHANGED.reason}: ${err.message}`,
+          fix: CLASS_INFO.SOURCE_CHANGED.fix,
+        });
+      }
+    }
+    return failure(base, started, attempts, err);
+  }
+}
+
+type CopyOutcome = Partial<ObjectResult> & Pick<ObjectResult, 'outcome'>;
+
+async function copyOnce(
+  ctx: EngineContext,
+  src: ObjectInfo,
+  base: Base,
+  listedDst: ObjectInfo | undefined,
+  dstKnown: boolean,
+): Promise<CopyOutcome> {
+  const spec = ctx.spec;
+  let dstInfo = listedDst;
+  let dstHead: ObjectHead | undefined;
+  if (!dstKnown) {
+    dstHead = await ctx.dst.head(base.dstKey, ctx.signal);
+    dstInfo = dstHead;
+  }
+  let srcCrc = src.crc64;
+  const opts = { overwrite: spec.overwrite, window: ctx.window, provenance: spec.metadata.provenance };
+  let d = decide(src, dstInfo ? { info: dstInfo } : undefined, opts);
+  if (d.action === 'need-head') {
+    dstHead ??= await ctx.dst.head(base.dstKey, ctx.signal);
+    if (dstHead && srcCrc === undefined) srcCrc = (await ctx.src.head(src.key, ctx.signal))?.crc64;
+    d = decide(src, dstHead ? { info: dstHead, head: dstHead } : undefined, {
+      ...opts,
+      ...(srcCrc ? { srcCrc64: srcCrc } : {}),
+    });
+    if (d.action === 'need-head') throw new MigrationError('INTERNAL', 'decision needed a HEAD twice');
+  }
+  if (d.action === 'skip') {
+    return {
+      outcome: 'skipped',
+      skipReason: d.reason,
+      ...(dstHead?.crc64 ? { dstCrc64: dstHead.crc64 } : {}),
+    };
+  }
+  if (d.action === 'keep-dest') {
+    const info = CLASS_INFO.DEST_NEWER;
+    return { outcome: 'skipped', failureClass: 'DEST_NEWER', reason: info.reason, fix: info.fix };
+  }
+
+  if (!isReadable(src)) {
+    const ready = await handleArchived(ctx, src);
+    if (ready !== true) return ready;
+  }
+
+  const large = src.size > spec.transfer.multipartThreshold && ctx.dst.features.multipart;
+  const copied = large
+    ? await copyMultipart(ctx, src, base, d.forbidOverwrite)
+    : await copySingle(ctx, src, base, d.forbidOverwrite);
+  // A GET streams the version it started with; only a HEAD afterwards shows a rewrite that raced
+  // the copy (ossimport's post-check). The copy is then of a superseded version.
+  const after = await ctx.src.head(src.key, ctx.signal);
+  if (after && (after.etag !== src.etag || after.size !== src.size)) {
+    throw new MigrationError(
+      'SOURCE_CHANGED',
+      `rewritten during the copy (ETag ${src.etag} → ${after.etag})`,
+    );
+  }
+  return copied;
+}
+
+/** Archived source: restore (and wait outside this task), skip, or fail per archive.mode. */
+async function handleArchived(ctx: EngineContext, src: ObjectInfo): Promise<true | CopyOutcome> {
+  const a = ctx.spec.archive;
+  const info = CLASS_INFO.ARCHIVED;
+  if (a.mode === 'fail' || a.mode === 'skip' || !ctx.src.restore) {
+    return {
+      outcome: a.mode === 'skip' ? 'skipped' : 'failed',
+      failureClass: 'ARCHIVED',
+      reason: `${info.reason} (archive.mode: ${a.mode})`,
+      fix: info.fix,
+    };
+  }
+  const state = await ctx.src.restore(src.key, { days: a.days, tier: a.tier });
+  if (state === 'restored') return true;
+  await ctx.state.addRestoreWait(ctx.pass.id, src.key, src.size);
+  return {
+    outcome: 'deferred',
+    failureClass: 'ARCHIVED',
+    reason: `restore ${state === 'started' ? 'started' : 'in progress'} (${a.tier}, ${a.days} day(s)); copied once readable`,
+    fix: info.fix,
+  };
+}
+
+function writeOptions(
+  ctx: EngineContext,
+  head: ObjectHead,
+  size: number,
+  forbidOverwrite: boolean,
+): WriteOptions {
+  const m = ctx.spec.metadata;
+  const sse = ctx.spec.destination.serverSideEncryption;
+  const storageClass: StorageClass = mapStorageClass(head.storageClass, m.storageClass, m.storageClassMap);
+  return {
+    ...mapMetadata(head, m),
+    size,
+    storageClass,
+    forbidOverwrite,
+    ...(sse !== 'none' ? { serverSideEncryption: sse } : {}),
+    signal: ctx.signal,
+  };
+}
+
+function checkDestCrc(what: string, computed: string, reported: string | undefined): void {
+  if (reported !== undefined && reported !== computed) {
+    throw new MigrationError(
+      'CRC_MISMATCH',
+      `${what}: the destination reports CRC-64 ${reported}, the bytes sent have ${computed}`,
+    );
+  }
+}
+
+async function copySingle(
+  ctx: EngineContext,
+  src: ObjectInfo,
+  base: Base,
+  forbidOverwrite: boolean,
+): Promise<CopyOutcome> {
+  return await ctx.objectSlots(async () => {
+    const read = await ctx.src.read(src.key, {
+      ...(src.etag ? { ifMatch: src.etag } : {}),
+      signal: ctx.signal,
+    });
+    if (read.head.size !== src.size) {
+      read.body.destroy();
+      throw new MigrationError(
+        'SOURCE_CHANGED',
+        `size is now ${read.head.size}, was ${src.size} when listed`,
+      );
+    }
+    const crc = new Crc64();
+    const body = piped(
+      read,
+      transferStream(ctx, crc, {
+        size: src.size,
+        ...(read.head.crc64 ? { crc64: read.head.crc64 } : {}),
+        what: src.key,
+      }),
+    );
+    const opts = writeOptions(ctx, read.head, src.size, forbidOverwrite);
+    // A plain-MD5 ETag lets the destination reject a corrupted body itself (Content-MD5).
+    if (isPlainMd5(src.etag) && read.head.etag === src.etag)
+      opts.contentMd5 = Buffer.from(src.etag!, 'hex').toString('base64');
+    let res: WriteResult;
+    try {
+      res = await ctx.dst.write(base.dstKey, body, opts);
+    } catch (e) {
+      body.destroy();
+      throw e;
+    }
+    const computed = crc.toString();
+    checkDestCrc(base.dstKey, computed, res.crc64);
+    return {
+      outcome: 'copied',
+      bytes: src.size,
+      dstCrc64: res.crc64 ?? computed,
+      ...(read.head.crc64 ? { srcCrc64: read.head.crc64 } : { srcCrc64: computed }),
+      ...(res.etag ? { dstEtag: res.etag } : {}),
+    } satisfies CopyOutcome;
+  });
+}
+
+async function copyMultipart(
+  ctx: EngineContext,
+  src: ObjectInfo,
+  base: Base,
+  forbidOverwrite: boolean,
+): Promise<CopyOutcome> {
+  const dst = ctx.dst;
+  if (!dst.multipartInit || !dst.multipartPart || !dst.multipartComplete || !dst.multipartAbort) {
+    throw new MigrationError('INTERNAL', `${dst.name} declares multipart but lacks the calls`);
+  }
+  const spec = ctx.spec;
+  const etag = src.etag ?? '';
+  let cp = await ctx.state.getMultipart(base.dstKey);
+  if (cp && (cp.srcEtag !== etag || cp.size !== src.size || cp.srcKey !== src.key)) {
+    // A checkpoint for another version of the source: that upload is worthless now.
+    await dst.multipartAbort(base.dstKey, cp.uploadId).catch(() => {});
+    await ctx.state.deleteMultipart(base.dstKey);
+    cp = undefined;
+  }
+  if (cp && dst.multipartList) {
+    // Trust only parts the service still holds, with the ETags we recorded.
+    const held = await dst.multipartList(base.dstKey, cp.uploadId);
+    if (!held) {
+      await ctx.state.deleteMultipart(base.dstKey);
+      cp = undefined;
+    } else {
+      const ok = new Map(held.map((p) => [p.partNumber, p.etag]));
+      cp.parts = cp.parts.filter((p) => ok.get(p.partNumber) === p.etag);
+    }
+  }
+
+  let firstRead: ReadResult | undefined;
+  if (!cp) {
+    const partSize = choosePartSize(src.size, spec.transfer.partSize, dst.features);
+    // The first part's GET carries the object's headers (metadata, whole-object CRC) for Initiate.
+    firstRead = await ctx.objectSlots(() =>
+      ctx.src.read(src.key, {
+        range: partRange(1, partSize, src.size),
+        ...(etag ? { ifMatch: etag } : {}),
+        signal: ctx.signal,
+      }),
+    );
+    if (firstRead.head.size !== src.size) {
+      firstRead.body.destroy();
+      throw new MigrationError(
+        'SOURCE_CHANGED',
+        `size is now ${firstRead.head.size}, was ${src.size} when listed`,
+      );
+    }
+    let uploadId: string;
+    try {
+      uploadId = await dst.multipartInit(
+        base.dstKey,
+        writeOptions(ctx, firstRead.head, src.size, forbidOverwrite),
+      );
+    } catch (e) {
+      firstRead.body.destroy();
+      throw e;
+    }
+    cp = {
+      dstKey: base.dstKey,
+      uploadId,
+      srcKey: src.key,
+      srcEtag: etag,
+      size: src.size,
+      partSize,
+      ...(firstRead.head.crc64 ? { srcCrc64: firstRead.head.crc64 } : {}),
+      parts: [],
+    };
+    await ctx.state.putMultipart(cp);
+  }
+  const checkpoint: MultipartCheckpoint = cp;
+  const total = partCount(src.size, checkpoint.partSize);
+  const done = new Set(checkpoint.parts.map((p) => p.partNumber));
+  const todo: number[] = [];
+  for (let n = 1; n <= total; n++) if (!done.has(n)) todo.push(n);
+  if (firstRead && done.has(1)) firstRead.body.destroy();
+
+  let sent = 0;
+  let saving = Promise.resolve();
+  const uploadPart = async (n: number, pre?: ReadResult): Promise<void> => {
+    const range = partRange(n, checkpoint.partSize, src.size);
+    const size = range.end - range.start;
+    await withRetries(
+      async (attempt) => {
+        await ctx.objectSlots(async () => {
+          const read =
+            attempt === 1 && pre
+              ? pre
+              : await ctx.src.read(src.key, {
+                  range,
+                  ...(etag ? { ifMatch: etag } : {}),
+                  signal: ctx.signal,
+                });
+          const crc = new Crc64();
+          const body = piped(read, transferStream(ctx, crc, { size, what: `${src.key} part ${n}` }));
+          let part: PartResult;
+          try {
+            part = await dst.multipartPart!(base.dstKey, checkpoint.uploadId, n, body, size, ctx.signal);
+          } catch (e) {
+            body.destroy();
+            throw e;
+          }
+          checkDestCrc(`${base.dstKey} part ${n}`, crc.toString(), part.crc64);
+          sent += size;
+          checkpoint.parts.push({ ...part, size, crc64: crc.toString() });
+          // Serialise checkpoint writes; each one records every part finished so far.
+          saving = saving.then(() => ctx.state.putMultipart({ ...checkpoint, parts: [...checkpoint.parts] }));
+          await saving;
+        });
+      },
+      { retries: spec.transfer.retries, signal: ctx.signal },
+    );
+  };
+
+  try {
+    // Parts of one object in parallel (transfer.partConcurrency); each also takes an object slot.
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(spec.transfer.partConcurrency, todo.length) }, async () => {
+      while (next < todo.length) {
+        if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
+        const n = todo[next++]!;
+        await uploadPart(n, n === 1 ? firstRead : undefined);
+      }
+    });
+    await Promise.all(lanes);
+  } catch (raw) {
+    const err = toMigrationError(raw);
+    if (firstRead && !firstRead.body.destroyed) firstRead.body.destroy();
+    if (!err.transient && err.failureClass !== 'NETWORK') {
+      // The source changed or cannot be read: this upload will never complete.
+      await dst.multipartAbort(base.dstKey, checkpoint.uploadId).catch(() => {});
+      await ctx.state.deleteMultipart(base.dstKey);
+    }
+    throw err;
+  }
+
+  const parts = [...checkpoint.parts].sort((a, b) => a.partNumber - b.partNumber);
+  const combined = crc64CombineAll(parts.map((p) => ({ crc64: p.crc64!, size: p.size })));
+  if (checkpoint.srcCrc64 !== undefined && combined !== checkpoint.srcCrc64) {
+    // Never complete an object whose bytes disagree with the source.
+    await dst.multipartAbort(base.dstKey, checkpoint.uploadId).catch(() => {});
+    await ctx.state.deleteMultipart(base.dstKey);
+    throw new MigrationError(
+      'CRC_MISMATCH',
+      `${src.key}: CRC-64 of the parts read is ${combined}, the source reports ${checkpoint.srcCrc64}`,
+    );
+  }
+  const res = await dst.multipartComplete(base.dstKey, checkpoint.uploadId, parts, {
+    forbidOverwrite,
+    signal: ctx.signal,
+  });
+  await ctx.state.deleteMultipart(base.dstKey);
+  checkDestCrc(base.dstKey, combined, res.crc64);
+  return {
+    outcome: 'copied',
+    bytes: sent,
+    multipart: true,
+    srcCrc64: checkpoint.srcCrc64 ?? combined,
+    dstCrc64: res.crc64 ?? combined,
+    ...(res.etag ? { dstEtag: res.etag } : {}),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The summary of a pass, computed from the ledger (the commit record), not from live counters:
+ * exact after crashes, resumes and retries. Memory holds only keys whose latest outcome is not
+ * final (failures, deferrals), never the whole listing.
+ */
+import type { FailureClass } from '../core/errors.ts';
+import type { Summary } from '../core/events.ts';
+import type { Counters, ObjectResult } from '../core/types.ts';
+import type { JobState, PassInfo } from '../ports/jobState.ts';
+import type { Journal } from '../ports/journal.ts';
+
+export type LedgerTotals = {
+  copied: number;
+  skipped: number;
+  failed: number;
+  deferred: number;
+  bytes: number;
+  copiedBytes: number;
+  failuresByClass: Partial<Record<FailureClass, number>>;
+  /** Skips by reason (identical, exists, …) and benign classes (SOURCE_GONE, DEST_NEWER). */
+  skippedBy: Record<string, number>;
+  /** Latest unresolved entries (failed or deferred), for the report. */
+  open: ObjectResult[];
+};
+
+export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise<LedgerTotals> {
+  const t: LedgerTotals = {
+    copied: 0,
+    skipped: 0,
+    failed: 0,
+    deferred: 0,
+    bytes: 0,
+    copiedBytes: 0,
+    failuresByClass: {},
+    skippedBy: {},
+    open: [],
+  };
+  const open = new Map<string, ObjectResult>();
+  for await (const r of ledger) {
+    t.bytes += r.bytes;
+    if (r.outcome === 'copied' || r.outcome === 'skipped') {
+      open.delete(r.key);
+      if (r.outcome === 'copied') {
+        t.copied++;
+        t.copiedBytes += r.size;
+      } else {
+        t.skipped++;
+        const why = r.failureClass ?? r.skipReason ?? 'other';
+        t.skippedBy[why] = (t.skippedBy[why] ?? 0) + 1;
+      }
+    } else {
+      open.set(r.key, r);
+    }
+  }
+  for (const r of open.values()) {
+    if (r.outcome === 'failed') {
+      t.failed++;
+      const cls = r.failureClass ?? 'INTERNAL';
+      t.failuresByClass[cls] = (t.failuresByClass[cls] ?? 0) + 1;
+    } else {
+      t.deferred++;
+      if (r.failureClass) t.failuresByClass[r.failureClass] = (t.failuresByClass[r.failureClass] ?? 0) + 1;
+    }
+  }
+  t.open = [...open.values()];
+  return t;
+}
+
+export async function summarize(
+  pass: PassInfo,
+  journal: Journal,
+  state: JobState,
+  elapsedMs: number,
+  exitCode: number,
+  verifyCounters?: Counters,
+): Promise<{ summary: Summary; totals: LedgerTotals }> {
+  const totals = await ledgerTotals(journal.ledger(pass.id));
+  const v = verifyCounters ?? (pass.mode === 'verify' ? await state.counters(pass.id) : undefined);
+  const summary: Summary = {
+    passId: pass.id,
+    phase: pass.phase,
+    copied: totals.copied,
+    skipped: totals.skipped,
+    failed: totals.failed,
+    deferred: totals.deferred,
+    bytes: totals.bytes,
+    verified: v?.verified ?? 0,
+    missing: v?.missing ?? 0,
+    different: v?.different ?? 0,
+    extra: v?.extra ?? 0,
+    elapsedMs,
+    exitCode,
+    failuresByClass: totals.failuresByClass,
+  };
+  return { summary, totals };
+}

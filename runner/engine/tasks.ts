@@ -1,0 +1,518 @@
+/**
+ * Task runners, written once against the ports: the standalone engine and every fleet worker run
+ * these same functions.
+ *   scan   – list a prefix (fanning out over sub-prefixes up to scan.depth) and cut the listing
+ *            into copy/verify tasks of ≤ tasks.maxObjects objects / tasks.maxBytes bytes
+ *   copy   – list the task's range on both sides (merge-join), process every object
+ *   verify – list both sides, HEAD where needed, report missing / different / extra
+ */
+import { createHash } from 'node:crypto';
+import { compareKeys } from '../core/keys.ts';
+import { inWindow, isPlainMd5, mapKey } from '../core/policy.ts';
+import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
+import type {
+  CopyTask,
+  KeyRange,
+  ListEntry,
+  ObjectInfo,
+  ObjectResult,
+  PhaseWindow,
+  ScanTask,
+  Task,
+  VerifyResult,
+  VerifyTask,
+} from '../core/types.ts';
+import type { ObjectStore } from '../ports/objectStore.ts';
+import type { TaskOutcome } from '../ports/workQueue.ts';
+import type { EngineContext } from './context.ts';
+import { processObject } from './copyObject.ts';
+
+/** Content-derived task ids: re-enqueueing the same range is a no-op (idempotent scans). */
+export function taskId(kind: Task['kind'], range: KeyRange, extra = ''): string {
+  const h = createHash('sha1')
+    .update(JSON.stringify([kind, range, extra]))
+    .digest('hex')
+    .slice(0, 16);
+  return `${kind}-${h}`;
+}
+
+/** Entries of a range, in key order, bounded by startAfter (exclusive) and endKey (inclusive). */
+export async function* listRange(
+  store: ObjectStore,
+  range: KeyRange,
+  signal?: AbortSignal,
+): AsyncIterable<ListEntry> {
+  for await (const e of store.list({
+    prefix: range.prefix,
+    ...(range.startAfter !== undefined ? { startAfter: range.startAfter } : {}),
+    ...(range.shallow ? { delimiter: '/' } : {}),
+    ...(signal ? { signal } : {}),
+  })) {
+    const key = e.kind === 'object' ? e.info.key : e.prefix;
+    if (range.endKey !== undefined && compareKeys(key, range.endKey) > 0) return;
+    yield e;
+  }
+}
+
+/** The same range on the destination side (prefixes swapped). */
+export function mapRange(range: KeyRange, srcPrefix: string, dstPrefix: string): KeyRange {
+  const swap = (k: string) => dstPrefix + (k.startsWith(srcPrefix) ? k.slice(srcPrefix.length) : k);
+  return {
+    prefix: swap(range.prefix),
+    ...(range.startAfter !== undefined ? { startAfter: swap(range.startAfter) } : {}),
+    ...(range.endKey !== undefined ? { endKey: swap(range.endKey) } : {}),
+    ...(range.shallow ? { shallow: true } : {}),
+  };
+}
+
+// ---- scan --------------------------------------------------------------------------------------
+
+/** Cuts a key-ordered stream of objects into range tasks. */
+class Chunker {
+  private startAfter: string | undefined;
+  private last: string | undefined;
+  private counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0 };
+
+  constructor(
+    private readonly kind: 'copy' | 'verify',
+    private readonly prefix: string,
+    private readonly shallow: boolean,
+    private readonly limits: { maxObjects: number; maxBytes: number },
+    private readonly inScope: (o: ObjectInfo) => boolean,
+    startAfter: string | undefined,
+    private readonly endKey: string | undefined,
+  ) {
+    this.startAfter = startAfter;
+  }
+
+  /** Add an object; returns a finished task when the chunk is full. */
+  add(o: ObjectInfo): CopyTask | VerifyTask | undefined {
+    this.counts.seenObjects++;
+    this.counts.seenBytes += o.size;
+    if (this.inScope(o)) {
+      this.counts.objects++;
+      this.counts.bytes += o.size;
+    }
+    this.last = o.key;
+    if (this.counts.seenObjects >= this.limits.maxObjects || this.counts.seenBytes >= this.limits.maxBytes) {
+      return this.cut(o.key);
+    }
+    return undefined;
+  }
+
+  /**
+   * The last chunk is open-ended (up to the scan unit's own end), so the tasks tile the whole key
+   * space: new keys after the scan are still copied, and verify sees every destination extra.
+   */
+  finish(): CopyTask | VerifyTask {
+    return this.cut(this.endKey);
+  }
+
+  private cut(endKey: string | undefined): CopyTask | VerifyTask {
+    const range: KeyRange = {
+      prefix: this.prefix,
+      ...(this.startAfter !== undefined ? { startAfter: this.startAfter } : {}),
+      ...(endKey !== undefined ? { endKey } : {}),
+      ...(this.shallow ? { shallow: true } : {}),
+    };
+    const task = { kind: this.kind, id: taskId(this.kind, range), range, ...this.counts };
+    this.startAfter = this.last;
+    this.counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0 };
+    return task;
+  }
+}
+
+/** Does this object belong to the pass (copy window, or verify scope)? */
+export function inScope(o: ObjectInfo, w: PhaseWindow, mode: 'copy' | 'verify' | 'plan'): boolean {
+  if (mode !== 'verify') return inWindow(o.lastModified, w);
+  // Verify checks everything that should be there by now, not only this window's changes.
+  const t = o.lastModified.getTime();
+  return w.phase === 'full' ? t < w.t1.getTime() : w.t2 === undefined || t <= w.t2.getTime();
+}
+
+export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<TaskOutcome> {
+  const mode = ctx.pass.mode;
+  const survey: Survey | undefined = mode === 'plan' ? emptySurvey() : undefined;
+  const fanOut = task.depth < ctx.spec.scan.depth;
+  const out: Task[] = [];
+  let objects = 0;
+  let bytes = 0;
+  const flush = async (force = false) => {
+    if (out.length === 0 || (!force && out.length < 50)) return;
+    const batch = out.splice(0, out.length);
+    await enqueueCounted(ctx, batch);
+  };
+  const chunker =
+    mode === 'plan'
+      ? undefined
+      : new Chunker(
+          mode,
+          task.range.prefix,
+          fanOut,
+          { maxObjects: ctx.spec.tasks.maxObjects, maxBytes: ctx.spec.tasks.maxBytes },
+          (o) => inScope(o, ctx.window, mode),
+          task.range.startAfter,
+          task.range.endKey,
+        );
+  for await (const e of listRange(
+    ctx.src,
+    { ...task.range, ...(fanOut ? { shallow: true } : {}) },
+    ctx.signal,
+  )) {
+    if (e.kind === 'prefix') {
+      out.push({
+        kind: 'scan',
+        id: taskId('scan', { prefix: e.prefix }),
+        range: { prefix: e.prefix },
+        depth: task.depth + 1,
+      });
+    } else {
+      objects++;
+      bytes += e.info.size;
+      if (survey) {
+        const m = mapKey(e.info.key, {
+          srcPrefix: ctx.srcPrefix,
+          dstPrefix: ctx.dstPrefix,
+          stripLeadingSlash: ctx.spec.keys.stripLeadingSlash,
+        });
+        addToSurvey(survey, e.info, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
+      }
+      const t = chunker?.add(e.info);
+      if (t) out.push(t);
+    }
+    await flush();
+  }
+  const last = chunker?.finish();
+  if (last) out.push(last);
+  await flush(true);
+  if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);
+  return { status: 'done', objects, bytes };
+}
+
+/** Enqueue, and count only what is new (a re-run scan re-enqueues the same ids). */
+async function enqueueCounted(ctx: EngineContext, tasks: Task[]): Promise<void> {
+  const fresh = await ctx.queue.enqueue(ctx.pass.id, tasks);
+  let scannedObjects = 0;
+  let scannedBytes = 0;
+  let plannedObjects = 0;
+  let plannedBytes = 0;
+  for (const t of fresh) {
+    if (t.kind === 'scan') continue;
+    scannedObjects += t.seenObjects;
+    scannedBytes += t.seenBytes;
+    plannedObjects += t.objects;
+    plannedBytes += t.bytes;
+  }
+  if (scannedObjects > 0) {
+    await ctx.state.addCounters(ctx.pass.id, { scannedObjects, scannedBytes, plannedObjects, plannedBytes });
+  }
+}
+
+// ---- copy --------------------------------------------------------------------------------------
+
+/** Walks a destination listing alongside the source listing (both in key order). */
+class DestCursor {
+  private readonly it: AsyncIterator<ListEntry>;
+  private head: ObjectInfo | undefined;
+  private done = false;
+  /** Destination objects passed over without a source counterpart (verify reports them). */
+  readonly skipped: ObjectInfo[] = [];
+  readonly prefixes: string[] = [];
+
+  constructor(
+    entries: AsyncIterable<ListEntry>,
+    private readonly keepSkipped: boolean,
+  ) {
+    this.it = entries[Symbol.asyncIterator]();
+  }
+
+  private async pull(): Promise<void> {
+    while (!this.head && !this.done) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.done = true;
+        return;
+      }
+      if (r.value.kind === 'object') this.head = r.value.info;
+      else if (this.keepSkipped) this.prefixes.push(r.value.prefix);
+    }
+  }
+
+  /** The destination object with exactly this key, if listed; advances past smaller keys. */
+  async seek(key: string): Promise<ObjectInfo | undefined> {
+    for (;;) {
+      await this.pull();
+      if (!this.head) return undefined;
+      const c = compareKeys(this.head.key, key);
+      if (c === 0) {
+        const found = this.head;
+        this.head = undefined;
+        return found;
+      }
+      if (c > 0) return undefined;
+      if (this.keepSkipped) this.skipped.push(this.head);
+      this.head = undefined;
+    }
+  }
+
+  /** Everything left (verify: extras after the last source key). */
+  async rest(): Promise<void> {
+    for (;;) {
+      await this.pull();
+      if (!this.head) return;
+      if (this.keepSkipped) this.skipped.push(this.head);
+      this.head = undefined;
+    }
+  }
+}
+
+/** Can the destination be listed alongside the source (key mapping keeps the order)? */
+function mergeable(ctx: EngineContext): boolean {
+  return !ctx.spec.keys.stripLeadingSlash;
+}
+
+/** Source objects of a task: its listing, or (retry tasks) its keys looked up one by one. */
+async function* sourceObjects(ctx: EngineContext, task: CopyTask | VerifyTask): AsyncIterable<ObjectInfo> {
+  if (task.keys) {
+    for (const key of task.keys) {
+      if (ctx.signal.aborted || ctx.stopping()) return;
+      const head = await ctx.src.head(key, ctx.signal);
+      if (head) yield head;
+      else yield { key, size: 0, lastModified: new Date(0), etag: '' }; // gone since it failed
+    }
+    return;
+  }
+  for await (const e of listRange(ctx.src, task.range, ctx.signal)) if (e.kind === 'object') yield e.info;
+}
+
+export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<TaskOutcome> {
+  const passId = ctx.pass.id;
+  await ctx.journal.setStatus(passId, task.id, 'Running');
+  const finished = await ctx.journal.finished(passId, task.id);
+  const merge = mergeable(ctx) && !task.keys;
+  const cursor = merge
+    ? new DestCursor(
+        listRange(ctx.dst, mapRange(task.range, ctx.srcPrefix, ctx.dstPrefix), ctx.signal),
+        false,
+      )
+    : undefined;
+
+  let failed = 0;
+  let objects = 0;
+  let bytes = 0;
+  const inflight = new Set<Promise<void>>();
+  const limit = ctx.spec.transfer.concurrency;
+  let writeChain = Promise.resolve();
+
+  const record = async (r: ObjectResult) => {
+    objects++;
+    bytes += r.bytes;
+    if (r.outcome === 'failed') failed++;
+    // The journal line is the commit point: a resumed task skips what it lists.
+    writeChain = writeChain.then(async () => {
+      await ctx.journal.append(passId, task.id, [r]);
+      await ctx.state.recordOutcome(passId, r);
+      await ctx.state.addCounters(passId, {
+        [r.outcome]: 1,
+        bytes: r.bytes,
+        doneBytes: r.size,
+        ...(r.outcome === 'copied' ? { copiedBytes: r.size } : {}),
+      });
+    });
+    await writeChain;
+    ctx.emit({
+      type: 'object',
+      key: r.key,
+      outcome: r.outcome,
+      size: r.size,
+      bytes: r.bytes,
+      ...(r.skipReason ? { skipReason: r.skipReason } : {}),
+      ...(r.failureClass ? { failureClass: r.failureClass } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+    });
+  };
+
+  let firstError: unknown;
+  for await (const src of sourceObjects(ctx, task)) {
+    if (ctx.signal.aborted || ctx.stopping()) break;
+    if (finished.has(src.key)) continue;
+    if (task.keys && src.etag === '') {
+      await record({
+        key: src.key,
+        dstKey: src.key,
+        outcome: 'skipped',
+        size: 0,
+        bytes: 0,
+        failureClass: 'SOURCE_GONE',
+        reason: 'the source object was deleted after it failed',
+        attempts: 0,
+        ms: 0,
+      });
+      continue;
+    }
+    let dst: ObjectInfo | undefined;
+    if (cursor) {
+      const m = mapKey(src.key, {
+        srcPrefix: ctx.srcPrefix,
+        dstPrefix: ctx.dstPrefix,
+        stripLeadingSlash: false,
+      });
+      if ('dstKey' in m) dst = await cursor.seek(m.dstKey);
+    }
+    const p = processObject(ctx, src, dst, cursor !== undefined)
+      .then(record)
+      .catch((e: unknown) => {
+        firstError ??= e;
+      });
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+    if (inflight.size >= limit) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  if (firstError) throw firstError;
+  if (ctx.signal.aborted || ctx.stopping()) {
+    // Left "Running": the next start re-runs the task and skips what the journal has.
+    return { status: 'interrupted', objects, bytes };
+  }
+  await ctx.journal.setStatus(passId, task.id, failed > 0 ? 'Failed' : 'Completed');
+  return { status: failed > 0 ? 'failed' : 'done', objects, bytes };
+}
+
+// ---- verify ------------------------------------------------------------------------------------
+
+/** Compare one pair. HEADs only what the listings lack (OSS/COS listings have no CRC-64). */
+export async function compareObjects(
+  ctx: EngineContext,
+  src: ObjectInfo,
+  dstKey: string,
+  dst: ObjectInfo | undefined,
+): Promise<VerifyResult> {
+  const base = { key: src.key, dstKey, srcSize: src.size };
+  if (!dst) return { ...base, status: 'missing', detail: 'not in the destination' };
+  if (dst.size !== src.size) {
+    return {
+      ...base,
+      dstSize: dst.size,
+      status: 'different',
+      method: 'size',
+      detail: `size ${src.size} vs ${dst.size}`,
+    };
+  }
+  if (ctx.spec.verify.mode === 'size') return { ...base, dstSize: dst.size, status: 'match', method: 'size' };
+  const srcCrc = src.crc64 ?? (await ctx.src.head(src.key, ctx.signal))?.crc64;
+  const dstCrc = dst.crc64 ?? (await ctx.dst.head(dstKey, ctx.signal))?.crc64;
+  const sides = {
+    dstSize: dst.size,
+    ...(srcCrc ? { srcCrc64: srcCrc } : {}),
+    ...(dstCrc ? { dstCrc64: dstCrc } : {}),
+  };
+  if (srcCrc !== undefined && dstCrc !== undefined) {
+    return srcCrc === dstCrc
+      ? { ...base, ...sides, status: 'match', method: 'crc64' }
+      : { ...base, ...sides, status: 'different', method: 'crc64', detail: `CRC-64 ${srcCrc} vs ${dstCrc}` };
+  }
+  if (isPlainMd5(src.etag) && isPlainMd5(dst.etag)) {
+    return src.etag === dst.etag
+      ? { ...base, ...sides, status: 'match', method: 'md5' }
+      : { ...base, ...sides, status: 'different', method: 'md5', detail: `MD5 ${src.etag} vs ${dst.etag}` };
+  }
+  return {
+    ...base,
+    ...sides,
+    status: 'unverifiable',
+    method: 'size',
+    detail: 'sizes match; a side reports no CRC-64 and no single-part MD5',
+  };
+}
+
+export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promise<TaskOutcome> {
+  const passId = ctx.pass.id;
+  const dstRange = mapRange(task.range, ctx.srcPrefix, ctx.dstPrefix);
+  const cursor = new DestCursor(listRange(ctx.dst, dstRange, ctx.signal), true);
+  const srcPrefixes = new Set<string>();
+  const problems: VerifyResult[] = [];
+  let matched = 0;
+  let objects = 0;
+  const emit = (r: VerifyResult) => {
+    if (r.status === 'match') matched++;
+    else problems.push(r);
+    ctx.emit({ type: 'verify', key: r.key, status: r.status, ...(r.detail ? { detail: r.detail } : {}) });
+  };
+  const inflight = new Set<Promise<void>>();
+  const limit = ctx.spec.transfer.concurrency;
+  let firstError: unknown;
+
+  for await (const e of listRange(ctx.src, task.range, ctx.signal)) {
+    if (ctx.signal.aborted) break;
+    if (e.kind === 'prefix') {
+      srcPrefixes.add(e.prefix);
+      continue;
+    }
+    const src = e.info;
+    objects++;
+    const m = mapKey(src.key, {
+      srcPrefix: ctx.srcPrefix,
+      dstPrefix: ctx.dstPrefix,
+      stripLeadingSlash: false,
+    });
+    if (!('dstKey' in m)) {
+      emit({ key: src.key, dstKey: '', status: 'missing', detail: 'name not allowed in OSS' });
+      continue;
+    }
+    const dst = await cursor.seek(m.dstKey);
+    if (!inScope(src, ctx.window, 'verify')) {
+      emit({
+        key: src.key,
+        dstKey: m.dstKey,
+        status: 'pending',
+        detail: 'modified after the window; the next incremental copies it',
+      });
+      continue;
+    }
+    const p = ctx
+      .objectSlots(() => compareObjects(ctx, src, m.dstKey, dst))
+      .then(emit)
+      .catch((err: unknown) => {
+        firstError ??= err;
+      });
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+    if (inflight.size >= limit) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  if (firstError) throw firstError;
+  await cursor.rest();
+  // Destination objects with no source counterpart: deletions at the source, or business writes.
+  for (const d of cursor.skipped) {
+    emit({ key: d.key, dstKey: d.key, status: 'extra', dstSize: d.size, detail: 'in the destination only' });
+  }
+  // A destination sub-prefix the source does not have is extra as a whole (shallow tasks).
+  const srcAsDst = new Set(
+    [...srcPrefixes].map((p) => mapRange({ prefix: p }, ctx.srcPrefix, ctx.dstPrefix).prefix),
+  );
+  for (const p of cursor.prefixes) {
+    if (srcAsDst.has(p)) continue;
+    for await (const e of listRange(ctx.dst, { prefix: p }, ctx.signal)) {
+      if (e.kind === 'object')
+        emit({
+          key: e.info.key,
+          dstKey: e.info.key,
+          status: 'extra',
+          dstSize: e.info.size,
+          detail: 'in the destination only',
+        });
+    }
+  }
+  await ctx.state.recordVerify(passId, problems);
+  const count = (s: VerifyResult['status']) => problems.filter((p) => p.status === s).length;
+  await ctx.state.addCounters(passId, {
+    verified: matched,
+    missing: count('missing'),
+    different: count('different'),
+    extra: count('extra'),
+    unverifiable: count('unverifiable'),
+    pending: count('pending'),
+  });
+  const bad = problems.filter((p) => p.status === 'missing' || p.status === 'different').length;
+  return { status: bad > 0 ? 'failed' : 'done', objects, bytes: 0 };
+}

@@ -1,0 +1,111 @@
+/**
+ * The storage port. One bucket (or directory) per instance; keys are full keys in it. Adapters
+ * (COS, OSS, local, memory) translate SDK calls, vendor header names and storage-class spellings,
+ * and turn every failure into a classified MigrationError. Capabilities are declared, never
+ * discovered by trying.
+ */
+import type { Readable } from 'node:stream';
+import type { ListEntry, ObjectHead, ObjectMetadata, StorageClass } from '../core/types.ts';
+
+export type StoreFeatures = {
+  /** HEAD / GET / PUT report the whole-object CRC-64. */
+  crc64: boolean;
+  /** Multipart upload (as a destination). */
+  multipart: boolean;
+  minPartSize: number;
+  maxPartSize: number;
+  maxParts: number;
+  /** Largest single PUT. */
+  maxPutSize: number;
+  /** Archive classes that need a restore before reading. */
+  archive: boolean;
+  /** Writes can refuse to overwrite an existing key (x-oss-forbid-overwrite). */
+  forbidOverwrite: boolean;
+};
+
+export type ReadOptions = {
+  /** [start, end) byte range. */
+  range?: { start: number; end: number };
+  /** Fail with SOURCE_CHANGED unless the object still has this ETag. */
+  ifMatch?: string;
+  signal?: AbortSignal;
+};
+
+export type ReadResult = {
+  body: Readable;
+  /** Headers of the response: whole-object size, CRC-64, ETag, metadata. */
+  head: ObjectHead;
+};
+
+export type WriteOptions = ObjectMetadata & {
+  size: number;
+  storageClass?: StorageClass;
+  /** Refuse (DEST_NEWER) if the key exists now. */
+  forbidOverwrite?: boolean;
+  serverSideEncryption?: 'AES256' | 'KMS';
+  /** Base64 MD5 of the body when known: the service rejects a body that does not match. */
+  contentMd5?: string;
+  signal?: AbortSignal;
+};
+
+export type WriteResult = { etag?: string; crc64?: string };
+
+export type PartResult = { partNumber: number; etag: string; size: number; crc64?: string };
+
+export type ProbeResult = {
+  /** The bucket (or directory) exists and the credentials can reach it. */
+  reachable: true;
+  /** Region the service says the bucket is in (normalised like the job file's). */
+  region?: string;
+  /** Server clock minus local clock, when the service tells its time. */
+  clockSkewMs?: number;
+};
+
+export interface ObjectStore {
+  /** e.g. `cos://src-1250000000`, `oss://dst`, `local:///data`. */
+  readonly name: string;
+  readonly features: StoreFeatures;
+
+  /** Stream a listing in key order (UTF-8 bytes). Memory does not grow with the object count. */
+  list(opts: {
+    prefix: string;
+    startAfter?: string;
+    delimiter?: string;
+    signal?: AbortSignal;
+  }): AsyncIterable<ListEntry>;
+  /** undefined when the key does not exist. */
+  head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>;
+  read(key: string, opts?: ReadOptions): Promise<ReadResult>;
+  write(key: string, body: Readable, opts: WriteOptions): Promise<WriteResult>;
+
+  multipartInit?(key: string, opts: WriteOptions): Promise<string>;
+  multipartPart?(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    size: number,
+    signal?: AbortSignal,
+  ): Promise<PartResult>;
+  multipartComplete?(
+    key: string,
+    uploadId: string,
+    parts: PartResult[],
+    opts: { forbidOverwrite?: boolean; signal?: AbortSignal },
+  ): Promise<WriteResult>;
+  multipartAbort?(key: string, uploadId: string): Promise<void>;
+  /** Parts the service holds for an upload (resume), or undefined if the upload is gone. */
+  multipartList?(key: string, uploadId: string): Promise<PartResult[] | undefined>;
+
+  /** Start (or check) a restore of an archived object. */
+  restore?(
+    key: string,
+    opts: { days: number; tier: string },
+  ): Promise<'started' | 'in-progress' | 'restored'>;
+
+  /** Preflight: bucket reachable with these credentials, its region, the server clock. */
+  probe(): Promise<ProbeResult>;
+}
+
+/** Every adapter's write path gets these. */
+export const NO_METADATA: ObjectMetadata = { meta: {} };
