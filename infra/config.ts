@@ -1,0 +1,457 @@
+// Stack configuration → a typed, validated FleetConfig. `parseConfig` is pure (raw strings in);
+// `loadConfig` reads the Pulumi stack config. Every error names the key and the command that fixes
+// it. Defaults live here as well as in Pulumi.yaml: the CLI applies the schema's defaults, but
+// mocks and older CLIs do not.
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as pulumi from '@pulumi/pulumi';
+import { z } from 'zod';
+import { redisPasswordProblem } from './redisPassword.ts';
+import { bytesToTB, fleetSize, fmt, sizingWarnings, surveyBytes } from './sizing.ts';
+
+export const NAMESPACE = 'ossmigrate';
+
+export const DEFAULTS = {
+  mbpsPerInstance: 200,
+  instanceType: 'ecs.g7.large',
+  workerConcurrency: 16,
+  redisInstanceClass: 'redis.master.small.default',
+  redisEngineVersion: '7.0',
+  nodeDistUrl: 'https://registry.npmmirror.com/-/binary/node/v24.21.0/node-v24.21.0-linux-x64.tar.xz',
+} as const;
+
+/** Upper bound on the fleet: far above the reference case (36), below where quotas and the /20 vSwitch bite. */
+export const MAX_FLEET = 1000;
+
+export const CONFIG_KEYS = [
+  'destBucket',
+  'destPrefix',
+  'controlBucket',
+  'cosBucket',
+  'cosRegion',
+  'cosPrefix',
+  'cosSecretId',
+  'cosSecretKey',
+  'dataTB',
+  'surveyFile',
+  'days',
+  'mbpsPerInstance',
+  'fleetSize',
+  'instanceType',
+  'workerConcurrency',
+  'mirror',
+  'operatorCidr',
+  'sshPublicKey',
+  'redisInstanceClass',
+  'redisEngineVersion',
+  'redisPassword',
+  'queuePublic',
+  'nodeDistUrl',
+  'nodeDistSha256',
+  'bundlePath',
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+export const SECRET_KEYS: readonly ConfigKey[] = ['cosSecretId', 'cosSecretKey', 'redisPassword'];
+/**
+ * Keys without a default. The Pulumi CLI refuses to run while any of these is unset, so every
+ * other key has a default in Pulumi.yaml ('' where "unset" is meaningful; '' counts as unset here).
+ */
+const REQUIRED = [
+  ['destBucket', 'the OSS bucket to migrate into', 'my-bucket'],
+  ['cosBucket', 'the source bucket, <name>-<APPID>', 'media-1250000000'],
+  ['cosRegion', "the source bucket's COS region", 'ap-guangzhou'],
+  ['cosSecretId', 'workers read COS with it; the mirror rule signs with it', ''],
+  ['cosSecretKey', 'workers read COS with it; the mirror rule signs with it', ''],
+] as const satisfies ReadonlyArray<readonly [ConfigKey, string, string]>;
+export const REQUIRED_KEYS: readonly ConfigKey[] = REQUIRED.map(([k]) => k);
+
+/** Raw strings as stored in Pulumi.<stack>.yaml, plus the provider's `alicloud:region`. */
+export type RawConfig = Partial<Record<ConfigKey, string>> & { region?: string };
+
+export interface FleetConfig {
+  region: string;
+  destBucket: string;
+  destPrefix: string;
+  controlBucket: string;
+  cosBucket: string;
+  cosRegion: string;
+  cosPrefix: string;
+  cosSecretId: string;
+  cosSecretKey: string;
+  sizing: {
+    /** Where the instance count came from. */
+    source: 'fleetSize' | 'dataTB' | 'surveyFile';
+    instances: number;
+    explanation: string;
+    warnings: string[];
+  };
+  mbpsPerInstance: number;
+  instanceType: string;
+  workerConcurrency: number;
+  mirror: boolean;
+  operatorCidr?: string;
+  sshPublicKey?: string;
+  redisInstanceClass: string;
+  redisEngineVersion: string;
+  redisPassword?: string;
+  queuePublic: boolean;
+  nodeDistUrl: string;
+  nodeDistSha256: string;
+  bundlePath?: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid stack configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+// Secrets get no example value: typed on the command line they would land in shell history; the
+// CLI prompts for them (or reads stdin) instead.
+const set = (key: string, example: string, secret = false): string =>
+  `pulumi config set ${secret ? '--secret ' : ''}${key.includes(':') ? key : `${NAMESPACE}:${key}`}${secret ? '' : ` ${example}`}`;
+const msg = (key: ConfigKey, problem: string, example: string, secret = false): string =>
+  `${NAMESPACE}:${key} ${problem} — ${set(key, example, secret)}`;
+
+const OSS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+const bucketName = (key: ConfigKey, example: string) =>
+  z
+    .string()
+    .trim()
+    .regex(OSS_BUCKET, {
+      error: msg(
+        key,
+        'must be 3–63 lowercase letters, digits or hyphens, not starting or ending with -',
+        example,
+      ),
+    });
+
+const prefix = (key: ConfigKey) =>
+  z.string().refine((p) => !p.startsWith('/'), {
+    error: msg(key, 'must not start with "/" (OSS/COS keys do not)', 'data/'),
+  });
+
+const positive = (key: ConfigKey, what: string, example: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => DECIMAL.test(v) && Number(v) > 0, {
+      error: msg(key, `must be a positive number (${what})`, example),
+    })
+    .transform(Number);
+
+const integer = (key: ConfigKey, min: number, max: number, example: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
+      error: msg(key, `must be a whole number from ${min} to ${max}`, example),
+    })
+    .transform(Number);
+
+const bool = (key: ConfigKey) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => v === 'true' || v === 'false', { error: msg(key, 'must be true or false', 'true') })
+    .transform((v) => v === 'true');
+
+const secretText = (key: ConfigKey) =>
+  z.string().refine((v) => v.trim() !== '' && !/\s/.test(v), {
+    error: msg(key, 'must be non-empty with no spaces', '', true),
+  });
+
+function cidrProblem(cidr: string): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
+    return 'must be an IPv4 CIDR such as 203.0.113.7/32';
+  }
+  if (Number(m[5]) < 8) {
+    return `opens SSH to ${cidr === '0.0.0.0/0' ? 'the whole internet' : 'a large part of the internet'}; allow only your own address`;
+  }
+  return undefined;
+}
+
+const schema = z
+  .object({
+    // Required keys are optional here and checked in superRefine, so that one run lists every problem.
+    region: z
+      .string()
+      .trim()
+      .regex(/^[a-z]{2,}-[a-z0-9-]+$/, {
+        error: `alicloud:region is not a region id — ${set('alicloud:region', 'cn-hangzhou')}`,
+      })
+      .optional(),
+    destBucket: bucketName('destBucket', 'my-bucket').optional(),
+    destPrefix: prefix('destPrefix').optional(),
+    controlBucket: bucketName('controlBucket', 'my-bucket-ossmigrate').optional(),
+    cosBucket: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9-]*-\d{5,}$/, {
+        error: msg('cosBucket', 'must be <name>-<APPID>', 'media-1250000000'),
+      })
+      .optional(),
+    cosRegion: z
+      .string()
+      .trim()
+      .regex(/^[a-z]+-[a-z]+(-[a-z0-9]+)*$/, {
+        error: msg('cosRegion', 'must be a COS region id', 'ap-guangzhou'),
+      })
+      .optional(),
+    cosPrefix: prefix('cosPrefix').optional(),
+    cosSecretId: secretText('cosSecretId').optional(),
+    cosSecretKey: secretText('cosSecretKey').optional(),
+    dataTB: positive('dataTB', 'terabytes to move, 10^12 bytes', '500').optional(),
+    surveyFile: z.string().trim().min(1).optional(),
+    days: positive('days', 'the deadline for the full copy', '7').optional(),
+    mbpsPerInstance: positive('mbpsPerInstance', 'Mbit/s one worker sustains', '200').optional(),
+    fleetSize: integer('fleetSize', 0, MAX_FLEET, '0').optional(),
+    instanceType: z
+      .string()
+      .trim()
+      .regex(/^ecs\.[a-z0-9-]+\.[a-z0-9-]+$/, {
+        error: msg('instanceType', 'must be an ECS instance type', 'ecs.g7.large'),
+      })
+      .optional(),
+    workerConcurrency: integer('workerConcurrency', 1, 1024, '16').optional(),
+    mirror: bool('mirror').optional(),
+    operatorCidr: z
+      .string()
+      .trim()
+      .superRefine((v, ctx) => {
+        const p = cidrProblem(v);
+        if (p) ctx.addIssue({ code: 'custom', message: msg('operatorCidr', p, '203.0.113.7/32') });
+      })
+      .optional(),
+    sshPublicKey: z
+      .string()
+      .trim()
+      .regex(/^(ssh-(rsa|ed25519)|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/, {
+        error: msg('sshPublicKey', 'must be an OpenSSH public key', '"$(cat ~/.ssh/id_ed25519.pub)"'),
+      })
+      .optional(),
+    redisInstanceClass: z.string().trim().min(1).optional(),
+    redisEngineVersion: z
+      .string()
+      .trim()
+      .regex(/^\d\.\d$/, { error: msg('redisEngineVersion', 'must look like 7.0', '7.0') })
+      .optional(),
+    redisPassword: z
+      .string()
+      .superRefine((v, ctx) => {
+        const p = redisPasswordProblem(v);
+        if (p) ctx.addIssue({ code: 'custom', message: msg('redisPassword', p, '', true) });
+      })
+      .optional(),
+    queuePublic: bool('queuePublic').optional(),
+    nodeDistUrl: z
+      .string()
+      .trim()
+      .regex(/^https:\/\/\S+$/, {
+        error: msg(
+          'nodeDistUrl',
+          'must be an https:// URL of a linux-x64 Node tarball',
+          DEFAULTS.nodeDistUrl,
+        ),
+      })
+      .optional(),
+    nodeDistSha256: z
+      .string()
+      .trim()
+      .transform((v) => v.toLowerCase())
+      .pipe(
+        z.string().regex(/^[0-9a-f]{64}$/, {
+          error: msg('nodeDistSha256', 'must be 64 hex digits', '<sha256 from SHASUMS256.txt>'),
+        }),
+      )
+      .optional(),
+    bundlePath: z.string().trim().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const add = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+    if (c.region === undefined) {
+      add(
+        'region',
+        `alicloud:region is required (the bucket's region; the fleet runs there too) — ${set('alicloud:region', 'cn-hangzhou')}`,
+      );
+    }
+    for (const [key, why, example] of REQUIRED) {
+      if (c[key] === undefined)
+        add(key, msg(key, `is required (${why})`, example, SECRET_KEYS.includes(key)));
+    }
+    if (c.fleetSize === undefined) {
+      if (c.dataTB === undefined && c.surveyFile === undefined) {
+        add(
+          'dataTB',
+          msg(
+            'dataTB',
+            'is required to size the fleet (or set ossmigrate:surveyFile, or ossmigrate:fleetSize)',
+            '500',
+          ),
+        );
+      }
+      if (c.dataTB !== undefined && c.surveyFile !== undefined) {
+        add(
+          'surveyFile',
+          `${NAMESPACE}:dataTB and ${NAMESPACE}:surveyFile are both set; keep one — pulumi config rm ${NAMESPACE}:surveyFile`,
+        );
+      }
+      if (c.days === undefined) add('days', msg('days', 'is required to size the fleet', '7'));
+    }
+    if (c.queuePublic && !c.operatorCidr) {
+      add(
+        'queuePublic',
+        msg(
+          'operatorCidr',
+          'is required when ossmigrate:queuePublic is true (the public endpoint admits only that CIDR)',
+          '203.0.113.7/32',
+        ),
+      );
+    }
+    if (c.controlBucket !== undefined && c.controlBucket === c.destBucket) {
+      add(
+        'controlBucket',
+        msg(
+          'controlBucket',
+          'must differ from ossmigrate:destBucket (it keeps the bundle and journals out of business data)',
+          `${c.destBucket}-ossmigrate`,
+        ),
+      );
+    }
+  });
+
+export interface ParseIo {
+  /** Reads `surveyFile` (already resolved against the project root). */
+  readFile(path: string): string;
+  /** Directory relative config paths are resolved against. */
+  projectRoot: string;
+}
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const defaultIo: ParseIo = { readFile: (p) => readFileSync(p, 'utf8'), projectRoot: PROJECT_ROOT };
+
+export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo): FleetConfig {
+  // Unset and empty mean the same thing: `pulumi config set key ""` should not switch a feature on.
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError([...new Set(parsed.error.issues.map((i) => i.message))]);
+  const c = parsed.data;
+  const { region, destBucket, cosBucket, cosRegion, cosSecretId, cosSecretKey } = c;
+  // superRefine rejected any missing one; this narrows the types.
+  if (!region || !destBucket || !cosBucket || !cosRegion || !cosSecretId || !cosSecretKey) {
+    throw new Error('parseConfig: a required key passed validation unset');
+  }
+  const problems: string[] = [];
+
+  const controlBucket = c.controlBucket ?? `${destBucket}-ossmigrate`;
+  if (controlBucket.length > 63) {
+    problems.push(
+      msg(
+        'controlBucket',
+        `must be set: the default "${controlBucket}" is longer than 63 characters`,
+        'my-bucket-ctl',
+      ),
+    );
+  }
+
+  const mbpsPerInstance = c.mbpsPerInstance ?? DEFAULTS.mbpsPerInstance;
+  let sizing: FleetConfig['sizing'] | undefined;
+  const resolvePath = (p: string) => (isAbsolute(p) ? p : resolve(io.projectRoot, p));
+  if (c.fleetSize !== undefined) {
+    sizing = {
+      source: 'fleetSize',
+      instances: c.fleetSize,
+      explanation: `Fleet size set explicitly to ${c.fleetSize} (ossmigrate:fleetSize).`,
+      warnings: [],
+    };
+  } else {
+    let dataTB = c.dataTB;
+    let source: 'dataTB' | 'surveyFile' = 'dataTB';
+    if (dataTB === undefined && c.surveyFile !== undefined) {
+      source = 'surveyFile';
+      const path = resolvePath(c.surveyFile);
+      let text: string | undefined;
+      try {
+        text = io.readFile(path);
+      } catch (err) {
+        problems.push(
+          `${NAMESPACE}:surveyFile ${path} cannot be read (${(err as Error).message}) — run \`ossmigrate plan --json > survey.ndjson\` and ${set('surveyFile', 'survey.ndjson')}`,
+        );
+      }
+      if (text !== undefined) {
+        const bytes = surveyBytes(text);
+        if (bytes === undefined || bytes <= 0) {
+          problems.push(
+            `${NAMESPACE}:surveyFile ${path} has no plan: expected a JSON object or NDJSON line with "type":"plan" and a positive numeric "bytes" (the output of \`ossmigrate plan --json\`) — or ${set('dataTB', '500')} instead`,
+          );
+        } else {
+          dataTB = bytesToTB(bytes);
+        }
+      }
+    }
+    if (dataTB !== undefined && c.days !== undefined) {
+      const input = { dataTB, days: c.days, mbpsPerInstance };
+      const s = fleetSize(input);
+      const from = source === 'surveyFile' ? ` (from the survey: ${fmt(dataTB)} TB)` : '';
+      sizing = {
+        source,
+        instances: s.instances,
+        explanation: s.explanation + from,
+        warnings: sizingWarnings(input),
+      };
+      if (s.instances > MAX_FLEET) {
+        problems.push(
+          `the sizing asks for ${s.instances} instances, more than ${MAX_FLEET}: allow more days or a faster instance, or cap it — ${set('fleetSize', String(MAX_FLEET))}`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0 || sizing === undefined) throw new ConfigError(problems);
+
+  return {
+    region,
+    destBucket,
+    destPrefix: c.destPrefix ?? '',
+    controlBucket,
+    cosBucket,
+    cosRegion,
+    cosPrefix: c.cosPrefix ?? '',
+    cosSecretId,
+    cosSecretKey,
+    sizing,
+    mbpsPerInstance,
+    instanceType: c.instanceType ?? DEFAULTS.instanceType,
+    workerConcurrency: c.workerConcurrency ?? DEFAULTS.workerConcurrency,
+    mirror: c.mirror ?? false,
+    ...(c.operatorCidr !== undefined && { operatorCidr: c.operatorCidr }),
+    ...(c.sshPublicKey !== undefined && { sshPublicKey: c.sshPublicKey }),
+    redisInstanceClass: c.redisInstanceClass ?? DEFAULTS.redisInstanceClass,
+    redisEngineVersion: c.redisEngineVersion ?? DEFAULTS.redisEngineVersion,
+    ...(c.redisPassword !== undefined && { redisPassword: c.redisPassword }),
+    queuePublic: c.queuePublic ?? false,
+    nodeDistUrl: c.nodeDistUrl ?? DEFAULTS.nodeDistUrl,
+    nodeDistSha256: c.nodeDistSha256 ?? '',
+    ...(c.bundlePath !== undefined && { bundlePath: resolvePath(c.bundlePath) }),
+  };
+}
+
+/** Reads the stack's config. Secrets arrive decrypted here; the program re-wraps them with pulumi.secret. */
+export function loadConfig(): FleetConfig {
+  const cfg = new pulumi.Config(NAMESPACE);
+  const raw: RawConfig = {};
+  for (const key of CONFIG_KEYS) {
+    const v = cfg.get(key);
+    if (v !== undefined) raw[key] = v;
+  }
+  const region = new pulumi.Config('alicloud').get('region') ?? process.env.ALICLOUD_REGION;
+  if (region !== undefined) raw.region = region;
+  return parseConfig(raw);
+}

@@ -1,0 +1,136 @@
+// Fleet sizing. PURE: no Pulumi, no I/O. The TUI and the runner's `plan` import it too.
+//
+// ossimport's rule of thumb: one instance sustaining Z Mbit/s moves about Z/100 TB per day
+// (200 Mbit/s × 86 400 s ≈ 2.16 TB, rounded down to 2 TB, which leaves ~8 % headroom).
+// instances = ceil(X / Y / (Z / 100)) for X TB in Y days.
+
+export interface SizingInput {
+  /** Terabytes to move (10^12 bytes). */
+  dataTB: number;
+  /** Days allowed for the full copy. */
+  days: number;
+  /** Mbit/s one instance sustains end to end. */
+  mbpsPerInstance: number;
+}
+
+export interface Sizing {
+  instances: number;
+  /** One sentence a TUI can show. */
+  explanation: string;
+}
+
+/** Pay-as-you-go ECS public bandwidth (`internetMaxBandwidthOut`) accepts 0–100 Mbit/s. */
+export const PAYG_MAX_PUBLIC_MBPS = 100;
+
+/** TB per day per instance at `mbps`, per the ossimport rule (Z/100). */
+export function tbPerDay(mbps: number): number {
+  return mbps / 100;
+}
+
+function requirePositive(name: keyof SizingInput, value: number, fix: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`fleet sizing: ${name} must be a positive finite number (got ${String(value)}); ${fix}`);
+  }
+}
+
+/**
+ * Ceil that ignores float noise: 0.3 / 0.1 is 2.9999999999999996 and 0.1 * 3 / 0.1 is
+ * 3.0000000000000004 — both mean exactly 3. A relative tolerance of 1e-9 is far below any
+ * meaningful data volume (1e-9 of 500 TB is 500 kB).
+ */
+export function tolerantCeil(x: number): number {
+  const nearest = Math.round(x);
+  if (Math.abs(x - nearest) <= 1e-9 * Math.max(1, Math.abs(x))) return nearest;
+  return Math.ceil(x);
+}
+
+/** Human number: at most two decimals, no trailing zeros. */
+export function fmt(n: number): string {
+  return String(Number(n.toFixed(2)));
+}
+
+export function fleetSize(input: SizingInput): Sizing {
+  const { dataTB, days, mbpsPerInstance } = input;
+  requirePositive('dataTB', dataTB, 'pass the terabytes to move, e.g. 500');
+  requirePositive('days', days, 'pass the deadline in days, e.g. 7');
+  requirePositive('mbpsPerInstance', mbpsPerInstance, 'pass the Mbit/s one instance sustains, e.g. 200');
+  const perDay = tbPerDay(mbpsPerInstance);
+  // One division: dataTB * 100 / (days * mbps) accumulates less rounding than three.
+  const instances = tolerantCeil((dataTB * 100) / (days * mbpsPerInstance));
+  const plural = instances === 1 ? 'instance' : 'instances';
+  const explanation =
+    `${fmt(dataTB)} TB in ${fmt(days)} days at ${fmt(mbpsPerInstance)} Mbit/s per instance ` +
+    `(≈${fmt(perDay)} TB/day each) needs ${instances} ${plural} ` +
+    `(ceil(${fmt(dataTB)} / ${fmt(days)} / ${fmt(perDay)}) = ${instances}).`;
+  return { instances, explanation };
+}
+
+export interface PublicBandwidth {
+  /** What to put in ecs.Instance `internetMaxBandwidthOut`: min(mbps, 100). */
+  internetMaxBandwidthOut: number;
+  /** True when the requested rate exceeds what a pay-as-you-go public IP allows. */
+  capped: boolean;
+}
+
+export function publicBandwidth(mbpsPerInstance: number): PublicBandwidth {
+  requirePositive('mbpsPerInstance', mbpsPerInstance, 'pass the Mbit/s one instance sustains, e.g. 200');
+  const out = Math.min(Math.ceil(mbpsPerInstance), PAYG_MAX_PUBLIC_MBPS);
+  return { internetMaxBandwidthOut: out, capped: mbpsPerInstance > PAYG_MAX_PUBLIC_MBPS };
+}
+
+/**
+ * Honest caveats about a sizing. Workers pull from COS over the public internet, so their
+ * inbound rate follows the public bandwidth, which pay-as-you-go caps at 100 Mbit/s
+ * (inbound = outbound above 10 Mbit/s; a ticket, an EIP or a shared bandwidth package lifts it).
+ */
+export function sizingWarnings(input: SizingInput): string[] {
+  const warnings: string[] = [];
+  const bw = publicBandwidth(input.mbpsPerInstance);
+  if (bw.capped) {
+    const atCap = fleetSize({ ...input, mbpsPerInstance: PAYG_MAX_PUBLIC_MBPS }).instances;
+    warnings.push(
+      `mbpsPerInstance is ${fmt(input.mbpsPerInstance)} Mbit/s but a pay-as-you-go public IP is capped at ` +
+        `${PAYG_MAX_PUBLIC_MBPS} Mbit/s, so each worker gets ${PAYG_MAX_PUBLIC_MBPS} Mbit/s from COS unless the cap ` +
+        `is raised (ticket, EIP or shared bandwidth); at ${PAYG_MAX_PUBLIC_MBPS} Mbit/s the deadline needs ` +
+        `${atCap} instances (set mbpsPerInstance ${PAYG_MAX_PUBLIC_MBPS} to size for that).`,
+    );
+  }
+  return warnings;
+}
+
+/** Bytes → TB (decimal, 10^12), the unit the sizing formula uses. */
+export function bytesToTB(bytes: number): number {
+  return bytes / 1e12;
+}
+
+/**
+ * Bytes recorded in the output of `ossmigrate plan --json`: either one JSON object or NDJSON.
+ * Takes the last object with "type":"plan" and a numeric `bytes`; failing that, the last object
+ * with a top-level numeric `bytes`. Returns undefined when there is none.
+ */
+export function surveyBytes(text: string): number | undefined {
+  const candidates: unknown[] = [];
+  const trimmed = text.trim();
+  try {
+    candidates.push(JSON.parse(trimmed));
+  } catch {
+    for (const line of trimmed.split(/\r?\n/)) {
+      const l = line.trim();
+      if (!l.startsWith('{')) continue;
+      try {
+        candidates.push(JSON.parse(l));
+      } catch {
+        // Not every line of a log needs to be JSON; skip it.
+      }
+    }
+  }
+  const withBytes = candidates.filter(
+    (c): c is { type?: unknown; bytes: number } =>
+      typeof c === 'object' &&
+      c !== null &&
+      typeof (c as { bytes?: unknown }).bytes === 'number' &&
+      Number.isFinite((c as { bytes: number }).bytes),
+  );
+  const plans = withBytes.filter((c) => c.type === 'plan');
+  return (plans.at(-1) ?? withBytes.at(-1))?.bytes;
+}

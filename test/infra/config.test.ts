@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  type ConfigKey,
+  DEFAULTS,
+  PROJECT_ROOT,
+  parseConfig,
+  type RawConfig,
+  REQUIRED_KEYS,
+  SECRET_KEYS,
+} from '../../infra/config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+// Relative config paths resolve against this temp dir instead of the checkout.
+const io = { readFile: (p: string) => readFileSync(p, 'utf8'), projectRoot: dir };
+
+const cos: RawConfig = {
+  cosBucket: 'media-1250000000',
+  cosRegion: 'ap-guangzhou',
+  cosSecretId: 'AKIDx',
+  cosSecretKey: 'skx',
+};
+const base: RawConfig = { region: 'cn-hangzhou', destBucket: 'media-dest', ...cos };
+const minimal: RawConfig = { ...base, dataTB: '500', days: '7' };
+
+function problems(raw: RawConfig): string[] {
+  try {
+    parseConfig(raw, io);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+describe('parseConfig', () => {
+  it('applies every default and sizes the reference case to 36', () => {
+    const c = parseConfig(minimal, io);
+    assert.equal(c.sizing.instances, 36);
+    assert.equal(c.sizing.source, 'dataTB');
+    assert.equal(c.mbpsPerInstance, DEFAULTS.mbpsPerInstance);
+    assert.equal(c.instanceType, 'ecs.g7.large');
+    assert.equal(c.workerConcurrency, 16);
+    assert.equal(c.mirror, false);
+    assert.equal(c.queuePublic, false);
+    assert.equal(c.redisInstanceClass, 'redis.master.small.default');
+    assert.equal(c.redisEngineVersion, '7.0');
+    assert.equal(c.controlBucket, 'media-dest-ossmigrate');
+    assert.match(c.nodeDistUrl, /^https:\/\/registry\.npmmirror\.com\/.*node-v24\.21\.0-linux-x64\.tar\.xz$/);
+    assert.equal(c.nodeDistSha256, '');
+    assert.equal(c.destPrefix, '');
+    assert.equal(c.sizing.warnings.length, 1, 'the 100 Mbit/s cap warning');
+  });
+
+  it('lets fleetSize override the sizing, including 0, without needing dataTB or days', () => {
+    const c = parseConfig({ ...base, fleetSize: '0' }, io);
+    assert.equal(c.sizing.instances, 0);
+    assert.equal(c.sizing.source, 'fleetSize');
+    assert.equal(parseConfig({ ...minimal, fleetSize: '3' }, io).sizing.instances, 3);
+  });
+
+  it('sizes from a survey file (NDJSON, bytes → TB as 10^12), relative to the project root', () => {
+    writeFileSync(
+      join(dir, 'survey.ndjson'),
+      '{"type":"scan","bytes":1}\n{"type":"plan","bytes":140000000000000,"objects":9}\n',
+    );
+    const c = parseConfig({ ...base, surveyFile: 'survey.ndjson', days: '7' }, io);
+    assert.equal(c.sizing.source, 'surveyFile');
+    assert.equal(c.sizing.instances, 10); // 140 TB / 7 / 2
+    assert.match(c.sizing.explanation, /from the survey: 140 TB/);
+  });
+
+  it('reports a survey without a plan, and a missing survey file, with the fix', () => {
+    writeFileSync(join(dir, 'bad.json'), '{"objects": 3}');
+    const [p1] = problems({ ...base, surveyFile: 'bad.json', days: '7' });
+    assert.match(p1 ?? '', /ossmigrate:surveyFile .*bad\.json has no plan.*"type":"plan"/);
+    const [p2] = problems({ ...base, surveyFile: 'nope.json', days: '7' });
+    assert.match(p2 ?? '', /ossmigrate:surveyFile .*nope\.json cannot be read .*ossmigrate plan --json/);
+  });
+
+  const cases: Array<[string, RawConfig, RegExp]> = [
+    [
+      'missing destBucket',
+      { ...minimal, destBucket: undefined },
+      /^ossmigrate:destBucket is required .* — pulumi config set ossmigrate:destBucket my-bucket$/,
+    ],
+    [
+      'bad bucket name',
+      { ...minimal, destBucket: 'Bad_Bucket' },
+      /^ossmigrate:destBucket must be 3–63 lowercase/,
+    ],
+    [
+      'missing region',
+      { ...minimal, region: undefined },
+      /^alicloud:region is required .* — pulumi config set alicloud:region cn-hangzhou$/,
+    ],
+    [
+      'days zero',
+      { ...minimal, days: '0' },
+      /^ossmigrate:days must be a positive number .* — pulumi config set ossmigrate:days 7$/,
+    ],
+    ['days text', { ...minimal, days: 'seven' }, /^ossmigrate:days must be a positive number/],
+    [
+      'no sizing input',
+      { ...base },
+      /ossmigrate:dataTB is required to size the fleet \(or set ossmigrate:surveyFile, or ossmigrate:fleetSize\)/,
+    ],
+    [
+      'missing days',
+      { ...minimal, days: undefined },
+      /^ossmigrate:days is required to size the fleet — pulumi config set ossmigrate:days 7$/,
+    ],
+    [
+      'dataTB and surveyFile',
+      { ...minimal, surveyFile: 'x.json' },
+      /both set; keep one — pulumi config rm ossmigrate:surveyFile/,
+    ],
+    [
+      'negative fleet',
+      { ...minimal, fleetSize: '-1' },
+      /^ossmigrate:fleetSize must be a whole number from 0 to 1000/,
+    ],
+    ['fractional fleet', { ...minimal, fleetSize: '2.5' }, /^ossmigrate:fleetSize must be a whole number/],
+    [
+      'mirror not boolean',
+      { ...minimal, mirror: 'yes' },
+      /^ossmigrate:mirror must be true or false — pulumi config set ossmigrate:mirror true$/,
+    ],
+    [
+      'missing COS secret',
+      { ...minimal, cosSecretKey: undefined },
+      /^ossmigrate:cosSecretKey is required \(workers read COS with it.*\) — pulumi config set --secret ossmigrate:cosSecretKey$/,
+    ],
+    [
+      'open operator CIDR',
+      { ...minimal, operatorCidr: '0.0.0.0/0' },
+      /^ossmigrate:operatorCidr opens SSH to the whole internet; .* — pulumi config set ossmigrate:operatorCidr 203\.0\.113\.7\/32$/,
+    ],
+    [
+      'broad operator CIDR',
+      { ...minimal, operatorCidr: '10.0.0.0/4' },
+      /^ossmigrate:operatorCidr opens SSH to a large part of the internet/,
+    ],
+    [
+      'malformed CIDR',
+      { ...minimal, operatorCidr: '300.1.1.1/32' },
+      /^ossmigrate:operatorCidr must be an IPv4 CIDR/,
+    ],
+    [
+      'public queue without CIDR',
+      { ...minimal, queuePublic: 'true' },
+      /^ossmigrate:operatorCidr is required when ossmigrate:queuePublic is true/,
+    ],
+    [
+      'weak redis password',
+      { ...minimal, redisPassword: 'password' },
+      /^ossmigrate:redisPassword must mix at least three .* pulumi config set --secret ossmigrate:redisPassword/,
+    ],
+    [
+      'missing COS bucket',
+      { ...minimal, cosBucket: undefined },
+      /^ossmigrate:cosBucket is required \(the source bucket, <name>-<APPID>\) — pulumi config set ossmigrate:cosBucket media-1250000000$/,
+    ],
+    [
+      'COS bucket without APPID',
+      { ...minimal, cosBucket: 'media' },
+      /^ossmigrate:cosBucket must be <name>-<APPID>/,
+    ],
+    [
+      'control = dest',
+      { ...minimal, controlBucket: 'media-dest' },
+      /^ossmigrate:controlBucket must differ from ossmigrate:destBucket/,
+    ],
+    [
+      'http node URL',
+      { ...minimal, nodeDistUrl: 'http://x/node.tar.xz' },
+      /^ossmigrate:nodeDistUrl must be an https:\/\/ URL/,
+    ],
+    [
+      'short sha256',
+      { ...minimal, nodeDistSha256: 'abc' },
+      /^ossmigrate:nodeDistSha256 must be 64 hex digits/,
+    ],
+    [
+      'leading slash prefix',
+      { ...minimal, destPrefix: '/data/' },
+      /^ossmigrate:destPrefix must not start with "\/"/,
+    ],
+    [
+      'fleet too large',
+      { ...minimal, dataTB: '100000', days: '1' },
+      /asks for 50000 instances, more than 1000.* pulumi config set ossmigrate:fleetSize 1000$/,
+    ],
+    [
+      'default control bucket too long',
+      { ...minimal, destBucket: `b${'x'.repeat(60)}` },
+      /^ossmigrate:controlBucket must be set: the default .* longer than 63/,
+    ],
+  ];
+  for (const [label, raw, expected] of cases) {
+    it(`rejects ${label} with the key and the fix`, () => {
+      const found = problems(raw);
+      assert.ok(
+        found.some((p) => expected.test(p)),
+        `no problem matched ${expected}; got:\n${found.join('\n')}`,
+      );
+    });
+  }
+
+  it('lists every problem at once', () => {
+    const found = problems({ ...base, days: '0', mirror: 'maybe' });
+    assert.ok(found.some((p) => p.startsWith('ossmigrate:days')));
+    assert.ok(found.some((p) => p.startsWith('ossmigrate:mirror')));
+  });
+
+  it('treats an empty value as unset', () => {
+    const c = parseConfig({ ...minimal, operatorCidr: '', mirror: '' }, io);
+    assert.equal(c.operatorCidr, undefined);
+    assert.equal(c.mirror, false);
+  });
+
+  it('accepts a full mirror + operator configuration', () => {
+    const c = parseConfig(
+      {
+        ...minimal,
+        mirror: 'true',
+        cosPrefix: 'img/',
+        operatorCidr: '203.0.113.7/32',
+        queuePublic: 'true',
+        nodeDistSha256: 'A'.repeat(64),
+      },
+      io,
+    );
+    assert.equal(c.mirror, true);
+    assert.equal(c.cosPrefix, 'img/');
+    assert.equal(c.nodeDistSha256, 'a'.repeat(64));
+  });
+});
+
+describe('Pulumi.yaml', () => {
+  const project = parseYaml(readFileSync(join(PROJECT_ROOT, 'Pulumi.yaml'), 'utf8'));
+  const schema: Record<string, { type: string; description?: string; default?: unknown; secret?: boolean }> =
+    project.config;
+
+  it('runs infra/index.ts through tsx', () => {
+    assert.equal(project.name, 'ossmigrate');
+    assert.equal(project.main, 'infra/index.ts');
+    assert.deepEqual(project.runtime, {
+      name: 'nodejs',
+      options: { typescript: false, nodeargs: '--import tsx' },
+    });
+  });
+
+  it('declares exactly the keys the program reads, each typed and described', () => {
+    assert.deepEqual(Object.keys(schema).sort(), [...CONFIG_KEYS].sort());
+    for (const [key, decl] of Object.entries(schema)) {
+      assert.ok(['string', 'integer', 'boolean'].includes(decl.type), `${key}: type ${decl.type}`);
+      assert.ok((decl.description ?? '').length > 10, `${key}: description`);
+    }
+  });
+
+  it('requires exactly the keys the code requires; every other key has a default the CLI applies', () => {
+    const noDefault = Object.entries(schema)
+      .filter(([, d]) => d.default === undefined)
+      .map(([k]) => k);
+    assert.deepEqual(noDefault.sort(), [...REQUIRED_KEYS].sort());
+    for (const key of REQUIRED_KEYS) {
+      const found = problems({ ...minimal, [key]: undefined });
+      assert.ok(
+        found.some((p) => p.startsWith(`ossmigrate:${key} is required`)),
+        `${key}: ${found.join('; ')}`,
+      );
+    }
+    // Applying every schema default must give the same result as leaving the keys unset.
+    const withDefaults: RawConfig = {};
+    for (const [k, d] of Object.entries(schema))
+      if (d.default !== undefined) withDefaults[k as ConfigKey] = String(d.default);
+    assert.deepEqual(parseConfig({ ...withDefaults, ...minimal }, io), parseConfig(minimal, io));
+  });
+
+  it('marks the COS credentials secret and agrees with the defaults the code applies', () => {
+    const secret = Object.entries(schema)
+      .filter(([, d]) => d.secret)
+      .map(([k]) => k);
+    assert.deepEqual(secret.sort(), ['cosSecretId', 'cosSecretKey']);
+    // A secret with a default would fail the CLI's "must be encrypted" check, so this one says --secret.
+    assert.match(schema.redisPassword?.description ?? '', /--secret/);
+    for (const key of SECRET_KEYS) assert.ok(secret.includes(key) || key === 'redisPassword', key);
+    for (const [key, value] of Object.entries(DEFAULTS)) assert.equal(schema[key]?.default, value, key);
+    assert.equal(schema.mirror?.default, false);
+    assert.equal(schema.queuePublic?.default, false);
+  });
+});

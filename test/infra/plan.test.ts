@@ -1,0 +1,325 @@
+// Pure planners behind the program: policy, mirror rule, user data, names, Redis password, zones.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { mirrorRule } from '../../infra/mirror.ts';
+import {
+  cosOrigin,
+  makeNaming,
+  ossInternalEndpoint,
+  redisPublicPrefix,
+  redisUrl,
+} from '../../infra/naming.ts';
+import { pickZone } from '../../infra/network.ts';
+import { WORKER_OSS_ACTIONS, workerPolicy, workerPolicyDocument } from '../../infra/policy.ts';
+import { deriveRedisPassword, redisPasswordProblem } from '../../infra/redisPassword.ts';
+import {
+  ENV_FILE,
+  encodeUserData,
+  envLine,
+  OSS_V1_SIGN_SH,
+  renderUserData,
+  systemdUnit,
+  USER_DATA_MAX_BYTES,
+  type UserDataInput,
+} from '../../infra/userData.ts';
+
+describe('RAM policy', () => {
+  it('grants only the listed actions on the given buckets and their objects', () => {
+    const doc = JSON.parse(workerPolicyDocument(['dest-bkt', 'dest-bkt-ossmigrate']));
+    assert.equal(doc.Version, '1');
+    assert.equal(doc.Statement.length, 1);
+    const [st] = doc.Statement;
+    assert.equal(st.Effect, 'Allow');
+    assert.deepEqual(st.Action, [...WORKER_OSS_ACTIONS]);
+    assert.deepEqual(st.Resource, [
+      'acs:oss:*:*:dest-bkt',
+      'acs:oss:*:*:dest-bkt/*',
+      'acs:oss:*:*:dest-bkt-ossmigrate',
+      'acs:oss:*:*:dest-bkt-ossmigrate/*',
+    ]);
+  });
+
+  it('never contains a delete, a bucket-config write, or a wildcard action', () => {
+    for (const a of WORKER_OSS_ACTIONS) {
+      assert.doesNotMatch(a, /\*|Delete|PutBucket/);
+      assert.match(a, /^oss:[A-Za-z]+$/);
+    }
+  });
+
+  it('refuses something that is not a bucket name (e.g. a wildcard)', () => {
+    assert.throws(() => workerPolicy(['*']), /not an OSS bucket name/);
+    assert.throws(() => workerPolicy([]), /at least one bucket/);
+  });
+});
+
+describe('mirror rule', () => {
+  const base = {
+    cosBucket: 'media-1250000000',
+    cosRegion: 'ap-guangzhou',
+    accessKeyId: 'AKID',
+    accessKeySecret: 'SK',
+  };
+
+  it('mirrors 404s at the bucket root to the COS bucket, signed with s3v4', () => {
+    assert.deepEqual(mirrorRule({ ...base, cosPrefix: '', destPrefix: '' }), {
+      ruleNumber: 1,
+      condition: { httpErrorCodeReturnedEquals: '404' },
+      redirect: {
+        redirectType: 'Mirror',
+        mirrorUrl: 'https://media-1250000000.cos.ap-guangzhou.myqcloud.com/',
+        mirrorPassQueryString: true,
+        mirrorFollowRedirect: true,
+        mirrorAllowHeadObject: true,
+        mirrorAuth: { authType: 's3v4', region: 'ap-guangzhou', accessKeyId: 'AKID', accessKeySecret: 'SK' },
+      },
+    });
+  });
+
+  it('matches the destination prefix and keeps it when both sides use the same prefix', () => {
+    const r = mirrorRule({ ...base, cosPrefix: 'img/', destPrefix: 'img/' });
+    assert.equal(r.condition.keyPrefixEquals, 'img/');
+    assert.equal(r.redirect.enableReplacePrefix, undefined);
+    assert.equal(r.redirect.replaceKeyPrefixWith, undefined);
+  });
+
+  it('rewrites the prefix when they differ (insert, replace, strip)', () => {
+    const insert = mirrorRule({ ...base, cosPrefix: 'old/', destPrefix: '' });
+    assert.equal(insert.condition.keyPrefixEquals, undefined);
+    assert.equal(insert.redirect.enableReplacePrefix, true);
+    assert.equal(insert.redirect.replaceKeyPrefixWith, 'old/');
+    const replace = mirrorRule({ ...base, cosPrefix: 'old/', destPrefix: 'new/' });
+    assert.equal(replace.condition.keyPrefixEquals, 'new/');
+    assert.equal(replace.redirect.replaceKeyPrefixWith, 'old/');
+    const strip = mirrorRule({ ...base, cosPrefix: '', destPrefix: 'new/' });
+    assert.equal(strip.redirect.enableReplacePrefix, true);
+    assert.equal(strip.redirect.replaceKeyPrefixWith, '');
+  });
+
+  it('points at an origin ending with / (OSS appends the key)', () => {
+    assert.match(cosOrigin('a-1250000000', 'ap-shanghai'), /^https:\/\/.+\/$/);
+  });
+});
+
+describe('user data', () => {
+  const input: UserDataInput = {
+    region: 'cn-hangzhou',
+    nodeDistUrl: 'https://registry.npmmirror.com/-/binary/node/v24.21.0/node-v24.21.0-linux-x64.tar.xz',
+    nodeDistSha256: 'a'.repeat(64),
+    controlBucket: 'dest-ossmigrate',
+    bundleKey: 'bundle/ossmigrate-0123456789abcdef0123456789abcdef.mjs',
+    bundleMd5: '0123456789abcdef0123456789abcdef',
+    accessKeyId: 'LTAI5tKeyId',
+    accessKeySecret: 'TopSecretAkSecret123',
+    redisUrl: 'redis://:Om-9abc@r-x.redis.rds.aliyuncs.com:6379/0',
+    cosSecretId: 'AKIDcos',
+    cosSecretKey: 'CosSecretKey456',
+    workerConcurrency: 24,
+  };
+  const script = renderUserData(input);
+
+  it('is a valid POSIX sh script well under the 16 KB limit', () => {
+    assert.ok(script.startsWith('#!/bin/sh\n'));
+    assert.ok(Buffer.byteLength(script) < USER_DATA_MAX_BYTES / 2);
+    const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-ud-'));
+    try {
+      writeFileSync(join(dir, 'ud.sh'), script);
+      execFileSync('sh', ['-n', join(dir, 'ud.sh')]); // throws on a syntax error
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(Buffer.from(encodeUserData(script), 'base64').toString('utf8'), script);
+  });
+
+  it('writes the env file 0600 root with the queue, OSS endpoint and credentials', () => {
+    const env =
+      /cat > \/etc\/ossmigrate\/worker\.env\) <<'OSSMIGRATE_ENV_EOF'\n([\s\S]*?)OSSMIGRATE_ENV_EOF/.exec(
+        script,
+      )?.[1];
+    assert.ok(env, 'env heredoc present');
+    assert.deepEqual(env.trim().split('\n').sort(), [
+      'ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tKeyId',
+      'ALIBABA_CLOUD_ACCESS_KEY_SECRET=TopSecretAkSecret123',
+      'OSSMIGRATE_CONTROL_BUCKET=dest-ossmigrate',
+      'OSSMIGRATE_JOURNAL_PREFIX=journals/',
+      'OSSMIGRATE_OSS_ENDPOINT=https://oss-cn-hangzhou-internal.aliyuncs.com',
+      'OSSMIGRATE_REDIS_URL=redis://:Om-9abc@r-x.redis.rds.aliyuncs.com:6379/0',
+      'TENCENTCLOUD_SECRET_ID=AKIDcos',
+      'TENCENTCLOUD_SECRET_KEY=CosSecretKey456',
+    ]);
+    assert.match(script, /\(umask 077 && cat > \/etc\/ossmigrate\/worker\.env\)/);
+    assert.match(script, new RegExp(`chmod 0600 ${ENV_FILE}`));
+    assert.match(script, new RegExp(`chown root:root ${ENV_FILE}`));
+  });
+
+  it('starts the worker under systemd with no secret on its command line', () => {
+    const unit = systemdUnit(24);
+    assert.ok(script.includes(unit));
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+    assert.equal(
+      execStart,
+      '/opt/node/bin/node --enable-source-maps /opt/ossmigrate/ossmigrate.mjs worker --workdir /var/lib/ossmigrate --concurrency 24',
+    );
+    for (const secret of [input.accessKeySecret, input.cosSecretKey ?? '', 'Om-9abc', 'redis://']) {
+      assert.ok(!execStart.includes(secret), `ExecStart leaks ${secret}`);
+    }
+    for (const line of [
+      'EnvironmentFile=/etc/ossmigrate/worker.env',
+      'Restart=always',
+      'KillSignal=SIGTERM',
+      'TimeoutStopSec=300',
+    ]) {
+      assert.ok(unit.includes(`\n${line}\n`), line);
+    }
+    assert.match(script, /systemctl enable --now ossmigrate-worker\.service/);
+    assert.doesNotMatch(script, /^\s*set -[a-z]*x|set -o xtrace/m);
+  });
+
+  it('fetches the bundle over the internal endpoint and verifies it and Node', () => {
+    assert.match(script, /BUNDLE_HOST='dest-ossmigrate\.oss-cn-hangzhou-internal\.aliyuncs\.com'/);
+    assert.match(script, /Authorization: OSS \$AK_ID:\$signature/);
+    assert.match(script, /md5sum -c -/);
+    assert.match(script, /echo "\$NODE_SHA256 {2}\$tmp\/node\.tar" \| sha256sum -c -/);
+    assert.ok(script.includes(ossInternalEndpoint('cn-hangzhou')));
+  });
+
+  it('leaves the Tencent variables out when no COS credentials are configured', () => {
+    const s = renderUserData({ ...input, cosSecretId: undefined, cosSecretKey: undefined });
+    assert.doesNotMatch(s, /TENCENTCLOUD_/);
+  });
+
+  it('signs the bundle GET exactly like OSS V1 (checked against node:crypto)', () => {
+    const out = execFileSync(
+      'sh',
+      ['-c', `set -eu\n${OSS_V1_SIGN_SH}\nprintf '%s\\n%s' "$date_hdr" "$signature"`],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          BUNDLE_BUCKET: 'ctl-bkt',
+          BUNDLE_KEY: 'bundle/ossmigrate-x.mjs',
+          AK_SECRET: 'k3y/with+chars=',
+        },
+      },
+    ).toString();
+    const [date = '', signature] = out.split('\n');
+    assert.match(date, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    assert.ok(Math.abs(Date.parse(date) - Date.now()) < 60_000);
+    const expected = createHmac('sha1', 'k3y/with+chars=')
+      .update(`GET\n\n\n${date}\n/ctl-bkt/bundle/ossmigrate-x.mjs`)
+      .digest('base64');
+    assert.equal(signature, expected);
+  });
+
+  it('quotes shell values so a quote in a secret cannot break out', () => {
+    const s = renderUserData({ ...input, nodeDistUrl: "https://mirror.example/it's; rm -rf /" });
+    const line = s.split('\n').find((l) => l.startsWith('NODE_URL=')) ?? '';
+    const echoed = execFileSync('sh', ['-c', `${line}\nprintf '%s' "$NODE_URL"`]).toString();
+    assert.equal(echoed, "https://mirror.example/it's; rm -rf /");
+  });
+
+  it('refuses env values systemd would not read back verbatim', () => {
+    assert.throws(
+      () => envLine('TENCENTCLOUD_SECRET_KEY', 'has space'),
+      /TENCENTCLOUD_SECRET_KEY contains characters/,
+    );
+    assert.throws(() => envLine('X', 'a\nB=c'), /contains characters/);
+  });
+
+  it('rejects a malformed digest or a non-https Node URL', () => {
+    assert.throws(() => renderUserData({ ...input, bundleMd5: 'nope' }), /bundleMd5/);
+    assert.throws(() => renderUserData({ ...input, nodeDistUrl: 'http://x/node.tar.xz' }), /https/);
+  });
+
+  it('rejects user data over 16 KB', () => {
+    assert.throws(
+      () => renderUserData({ ...input, redisUrl: `redis://:${'a'.repeat(17_000)}@h:6379/0` }),
+      /at most 16384/,
+    );
+  });
+});
+
+describe('names', () => {
+  it('prefixes with the stack, stays within limits and unique when truncated', () => {
+    const n = makeNaming('Prod_EU');
+    assert.equal(n.name('worker'), 'ossmigrate-prod-eu-worker');
+    assert.deepEqual(n.tags('Worker'), {
+      'ossmigrate-stack': 'prod-eu',
+      'ossmigrate-role': 'worker',
+      'managed-by': 'pulumi',
+    });
+    fc.assert(
+      fc.property(fc.string(), fc.string({ minLength: 1 }), (stack, suffix) => {
+        const x = makeNaming(stack).name(suffix, 30);
+        return x.length <= 30 && /^[a-z0-9-]+$/.test(x) && x === makeNaming(stack).name(suffix, 30);
+      }),
+    );
+    const word = fc.stringMatching(/^[a-z0-9]{1,60}$/);
+    fc.assert(
+      fc.property(word, word, (a, b) => {
+        const m = makeNaming('dev');
+        return a === b || m.name(a, 30) !== m.name(b, 30);
+      }),
+    );
+  });
+
+  it('makes a Redis public prefix of 8–64 lowercase alphanumerics starting with a letter', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (stack, bucket) =>
+        /^[a-z][a-z0-9]{7,63}$/.test(redisPublicPrefix(stack, bucket)),
+      ),
+    );
+  });
+
+  it('builds queue URLs with the password URL-encoded', () => {
+    assert.equal(redisUrl({ host: 'h', password: 'p@ss:w/rd' }), 'redis://:p%40ss%3Aw%2Frd@h:6379/0');
+  });
+});
+
+describe('Redis password', () => {
+  it('is stable for the same material and stack, and differs otherwise', () => {
+    assert.equal(deriveRedisPassword('secret', 'dev'), deriveRedisPassword('secret', 'dev'));
+    assert.notEqual(deriveRedisPassword('secret', 'dev'), deriveRedisPassword('secret', 'prod'));
+    assert.notEqual(deriveRedisPassword('secret', 'dev'), deriveRedisPassword('secret2', 'dev'));
+  });
+
+  it('always satisfies the ApsaraDB password policy and does not contain the material', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string(), (material, stack) => {
+        const pw = deriveRedisPassword(material, stack);
+        return redisPasswordProblem(pw) === undefined && (material.length < 4 || !pw.includes(material));
+      }),
+    );
+  });
+
+  it('flags weak or malformed configured passwords', () => {
+    assert.match(redisPasswordProblem('short') ?? '', /8–32/);
+    assert.match(redisPasswordProblem('alllowercase') ?? '', /three/);
+    assert.equal(redisPasswordProblem('Good-Pass-123'), undefined);
+  });
+});
+
+describe('zone choice', () => {
+  it('picks the first ECS zone that also has Redis', () => {
+    assert.equal(
+      pickZone('cn-hangzhou', 't', ['cn-hangzhou-h', 'cn-hangzhou-i'], ['cn-hangzhou-j', 'cn-hangzhou-i']),
+      'cn-hangzhou-i',
+    );
+  });
+
+  it('explains when no zone has both, or when a zone is outside the region', () => {
+    assert.throws(
+      () => pickZone('cn-hangzhou', 'ecs.x', ['cn-hangzhou-h'], ['cn-hangzhou-j']),
+      /no zone in cn-hangzhou offers both ecs\.x/,
+    );
+    assert.throws(
+      () => pickZone('cn-hangzhou', 't', ['cn-beijing-a'], ['cn-beijing-a']),
+      /not in the bucket's region cn-hangzhou/,
+    );
+  });
+});
