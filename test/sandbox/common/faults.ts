@@ -40,7 +40,11 @@ export const FaultRule = z
     skip: z.number().int().nonnegative().default(0),
     latencyMs: z.number().int().nonnegative().default(0),
     afterBytes: z.number().int().nonnegative().default(0),
-    status: z.number().int().min(400).max(599).optional(),
+    /**
+     * HTTP status for `error` (default 500). 200 is allowed for the operations where the vendor
+     * reports a failure inside a 200 response (COS CopyObject / UploadPartCopy / Complete).
+     */
+    status: z.union([z.literal(200), z.number().int().min(400).max(599)]).optional(),
     code: z.string().optional(),
     retryAfterSeconds: z.number().int().positive().optional(),
   })

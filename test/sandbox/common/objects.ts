@@ -191,7 +191,7 @@ export class Bucket {
   initiate(u: Omit<MultipartUpload, 'uploadId' | 'initiated' | 'parts'>): MultipartUpload {
     const upload: MultipartUpload = {
       ...u,
-      uploadId: randomBytes(16).toString('hex').toUpperCase(),
+      uploadId: newUploadId(),
       initiated: new Date(),
       parts: new Map(),
     };
@@ -258,9 +258,29 @@ export class Bucket {
         if (c !== 0) return c > 0;
         return p.uploadIdMarker !== undefined && p.uploadIdMarker !== '' && u.uploadId > p.uploadIdMarker;
       })
-      .sort((a, b) => compareKeys(a.key, b.key) || a.initiated.getTime() - b.initiated.getTime());
+      // Upload ids sort in creation order (see newUploadId), so this is also initiation order and
+      // agrees with the `uploadId > uploadIdMarker` paging filter above.
+      .sort(
+        (a, b) =>
+          compareKeys(a.key, b.key) || (a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0),
+      );
     return { uploads: all.slice(0, p.maxUploads), truncated: all.length > p.maxUploads };
   }
+}
+
+let uploadSeq = 0;
+
+/**
+ * 32 upper-case hex digits that sort in creation order (ms time, a counter, then randomness), so
+ * paging uploads of one key by `upload-id-marker` agrees with their initiation order.
+ */
+function newUploadId(): string {
+  uploadSeq = (uploadSeq + 1) & 0xffff;
+  return (
+    Date.now().toString(16).padStart(12, '0') +
+    uploadSeq.toString(16).padStart(4, '0') +
+    randomBytes(8).toString('hex')
+  ).toUpperCase();
 }
 
 /** All buckets of one emulated service, keyed by name. */
