@@ -151,6 +151,8 @@ export function classifyHttp(status: number | undefined, code: string | undefine
   }
   if (status === 503) return 'THROTTLED';
   if (code === 'InvalidObjectState') return 'ARCHIVED';
+  // The service refused a body that did not match its Content-MD5: corrupted in transit.
+  if (code === 'BadDigest' || code === 'InvalidDigest') return 'CRC_MISMATCH';
   if (code === 'InvalidObjectName') return 'INVALID_OBJECT_NAME';
   if (status === 412 || code === 'PreconditionFailed') return 'SOURCE_CHANGED';
   if (status === 404 && (code === undefined || code === 'NoSuchKey' || code === '404')) return 'SOURCE_GONE';

@@ -1,0 +1,336 @@
+/**
+ * Tencent Cloud COS through cos-nodejs-sdk-v5. Listing, HEAD, restore, PUT and the bucket probe
+ * use the SDK. The streaming GET is signed by the SDK (getAuth) but sent with node:http, because
+ * the SDK's getObjectStream only reveals the response headers after the body has ended — and a
+ * copy needs them first (Content-Type and metadata for the PUT, the whole-object CRC-64, the
+ * ETag). The SDK silently retries 5xx on bodiless requests (4 attempts); the engine's own retries
+ * come on top, which is fine for idempotent reads.
+ */
+
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import COS from 'cos-nodejs-sdk-v5';
+import type { CosCredentials } from '../../config/credentials.ts';
+import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
+import type { ListEntry, ObjectHead, StorageClass } from '../../core/types.ts';
+import type {
+  ObjectStore,
+  ProbeResult,
+  ReadOptions,
+  ReadResult,
+  StoreFeatures,
+  WriteOptions,
+  WriteResult,
+} from '../../ports/objectStore.ts';
+import { headersToHead, listDate, metadataHeaders, retryAfterMs, stripEtag } from '../http/headers.ts';
+
+export type CosStoreOptions = {
+  /** name-APPID */
+  bucket: string;
+  region: string;
+  credentials: CosCredentials;
+  /** Override, e.g. http://127.0.0.1:PORT (the sandbox). The Host header stays the bucket's. */
+  endpoint?: string;
+};
+
+const CLASS_FROM_COS: Record<string, StorageClass> = {
+  STANDARD: 'STANDARD',
+  MAZ_STANDARD: 'STANDARD',
+  STANDARD_IA: 'IA',
+  MAZ_STANDARD_IA: 'IA',
+  INTELLIGENT_TIERING: 'INTELLIGENT_TIERING',
+  MAZ_INTELLIGENT_TIERING: 'INTELLIGENT_TIERING',
+  ARCHIVE: 'ARCHIVE',
+  DEEP_ARCHIVE: 'DEEP_COLD_ARCHIVE',
+};
+const CLASS_TO_COS: Record<StorageClass, string> = {
+  STANDARD: 'STANDARD',
+  IA: 'STANDARD_IA',
+  INTELLIGENT_TIERING: 'INTELLIGENT_TIERING',
+  ARCHIVE: 'ARCHIVE',
+  COLD_ARCHIVE: 'DEEP_ARCHIVE',
+  DEEP_COLD_ARCHIVE: 'DEEP_ARCHIVE',
+};
+
+type CosError = Error & {
+  statusCode?: number;
+  code?: string;
+  RequestId?: string;
+  headers?: Record<string, string>;
+  error?: { Code?: string; Message?: string; RequestId?: string };
+};
+
+export function cosError(e: unknown, what: string): MigrationError {
+  const err = e as CosError;
+  const status = err.statusCode;
+  // HEAD errors carry only the status as code ('404'); bodies carry the COS code.
+  const code = err.error?.Code ?? (err.code && !/^\d+$/.test(err.code) ? err.code : undefined);
+  const requestId = err.RequestId ?? err.error?.RequestId ?? err.headers?.['x-cos-request-id'];
+  const extra = {
+    ...(status ? { status } : {}),
+    ...(code ? { code } : {}),
+    ...(requestId ? { requestId } : {}),
+    ...(err.headers ? { retryAfterMs: retryAfterMs(err.headers) } : {}),
+    cause: e,
+  };
+  if (!status && (isNetworkCode(err.code) || isNetworkCode(err.name))) {
+    return new MigrationError('NETWORK', `${what}: ${err.code ?? err.name} ${err.message}`, extra);
+  }
+  if (!status) return new MigrationError('NETWORK', `${what}: ${err.message}`, extra);
+  return new MigrationError(
+    classifyHttp(status, code),
+    `${what}: ${code ?? `HTTP ${status}`} ${err.error?.Message ?? err.message}`,
+    extra,
+  );
+}
+
+/** COS's camSafeUrlEncode: encodeURIComponent plus !'()*. */
+function camSafe(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function decodeKey(k: string): string {
+  try {
+    return decodeURIComponent(k.replace(/\+/g, '%20'));
+  } catch {
+    return k;
+  }
+}
+
+export class CosStore implements ObjectStore {
+  readonly features: StoreFeatures = {
+    crc64: true,
+    multipart: false,
+    minPartSize: 1024 * 1024,
+    maxPartSize: 5 * 1024 ** 3,
+    maxParts: 10_000,
+    maxPutSize: 5 * 1024 ** 3,
+    archive: true,
+    forbidOverwrite: false,
+  };
+  readonly name: string;
+  readonly client: COS;
+  private readonly host: string;
+  private readonly target: URL;
+  private readonly agent: HttpAgent;
+
+  constructor(readonly o: CosStoreOptions) {
+    this.name = `cos://${o.bucket}`;
+    this.host = `${o.bucket}.cos.${o.region}.myqcloud.com`;
+    this.target = new URL(o.endpoint ?? `https://${this.host}`);
+    const secure = this.target.protocol === 'https:';
+    this.agent = secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 256 })
+      : new HttpAgent({ keepAlive: true, maxSockets: 256 });
+    this.client = new COS({
+      SecretId: o.credentials.secretId,
+      SecretKey: o.credentials.secretKey,
+      ...(o.credentials.securityToken ? { SecurityToken: o.credentials.securityToken } : {}),
+      Protocol: secure ? 'https:' : 'http:',
+      ...(o.endpoint ? { Ip: this.target.host } : {}),
+      KeepAlive: true,
+      Timeout: 0,
+    } as COS.COSOptions);
+  }
+
+  private base() {
+    return { Bucket: this.o.bucket, Region: this.o.region };
+  }
+
+  async *list(o: {
+    prefix: string;
+    startAfter?: string;
+    delimiter?: string;
+    signal?: AbortSignal;
+  }): AsyncIterable<ListEntry> {
+    let marker = o.startAfter;
+    for (;;) {
+      if (o.signal?.aborted) return;
+      let page: COS.GetBucketResult & { NextMarker?: string };
+      try {
+        page = (await this.client.getBucket({
+          ...this.base(),
+          Prefix: o.prefix,
+          ...(o.delimiter ? { Delimiter: o.delimiter } : {}),
+          ...(marker ? { Marker: marker } : {}),
+          MaxKeys: 1000,
+          EncodingType: 'url',
+        } as COS.GetBucketParams)) as typeof page;
+      } catch (e) {
+        throw cosError(e, `list ${this.name}/${o.prefix}`);
+      }
+      const entries: ListEntry[] = [];
+      for (const c of page.Contents ?? []) {
+        entries.push({
+          kind: 'object',
+          info: {
+            key: decodeKey(c.Key),
+            size: Number(c.Size),
+            lastModified: listDate(c.LastModified),
+            etag: stripEtag(c.ETag),
+            storageClass: CLASS_FROM_COS[c.StorageClass ?? 'STANDARD'] ?? 'STANDARD',
+          },
+        });
+      }
+      for (const p of page.CommonPrefixes ?? [])
+        entries.push({ kind: 'prefix', prefix: decodeKey(p.Prefix) });
+      entries.sort((a, b) =>
+        Buffer.compare(
+          Buffer.from(a.kind === 'object' ? a.info.key : a.prefix),
+          Buffer.from(b.kind === 'object' ? b.info.key : b.prefix),
+        ),
+      );
+      yield* entries;
+      if (String(page.IsTruncated) !== 'true') return;
+      const next = page.NextMarker ? decodeKey(page.NextMarker) : undefined;
+      const last = entries[entries.length - 1];
+      marker = next ?? (last ? (last.kind === 'object' ? last.info.key : last.prefix) : undefined);
+      if (!marker) return;
+    }
+  }
+
+  private headOf(key: string, headers: Record<string, string>): ObjectHead {
+    return headersToHead(key, headers, 'x-cos-', (c) => CLASS_FROM_COS[c] ?? 'STANDARD');
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    try {
+      const r = await this.client.headObject({ ...this.base(), Key: key });
+      return this.headOf(key, r.headers as Record<string, string>);
+    } catch (e) {
+      if ((e as CosError).statusCode === 404) return undefined;
+      throw cosError(e, `head ${key}`);
+    }
+  }
+
+  async read(key: string, o: ReadOptions = {}): Promise<ReadResult> {
+    const headers: Record<string, string> = { host: this.host };
+    if (o.range) headers.range = `bytes=${o.range.start}-${o.range.end - 1}`;
+    if (o.ifMatch) headers['if-match'] = `"${o.ifMatch}"`;
+    const authorization = this.client.getAuth({
+      ...this.base(),
+      Method: 'GET',
+      Key: key,
+      Headers: headers,
+      Query: {},
+      Expires: 900,
+    } as never) as unknown as string;
+    const path = `/${key.split('/').map(camSafe).join('/')}`;
+    const send = this.target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = send(
+        {
+          protocol: this.target.protocol,
+          hostname: this.target.hostname,
+          port: this.target.port || undefined,
+          path,
+          method: 'GET',
+          agent: this.agent,
+          headers: {
+            ...headers,
+            authorization,
+            ...(this.o.credentials.securityToken
+              ? { 'x-cos-security-token': this.o.credentials.securityToken }
+              : {}),
+          },
+          ...(this.target.protocol === 'https:' ? { servername: this.host } : {}),
+          ...(o.signal ? { signal: o.signal } : {}),
+        },
+        resolve,
+      );
+      req.on('error', reject);
+      req.end();
+    }).catch((e: unknown) => {
+      throw cosError(e, `get ${key}`);
+    });
+    const h = res.headers as Record<string, string>;
+    const status = res.statusCode ?? 0;
+    if (status !== 200 && status !== 206) {
+      const body = await readText(res);
+      const code = /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
+      const message = /<Message>([^<]+)<\/Message>/.exec(body)?.[1] ?? res.statusMessage ?? '';
+      throw new MigrationError(
+        classifyHttp(status, code),
+        `get ${key}: ${code ?? `HTTP ${status}`} ${message}`,
+        {
+          status,
+          ...(code ? { code } : {}),
+          ...(h['x-cos-request-id'] ? { requestId: h['x-cos-request-id'] } : {}),
+          ...(retryAfterMs(h) !== undefined ? { retryAfterMs: retryAfterMs(h)! } : {}),
+        },
+      );
+    }
+    const head = this.headOf(key, h);
+    const total = /\/(\d+)$/.exec(h['content-range'] ?? '');
+    if (total) head.size = Number(total[1]);
+    return { body: res, head };
+  }
+
+  async write(key: string, body: Readable, o: WriteOptions): Promise<WriteResult> {
+    const headers = metadataHeaders(o, 'x-cos-meta-');
+    if (o.storageClass) headers['x-cos-storage-class'] = CLASS_TO_COS[o.storageClass];
+    if (o.contentMd5) headers['Content-MD5'] = o.contentMd5;
+    try {
+      const r = await this.client.putObject({
+        ...this.base(),
+        Key: key,
+        Body: body,
+        ContentLength: o.size,
+        Headers: headers,
+      } as never);
+      const h = (r as { headers: Record<string, string> }).headers;
+      return {
+        etag: stripEtag(h.etag),
+        ...(h['x-cos-hash-crc64ecma'] ? { crc64: h['x-cos-hash-crc64ecma'] } : {}),
+      };
+    } catch (e) {
+      throw cosError(e, `put ${key}`);
+    }
+  }
+
+  async restore(
+    key: string,
+    o: { days: number; tier: string },
+  ): Promise<'started' | 'in-progress' | 'restored'> {
+    try {
+      const r = await this.client.restoreObject({
+        ...this.base(),
+        Key: key,
+        RestoreRequest: { Days: o.days, CASJobParameters: { Tier: o.tier as 'Standard' } },
+      } as never);
+      return (r as { statusCode?: number }).statusCode === 200 ? 'restored' : 'started';
+    } catch (e) {
+      const err = e as CosError;
+      if (err.statusCode === 409 || err.error?.Code === 'RestoreAlreadyInProgress') return 'in-progress';
+      throw cosError(e, `restore ${key}`);
+    }
+  }
+
+  async probe(): Promise<ProbeResult> {
+    try {
+      const r = (await this.client.headBucket(this.base())) as { headers?: Record<string, string> };
+      const date = r.headers?.date ? Date.parse(r.headers.date) : Number.NaN;
+      return {
+        reachable: true,
+        region: this.o.region,
+        ...(Number.isNaN(date) ? {} : { clockSkewMs: date - Date.now() }),
+      };
+    } catch (e) {
+      const err = cosError(e, `bucket ${this.o.bucket} in ${this.o.region}`);
+      if (err.status === 404) {
+        throw new MigrationError('ACCESS_DENIED', `bucket ${this.o.bucket} not found in ${this.o.region}`, {
+          status: 404,
+          code: 'NoSuchBucket',
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

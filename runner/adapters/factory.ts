@@ -1,0 +1,70 @@
+/** Build the source and destination stores a job names, with its credentials. */
+import type { Credentials } from '../config/credentials.ts';
+import type { JobSpec } from '../config/job.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { ObjectStore } from '../ports/objectStore.ts';
+import { CosStore } from './cos/cosStore.ts';
+import { LocalStore } from './local/localStore.ts';
+import { OssStore } from './oss/ossStore.ts';
+
+export function makeStores(spec: JobSpec, creds: Credentials): { src: ObjectStore; dst: ObjectStore } {
+  return { src: sourceStore(spec, creds), dst: destinationStore(spec, creds) };
+}
+
+/** Overridden in fleet workers: OSSMIGRATE_OSS_ENDPOINT (the region's internal endpoint). */
+function ossEndpoint(configured: string | undefined): string | undefined {
+  return process.env.OSSMIGRATE_OSS_ENDPOINT || configured;
+}
+
+export function sourceStore(spec: JobSpec, creds: Credentials): ObjectStore {
+  const s = spec.source;
+  switch (s.type) {
+    case 'local':
+      return new LocalStore(s.path, { followSymlinks: s.followSymlinks });
+    case 'cos':
+      if (!creds.cos) {
+        throw new ConfigError(
+          'no Tencent Cloud credentials for the COS source',
+          'export TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or add cos: {secretId, secretKey} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+        );
+      }
+      return new CosStore({
+        bucket: s.bucket,
+        region: s.region,
+        credentials: creds.cos,
+        ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      });
+    case 'oss': {
+      const c = creds.sourceOss ?? creds.oss;
+      if (!c) throw missingOss('source');
+      return new OssStore({
+        bucket: s.bucket,
+        region: s.region,
+        credentials: c,
+        internal: s.internal,
+        ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      });
+    }
+  }
+}
+
+export function destinationStore(spec: JobSpec, creds: Credentials): ObjectStore {
+  const d = spec.destination;
+  if (!creds.oss) throw missingOss('destination');
+  const endpoint = ossEndpoint(d.endpoint);
+  return new OssStore({
+    bucket: d.bucket,
+    region: d.region,
+    credentials: creds.oss,
+    internal: d.internal,
+    signatureV4: d.signatureV4,
+    ...(endpoint ? { endpoint } : {}),
+  });
+}
+
+function missingOss(side: string): ConfigError {
+  return new ConfigError(
+    `no Alibaba Cloud credentials for the OSS ${side}`,
+    'export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add oss: {accessKeyId, accessKeySecret} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+  );
+}

@@ -1,0 +1,474 @@
+/**
+ * Alibaba Cloud OSS through ali-oss 6.x. Traps handled here (see shared/specs/protocols.md):
+ *  - ali-oss strips leading "/" from keys silently: such keys never reach it (the engine refuses them);
+ *  - it never retries HTTP errors (the engine retries, honouring Retry-After, which this adapter
+ *    recovers from the response since ali-oss errors do not carry headers);
+ *  - streaming GET errors have no code, only a status: classify by status;
+ *  - the request timeout covers the whole body: size it from the body length.
+ */
+
+import type { Readable } from 'node:stream';
+import OSS from 'ali-oss';
+import type { OssCredentials } from '../../config/credentials.ts';
+import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
+import type { ListEntry, ObjectHead, StorageClass } from '../../core/types.ts';
+import type {
+  ObjectStore,
+  PartResult,
+  ProbeResult,
+  ReadOptions,
+  ReadResult,
+  StoreFeatures,
+  WriteOptions,
+  WriteResult,
+} from '../../ports/objectStore.ts';
+import {
+  headersToHead,
+  listDate,
+  metadataHeaders,
+  parseRestore,
+  retryAfterMs,
+  stripEtag,
+} from '../http/headers.ts';
+
+export type OssStoreOptions = {
+  bucket: string;
+  /** cn-hangzhou (bare) or oss-cn-hangzhou. */
+  region: string;
+  credentials: OssCredentials;
+  /** Override, e.g. http://127.0.0.1:PORT for the sandbox. */
+  endpoint?: string;
+  internal?: boolean;
+  signatureV4?: boolean;
+};
+
+const CLASS_FROM_OSS: Record<string, StorageClass> = {
+  Standard: 'STANDARD',
+  IA: 'IA',
+  Archive: 'ARCHIVE',
+  ColdArchive: 'COLD_ARCHIVE',
+  DeepColdArchive: 'DEEP_COLD_ARCHIVE',
+};
+const CLASS_TO_OSS: Record<StorageClass, string> = {
+  STANDARD: 'Standard',
+  IA: 'IA',
+  INTELLIGENT_TIERING: 'Standard',
+  ARCHIVE: 'Archive',
+  COLD_ARCHIVE: 'ColdArchive',
+  DEEP_COLD_ARCHIVE: 'DeepColdArchive',
+};
+
+type OssError = Error & {
+  status?: number;
+  code?: string;
+  name?: string;
+  requestId?: string;
+  headers?: Record<string, string>;
+  endpoint?: string;
+};
+
+/** A MigrationError from whatever ali-oss threw. */
+export function ossError(e: unknown, what: string): MigrationError {
+  const err = e as OssError;
+  const status = typeof err.status === 'number' && err.status > 0 ? err.status : undefined;
+  const code = err.code && err.code !== 'UnknownError' ? err.code : undefined;
+  const extra = {
+    ...(status ? { status } : {}),
+    ...(code ? { code } : {}),
+    ...(err.requestId ? { requestId: err.requestId } : {}),
+    ...(err.headers ? { retryAfterMs: retryAfterMs(err.headers) } : {}),
+    cause: e,
+  };
+  if (
+    !status &&
+    (isNetworkCode(err.code) || isNetworkCode(err.name) || err.status === -1 || err.status === -2)
+  ) {
+    return new MigrationError('NETWORK', `${what}: ${err.message}`, extra);
+  }
+  if (status === 403 && /must be addressed using the specified endpoint/i.test(err.message)) {
+    return new MigrationError('ACCESS_DENIED', `${what}: the bucket is in another region (${err.message})`, {
+      ...extra,
+      code: 'WrongRegion',
+    });
+  }
+  return new MigrationError(
+    classifyHttp(status, code),
+    `${what}: ${code ?? `HTTP ${status ?? '?'}`} ${err.message}`,
+    extra,
+  );
+}
+
+/** Whole-request timeout for a body of `size` bytes: never below 2 min, ≥ 64 KiB/s. */
+function timeoutFor(size: number): number {
+  return Math.max(120_000, Math.ceil(size / 65_536) * 1000);
+}
+
+export class OssStore implements ObjectStore {
+  readonly features: StoreFeatures = {
+    crc64: true,
+    multipart: true,
+    minPartSize: 100 * 1024,
+    maxPartSize: 5 * 1024 ** 3,
+    maxParts: 10_000,
+    maxPutSize: 5 * 1024 ** 3,
+    archive: true,
+    forbidOverwrite: true,
+  };
+  readonly name: string;
+  readonly client: OSS;
+  private readonly region: string;
+
+  constructor(readonly o: OssStoreOptions) {
+    this.region = o.region.replace(/^oss-/, '');
+    this.name = `oss://${o.bucket}`;
+    this.client = new OSS({
+      accessKeyId: o.credentials.accessKeyId,
+      accessKeySecret: o.credentials.accessKeySecret,
+      ...(o.credentials.securityToken ? { stsToken: o.credentials.securityToken } : {}),
+      bucket: o.bucket,
+      region: `oss-${this.region}`,
+      ...(o.endpoint ? { endpoint: o.endpoint } : { secure: true }),
+      internal: o.internal ?? false,
+      authorizationV4: o.signatureV4 ?? false,
+      timeout: 120_000,
+      // Network-level retries only (ali-oss never retries HTTP errors; the engine does).
+      retryMax: 0,
+    } as unknown as OSS.Options);
+    // ali-oss drops response headers from errors; keep them (Retry-After, x-oss-qos-delay-time).
+    const client = this.client as unknown as {
+      requestError: (r: { headers?: Record<string, string> }) => Promise<OssError>;
+    };
+    const original = client.requestError.bind(client);
+    client.requestError = async (result) => {
+      const err = await original(result);
+      if (result?.headers) err.headers = result.headers;
+      return err;
+    };
+  }
+
+  async *list(o: {
+    prefix: string;
+    startAfter?: string;
+    delimiter?: string;
+    signal?: AbortSignal;
+  }): AsyncIterable<ListEntry> {
+    let token: string | undefined;
+    let first = true;
+    do {
+      if (o.signal?.aborted) return;
+      const query: Record<string, string | number> = { 'max-keys': 1000, 'encoding-type': 'url' };
+      // Never send empty-valued parameters (their V4 signing differs between SDKs).
+      if (o.prefix) query.prefix = o.prefix;
+      if (o.delimiter) query.delimiter = o.delimiter;
+      if (first && o.startAfter) query['start-after'] = o.startAfter;
+      if (token) query['continuation-token'] = token;
+      let page: OSS.ListObjectResult & { nextContinuationToken?: string | null; prefixes: string[] | null };
+      try {
+        page = (await this.client.listV2(
+          query as never,
+          { timeout: 120_000 } as never,
+        )) as unknown as typeof page;
+      } catch (e) {
+        throw ossError(e, `list ${this.name}/${o.prefix}`);
+      }
+      first = false;
+      // With encoding-type=url keys come percent-encoded (keys may hold characters XML cannot).
+      const entries: ListEntry[] = [];
+      for (const obj of page.objects ?? []) {
+        const restore = parseRestore((obj as unknown as { restoreInfo?: unknown }).restoreInfo);
+        entries.push({
+          kind: 'object',
+          info: {
+            key: decodeKey(obj.name),
+            size: Number(obj.size),
+            lastModified: listDate(obj.lastModified),
+            etag: stripEtag(obj.etag),
+            ...(obj.storageClass ? { storageClass: CLASS_FROM_OSS[obj.storageClass] ?? 'STANDARD' } : {}),
+            ...(restore ? { restore } : {}),
+          },
+        });
+      }
+      for (const p of page.prefixes ?? []) entries.push({ kind: 'prefix', prefix: decodeKey(p) });
+      // OSS returns objects and prefixes in separate lists; merge them back into key order.
+      entries.sort((a, b) => {
+        const x = a.kind === 'object' ? a.info.key : a.prefix;
+        const y = b.kind === 'object' ? b.info.key : b.prefix;
+        return Buffer.compare(Buffer.from(x), Buffer.from(y));
+      });
+      yield* entries;
+      token = page.isTruncated ? (page.nextContinuationToken ?? undefined) : undefined;
+    } while (token);
+  }
+
+  private headOf(key: string, headers: Record<string, string>): ObjectHead {
+    return headersToHead(key, headers, 'x-oss-', (c) => CLASS_FROM_OSS[c] ?? 'STANDARD');
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    try {
+      const r = await this.client.head(key, { timeout: 60_000 } as never);
+      return this.headOf(key, r.res.headers as Record<string, string>);
+    } catch (e) {
+      const err = e as OssError;
+      if (err.status === 404 && (err.code === 'NoSuchKey' || err.code === undefined)) return undefined;
+      throw ossError(e, `head ${key}`);
+    }
+  }
+
+  async read(key: string, o: ReadOptions = {}): Promise<ReadResult> {
+    const headers: Record<string, string> = {};
+    if (o.range) headers.Range = `bytes=${o.range.start}-${o.range.end - 1}`;
+    if (o.ifMatch) headers['If-Match'] = `"${o.ifMatch.toUpperCase()}"`;
+    try {
+      const r = await this.client.getStream(key, { headers, timeout: 24 * 3600_000 } as never);
+      const h = r.res.headers as Record<string, string>;
+      const head = this.headOf(key, h);
+      // A Range response's Content-Length is the part; the object size is in Content-Range.
+      const total = /\/(\d+)$/.exec(h['content-range'] ?? '');
+      if (total) head.size = Number(total[1]);
+      if (o.signal)
+        o.signal.addEventListener('abort', () => (r.stream as Readable).destroy(), { once: true });
+      return { body: r.stream as Readable, head };
+    } catch (e) {
+      await recoverStreamErrorCode(e as OssError);
+      throw ossError(e, `get ${key}`);
+    }
+  }
+
+  private writeHeaders(o: WriteOptions): Record<string, string> {
+    const h = metadataHeaders(o, 'x-oss-meta-');
+    if (o.storageClass) h['x-oss-storage-class'] = CLASS_TO_OSS[o.storageClass];
+    if (o.forbidOverwrite) h['x-oss-forbid-overwrite'] = 'true';
+    if (o.serverSideEncryption) h['x-oss-server-side-encryption'] = o.serverSideEncryption;
+    if (o.contentMd5) h['Content-MD5'] = o.contentMd5;
+    return h;
+  }
+
+  async write(key: string, body: Readable, o: WriteOptions): Promise<WriteResult> {
+    try {
+      const r = await this.client.putStream(key, body, {
+        contentLength: o.size,
+        headers: this.writeHeaders(o),
+        ...(o.contentType ? { mime: o.contentType } : {}),
+        timeout: timeoutFor(o.size),
+      } as never);
+      const h = (r as { res: { headers: Record<string, string> } }).res.headers;
+      return {
+        etag: stripEtag(h.etag),
+        ...(h['x-oss-hash-crc64ecma'] ? { crc64: h['x-oss-hash-crc64ecma'] } : {}),
+      };
+    } catch (e) {
+      throw writeError(e, key);
+    }
+  }
+
+  async multipartInit(key: string, o: WriteOptions): Promise<string> {
+    try {
+      const headers = this.writeHeaders(o);
+      delete headers['Content-MD5'];
+      const r = await this.client.initMultipartUpload(key, {
+        headers,
+        ...(o.contentType ? { mime: o.contentType } : {}),
+        timeout: 60_000,
+      } as never);
+      return r.uploadId;
+    } catch (e) {
+      throw writeError(e, key);
+    }
+  }
+
+  async multipartPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    size: number,
+  ): Promise<PartResult> {
+    try {
+      const r = await this.client.uploadPart(key, uploadId, partNumber, body as never, 0, size, {
+        timeout: timeoutFor(size),
+      } as never);
+      const h = (r as { res: { headers: Record<string, string> } }).res.headers;
+      return {
+        partNumber,
+        etag: stripEtag(r.etag),
+        size,
+        ...(h['x-oss-hash-crc64ecma'] ? { crc64: h['x-oss-hash-crc64ecma'] } : {}),
+      };
+    } catch (e) {
+      throw ossError(e, `upload part ${partNumber} of ${key}`);
+    }
+  }
+
+  async multipartComplete(
+    key: string,
+    uploadId: string,
+    parts: PartResult[],
+    o: { forbidOverwrite?: boolean },
+  ): Promise<WriteResult> {
+    try {
+      const r = await this.client.completeMultipartUpload(
+        key,
+        uploadId,
+        parts.map((p) => ({ number: p.partNumber, etag: `"${p.etag.toUpperCase()}"` })),
+        { headers: o.forbidOverwrite ? { 'x-oss-forbid-overwrite': 'true' } : {}, timeout: 300_000 } as never,
+      );
+      const h = (r as { res: { headers: Record<string, string> } }).res.headers;
+      return {
+        etag: stripEtag(h.etag),
+        ...(h['x-oss-hash-crc64ecma'] ? { crc64: h['x-oss-hash-crc64ecma'] } : {}),
+      };
+    } catch (e) {
+      throw writeError(e, key);
+    }
+  }
+
+  async multipartAbort(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.abortMultipartUpload(key, uploadId, { timeout: 60_000 } as never);
+    } catch (e) {
+      const err = e as OssError;
+      if (err.status === 404) return; // already gone
+      throw ossError(e, `abort upload of ${key}`);
+    }
+  }
+
+  async multipartList(key: string, uploadId: string): Promise<PartResult[] | undefined> {
+    const out: PartResult[] = [];
+    let marker: string | undefined;
+    try {
+      for (;;) {
+        const r = (await this.client.listParts(key, uploadId, {
+          'max-parts': '1000',
+          ...(marker ? { 'part-number-marker': marker } : {}),
+        } as never)) as unknown as {
+          parts?: unknown;
+          nextPartNumberMarker?: string;
+          isTruncated?: boolean | string;
+        };
+        const parts = Array.isArray(r.parts) ? r.parts : r.parts ? [r.parts] : [];
+        for (const p of parts as Array<{
+          PartNumber: string;
+          ETag: string;
+          Size: string;
+          HashCrc64ecma?: string;
+        }>) {
+          out.push({
+            partNumber: Number(p.PartNumber),
+            etag: stripEtag(p.ETag),
+            size: Number(p.Size),
+            ...(p.HashCrc64ecma ? { crc64: p.HashCrc64ecma } : {}),
+          });
+        }
+        if (!(r.isTruncated === true || r.isTruncated === 'true') || !r.nextPartNumberMarker) break;
+        marker = r.nextPartNumberMarker;
+      }
+    } catch (e) {
+      if ((e as OssError).status === 404) return undefined;
+      throw ossError(e, `list parts of ${key}`);
+    }
+    return out;
+  }
+
+  async restore(
+    key: string,
+    o: { days: number; tier: string },
+  ): Promise<'started' | 'in-progress' | 'restored'> {
+    const head = await this.head(key);
+    if (head?.restore?.ongoing) return 'in-progress';
+    if (head?.restore && !head.restore.ongoing && head.restore.expiresAt) return 'restored';
+    const type =
+      head?.storageClass === 'COLD_ARCHIVE'
+        ? 'ColdArchive'
+        : head?.storageClass === 'DEEP_COLD_ARCHIVE'
+          ? 'DeepColdArchive'
+          : 'Archive';
+    try {
+      await this.client.restore(key, {
+        type,
+        Days: o.days,
+        ...(type !== 'Archive' ? { JobParameters: o.tier } : {}),
+      } as never);
+      return 'started';
+    } catch (e) {
+      const err = e as OssError;
+      if (err.code === 'RestoreAlreadyInProgress' || err.status === 409) return 'in-progress';
+      if (err.status === 200) return 'restored'; // ali-oss only accepts 202; 200 = already restored
+      throw ossError(e, `restore ${key}`);
+    }
+  }
+
+  async probe(): Promise<ProbeResult> {
+    try {
+      const r = (await this.client.getBucketInfo(this.o.bucket)) as {
+        bucket: { Location?: string };
+        res: { headers: Record<string, string> };
+      };
+      const date = r.res.headers.date ? Date.parse(r.res.headers.date) : Number.NaN;
+      return {
+        reachable: true,
+        ...(r.bucket.Location ? { region: r.bucket.Location.replace(/^oss-/, '') } : {}),
+        ...(Number.isNaN(date) ? {} : { clockSkewMs: date - Date.now() }),
+      };
+    } catch (e) {
+      throw ossError(e, `bucket ${this.o.bucket}`);
+    }
+  }
+}
+
+/** Writes that meet forbid-overwrite fail with 409 FileAlreadyExists: the key appeared meanwhile. */
+function writeError(e: unknown, key: string): MigrationError {
+  const err = e as OssError;
+  if (err.status === 409 && err.code === 'FileAlreadyExists') {
+    return new MigrationError(
+      'DEST_NEWER',
+      `${key}: written in the destination meanwhile (FileAlreadyExists)`,
+      {
+        status: 409,
+        code: 'FileAlreadyExists',
+      },
+    );
+  }
+  if (err.status === 400 && err.code === 'InvalidDigest') {
+    return new MigrationError('CRC_MISMATCH', `${key}: the body did not match its MD5 (InvalidDigest)`, {
+      status: 400,
+      code: 'InvalidDigest',
+    });
+  }
+  return ossError(e, `put ${key}`);
+}
+
+/**
+ * ali-oss never reads the body of a failed streaming GET, so the error has a status but no code
+ * (a 403 could be AccessDenied or InvalidObjectState). The unread response is on err.res.res:
+ * read the small XML body, take Code and RequestId from it, and free the socket.
+ */
+async function recoverStreamErrorCode(err: OssError & { res?: { res?: Readable } }): Promise<void> {
+  const body = err.res?.res;
+  if (err.code !== undefined && err.code !== 'UnknownError') return;
+  if (!body || typeof body.on !== 'function' || body.readableEnded) return;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of body as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > 65_536) break;
+      chunks.push(c);
+    }
+  } catch {
+    return;
+  }
+  const xml = Buffer.concat(chunks).toString('utf8');
+  const code = /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+  if (code) err.code = code;
+  const requestId = /<RequestId>([^<]+)<\/RequestId>/.exec(xml)?.[1];
+  if (requestId) err.requestId = requestId;
+}
+
+function decodeKey(k: string): string {
+  try {
+    return decodeURIComponent(k.replace(/\+/g, '%20'));
+  } catch {
+    return k;
+  }
+}
