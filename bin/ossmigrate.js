@@ -1,13 +1,26 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript and run through tsx. It needs Node >= 22 (node:sqlite, fetch,
-// stable test runner); `npm install` brings Node 24 into node_modules/.bin, which npx and npm
-// scripts put first on PATH.
+// The CLI is TypeScript run through tsx, and needs Node >= 22.12 (node:sqlite, stable test
+// runner). `npm install` brings Node 24 (the npm package `node`); npx and npm scripts put it
+// first on PATH. When started by an older Node anyway (./bin/ossmigrate.js, a global link),
+// re-run this file with the project's own Node instead of failing.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
+  const own = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  if (existsSync(own) && process.env.OSSMIGRATE_REEXEC !== '1') {
+    const r = spawnSync(own, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, OSSMIGRATE_REEXEC: '1' },
+    });
+    process.exit(r.status ?? (r.signal ? 128 : 1));
+  }
   process.stderr.write(
     `ossmigrate needs Node.js >= 22.12 (this is ${process.version}).\n` +
-      'Fix: run it through npm (`npx ossmigrate ...` or `npm run ...` in the checkout after `npm install`), ' +
-      'which uses the Node 24 that the project installs, or install Node 24 LTS.\n',
+      'Fix: run `npm install` in the checkout (it installs Node 24 for the project) and use `npx ossmigrate …`, ' +
+      'or install Node 24 LTS.\n',
   );
   process.exit(2);
 }

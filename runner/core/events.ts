@@ -83,6 +83,8 @@ export type Summary = {
   missing: number;
   different: number;
   extra: number;
+  /** Objects whose comparison failed even after retries (not verified). */
+  verifyErrors: number;
   elapsedMs: number;
   exitCode: number;
   report?: string;

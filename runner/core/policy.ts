@@ -119,7 +119,12 @@ export function decide(
 
   // Cutover safety: after T2 the business writes to OSS. A destination object newer than T2 is
   // theirs unless our provenance says we wrote it.
-  if (incremental && o.window.t2 && dst.info.lastModified.getTime() > o.window.t2.getTime()) {
+  // Listings and Last-Modified have one-second resolution: anything in T2's second may be theirs.
+  if (
+    incremental &&
+    o.window.t2 &&
+    dst.info.lastModified.getTime() >= Math.floor(o.window.t2.getTime() / 1000) * 1000
+  ) {
     if (!o.provenance) return { action: 'keep-dest' };
     if (!dst.head) return { action: 'need-head' };
     const ours = dst.head.meta[PROVENANCE.srcEtag];

@@ -152,6 +152,8 @@ export type Counters = {
   unverifiable: number;
   /** Modified after the window: the next incremental pass covers them. */
   pending: number;
+  /** Comparisons that failed even after retries. */
+  verifyErrors: number;
 };
 
 export const zeroCounters = (): Counters => ({
@@ -172,10 +174,12 @@ export const zeroCounters = (): Counters => ({
   extra: 0,
   unverifiable: 0,
   pending: 0,
+  verifyErrors: 0,
 });
 
 /** Verification of one object (HEAD both sides; no download). */
-export type VerifyStatus = 'match' | 'missing' | 'different' | 'extra' | 'unverifiable' | 'pending';
+/** unverifiable: no CRC-64 and no single-part MD5 on a side; error: the comparison itself failed (retried). */
+export type VerifyStatus = 'match' | 'missing' | 'different' | 'extra' | 'unverifiable' | 'pending' | 'error';
 export type VerifyResult = {
   key: string;
   dstKey: string;

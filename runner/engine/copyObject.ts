@@ -240,7 +240,17 @@ async function copyOnce(
   // A GET streams the version it started with; only a HEAD afterwards shows a rewrite that raced
   // the copy (ossimport's post-check). The copy is then of a superseded version.
   const after = await ctx.src.head(src.key, ctx.signal);
-  if (after && (after.etag !== src.etag || after.size !== src.size)) {
+  if (!after) {
+    const info = CLASS_INFO.SOURCE_GONE;
+    return {
+      ...copied,
+      outcome: 'skipped',
+      failureClass: 'SOURCE_GONE',
+      reason: `${info.reason} (during the copy; the copy made is kept — deletions are never propagated)`,
+      fix: info.fix,
+    };
+  }
+  if (after.etag !== src.etag || after.size !== src.size) {
     throw new MigrationError(
       'SOURCE_CHANGED',
       `rewritten during the copy (ETag ${src.etag} → ${after.etag})`,
@@ -378,6 +388,20 @@ async function copyMultipart(
     } else {
       const ok = new Map(held.map((p) => [p.partNumber, p.etag]));
       cp.parts = cp.parts.filter((p) => ok.get(p.partNumber) === p.etag);
+      // A part can finish on the service just before a crash, after the last checkpoint write.
+      // Adopt it when size and CRC-64 are known: the combined CRC is checked against the source
+      // before Complete, so a wrong part can never be committed.
+      const known = new Set(cp.parts.map((p) => p.partNumber));
+      for (const p of held) {
+        const r = partRange(p.partNumber, cp.partSize, cp.size);
+        if (known.has(p.partNumber)) continue;
+        if (p.crc64 !== undefined && p.size === r.end - r.start) cp.parts.push(p);
+        else
+          ctx.log.warn(
+            { key: base.dstKey, part: p.partNumber, size: p.size, crc64: p.crc64 },
+            'part held by the service not adopted',
+          );
+      }
     }
   }
 

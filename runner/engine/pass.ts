@@ -129,6 +129,7 @@ export async function drainRestores(ctx: EngineContext): Promise<number> {
   const deadline = Date.now() + ctx.spec.archive.maxWaitMinutes * 60_000;
   const restoreTask = 'restores';
   let pending = waits;
+  let round = 0;
   while (pending.length > 0 && !ctx.signal.aborted && !ctx.stopping()) {
     for (const w of pending) {
       const head = await ctx.src.head(w.key, ctx.signal).catch(() => undefined);
@@ -147,7 +148,9 @@ export async function drainRestores(ctx: EngineContext): Promise<number> {
     }
     pending = await ctx.state.restoreWaits(ctx.pass.id);
     if (pending.length === 0 || Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, ctx.spec.archive.pollSeconds * 1000));
+    // Expedited restores take minutes, bulk ones hours: poll soon first, then every pollSeconds.
+    const waitMs = Math.min(ctx.spec.archive.pollSeconds * 1000, 1000 * 2 ** round++);
+    await new Promise((r) => setTimeout(r, Math.min(waitMs, Math.max(0, deadline - Date.now()))));
   }
   ctx.emit({ type: 'stage', stage: 'restore-wait', state: 'end' });
   return pending.length;

@@ -54,12 +54,20 @@ export function passId(
   return mode === 'copy' ? base : `${mode}-${base}`;
 }
 
+/**
+ * T1 on a whole second: HEAD and HTTP dates have one-second resolution, so "modified before T1"
+ * is then decided the same way from a listing (ms) and from a Last-Modified header (s).
+ */
+export function wholeSecond(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
+
 export function newPass(
   mode: PassInfo['mode'],
   w: { phase: PassInfo['phase']; t1: Date; t2?: Date },
   now: Date,
 ): PassInfo {
-  const t1 = w.t1.toISOString();
+  const t1 = wholeSecond(w.t1).toISOString();
   const t2 = w.t2?.toISOString();
   return {
     id: passId(mode, { phase: w.phase, t1, ...(t2 ? { t2 } : {}) }),

@@ -88,6 +88,7 @@ export async function summarize(
     missing: v?.missing ?? 0,
     different: v?.different ?? 0,
     extra: v?.extra ?? 0,
+    verifyErrors: v?.verifyErrors ?? 0,
     elapsedMs,
     exitCode,
     failuresByClass: totals.failuresByClass,

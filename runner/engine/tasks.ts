@@ -7,6 +7,7 @@
  *   verify – list both sides, HEAD where needed, report missing / different / extra
  */
 import { createHash } from 'node:crypto';
+import { toMigrationError } from '../core/errors.ts';
 import { compareKeys } from '../core/keys.ts';
 import { inWindow, isPlainMd5, mapKey } from '../core/policy.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
@@ -26,6 +27,7 @@ import type { ObjectStore } from '../ports/objectStore.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
 import { processObject } from './copyObject.ts';
+import { withRetries } from './retry.ts';
 
 /** Content-derived task ids: re-enqueueing the same range is a no-op (idempotent scans). */
 export function taskId(kind: Task['kind'], range: KeyRange, extra = ''): string {
@@ -469,11 +471,18 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
       });
       continue;
     }
-    const p = ctx
-      .objectSlots(() => compareObjects(ctx, src, m.dstKey, dst))
-      .then(emit)
+    const p = withRetries(() => ctx.objectSlots(() => compareObjects(ctx, src, m.dstKey, dst)), {
+      retries: ctx.spec.transfer.retries,
+      signal: ctx.signal,
+    })
+      .then((r) => emit(r.value))
       .catch((err: unknown) => {
-        firstError ??= err;
+        if (ctx.signal.aborted) {
+          firstError ??= err;
+          return;
+        }
+        // A comparison that keeps failing is reported, never counted as a match.
+        emit({ key: src.key, dstKey: m.dstKey, status: 'error', detail: toMigrationError(err).message });
       });
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
@@ -512,7 +521,10 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
     extra: count('extra'),
     unverifiable: count('unverifiable'),
     pending: count('pending'),
+    verifyErrors: count('error'),
   });
-  const bad = problems.filter((p) => p.status === 'missing' || p.status === 'different').length;
+  const bad = problems.filter(
+    (p) => p.status === 'missing' || p.status === 'different' || p.status === 'error',
+  ).length;
   return { status: bad > 0 ? 'failed' : 'done', objects, bytes: 0 };
 }

@@ -309,7 +309,15 @@ export class CosStore implements ObjectStore {
 
   async probe(): Promise<ProbeResult> {
     try {
-      const r = (await this.client.headBucket(this.base())) as { headers?: Record<string, string> };
+      // A one-key listing, not HEAD: its error body tells a wrong secret from a denied request,
+      // and it proves the list permission the scan needs.
+      const r = (await this.client.getBucket({
+        ...this.base(),
+        Prefix: '',
+        MaxKeys: 1,
+      } as COS.GetBucketParams)) as {
+        headers?: Record<string, string>;
+      };
       const date = r.headers?.date ? Date.parse(r.headers.date) : Number.NaN;
       return {
         reachable: true,

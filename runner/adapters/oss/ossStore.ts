@@ -86,10 +86,12 @@ export function ossError(e: unknown, what: string): MigrationError {
     return new MigrationError('NETWORK', `${what}: ${err.message}`, extra);
   }
   if (status === 403 && /must be addressed using the specified endpoint/i.test(err.message)) {
-    return new MigrationError('ACCESS_DENIED', `${what}: the bucket is in another region (${err.message})`, {
-      ...extra,
-      code: 'WrongRegion',
-    });
+    const region = /oss-([a-z]{2}-[a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com/.exec(err.endpoint ?? '')?.[1];
+    return new MigrationError(
+      'ACCESS_DENIED',
+      `${what}: the bucket is in ${region ?? 'another region'}${err.endpoint ? ` (endpoint ${err.endpoint})` : ''}, not the one addressed`,
+      { ...extra, code: region ? `WrongRegion:${region}` : 'WrongRegion' },
+    );
   }
   return new MigrationError(
     classifyHttp(status, code),
@@ -142,6 +144,11 @@ export class OssStore implements ObjectStore {
     client.requestError = async (result) => {
       const err = await original(result);
       if (result?.headers) err.headers = result.headers;
+      // "must be addressed using the specified endpoint": the body names the right one.
+      const endpoint = /<Endpoint>([^<]+)<\/Endpoint>/.exec(
+        String((result as { data?: unknown }).data ?? ''),
+      )?.[1];
+      if (endpoint) err.endpoint = endpoint;
       return err;
     };
   }

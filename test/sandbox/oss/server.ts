@@ -346,8 +346,9 @@ export class OssEmulator implements Emulator, OssHost {
         url,
         bucket: ctx.bucketName || undefined,
         key: ctx.key,
-        status: reset ? 0 : res.statusCode,
-        code: ctx.code,
+        // A client that went away before any response (killed, timed out) is not a 200.
+        status: reset || !res.headersSent ? 0 : res.statusCode,
+        code: !reset && !res.headersSent ? 'ClientClosed' : ctx.code,
         bytesIn: ctx.counter.bytesIn,
         bytesOut: ctx.counter.bytesOut,
         durationMs: Date.now() - ctx.started,

@@ -1,0 +1,158 @@
+/**
+ * Preflight doctor: everything that can be checked before a byte is written. Each problem has a
+ * stable code, a message and a fix. Errors stop the run (exit 3); warnings are shown.
+ */
+import type { JobSpec } from '../config/job.ts';
+import { MigrationError } from '../core/errors.ts';
+import type { Problem } from '../core/events.ts';
+import { ossKeyProblem } from '../core/keys.ts';
+import { mapKey } from '../core/policy.ts';
+import type { ObjectStore } from '../ports/objectStore.ts';
+
+const SKEW_LIMIT_MS = 15 * 60 * 1000;
+const SKEW_WARN_MS = 60 * 1000;
+const SAMPLE = 1000;
+
+async function probe(
+  side: 'source' | 'destination',
+  store: ObjectStore,
+  expectedRegion: string | undefined,
+  problems: Problem[],
+): Promise<void> {
+  try {
+    const p = await store.probe();
+    if (expectedRegion && p.region && p.region !== expectedRegion) {
+      problems.push({
+        severity: 'error',
+        code: 'WRONG_REGION',
+        message: `the ${side} bucket ${store.name} is in ${p.region}, not ${expectedRegion}`,
+        fix: `set ${side}.region: ${p.region} (or --${side === 'source' ? 'src' : 'dst'}-region ${p.region})`,
+      });
+    }
+    if (p.clockSkewMs !== undefined) {
+      const abs = Math.abs(p.clockSkewMs);
+      if (abs > SKEW_LIMIT_MS) {
+        problems.push({
+          severity: 'error',
+          code: 'CLOCK_SKEW',
+          message: `this machine's clock is ${Math.round(p.clockSkewMs / 1000)} s off the ${side} service's; requests will be refused (RequestTimeTooSkewed)`,
+          fix: 'sync the clock (chronyd / systemd-timesyncd / ntpdate)',
+        });
+      } else if (abs > SKEW_WARN_MS) {
+        problems.push({
+          severity: 'warning',
+          code: 'CLOCK_SKEW',
+          message: `this machine's clock is ${Math.round(p.clockSkewMs / 1000)} s off the ${side} service's`,
+          fix: 'sync the clock before the skew reaches 15 minutes',
+        });
+      }
+    }
+  } catch (e) {
+    const err = e instanceof MigrationError ? e : new MigrationError('NETWORK', (e as Error).message);
+    if (err.code?.startsWith('WrongRegion')) {
+      const actual = err.code.split(':')[1];
+      problems.push({
+        severity: 'error',
+        code: 'WRONG_REGION',
+        message: `${side} ${store.name}: ${err.message}`,
+        fix: actual
+          ? `set ${side}.region: ${actual} (or --${side === 'source' ? 'src' : 'dst'}-region ${actual})`
+          : `check ${side}.region`,
+      });
+      return;
+    }
+    const code =
+      err.code === 'NoSuchBucket' || err.status === 404
+        ? 'BUCKET_NOT_FOUND'
+        : err.code === 'InvalidAccessKeyId' || err.code === 'SignatureDoesNotMatch'
+          ? 'BAD_CREDENTIALS'
+          : err.failureClass === 'ACCESS_DENIED'
+            ? 'ACCESS_DENIED'
+            : err.failureClass === 'NETWORK'
+              ? 'UNREACHABLE'
+              : 'PROBE_FAILED';
+    const fixes: Record<string, string> = {
+      BUCKET_NOT_FOUND: `check the ${side} bucket name and region`,
+      BAD_CREDENTIALS:
+        side === 'source'
+          ? 'check TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY (or the credentials file)'
+          : 'check ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET (or the credentials file)',
+      ACCESS_DENIED: `check the ${side} credentials, and that the key may ${side === 'source' ? 'list and read' : 'list, read and write'} the bucket`,
+      UNREACHABLE: `check network access to the ${side} endpoint (internal endpoints only work inside the region's VPC)`,
+      PROBE_FAILED: 'see the message; retry once the service answers',
+    };
+    problems.push({
+      severity: 'error',
+      code,
+      message: `${side} ${store.name}: ${err.message}`,
+      fix: fixes[code]!,
+    });
+  }
+}
+
+/** Look at the first keys of the source for names OSS would refuse (the full count is in `plan`). */
+async function sampleNames(
+  spec: JobSpec,
+  src: ObjectStore,
+  srcPrefix: string,
+  problems: Problem[],
+): Promise<void> {
+  let seen = 0;
+  let bad = 0;
+  let example: string | undefined;
+  try {
+    for await (const e of src.list({ prefix: srcPrefix })) {
+      if (e.kind !== 'object') continue;
+      const m = mapKey(e.info.key, {
+        srcPrefix,
+        dstPrefix: spec.destination.prefix,
+        stripLeadingSlash: spec.keys.stripLeadingSlash,
+      });
+      const problem = 'problem' in m ? m.problem : ossKeyProblem(m.dstKey);
+      if (problem) {
+        bad++;
+        example ??= `${JSON.stringify(e.info.key)} (${problem.reason})`;
+      }
+      if (++seen >= SAMPLE) break;
+    }
+  } catch {
+    return; // the probe reports unreachable sources
+  }
+  if (bad > 0) {
+    problems.push({
+      severity: 'warning',
+      code: 'INVALID_NAMES',
+      message: `${bad} of the first ${seen} source keys cannot be OSS object names, e.g. ${example}`,
+      fix: 'run `ossmigrate plan` for the full count; set keys.stripLeadingSlash for leading "/", or rename them at the source',
+    });
+  }
+}
+
+export async function preflight(
+  spec: JobSpec,
+  src: ObjectStore,
+  dst: ObjectStore,
+  srcPrefix: string,
+): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const srcRegion = spec.source.type === 'local' ? undefined : spec.source.region;
+  await Promise.all([
+    probe('source', src, srcRegion, problems),
+    probe('destination', dst, spec.destination.region, problems),
+  ]);
+  if (spec.source.type === 'oss' && spec.source.bucket === spec.destination.bucket) {
+    const overlap =
+      spec.source.prefix.startsWith(spec.destination.prefix) ||
+      spec.destination.prefix.startsWith(spec.source.prefix);
+    if (overlap) {
+      problems.push({
+        severity: 'error',
+        code: 'SAME_LOCATION',
+        message: 'the source and destination prefixes overlap in the same bucket',
+        fix: 'use a different destination bucket or a non-overlapping prefix',
+      });
+    }
+  }
+  if (!problems.some((p) => p.severity === 'error')) await sampleNames(spec, src, srcPrefix, problems);
+  return problems;
+}

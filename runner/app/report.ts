@@ -1,0 +1,152 @@
+/**
+ * The report of a run, in the work dir:
+ *   summary.json   machine-readable totals (the --json summary, plus per-class and per-reason counts)
+ *   summary.txt    the same for humans
+ *   failed.ndjson  every object that is not migrated, with class, reason and fix
+ *   check.txt      verification differences, rclone-style sigils: "+ key" only in the source
+ *                  (missing), "- key" only in the destination (extra), "* key" different,
+ *                  "? key" unverifiable, "~ key" changed after the window
+ * No secrets: the report holds keys, sizes, CRCs and reasons only.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JobSpec } from '../config/job.ts';
+import { CLASS_INFO, type FailureClass } from '../core/errors.ts';
+import type { Summary } from '../core/events.ts';
+import type { VerifyResult } from '../core/types.ts';
+import { formatBytes, formatDuration } from '../core/units.ts';
+import type { PassRun } from '../engine/run.ts';
+import type { FailureRecord } from '../ports/jobState.ts';
+
+const SIGIL: Record<VerifyResult['status'], string> = {
+  missing: '+',
+  extra: '-',
+  different: '*',
+  unverifiable: '?',
+  pending: '~',
+  error: '!',
+  match: '=',
+};
+
+export function describeSource(spec: JobSpec): string {
+  const s = spec.source;
+  return s.type === 'local' ? `local://${s.path}` : `${s.type}://${s.bucket}/${s.prefix}`;
+}
+
+export function describeDestination(spec: JobSpec): string {
+  return `oss://${spec.destination.bucket}/${spec.destination.prefix}`;
+}
+
+export function summaryText(o: {
+  job: string;
+  spec: JobSpec;
+  summary: Summary;
+  copy?: PassRun;
+  verify?: PassRun;
+  reportDir?: string;
+  journal?: string;
+}): string {
+  const s = o.summary;
+  const lines = [
+    `ossmigrate report — job ${o.job}, pass ${s.passId} (${s.phase})`,
+    `  ${describeSource(o.spec)}  →  ${describeDestination(o.spec)}`,
+    '',
+  ];
+  if (o.copy) {
+    const t = o.copy.totals;
+    lines.push(
+      `  copied    ${s.copied} objects, ${formatBytes(t.copiedBytes)} (${formatBytes(s.bytes)} transferred)`,
+      `  skipped   ${s.skipped}${
+        Object.keys(t.skippedBy).length
+          ? `  (${Object.entries(t.skippedBy)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')})`
+          : ''
+      }`,
+      `  deferred  ${s.deferred}${s.deferred ? '  (modified after T1, or awaiting an archive restore: the next incremental pass / retry takes them)' : ''}`,
+      `  failed    ${s.failed}`,
+    );
+    for (const [cls, n] of Object.entries(s.failuresByClass) as Array<[FailureClass, number]>) {
+      lines.push(`    ${cls.padEnd(20)} ${String(n).padStart(6)}  fix: ${CLASS_INFO[cls].fix}`);
+    }
+  }
+  if (o.verify) {
+    lines.push(
+      '',
+      `  verified  ${s.verified} match (size + CRC-64, no download)`,
+      `  missing   ${s.missing}`,
+      `  different ${s.different}`,
+      `  extra     ${s.extra}  (in the destination only; deletions are reported, never propagated)`,
+      ...(s.verifyErrors
+        ? [`  errors    ${s.verifyErrors}  (could not be compared; run ossmigrate verify again)`]
+        : []),
+    );
+  }
+  lines.push('', `  elapsed   ${formatDuration(s.elapsedMs)}`, `  exit code ${s.exitCode}`);
+  if (o.reportDir) lines.push(`  report    ${o.reportDir}`);
+  if (o.journal) lines.push(`  journals  ${o.journal}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeReport(o: {
+  dir: string;
+  job: string;
+  spec: JobSpec;
+  summary: Summary;
+  copy?: PassRun;
+  verify?: PassRun;
+  verifyProblems?: VerifyResult[];
+  failures?: FailureRecord[];
+  journal: string;
+}): Promise<string> {
+  await mkdir(o.dir, { recursive: true });
+  const s = { ...o.summary, report: o.dir };
+  const json = {
+    job: o.job,
+    source: describeSource(o.spec),
+    destination: describeDestination(o.spec),
+    generatedAt: new Date().toISOString(),
+    summary: s,
+    skippedBy: o.copy?.totals.skippedBy ?? {},
+    copiedBytes: o.copy?.totals.copiedBytes ?? 0,
+    restoresPending: o.copy?.restoresPending ?? 0,
+    ...(o.copy ? { copyPass: o.copy.pass } : {}),
+    ...(o.verify ? { verifyPass: o.verify.pass } : {}),
+    journals: o.journal,
+  };
+  await writeFile(join(o.dir, 'summary.json'), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(
+    join(o.dir, 'summary.txt'),
+    summaryText({ ...o, summary: s, reportDir: o.dir, journal: o.journal }),
+  );
+  const open = o.copy?.totals.open ?? [];
+  await writeFile(
+    join(o.dir, 'failed.ndjson'),
+    open
+      .map((r) =>
+        JSON.stringify({
+          key: r.key,
+          outcome: r.outcome,
+          class: r.failureClass ?? null,
+          reason: r.reason ?? r.skipReason ?? null,
+          fix: r.fix ?? null,
+          size: r.size,
+          attempts: r.attempts,
+        }),
+      )
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
+  if (o.verifyProblems) {
+    await writeFile(
+      join(o.dir, 'check.txt'),
+      o.verifyProblems
+        .map(
+          (p) =>
+            `${SIGIL[p.status]} ${p.status === 'extra' ? p.dstKey : p.key}${p.detail ? `\t${p.detail}` : ''}\n`,
+        )
+        .join(''),
+    );
+  }
+  return o.dir;
+}

@@ -1,0 +1,139 @@
+/**
+ * The work dir: everything a standalone job keeps on disk.
+ *   <workdir>/jobs/<name>/state.db          job, passes, queue, counters, failures, checkpoints
+ *   <workdir>/jobs/<name>/passes/<pass>/     per-task audit.log, error.list, STATUS, ledger.ndjson
+ *   <workdir>/jobs/<name>/reports/<pass>/    summary.json, summary.txt, failed.ndjson, check.txt
+ *   <workdir>/jobs/<name>/logs/ossmigrate.log
+ *   <workdir>/jobs/<name>/run.lock          pid of the process running the job
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../core/errors.ts';
+
+export const DEFAULT_WORKDIR = '.ossmigrate';
+
+export class LockedError extends Error {
+  constructor(
+    readonly pid: number,
+    readonly host: string,
+    readonly path: string,
+  ) {
+    super(`the job is being run by process ${pid} on ${host} (lock ${path})`);
+    this.name = 'LockedError';
+  }
+}
+
+export class Workspace {
+  readonly root: string;
+
+  constructor(root: string = DEFAULT_WORKDIR) {
+    this.root = resolve(root);
+  }
+
+  jobDir(name: string): string {
+    return join(this.root, 'jobs', name);
+  }
+  statePath(name: string): string {
+    return join(this.jobDir(name), 'state.db');
+  }
+  journalRoot(name: string): string {
+    return join(this.jobDir(name), 'passes');
+  }
+  reportDir(name: string, passId: string): string {
+    return join(this.jobDir(name), 'reports', passId);
+  }
+  logFile(name: string): string {
+    return join(this.jobDir(name), 'logs', 'ossmigrate.log');
+  }
+  lockPath(name: string): string {
+    return join(this.jobDir(name), 'run.lock');
+  }
+
+  async jobs(): Promise<string[]> {
+    try {
+      const names = await readdir(join(this.root, 'jobs'));
+      return names.filter((n) => existsSync(this.statePath(n))).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** The job to act on: the named one, or the only one in the work dir. */
+  async resolveJob(name?: string): Promise<string> {
+    const jobs = await this.jobs();
+    if (name !== undefined) {
+      if (!jobs.includes(name)) {
+        throw new ConfigError(
+          `no job "${name}" in ${this.root}`,
+          jobs.length
+            ? `known jobs: ${jobs.join(', ')}`
+            : 'submit one first: ossmigrate submit job.yaml (or run ossmigrate import)',
+        );
+      }
+      return name;
+    }
+    if (jobs.length === 1) return jobs[0]!;
+    if (jobs.length === 0) {
+      throw new ConfigError(
+        `no job in ${this.root}`,
+        'submit one first: ossmigrate submit job.yaml (or run ossmigrate import …)',
+      );
+    }
+    throw new ConfigError(
+      `${this.root} holds several jobs (${jobs.join(', ')})`,
+      'choose one with --job NAME',
+    );
+  }
+
+  async ensureJobDir(name: string): Promise<void> {
+    await mkdir(join(this.jobDir(name), 'logs'), { recursive: true });
+  }
+
+  /** Who holds the job's lock, if a live process does. */
+  lockHolder(name: string): { pid: number; host: string } | undefined {
+    const path = this.lockPath(name);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const [pidText, host = ''] = text.trim().split(/\s+/);
+    const pid = Number(pidText);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    if (host !== hostname()) return { pid, host };
+    try {
+      process.kill(pid, 0);
+      return { pid, host };
+    } catch (e) {
+      // EPERM: alive but not ours; ESRCH: gone (a crash or SIGKILL leaves a stale lock).
+      return (e as NodeJS.ErrnoException).code === 'EPERM' ? { pid, host } : undefined;
+    }
+  }
+
+  /** Take the job's lock (exit code 7 when another live process holds it). Returns the release. */
+  lock(name: string): () => void {
+    const path = this.lockPath(name);
+    const holder = this.lockHolder(name);
+    if (holder && holder.pid !== process.pid) throw new LockedError(holder.pid, holder.host, path);
+    writeFileSync(path, `${process.pid} ${hostname()}\n`);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      try {
+        if (readFileSync(path, 'utf8').startsWith(`${process.pid} `)) rmSync(path);
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', release);
+    return release;
+  }
+
+  async removeJob(name: string): Promise<void> {
+    await rm(this.jobDir(name), { recursive: true, force: true });
+  }
+}

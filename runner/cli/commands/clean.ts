@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { LockedError } from '../../app/workspace.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { action, Console, confirm, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+
+/** `ossmigrate clean`: forget a job (its work dir state); aborts its unfinished multipart uploads. Never touches objects. */
+export function register(program: Command): void {
+  jobOptions(program.command('clean'))
+    .description(
+      "remove a job's state, journals and reports from the work dir, and abort its unfinished multipart uploads (objects are never deleted)",
+    )
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(
+      action(async (o: GlobalOptions & { yes?: boolean }) => {
+        const s = await openSession(o);
+        const c = new Console(o);
+        const holder = s.ws.lockHolder(s.name);
+        if (holder) {
+          await s.close();
+          throw new LockedError(holder.pid, holder.host, s.ws.lockPath(s.name));
+        }
+        try {
+          if (
+            !(await confirm(
+              `Remove job "${s.name}" and everything ossmigrate recorded for it in ${s.ws.jobDir(s.name)}?`,
+              { ...(o.yes ? { yes: true } : {}), fallback: false },
+            ))
+          ) {
+            throw new ConfigError(
+              'not confirmed; nothing was removed',
+              'pass --yes to clean without a prompt',
+            );
+          }
+          // Unfinished uploads cost storage until aborted; they are ours, so abort them.
+          let aborted = 0;
+          const checkpoints = await s.state.allMultipart();
+          if (checkpoints.length) {
+            const { dst } = await s.getStores();
+            for (const cp of checkpoints) {
+              await dst.multipartAbort?.(cp.dstKey, cp.uploadId).then(
+                () => aborted++,
+                (e: Error) => c.say(`  could not abort the upload of ${cp.dstKey}: ${e.message}`),
+              );
+            }
+          }
+          await s.close();
+          await s.ws.removeJob(s.name);
+          c.say(
+            `cleaned job ${s.name}${aborted ? ` (aborted ${aborted} unfinished multipart upload${aborted === 1 ? '' : 's'})` : ''}`,
+          );
+          c.json({ type: 'cleaned', job: s.name, abortedUploads: aborted });
+          return 0;
+        } finally {
+          await s.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { runFlow } from '../flow.ts';
+import {
+  action,
+  Console,
+  definitionFrom,
+  definitionOptions,
+  type GlobalOptions,
+  jobOptions,
+  submitSession,
+} from '../shared.ts';
+
+/**
+ * `ossmigrate import`: the one-click path (ossimport's import.sh): preflight → migrate → verify →
+ * retry prompt → report. Re-run it with --since T1 [--until T2] on the same work dir for the
+ * incremental phase.
+ */
+export function register(program: Command): void {
+  jobOptions(definitionOptions(program.command('import')))
+    .description(
+      'migrate: preflight, copy (resuming if interrupted), verify, report; --since T1 for the incremental phase',
+    )
+    .option('-y, --yes', 'answer yes to prompts (retry failed objects once) — for unattended runs')
+    .option('--no-verify', 'skip the verification after the copy')
+    .option('--no-retry', 'do not offer to retry failed objects')
+    .action(
+      action(async (file: string | undefined, o: GlobalOptions & Record<string, never>) => {
+        const def = await definitionFrom(file, o);
+        for (const n of def.notes) new Console(o).say(`note: ${n}`);
+        const session = await submitSession(o, def);
+        return runFlow(session, def.auditOnly ? 'verify' : 'import', o);
+      }),
+    );
+}

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { formatRate, parseTimetable, RateSyntaxError, rateAt } from '../../core/bandwidth.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { action, Console, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+
+/** `ossmigrate limit`: change the bandwidth limit (or timetable) of a running job, live; pause and resume. */
+export function register(program: Command): void {
+  jobOptions(program.command('limit'))
+    .description(
+      'set the bandwidth limit live: a rate (20M, 200Mbit/s, off) or timetable ("08:00,10M 23:00,off"); "job" restores the job file\'s',
+    )
+    .argument('[limit]', 'rate, timetable, or "job"')
+    .option('--pause', 'hold every transfer where it is')
+    .option('--resume', 'continue paused transfers')
+    .action(
+      action(async (limit: string | undefined, o: GlobalOptions & { pause?: boolean; resume?: boolean }) => {
+        if (limit === undefined && !o.pause && !o.resume)
+          throw new ConfigError('nothing to change', 'give a limit (e.g. 50M), "job", --pause or --resume');
+        if (limit !== undefined && limit !== 'job') {
+          try {
+            parseTimetable(limit);
+          } catch (e) {
+            if (e instanceof RateSyntaxError) throw new ConfigError(e.message);
+            throw e;
+          }
+        }
+        const s = await openSession(o);
+        try {
+          const next = await s.state.setControl({
+            ...(limit !== undefined ? { bandwidth: limit === 'job' ? undefined : limit } : {}),
+            ...(o.pause ? { paused: true } : o.resume ? { paused: false } : {}),
+          });
+          const effective = next.bandwidth ?? s.spec.bandwidth.limit;
+          new Console(o).say(
+            `job ${s.name}: bandwidth ${effective} (now ${formatRate(rateAt(parseTimetable(effective), new Date()))})${next.paused ? ', paused' : ''}; a running job applies it within seconds`,
+          );
+          new Console(o).json({ type: 'control', job: s.name, ...next, bandwidth: effective });
+          return 0;
+        } finally {
+          await s.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,136 @@
+import type { Command } from 'commander';
+import { fleetSize } from '../../../infra/sizing.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { estimateSeconds, SIZE_BUCKET_LABELS, type Survey } from '../../core/survey.ts';
+import { formatBytes, formatDuration } from '../../core/units.ts';
+import {
+  action,
+  Console,
+  definitionFrom,
+  definitionOptions,
+  type GlobalOptions,
+  jobLine,
+  jobOptions,
+  openSession,
+  stopSignals,
+  submitSession,
+} from '../shared.ts';
+
+type PlanOptions = GlobalOptions & { days: string; mbps: string; egressPrice?: string };
+
+function num(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} must be a positive number, not "${v}"`);
+  return n;
+}
+
+/** `ossmigrate plan`: survey the source and estimate time, fleet size and egress — before anything runs. */
+export function register(program: Command): void {
+  jobOptions(definitionOptions(program.command('plan')))
+    .description(
+      'survey the source: object count, bytes, size histogram, storage classes, invalid names, time and fleet estimate',
+    )
+    .option('--days <n>', 'deadline for the full copy, in days', '7')
+    .option('--mbps <n>', 'Mbit/s one machine sustains (ossimport reference: 200)', '200')
+    .option(
+      '--egress-price <cny-per-gb>',
+      'source egress price per GB, for a cost line (e.g. COS internet egress)',
+    )
+    .action(
+      action(async (file: string | undefined, o: PlanOptions & Record<string, never>) => {
+        const days = num(o.days, '--days');
+        const mbps = num(o.mbps, '--mbps');
+        const price = o.egressPrice === undefined ? undefined : num(o.egressPrice, '--egress-price');
+        const session =
+          file || o.src ? await submitSession(o, await definitionFrom(file, o)) : await openSession(o);
+        const c = new Console(o);
+        const signals = stopSignals((s) => c.say(s));
+        try {
+          c.say(`${jobLine(session.spec)} — surveying the source (nothing is copied)`);
+          const { survey, elapsedMs } = await session.runPlan({
+            emit: () => {},
+            signal: signals.hard,
+            softStop: signals.soft,
+          });
+          const tb = survey.bytes / 1e12;
+          const sizing = tb > 0 ? fleetSize({ dataTB: tb, days, mbpsPerInstance: mbps }) : undefined;
+          const perMachine = (mbps * 1e6) / 8;
+          const oneMachine = estimateSeconds(survey, {
+            bytesPerSecond: perMachine,
+            concurrency: session.spec.transfer.concurrency,
+          });
+          const plan = {
+            type: 'plan',
+            job: session.name,
+            ...survey,
+            histogramLabels: SIZE_BUCKET_LABELS,
+            estimate: {
+              mbpsPerMachine: mbps,
+              oneMachineSeconds: Math.round(oneMachine),
+              deadlineDays: days,
+              fleet: sizing
+                ? { instances: sizing.instances, explanation: sizing.explanation }
+                : { instances: 0, explanation: 'nothing to move' },
+              requests: {
+                list: Math.ceil(survey.objects / 1000),
+                get: survey.objects,
+                head: survey.objects * 2,
+                put: survey.objects,
+              },
+              ...(price !== undefined
+                ? {
+                    egressCost: Math.round((survey.bytes / 1e9) * price * 100) / 100,
+                    egressPricePerGB: price,
+                  }
+                : {}),
+            },
+            elapsedMs,
+          };
+          c.json(plan);
+          c.say(planText(survey, plan.estimate, days, price));
+          return 0;
+        } finally {
+          signals.dispose();
+          await session.close();
+        }
+      }),
+    );
+}
+
+function planText(
+  s: Survey,
+  e: { oneMachineSeconds: number; fleet: { explanation: string }; egressCost?: number },
+  days: number,
+  price?: number,
+): string {
+  const lines = [
+    `  objects   ${s.objects}   bytes ${formatBytes(s.bytes)} (${(s.bytes / 1e12).toFixed(3)} TB)`,
+  ];
+  if (s.largest) lines.push(`  largest   ${formatBytes(s.largest.size)}  ${JSON.stringify(s.largest.key)}`);
+  if (s.oldest) lines.push(`  modified  ${s.oldest} … ${s.newest}`);
+  lines.push('  sizes');
+  const max = Math.max(1, ...s.histogram);
+  s.histogram.forEach((n, i) => {
+    if (n === 0) return;
+    lines.push(
+      `    ${SIZE_BUCKET_LABELS[i]!.padEnd(10)} ${String(n).padStart(9)}  ${formatBytes(s.histogramBytes[i]!).padStart(10)}  ${'█'.repeat(Math.ceil((n / max) * 30))}`,
+    );
+  });
+  lines.push('  storage classes');
+  for (const [cls, v] of Object.entries(s.storageClasses))
+    lines.push(`    ${cls.padEnd(18)} ${String(v!.objects).padStart(9)}  ${formatBytes(v!.bytes)}`);
+  const archived = (['ARCHIVE', 'COLD_ARCHIVE', 'DEEP_COLD_ARCHIVE'] as const).reduce(
+    (n, k) => n + (s.storageClasses[k]?.objects ?? 0),
+    0,
+  );
+  if (archived)
+    lines.push(`    ${archived} archived objects need a restore first (archive.mode: restore does it)`);
+  lines.push(
+    `  invalid names  ${s.invalidNames}${s.invalidNames ? ' (OSS would refuse them; see the examples)' : ''}`,
+  );
+  for (const x of s.invalidSamples.slice(0, 5)) lines.push(`    ${JSON.stringify(x.key)}: ${x.reason}`);
+  lines.push(`  estimate  one machine: ${formatDuration(e.oneMachineSeconds * 1000)}`);
+  lines.push(`            ${days}-day deadline: ${e.fleet.explanation}`);
+  if (e.egressCost !== undefined) lines.push(`            egress ≈ ${e.egressCost} (at ${price} per GB)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { runFlow } from '../flow.ts';
+import { action, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+
+/** `ossmigrate retry`: re-run only the objects that failed (and archive restores still waiting). */
+export function register(program: Command): void {
+  jobOptions(program.command('retry'))
+    .description('copy again only the objects that failed in the latest pass, then verify')
+    .option('--no-verify', 'skip the verification after the retry')
+    .action(
+      action(async (o: GlobalOptions & { verify?: boolean }) => runFlow(await openSession(o), 'retry', o)),
+    );
+}

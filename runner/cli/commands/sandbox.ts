@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.ts';
+import { action } from '../shared.ts';
+
+/** `ossmigrate sandbox`: local OSS + COS emulators the real SDKs talk to (no cloud account needed). */
+export function register(program: Command): void {
+  program
+    .command('sandbox')
+    .description(
+      'start local OSS and COS emulators (one bucket each, fresh credentials); prints one JSON line when ready',
+    )
+    .option('--seed <set>', 'seed the COS bucket: demo | none', 'none')
+    .option('--data-dir <dir>', 'keep object bodies on disk here instead of in memory')
+    .option('--oss-port <port>', 'OSS emulator port (default: a free one)', Number)
+    .option('--cos-port <port>', 'COS emulator port (default: a free one)', Number)
+    .option('--restore-delay <ms>', 'how long an archive restore takes', Number, 2000)
+    .action(
+      action(
+        async (o: {
+          seed: string;
+          dataDir?: string;
+          ossPort?: number;
+          cosPort?: number;
+          restoreDelay: number;
+        }) => {
+          if (o.seed !== 'demo' && o.seed !== 'none')
+            throw new ConfigError(`--seed ${o.seed}: unknown seed set`, 'use --seed demo or --seed none');
+          // The emulators live with the tests; loaded only for this command (not in the fleet bundle path).
+          const { startSandbox } = await import('../../../test/sandbox/sandbox.ts');
+          const sb = await startSandbox({
+            seed: o.seed,
+            restoreDelayMs: o.restoreDelay,
+            ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+            ...(o.ossPort ? { ossPort: o.ossPort } : {}),
+            ...(o.cosPort ? { cosPort: o.cosPort } : {}),
+          });
+          // The machine-readable line: throwaway sandbox credentials, by design.
+          process.stdout.write(`${JSON.stringify(sb.info)}\n`);
+          process.stderr.write(
+            `sandbox ready: OSS ${sb.info.oss.endpoint} (bucket ${sb.info.oss.bucket}), COS ${sb.info.cos.endpoint} (bucket ${sb.info.cos.bucket}). Ctrl-C stops it.\n` +
+              `  try:  ossmigrate import ${sb.importArgs().join(' ')}\n` +
+              '        with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and TENCENTCLOUD_SECRET_ID/_KEY from the JSON line.\n',
+          );
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await sb.close();
+          process.stderr.write('sandbox stopped\n');
+          return 0;
+        },
+      ),
+    );
+}

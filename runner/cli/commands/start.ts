@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import type { Command } from 'commander';
+import { runFlow } from '../flow.ts';
+import { action, Console, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+
+/** `ossmigrate start`: run (or resume) the submitted job. */
+export function register(program: Command): void {
+  jobOptions(program.command('start'))
+    .description('run the submitted job, resuming where it stopped; --detach runs it in the background')
+    .option('-y, --yes', 'answer yes to prompts (retry failed objects once)')
+    .option('--no-verify', 'skip the verification after the copy')
+    .option(
+      '--detach',
+      'run in the background; follow it with `ossmigrate stat`, stop it with `ossmigrate stop`',
+    )
+    .action(
+      action(async (o: GlobalOptions & { detach?: boolean; verify?: boolean }) => {
+        const session = await openSession(o);
+        if (o.detach) {
+          const log = session.ws.logFile(session.name).replace(/\.log$/, '.console.log');
+          await session.close();
+          mkdirSync(new URL('.', `file://${log}`).pathname, { recursive: true });
+          const out = openSync(log, 'a');
+          const args = [
+            process.argv[1]!,
+            'start',
+            '--workdir',
+            o.workdir,
+            '--job',
+            session.name,
+            '--yes',
+            ...(o.verify === false ? ['--no-verify'] : []),
+          ];
+          const child = spawn(process.execPath, args, {
+            detached: true,
+            stdio: ['ignore', out, out],
+            env: process.env,
+          });
+          child.unref();
+          new Console(o).say(
+            `started job ${session.name} in the background (pid ${child.pid}); output in ${log}`,
+          );
+          return 0;
+        }
+        return runFlow(session, 'start', o);
+      }),
+    );
+}

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import {
+  action,
+  Console,
+  definitionFrom,
+  definitionOptions,
+  type GlobalOptions,
+  jobLine,
+  jobOptions,
+  submitSession,
+} from '../shared.ts';
+
+/** `ossmigrate submit`: validate and register a job (ossimport's submit); nothing is copied. */
+export function register(program: Command): void {
+  jobOptions(definitionOptions(program.command('submit')))
+    .description('validate a job (YAML or ossimport job.cfg, or flags) and register it in the work dir')
+    .action(
+      action(async (file: string | undefined, o: GlobalOptions & Record<string, string>) => {
+        const def = await definitionFrom(file, o);
+        const c = new Console(o);
+        for (const n of def.notes) c.say(`note: ${n}`);
+        const s = await submitSession(o, def);
+        try {
+          c.say(`submitted ${jobLine(s.spec)} (work dir ${s.ws.root})`);
+          c.json({ type: 'submitted', job: s.name, workdir: s.ws.root });
+        } finally {
+          await s.close();
+        }
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,83 @@
+/** Running a job flow from the CLI: progress, Ctrl-C, the retry prompt, the one summary line. */
+import type { FlowResult, JobSession } from '../app/jobService.ts';
+import { summaryText } from '../app/report.ts';
+import { ExitCode } from '../core/exitCodes.ts';
+import { Console, confirm, type GlobalOptions, jobLine, stopSignals } from './shared.ts';
+
+export type FlowKind = 'import' | 'start' | 'retry' | 'verify';
+
+export async function runFlow(
+  session: JobSession,
+  kind: FlowKind,
+  o: GlobalOptions & { verify?: boolean; retry?: boolean },
+): Promise<number> {
+  const c = new Console(o);
+  const signals = stopSignals((s) => c.say(s));
+  try {
+    c.say(jobLine(session.spec));
+    c.json({
+      type: 'job',
+      name: session.name,
+      workdir: session.ws.root,
+      source: session.spec.source,
+      destination: session.spec.destination,
+    });
+    const flow = {
+      emit: c.sink,
+      signal: signals.hard,
+      softStop: signals.soft,
+      ...(o.verify === false ? { verify: false } : {}),
+    };
+    let result: FlowResult =
+      kind === 'retry'
+        ? await session.runRetry(flow)
+        : kind === 'verify'
+          ? await session.runVerify(flow)
+          : await session.runImport(flow);
+    c.done();
+    // ossimport's import.sh asks whether to retry failures; --yes answers yes (once).
+    if (
+      (kind === 'import' || kind === 'start') &&
+      result.exitCode === ExitCode.FAILED_OBJECTS &&
+      o.retry !== false &&
+      !signals.soft.aborted
+    ) {
+      c.say(
+        summaryText({
+          job: session.name,
+          spec: session.spec,
+          summary: result.summary,
+          ...(result.copy ? { copy: result.copy } : {}),
+          ...(result.verify ? { verify: result.verify } : {}),
+        }),
+      );
+      const n = result.summary.failed;
+      const again = await confirm(
+        `${n} object${n === 1 ? '' : 's'} failed. Retry ${n === 1 ? 'it' : 'them'} now?`,
+        { ...(o.yes ? { yes: true } : {}), fallback: false },
+      );
+      if (again) {
+        c.say('retrying the failed objects…');
+        result = await session.runRetry(flow);
+        c.done();
+      } else {
+        c.say('not retrying now: run `ossmigrate retry` later (or pass --yes to retry unattended).');
+      }
+    }
+    c.say(
+      summaryText({
+        job: session.name,
+        spec: session.spec,
+        summary: result.summary,
+        ...(result.copy ? { copy: result.copy } : {}),
+        ...(result.verify ? { verify: result.verify } : {}),
+        ...(result.reportDir ? { reportDir: result.reportDir } : {}),
+      }),
+    );
+    c.json({ type: 'summary', ...result.summary });
+    return result.exitCode;
+  } finally {
+    signals.dispose();
+    await session.close();
+  }
+}

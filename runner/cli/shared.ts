@@ -1,0 +1,411 @@
+/**
+ * What every command shares: global options, the job definition from a file or from flags,
+ * output (NDJSON events on stdout with --json; humans read stderr), Ctrl-C handling, and the
+ * mapping from errors to documented exit codes.
+ */
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { makeStores } from '../adapters/factory.ts';
+import { JobSession, PreflightError } from '../app/jobService.ts';
+import { describeDestination, describeSource } from '../app/report.ts';
+import { LockedError, Workspace } from '../app/workspace.ts';
+import { type Credentials, loadCredentials, secretValues } from '../config/credentials.ts';
+import { type JobInput, type JobSpec, loadJobFile, parseJob } from '../config/job.ts';
+import { loadOssimportCfg, looksLikeOssimport } from '../config/ossimportCfg.ts';
+import { formatRate } from '../core/bandwidth.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { EngineEvent, EventSink, Problem } from '../core/events.ts';
+import { ExitCode } from '../core/exitCodes.ts';
+import { formatBytes, formatDuration, parseTime } from '../core/units.ts';
+
+export type GlobalOptions = {
+  workdir: string;
+  job?: string;
+  json?: boolean;
+  yes?: boolean;
+  credentials?: string;
+};
+
+/** Options every job command takes. */
+export function jobOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--workdir <dir>',
+      'work dir holding job state, journals and reports',
+      process.env.OSSMIGRATE_WORKDIR ?? '.ossmigrate',
+    )
+    .option('--job <name>', 'job name (default: the only job in the work dir)')
+    .option('--json', 'print NDJSON events on stdout (the last line is the summary)')
+    .option(
+      '--credentials <file>',
+      'credentials file (YAML, chmod 600); default ~/.ossmigrate/credentials.yaml',
+    );
+}
+
+/** Job-definition flags shared by import, submit and plan. */
+export function definitionOptions(cmd: Command): Command {
+  return cmd
+    .argument('[jobfile]', 'job file: ossmigrate YAML, or an ossimport job.cfg / local_job.cfg')
+    .option('--sys <file>', 'ossimport sys.properties to read with a job.cfg')
+    .option('--src <url>', 'source: cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/ or local:///path/')
+    .option('--dst <url>', 'destination: oss://BUCKET/prefix/')
+    .option('--src-region <region>', 'source region (COS: ap-guangzhou; OSS: cn-hangzhou)')
+    .option('--dst-region <region>', 'destination OSS region, e.g. cn-hangzhou')
+    .option('--src-endpoint <url>', 'source endpoint override (e.g. the sandbox)')
+    .option('--dst-endpoint <url>', 'destination endpoint override (e.g. the sandbox)')
+    .option('--since <time>', 'T1: copy only objects modified since (the incremental phase)')
+    .option('--until <time>', 'T2: … and up to this time (cutover); default: when the pass starts')
+    .option('--concurrency <n>', 'connections in flight', (v) => positiveInt(v, '--concurrency'))
+    .option('--bwlimit <rate>', 'bandwidth limit or timetable, e.g. 20M, 200Mbit/s, "08:00,10M 23:00,off"');
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer, not "${v}"`);
+  return n;
+}
+
+type DefinitionFlags = {
+  sys?: string;
+  src?: string;
+  dst?: string;
+  srcRegion?: string;
+  dstRegion?: string;
+  srcEndpoint?: string;
+  dstEndpoint?: string;
+  since?: string;
+  until?: string;
+  concurrency?: number;
+  bwlimit?: string;
+  job?: string;
+};
+
+/** cos://bucket/prefix/ → parts. */
+export function parseLocation(
+  url: string,
+  flag: string,
+): { scheme: 'cos' | 'oss' | 'local'; bucket: string; prefix: string } {
+  const m = /^(cos|oss|local):\/\/(.*)$/.exec(url);
+  if (!m)
+    throw new ConfigError(
+      `${flag} "${url}" is not a location`,
+      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/ or local:///path/`,
+    );
+  const scheme = m[1] as 'cos' | 'oss' | 'local';
+  if (scheme === 'local') {
+    if (!m[2]!.startsWith('/'))
+      throw new ConfigError(
+        `${flag} "${url}": a local path must be absolute`,
+        'write local:///abs/path/ (three slashes)',
+      );
+    return { scheme, bucket: '', prefix: m[2]! };
+  }
+  const slash = m[2]!.indexOf('/');
+  const bucket = slash < 0 ? m[2]! : m[2]!.slice(0, slash);
+  const prefix = slash < 0 ? '' : m[2]!.slice(slash + 1);
+  if (!bucket)
+    throw new ConfigError(`${flag} "${url}" names no bucket`, `e.g. ${scheme}://my-bucket/prefix/`);
+  return { scheme, bucket, prefix };
+}
+
+export type Definition = {
+  spec: JobSpec;
+  credentials: Partial<Credentials>;
+  auditOnly: boolean;
+  notes: string[];
+};
+
+/** The job from a file and/or flags. Flags override the file's window, concurrency and bandwidth. */
+export async function definitionFrom(file: string | undefined, f: DefinitionFlags): Promise<Definition> {
+  let base: JobInput | undefined;
+  let credentials: Partial<Credentials> = {};
+  let auditOnly = false;
+  let notes: string[] = [];
+  if (file) {
+    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new ConfigError(`cannot read ${file}: ${e.code ?? e.message}`, 'check the path');
+    });
+    if (looksLikeOssimport(file, text)) {
+      const t = await loadOssimportCfg(file, f.sys);
+      base = t.spec as unknown as JobInput;
+      credentials = t.credentials;
+      auditOnly = t.auditOnly;
+      notes = t.notes;
+    } else {
+      base = (await loadJobFile(file)) as unknown as JobInput;
+    }
+    if (f.src || f.dst) throw new ConfigError('give either a job file or --src/--dst, not both');
+  } else {
+    if (!f.src || !f.dst) {
+      throw new ConfigError(
+        'no job: give a job file, or --src and --dst',
+        'e.g. ossmigrate import --src cos://media-1250000000/ --src-region ap-guangzhou --dst oss://media/ --dst-region cn-hangzhou',
+      );
+    }
+    const src = parseLocation(f.src, '--src');
+    const dst = parseLocation(f.dst, '--dst');
+    if (dst.scheme !== 'oss')
+      throw new ConfigError(`--dst must be an OSS location (oss://BUCKET/prefix/), not ${dst.scheme}://`);
+    const need = (v: string | undefined, flag: string, example: string) => {
+      if (!v) throw new ConfigError(`${flag} is required`, `e.g. ${flag} ${example}`);
+      return v;
+    };
+    base = {
+      ...(f.job ? { name: f.job } : {}),
+      source:
+        src.scheme === 'local'
+          ? { type: 'local', path: src.prefix }
+          : src.scheme === 'cos'
+            ? {
+                type: 'cos',
+                bucket: src.bucket,
+                region: need(f.srcRegion, '--src-region', 'ap-guangzhou'),
+                prefix: src.prefix,
+                ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+              }
+            : {
+                type: 'oss',
+                bucket: src.bucket,
+                region: need(f.srcRegion, '--src-region', 'cn-shanghai'),
+                prefix: src.prefix,
+                ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+              },
+      destination: {
+        bucket: dst.bucket,
+        region: need(f.dstRegion, '--dst-region', 'cn-hangzhou'),
+        prefix: dst.prefix,
+        ...(f.dstEndpoint ? { endpoint: f.dstEndpoint } : {}),
+      },
+    };
+  }
+  const input: JobInput = { ...base };
+  if (f.since || f.until) {
+    const now = new Date();
+    try {
+      input.window = {
+        ...(base.window ?? {}),
+        ...(f.since ? { since: parseTime(f.since, now) } : {}),
+        ...(f.until ? { until: parseTime(f.until, now) } : {}),
+      };
+    } catch (e) {
+      throw new ConfigError(`--since/--until: ${(e as Error).message}`);
+    }
+  }
+  if (f.concurrency) input.transfer = { ...(base.transfer ?? {}), concurrency: f.concurrency };
+  if (f.bwlimit) input.bandwidth = { ...(base.bandwidth ?? {}), limit: f.bwlimit };
+  if (f.job && file) input.name = f.job;
+  return { spec: parseJob(input, file ?? 'flags'), credentials, auditOnly, notes };
+}
+
+export async function credentialsFor(
+  o: GlobalOptions,
+  inline: Partial<Credentials> = {},
+): Promise<Credentials> {
+  const c = await loadCredentials(o.credentials ? { file: o.credentials } : {});
+  // Environment / file first; keys written in an ossimport job.cfg fill the gaps.
+  return {
+    ...((c.oss ?? inline.oss) ? { oss: c.oss ?? inline.oss! } : {}),
+    ...((c.cos ?? inline.cos) ? { cos: c.cos ?? inline.cos! } : {}),
+    ...((c.sourceOss ?? inline.sourceOss) ? { sourceOss: c.sourceOss ?? inline.sourceOss! } : {}),
+    origin: { ...inline.origin, ...c.origin },
+  };
+}
+
+export async function openSession(o: GlobalOptions, inline: Partial<Credentials> = {}): Promise<JobSession> {
+  const creds = await credentialsFor(o, inline);
+  return JobSession.open(new Workspace(o.workdir), o.job, creds, makeStores, secretValues(creds));
+}
+
+export async function submitSession(o: GlobalOptions, def: Definition): Promise<JobSession> {
+  const creds = await credentialsFor(o, def.credentials);
+  return JobSession.submit(new Workspace(o.workdir), def.spec, creds, makeStores, secretValues(creds));
+}
+
+// ---- output ----------------------------------------------------------------------------------
+
+const isTTY = () => Boolean(process.stderr.isTTY);
+
+/** Prints events: NDJSON on stdout with --json; a readable account on stderr. */
+export class Console {
+  private lastProgress = 0;
+  private progressShown = false;
+  private failuresShown = 0;
+  private limited = false;
+  readonly sink: EventSink;
+
+  constructor(private readonly o: { json?: boolean; quiet?: boolean; progressEveryMs?: number }) {
+    this.sink = (e) => this.event(e);
+  }
+
+  /** A line for humans (stderr). */
+  say(line: string): void {
+    if (this.o.quiet) return;
+    this.clearProgress();
+    process.stderr.write(`${line}\n`);
+  }
+
+  private clearProgress(): void {
+    if (this.progressShown && isTTY()) process.stderr.write('\r\x1b[2K');
+    this.progressShown = false;
+  }
+
+  json(obj: unknown): void {
+    if (this.o.json) process.stdout.write(`${JSON.stringify(obj)}\n`);
+  }
+
+  event(e: EngineEvent): void {
+    this.json(e);
+    switch (e.type) {
+      case 'pass':
+        this.say(
+          `${e.resumed ? 'resuming' : 'starting'} ${e.mode === 'copy' ? `${e.phase} pass` : `${e.mode} pass`} ${e.passId}` +
+            (e.phase === 'full'
+              ? ` (objects modified before T1 = ${e.t1})`
+              : ` (modified from ${e.t1} to ${e.t2 ?? 'now'})`),
+        );
+        break;
+      case 'stage':
+        if (e.state === 'start' && e.stage !== 'copy' && e.stage !== 'scan') this.say(`${e.stage}…`);
+        break;
+      case 'problem':
+        this.say(problemLine(e.problem));
+        break;
+      case 'object':
+        if (e.outcome === 'failed' && this.failuresShown < 20) {
+          this.failuresShown++;
+          this.say(`  ✗ ${e.failureClass} ${JSON.stringify(e.key)}: ${e.reason ?? ''}`);
+          if (this.failuresShown === 20) this.say('  (more failures in the report)');
+        }
+        break;
+      case 'bandwidth':
+        if (e.limit === 'off' && !this.limited) break;
+        this.limited = e.limit !== 'off';
+        this.say(
+          `bandwidth limit: ${e.limit === 'off' ? 'off' : `${e.limit} → ${formatRate(e.effectiveBytesPerSec)} now`}`,
+        );
+        break;
+      case 'progress': {
+        const now = Date.now();
+        const every = this.o.progressEveryMs ?? (isTTY() ? 1000 : 10_000);
+        if (this.o.quiet || now - this.lastProgress < every) break;
+        this.lastProgress = now;
+        const done = e.copied + e.skipped + e.failed + e.deferred;
+        const verifying = e.verified + e.missing + e.different + e.extra + e.unverifiable + e.pending;
+        const line =
+          verifying > 0 || (done === 0 && e.plannedObjects === 0 && e.scannedObjects === 0)
+            ? `verify ${verifying} checked · ${e.verified} match · ${e.missing} missing · ${e.different} different · ${e.extra} extra`
+            : `copy ${done}/${e.plannedObjects}${e.scanDone ? '' : '+'} objects · ${formatBytes(e.doneBytes)}/${formatBytes(e.plannedBytes)} · ` +
+              `${formatBytes(e.bytesPerSec)}/s · ${e.etaMs !== undefined ? `ETA ${formatDuration(e.etaMs)}` : 'ETA —'} · ` +
+              `${e.copied} copied, ${e.skipped} skipped, ${e.failed} failed`;
+        if (isTTY() && !this.o.json) {
+          process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);
+          this.progressShown = true;
+        } else {
+          process.stderr.write(`${line}\n`);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  done(): void {
+    this.clearProgress();
+  }
+}
+
+export function problemLine(p: Problem): string {
+  const mark = p.severity === 'error' ? '✗' : p.severity === 'warning' ? '!' : 'i';
+  return `  ${mark} ${p.code}: ${p.message}${p.fix ? `\n      fix: ${p.fix}` : ''}`;
+}
+
+export function jobLine(spec: JobSpec): string {
+  return `job ${spec.name}: ${describeSource(spec)} → ${describeDestination(spec)}`;
+}
+
+// ---- signals and errors ----------------------------------------------------------------------
+
+/** First Ctrl-C / SIGTERM: finish in-flight objects and stop. Second: stop now. */
+export function stopSignals(say: (s: string) => void): {
+  soft: AbortSignal;
+  hard: AbortSignal;
+  dispose: () => void;
+} {
+  const soft = new AbortController();
+  const hard = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!soft.signal.aborted) {
+      say(
+        `\n${sig}: finishing the objects in flight, then stopping (again to stop at once; the work dir resumes it)`,
+      );
+      soft.abort();
+    } else if (!hard.signal.aborted) {
+      say(`\n${sig}: stopping now; multipart uploads resume from their last part`);
+      hard.abort(new Error(`stopped by ${sig}`));
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    soft: soft.signal,
+    hard: hard.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Run a command body; errors become a clear message and a documented exit code. */
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<number | undefined>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await fn(...args);
+      process.exitCode = code ?? ExitCode.OK;
+    } catch (e) {
+      process.exitCode = reportError(e);
+    }
+  };
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`error: ${e.message}\n${e.fix ? `  fix: ${e.fix}\n` : ''}`);
+    return ExitCode.USAGE;
+  }
+  if (e instanceof PreflightError) {
+    process.stderr.write('preflight failed; nothing was written:\n');
+    for (const p of e.problems.filter((x) => x.severity === 'error'))
+      process.stderr.write(`${problemLine(p)}\n`);
+    return ExitCode.PREFLIGHT;
+  }
+  if (e instanceof LockedError) {
+    process.stderr.write(`error: ${e.message}\n  fix: wait for it, or stop it with: ossmigrate stop\n`);
+    return ExitCode.LOCKED;
+  }
+  const err = e as Error;
+  process.stderr.write(
+    `internal error: ${err?.message ?? String(e)}\n  (a bug: the job log in the work dir has details)\n`,
+  );
+  if (process.env.OSSMIGRATE_DEBUG) process.stderr.write(`${err?.stack}\n`);
+  return ExitCode.INTERNAL;
+}
+
+/** Ask yes/no on the terminal; without one, `fallback` (and say how to answer non-interactively). */
+export async function confirm(question: string, o: { yes?: boolean; fallback: boolean }): Promise<boolean> {
+  if (o.yes) return true;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return o.fallback;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const a = (await rl.question(`${question} [Y/n] `)).trim().toLowerCase();
+    return a === '' || a === 'y' || a === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+export { Workspace };

@@ -1,0 +1,141 @@
+/**
+ * Credentials come from the vendors' environment variables or a credentials file — never from
+ * argv, never printed. The file must not be readable by others (like ~/.ssh keys).
+ *   Alibaba: ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET [/ _SECURITY_TOKEN], or OSS_ACCESS_KEY_ID / _SECRET
+ *   Tencent: TENCENTCLOUD_SECRET_ID / _KEY [/ TENCENTCLOUD_SECURITY_TOKEN]
+ *   File (YAML): { oss: { accessKeyId, accessKeySecret, securityToken? },
+ *                  cos: { secretId, secretKey, securityToken? },
+ *                  source-oss: { … } }   (when the source is another OSS account)
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+
+export type OssCredentials = { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+export type CosCredentials = { secretId: string; secretKey: string; securityToken?: string };
+
+export type Credentials = {
+  oss?: OssCredentials;
+  cos?: CosCredentials;
+  /** Source OSS account when different from the destination's. */
+  sourceOss?: OssCredentials;
+  /** Where each came from, for messages (never the values). */
+  origin: { oss?: string; cos?: string; sourceOss?: string };
+};
+
+const OssCreds = z.strictObject({
+  accessKeyId: z.string().min(1),
+  accessKeySecret: z.string().min(1),
+  securityToken: z.string().optional(),
+});
+const CosCreds = z.strictObject({
+  secretId: z.string().min(1),
+  secretKey: z.string().min(1),
+  securityToken: z.string().optional(),
+});
+const CredFile = z.strictObject({
+  oss: OssCreds.optional(),
+  cos: CosCreds.optional(),
+  'source-oss': OssCreds.optional(),
+});
+
+export const DEFAULT_CREDENTIALS_FILE = join(homedir(), '.ossmigrate', 'credentials.yaml');
+
+function fromEnv(env: NodeJS.ProcessEnv): Credentials {
+  const c: Credentials = { origin: {} };
+  const akId = env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? env.OSS_ACCESS_KEY_ID;
+  const akSecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? env.OSS_ACCESS_KEY_SECRET;
+  if (akId && akSecret) {
+    const token = env.ALIBABA_CLOUD_SECURITY_TOKEN ?? env.OSS_SESSION_TOKEN;
+    c.oss = { accessKeyId: akId, accessKeySecret: akSecret, ...(token ? { securityToken: token } : {}) };
+    c.origin.oss = env.ALIBABA_CLOUD_ACCESS_KEY_ID
+      ? 'ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET'
+      : 'OSS_ACCESS_KEY_ID/_SECRET';
+  }
+  if (env.TENCENTCLOUD_SECRET_ID && env.TENCENTCLOUD_SECRET_KEY) {
+    const token = env.TENCENTCLOUD_SECURITY_TOKEN ?? env.TENCENTCLOUD_TOKEN;
+    c.cos = {
+      secretId: env.TENCENTCLOUD_SECRET_ID,
+      secretKey: env.TENCENTCLOUD_SECRET_KEY,
+      ...(token ? { securityToken: token } : {}),
+    };
+    c.origin.cos = 'TENCENTCLOUD_SECRET_ID/_KEY';
+  }
+  return c;
+}
+
+/**
+ * Load credentials: the environment wins over the file. `file` defaults to
+ * $OSSMIGRATE_CREDENTIALS or ~/.ossmigrate/credentials.yaml (used only if it exists).
+ */
+export async function loadCredentials(
+  o: { file?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Credentials> {
+  const env = o.env ?? process.env;
+  const creds = fromEnv(env);
+  const explicit = o.file ?? env.OSSMIGRATE_CREDENTIALS;
+  const file = explicit ?? DEFAULT_CREDENTIALS_FILE;
+  let st: Awaited<ReturnType<typeof stat>> | undefined;
+  try {
+    st = await stat(file);
+  } catch {
+    if (explicit)
+      throw new ConfigError(
+        `credentials file ${file} does not exist`,
+        'check the path, or use the environment variables',
+      );
+    return creds;
+  }
+  if ((st.mode & 0o077) !== 0) {
+    throw new ConfigError(
+      `credentials file ${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`,
+      `chmod 600 ${file}`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(
+      `credentials file ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
+      'fix its syntax',
+    );
+  }
+  const parsed = CredFile.safeParse(doc ?? {});
+  if (!parsed.success) {
+    // Never echo values: only the paths of the problems.
+    const where = parsed.error.issues.map((i) => i.path.join('.') || '(top level)').join(', ');
+    throw new ConfigError(
+      `credentials file ${file} is malformed at: ${where}`,
+      'expected oss: {accessKeyId, accessKeySecret} and/or cos: {secretId, secretKey}',
+    );
+  }
+  const f = parsed.data;
+  if (!creds.oss && f.oss) {
+    creds.oss = f.oss;
+    creds.origin.oss = file;
+  }
+  if (!creds.cos && f.cos) {
+    creds.cos = f.cos;
+    creds.origin.cos = file;
+  }
+  if (f['source-oss']) {
+    creds.sourceOss = f['source-oss'];
+    creds.origin.sourceOss = file;
+  }
+  return creds;
+}
+
+/** Values that must never appear in output: used by the logger's redaction and by tests. */
+export function secretValues(c: Credentials): string[] {
+  return [
+    c.oss?.accessKeySecret,
+    c.oss?.securityToken,
+    c.cos?.secretKey,
+    c.cos?.securityToken,
+    c.sourceOss?.accessKeySecret,
+  ].filter((v): v is string => typeof v === 'string' && v.length > 0);
+}

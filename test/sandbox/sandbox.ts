@@ -1,0 +1,115 @@
+/**
+ * The sandbox: the OSS and COS emulators side by side, one bucket each, fresh random credentials,
+ * optionally seeded with demo data. OSS mirroring rules pointing at the real-looking COS URL
+ * (https://<bucket>.cos.<region>.myqcloud.com/) reach the local COS emulator.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FaultPlanInput } from './common/faults.ts';
+import { type CosEmulator, startCosEmulator } from './cos/index.ts';
+import { type OssEmulator, startOssEmulator } from './oss/index.ts';
+import { seedDemo } from './seed.ts';
+
+export type SandboxInfo = {
+  oss: { endpoint: string; region: string; bucket: string; accessKeyId: string; accessKeySecret: string };
+  cos: { endpoint: string; region: string; bucket: string; secretId: string; secretKey: string };
+};
+
+export type Sandbox = {
+  oss: OssEmulator;
+  cos: CosEmulator;
+  info: SandboxInfo;
+  /** Environment for a process that should use the sandbox's credentials. */
+  env(): Record<string, string>;
+  /** `ossmigrate import` flags pointing at the sandbox. */
+  importArgs(o?: { srcPrefix?: string; dstPrefix?: string }): string[];
+  close(): Promise<void>;
+};
+
+export type SandboxOptions = {
+  seed?: 'demo' | 'none';
+  dataDir?: string;
+  ossPort?: number;
+  cosPort?: number;
+  restoreDelayMs?: number;
+  faults?: { oss?: FaultPlanInput; cos?: FaultPlanInput };
+  ossBucket?: string;
+  cosBucket?: string;
+};
+
+const token = (n: number) => randomBytes(n).toString('base64url');
+
+export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
+  const ossCred = { accessKeyId: `LTAI5t${token(12)}`, secret: token(24) };
+  const cosCred = { accessKeyId: `AKID${token(16)}`, secret: token(24) };
+  const cosRegion = 'ap-guangzhou';
+  const ossRegion = 'cn-hangzhou';
+  const cosBucket = o.cosBucket ?? 'demo-src-1250000000';
+  const ossBucket = o.ossBucket ?? 'demo-dst';
+  const cos = await startCosEmulator({
+    credentials: [cosCred],
+    region: cosRegion,
+    restoreDelayMs: o.restoreDelayMs ?? 0,
+    ...(o.cosPort ? { port: o.cosPort } : {}),
+    ...(o.dataDir ? { dataDir: `${o.dataDir}/cos` } : {}),
+    ...(o.faults?.cos ? { faults: o.faults.cos } : {}),
+  });
+  const cosHost = /^([a-z0-9-]+)\.cos\.([a-z0-9-]+)\.myqcloud\.com$/;
+  const oss = await startOssEmulator({
+    credentials: [ossCred],
+    region: `oss-${ossRegion}`,
+    restoreDelayMs: o.restoreDelayMs ?? 0,
+    ...(o.ossPort ? { port: o.ossPort } : {}),
+    ...(o.dataDir ? { dataDir: `${o.dataDir}/oss` } : {}),
+    ...(o.faults?.oss ? { faults: o.faults.oss } : {}),
+    // Mirror rules name the real COS host; connect to the local COS emulator instead.
+    mirrorResolve: (url) =>
+      cosHost.test(url.hostname) ? new URL(`${url.pathname}${url.search}`, cos.endpoint) : undefined,
+  });
+  cos.createBucket(cosBucket, cosRegion);
+  oss.createBucket(ossBucket, `oss-${ossRegion}`);
+  if (o.seed === 'demo') await seedDemo(cos, cosBucket);
+  const info: SandboxInfo = {
+    oss: {
+      endpoint: oss.endpoint,
+      region: ossRegion,
+      bucket: ossBucket,
+      accessKeyId: ossCred.accessKeyId,
+      accessKeySecret: ossCred.secret,
+    },
+    cos: {
+      endpoint: cos.endpoint,
+      region: cosRegion,
+      bucket: cosBucket,
+      secretId: cosCred.accessKeyId,
+      secretKey: cosCred.secret,
+    },
+  };
+  return {
+    oss,
+    cos,
+    info,
+    env: () => ({
+      ALIBABA_CLOUD_ACCESS_KEY_ID: ossCred.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: ossCred.secret,
+      TENCENTCLOUD_SECRET_ID: cosCred.accessKeyId,
+      TENCENTCLOUD_SECRET_KEY: cosCred.secret,
+    }),
+    importArgs: (p = {}) => [
+      '--src',
+      `cos://${cosBucket}/${p.srcPrefix ?? ''}`,
+      '--src-region',
+      cosRegion,
+      '--src-endpoint',
+      cos.endpoint,
+      '--dst',
+      `oss://${ossBucket}/${p.dstPrefix ?? ''}`,
+      '--dst-region',
+      ossRegion,
+      '--dst-endpoint',
+      oss.endpoint,
+    ],
+    close: async () => {
+      await Promise.all([oss.close(), cos.close()]);
+    },
+  };
+}
