@@ -5,7 +5,8 @@
  *   failed.ndjson  every object that is not migrated, with class, reason and fix
  *   check.txt      verification differences, rclone-style sigils: "+ key" only in the source
  *                  (missing), "- key" only in the destination (extra), "* key" different,
- *                  "? key" unverifiable, "~ key" changed after the window
+ *                  "? key" unverifiable, "~ key" changed after the window, "! key" comparison
+ *                  failed, "> key" rewritten in the destination by the business after T2 (kept)
  * No secrets: the report holds keys, sizes, CRCs and reasons only.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ const SIGIL: Record<VerifyResult['status'], string> = {
   unverifiable: '?',
   pending: '~',
   error: '!',
+  'dest-newer': '>',
   match: '=',
 };
 

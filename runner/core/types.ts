@@ -154,6 +154,8 @@ export type Counters = {
   pending: number;
   /** Comparisons that failed even after retries. */
   verifyErrors: number;
+  /** Destination objects the business rewrote after T2. */
+  destNewer: number;
 };
 
 export const zeroCounters = (): Counters => ({
@@ -175,11 +177,21 @@ export const zeroCounters = (): Counters => ({
   unverifiable: 0,
   pending: 0,
   verifyErrors: 0,
+  destNewer: 0,
 });
 
 /** Verification of one object (HEAD both sides; no download). */
 /** unverifiable: no CRC-64 and no single-part MD5 on a side; error: the comparison itself failed (retried). */
-export type VerifyStatus = 'match' | 'missing' | 'different' | 'extra' | 'unverifiable' | 'pending' | 'error';
+export type VerifyStatus =
+  | 'match'
+  | 'missing'
+  | 'different'
+  | 'extra'
+  | 'unverifiable'
+  | 'pending'
+  | 'error'
+  /** Written by the business after cutover (T2): kept, not compared. */
+  | 'dest-newer';
 export type VerifyResult = {
   key: string;
   dstKey: string;

@@ -9,12 +9,13 @@
 import { createHash } from 'node:crypto';
 import { toMigrationError } from '../core/errors.ts';
 import { compareKeys } from '../core/keys.ts';
-import { inWindow, isPlainMd5, mapKey } from '../core/policy.ts';
+import { inWindow, isPlainMd5, mapKey, PROVENANCE } from '../core/policy.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
 import type {
   CopyTask,
   KeyRange,
   ListEntry,
+  ObjectHead,
   ObjectInfo,
   ObjectResult,
   PhaseWindow,
@@ -391,40 +392,73 @@ export async function compareObjects(
 ): Promise<VerifyResult> {
   const base = { key: src.key, dstKey, srcSize: src.size };
   if (!dst) return { ...base, status: 'missing', detail: 'not in the destination' };
+  let dstHead: ObjectHead | undefined;
+  let r: VerifyResult;
   if (dst.size !== src.size) {
-    return {
+    r = {
       ...base,
       dstSize: dst.size,
       status: 'different',
       method: 'size',
       detail: `size ${src.size} vs ${dst.size}`,
     };
+  } else if (ctx.spec.verify.mode === 'size') {
+    return { ...base, dstSize: dst.size, status: 'match', method: 'size' };
+  } else {
+    const srcCrc = src.crc64 ?? (await ctx.src.head(src.key, ctx.signal))?.crc64;
+    if (dst.crc64 === undefined) dstHead = await ctx.dst.head(dstKey, ctx.signal);
+    const dstCrc = dst.crc64 ?? dstHead?.crc64;
+    const sides = {
+      dstSize: dst.size,
+      ...(srcCrc ? { srcCrc64: srcCrc } : {}),
+      ...(dstCrc ? { dstCrc64: dstCrc } : {}),
+    };
+    if (srcCrc !== undefined && dstCrc !== undefined) {
+      r =
+        srcCrc === dstCrc
+          ? { ...base, ...sides, status: 'match', method: 'crc64' }
+          : {
+              ...base,
+              ...sides,
+              status: 'different',
+              method: 'crc64',
+              detail: `CRC-64 ${srcCrc} vs ${dstCrc}`,
+            };
+    } else if (isPlainMd5(src.etag) && isPlainMd5(dst.etag)) {
+      r =
+        src.etag === dst.etag
+          ? { ...base, ...sides, status: 'match', method: 'md5' }
+          : {
+              ...base,
+              ...sides,
+              status: 'different',
+              method: 'md5',
+              detail: `MD5 ${src.etag} vs ${dst.etag}`,
+            };
+    } else {
+      return {
+        ...base,
+        ...sides,
+        status: 'unverifiable',
+        method: 'size',
+        detail: 'sizes match; a side reports no CRC-64 and no single-part MD5',
+      };
+    }
   }
-  if (ctx.spec.verify.mode === 'size') return { ...base, dstSize: dst.size, status: 'match', method: 'size' };
-  const srcCrc = src.crc64 ?? (await ctx.src.head(src.key, ctx.signal))?.crc64;
-  const dstCrc = dst.crc64 ?? (await ctx.dst.head(dstKey, ctx.signal))?.crc64;
-  const sides = {
-    dstSize: dst.size,
-    ...(srcCrc ? { srcCrc64: srcCrc } : {}),
-    ...(dstCrc ? { dstCrc64: dstCrc } : {}),
-  };
-  if (srcCrc !== undefined && dstCrc !== undefined) {
-    return srcCrc === dstCrc
-      ? { ...base, ...sides, status: 'match', method: 'crc64' }
-      : { ...base, ...sides, status: 'different', method: 'crc64', detail: `CRC-64 ${srcCrc} vs ${dstCrc}` };
+  // After cutover the business writes to OSS: a newer destination object that ossmigrate did not
+  // write is theirs (the copy left it alone on purpose), not a corruption.
+  const t2 = ctx.window.phase === 'incremental' ? ctx.window.t2 : undefined;
+  if (
+    r.status === 'different' &&
+    t2 &&
+    dst.lastModified.getTime() >= Math.floor(t2.getTime() / 1000) * 1000
+  ) {
+    dstHead ??= await ctx.dst.head(dstKey, ctx.signal);
+    if (dstHead && dstHead.meta[PROVENANCE.srcEtag] === undefined) {
+      return { ...r, status: 'dest-newer', detail: 'written in the destination after cutover (T2); kept' };
+    }
   }
-  if (isPlainMd5(src.etag) && isPlainMd5(dst.etag)) {
-    return src.etag === dst.etag
-      ? { ...base, ...sides, status: 'match', method: 'md5' }
-      : { ...base, ...sides, status: 'different', method: 'md5', detail: `MD5 ${src.etag} vs ${dst.etag}` };
-  }
-  return {
-    ...base,
-    ...sides,
-    status: 'unverifiable',
-    method: 'size',
-    detail: 'sizes match; a side reports no CRC-64 and no single-part MD5',
-  };
+  return r;
 }
 
 export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promise<TaskOutcome> {
@@ -522,6 +556,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
     unverifiable: count('unverifiable'),
     pending: count('pending'),
     verifyErrors: count('error'),
+    destNewer: count('dest-newer'),
   });
   const bad = problems.filter(
     (p) => p.status === 'missing' || p.status === 'different' || p.status === 'error',
