@@ -56,7 +56,8 @@ export function fleetSize(input: SizingInput): Sizing {
   requirePositive('mbpsPerInstance', mbpsPerInstance, 'pass the Mbit/s one instance sustains, e.g. 200');
   const perDay = tbPerDay(mbpsPerInstance);
   // One division: dataTB * 100 / (days * mbps) accumulates less rounding than three.
-  const instances = tolerantCeil((dataTB * 100) / (days * mbpsPerInstance));
+  // Any data at all needs one instance (the float-noise tolerance must not round 1e-12 to 0).
+  const instances = Math.max(1, tolerantCeil((dataTB * 100) / (days * mbpsPerInstance)));
   const plural = instances === 1 ? 'instance' : 'instances';
   const explanation =
     `${fmt(dataTB)} TB in ${fmt(days)} days at ${fmt(mbpsPerInstance)} Mbit/s per instance ` +

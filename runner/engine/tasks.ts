@@ -405,7 +405,11 @@ export async function compareObjects(
   } else if (ctx.spec.verify.mode === 'size') {
     return { ...base, dstSize: dst.size, status: 'match', method: 'size' };
   } else {
-    const srcCrc = src.crc64 ?? (await ctx.src.head(src.key, ctx.signal))?.crc64;
+    const srcCrc =
+      src.crc64 ??
+      (ctx.src.features.crc64
+        ? (await ctx.src.head(src.key, ctx.signal))?.crc64
+        : await ctx.src.checksum?.(src.key, ctx.signal));
     if (dst.crc64 === undefined) dstHead = await ctx.dst.head(dstKey, ctx.signal);
     const dstCrc = dst.crc64 ?? dstHead?.crc64;
     const sides = {

@@ -103,6 +103,12 @@ export interface ObjectStore {
     opts: { days: number; tier: string },
   ): Promise<'started' | 'in-progress' | 'restored'>;
 
+  /**
+   * CRC-64 of the stored bytes when the store cannot report it but can compute it cheaply
+   * (a local file). Verification uses it; cloud stores never download for it.
+   */
+  checksum?(key: string, signal?: AbortSignal): Promise<string | undefined>;
+
   /** Preflight: bucket reachable with these credentials, its region, the server clock. */
   probe(): Promise<ProbeResult>;
 }

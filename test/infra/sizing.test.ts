@@ -154,3 +154,11 @@ describe('survey parsing', () => {
     assert.equal(bytesToTB(5e14), 500);
   });
 });
+
+describe('fleetSize for tiny volumes', () => {
+  it('any data at all needs one instance (float tolerance must not round it to zero)', () => {
+    for (const dataTB of [1e-12, 4.7e-8, 0.001]) {
+      assert.equal(fleetSize({ dataTB, days: 7, mbpsPerInstance: 200 }).instances, 1, String(dataTB));
+    }
+  });
+});
