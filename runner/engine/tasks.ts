@@ -13,6 +13,7 @@ import { inWindow, isPlainMd5, mapKey, PROVENANCE } from '../core/policy.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
 import type {
   CopyTask,
+  Counters,
   KeyRange,
   ListEntry,
   ObjectHead,
@@ -307,6 +308,18 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   const limit = ctx.spec.transfer.concurrency;
   let writeChain = Promise.resolve();
 
+  // Live counters drive progress only (the summary comes from the ledger): batch them.
+  const pending: Partial<Counters> = {};
+  let lastFlush = Date.now();
+  const flushCounters = async () => {
+    const delta = { ...pending };
+    for (const k of Object.keys(pending) as Array<keyof Counters>) delete pending[k];
+    lastFlush = Date.now();
+    if (Object.keys(delta).length) await ctx.state.addCounters(passId, delta);
+  };
+  const add = (k: keyof Counters, n: number) => {
+    if (n) pending[k] = (pending[k] ?? 0) + n;
+  };
   const record = async (r: ObjectResult) => {
     objects++;
     bytes += r.bytes;
@@ -315,12 +328,11 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
     writeChain = writeChain.then(async () => {
       await ctx.journal.append(passId, task.id, [r]);
       await ctx.state.recordOutcome(passId, r);
-      await ctx.state.addCounters(passId, {
-        [r.outcome]: 1,
-        bytes: r.bytes,
-        doneBytes: r.size,
-        ...(r.outcome === 'copied' ? { copiedBytes: r.size } : {}),
-      });
+      add(r.outcome, 1);
+      add('bytes', r.bytes);
+      add('doneBytes', r.size);
+      if (r.outcome === 'copied') add('copiedBytes', r.size);
+      if (Date.now() - lastFlush >= 250) await flushCounters();
     });
     await writeChain;
     ctx.emit({
@@ -372,6 +384,8 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
     if (inflight.size >= limit) await Promise.race(inflight);
   }
   await Promise.all(inflight);
+  await writeChain;
+  await flushCounters();
   if (firstError) throw firstError;
   if (ctx.signal.aborted || ctx.stopping()) {
     // Left "Running": the next start re-runs the task and skips what the journal has.

@@ -5,7 +5,7 @@
  * audit.log and error.list are the ossimport-style views of the same lines.
  */
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ObjectResult } from '../../core/types.ts';
@@ -48,10 +48,39 @@ export function parseLedger(text: string): ObjectResult[] {
   return out;
 }
 
+/** Open append handles kept per task file: a copy task appends a line per object. */
+const MAX_OPEN = 64;
+
 export class LocalJournal implements Journal {
   private readonly made = new Set<string>();
+  private readonly handles = new Map<string, Promise<FileHandle>>();
 
   constructor(readonly root: string) {}
+
+  private async appendTo(path: string, text: string): Promise<void> {
+    let h = this.handles.get(path);
+    if (!h) {
+      if (this.handles.size >= MAX_OPEN) await this.closeOldest();
+      h = open(path, 'a');
+      this.handles.set(path, h);
+    }
+    await (await h).appendFile(text);
+  }
+
+  private async closeOldest(): Promise<void> {
+    const [path, h] = this.handles.entries().next().value as [string, Promise<FileHandle>];
+    this.handles.delete(path);
+    await (await h).close().catch(() => {});
+  }
+
+  /** Close a task's files (when it ends) or all of them. */
+  async close(dir?: string): Promise<void> {
+    for (const [path, h] of [...this.handles]) {
+      if (dir !== undefined && !path.startsWith(`${dir}/`)) continue;
+      this.handles.delete(path);
+      await (await h).close().catch(() => {});
+    }
+  }
 
   private dir(passId: string, taskId: string): string {
     return join(this.root, passId, 'tasks', taskId);
@@ -67,11 +96,11 @@ export class LocalJournal implements Journal {
     if (results.length === 0) return;
     const dir = this.dir(passId, taskId);
     await this.ensure(dir);
-    await appendFile(join(dir, 'ledger.ndjson'), results.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    await appendFile(join(dir, 'audit.log'), results.map((r) => `${auditLine(r)}\n`).join(''));
+    await this.appendTo(join(dir, 'ledger.ndjson'), results.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await this.appendTo(join(dir, 'audit.log'), results.map((r) => `${auditLine(r)}\n`).join(''));
     const failed = results.filter((r) => r.outcome === 'failed' || r.failureClass !== undefined);
     if (failed.length)
-      await appendFile(join(dir, 'error.list'), failed.map((r) => `${errorLine(r)}\n`).join(''));
+      await this.appendTo(join(dir, 'error.list'), failed.map((r) => `${errorLine(r)}\n`).join(''));
   }
 
   async finished(passId: string, taskId: string): Promise<Map<string, string>> {
@@ -93,6 +122,7 @@ export class LocalJournal implements Journal {
     const dir = this.dir(passId, taskId);
     await this.ensure(dir);
     await writeFile(join(dir, 'STATUS'), `${status}\n`);
+    if (status !== 'Running') await this.close(dir);
   }
 
   async *ledger(passId: string): AsyncIterable<ObjectResult> {
