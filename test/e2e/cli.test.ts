@@ -142,6 +142,40 @@ describe('cli: sources', () => {
   });
 });
 
+describe('cli: OSS to OSS', () => {
+  it('migrates between OSS buckets (another region) with metadata and CRC-64 verification', async () => {
+    sb.oss.createBucket('old-bucket', 'oss-cn-shanghai');
+    for (let i = 0; i < 5; i++) {
+      await sb.oss.seed('old-bucket', {
+        key: `o/${i}`,
+        body: patternBytes(3000 + i, i + 1),
+        size: 3000 + i,
+        contentType: 'application/x-test',
+        meta: { n: String(i) },
+        lastModified: new Date(Date.now() - 3600_000),
+      });
+    }
+    const file = join(dir, 'oss2oss.yaml');
+    await writeFile(
+      file,
+      stringify({
+        name: 'oss2oss',
+        source: { type: 'oss', bucket: 'old-bucket', region: 'cn-shanghai', prefix: 'o/', endpoint: sb.info.oss.endpoint },
+        destination: { bucket: sb.info.oss.bucket, region: sb.info.oss.region, prefix: 'moved/', endpoint: sb.info.oss.endpoint },
+      }),
+    );
+    const r = await runCli(['import', file, '--workdir', join(dir, 'w-oss2oss'), '--json'], { cwd: dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    const s = events(r.stdout).pop()!;
+    assert.equal(s.copied, 5);
+    assert.equal(s.verified, 5);
+    const dst = sb.oss.buckets.get(sb.info.oss.bucket)!.get('moved/3')!;
+    assert.equal(dst.contentType, 'application/x-test');
+    assert.equal(dst.meta.n, '3');
+    assert.equal(dst.crc64, sb.oss.buckets.get('old-bucket')!.get('o/3')!.crc64);
+  });
+});
+
 describe('cli: submit, start, stat, report, plan, limit', () => {
   it('submit registers without copying; start runs; stat and report describe it', async () => {
     await seedCos('s1/', 12);
