@@ -49,6 +49,15 @@ async function probe(
     }
   } catch (e) {
     const err = e instanceof MigrationError ? e : new MigrationError('NETWORK', (e as Error).message);
+    if (err.code === 'RequestTimeTooSkewed') {
+      problems.push({
+        severity: 'error',
+        code: 'CLOCK_SKEW',
+        message: `${side} ${store.name}: the service refused the request because this machine's clock is more than 15 minutes off`,
+        fix: 'sync the clock (chronyd / systemd-timesyncd / ntpdate)',
+      });
+      return;
+    }
     if (err.code?.startsWith('WrongRegion')) {
       const actual = err.code.split(':')[1];
       problems.push({

@@ -160,11 +160,25 @@ describe('cli: OSS to OSS', () => {
       file,
       stringify({
         name: 'oss2oss',
-        source: { type: 'oss', bucket: 'old-bucket', region: 'cn-shanghai', prefix: 'o/', endpoint: sb.info.oss.endpoint },
-        destination: { bucket: sb.info.oss.bucket, region: sb.info.oss.region, prefix: 'moved/', endpoint: sb.info.oss.endpoint },
+        source: {
+          type: 'oss',
+          bucket: 'old-bucket',
+          region: 'cn-shanghai',
+          prefix: 'o/',
+          endpoint: sb.info.oss.endpoint,
+        },
+        destination: {
+          bucket: sb.info.oss.bucket,
+          region: sb.info.oss.region,
+          prefix: 'moved/',
+          endpoint: sb.info.oss.endpoint,
+        },
       }),
     );
-    const r = await runCli(['import', file, '--workdir', join(dir, 'w-oss2oss'), '--json'], { cwd: dir, env });
+    const r = await runCli(['import', file, '--workdir', join(dir, 'w-oss2oss'), '--json'], {
+      cwd: dir,
+      env,
+    });
     assert.equal(r.code, 0, r.stderr);
     const s = events(r.stdout).pop()!;
     assert.equal(s.copied, 5);

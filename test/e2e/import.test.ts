@@ -490,6 +490,28 @@ describe('e2e: bad input', () => {
     assert.match(r4.stderr, /is not a time/);
   });
 
+  it('preflight catches clock skew on either side (exit 3)', async () => {
+    const job = await jobFile(e);
+    e.sb.oss.clockSkewMs = 20 * 60_000;
+    try {
+      const r = await runCli(['import', job, '--workdir', join(e.dir, 'skew')], { cwd: e.dir, env: e.env });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /CLOCK_SKEW/);
+      assert.match(r.stderr, /sync the clock/);
+    } finally {
+      e.sb.oss.clockSkewMs = 0;
+    }
+    // The COS SDK corrects its own clock from the Date header; preflight still reports the skew.
+    e.sb.cos.clockSkewMs = 20 * 60_000;
+    try {
+      const r = await runCli(['import', job, '--workdir', join(e.dir, 'skew2')], { cwd: e.dir, env: e.env });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /CLOCK_SKEW: this machine's clock is -?\d+ s off the source service's/);
+    } finally {
+      e.sb.cos.clockSkewMs = 0;
+    }
+  });
+
   it('preflight catches a wrong secret and a wrong region before writing anything (exit 3)', async () => {
     const work = join(e.dir, 'pf');
     const bad = await runCli(['import', await jobFile(e), '--workdir', work], {
