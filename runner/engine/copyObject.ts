@@ -168,6 +168,8 @@ export async function processObject(
     );
     return result(base, started, n, value);
   } catch (raw) {
+    // Stopped at once: the object is unfinished, not failed (the task re-runs on resume).
+    if (ctx.signal.aborted) throw raw;
     const err = toMigrationError(raw);
     if (err.failureClass === 'SOURCE_CHANGED' && ctx.window.phase === 'full') {
       // Rewritten after T1: the incremental phase owns the new version.

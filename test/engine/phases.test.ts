@@ -86,6 +86,8 @@ describe('engine: crash and resume', () => {
       const t1 = new Date();
       const first = await h.run('copy', { phase: 'full', t1 }, { spec, signal: hard.signal });
       assert.equal(first.stopped, true);
+      assert.equal(first.summary.failed, 0, 'an object cut off by a hard stop is unfinished, not failed');
+      assert.equal(await h.state.failureCount(), 0);
       assert.equal(h.dst.objects.has('huge.bin'), false, 'nothing half-written looks complete');
       const cp = await h.state.getMultipart('huge.bin');
       assert.ok(cp && cp.parts.length >= 4, 'checkpoint has the finished parts');
