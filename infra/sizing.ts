@@ -46,6 +46,8 @@ export function tolerantCeil(x: number): number {
 
 /** Human number: at most two decimals, no trailing zeros. */
 export function fmt(n: number): string {
+  // Small volumes (a trial run, the sandbox) keep two significant digits instead of showing 0.
+  if (n > 0 && n < 0.01) return String(Number(n.toPrecision(2)));
   return String(Number(n.toFixed(2)));
 }
 

@@ -15,8 +15,10 @@ export function buildProgram(): Command {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // `ossmigrate` alone in a terminal opens the TUI; without one, commander prints the help.
+  const args = argv.length <= 2 && process.stdin.isTTY && process.stderr.isTTY ? [...argv, 'tui'] : argv;
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(args);
     return process.exitCode === undefined ? ExitCode.OK : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -264,12 +264,13 @@ describe('cli: stop, resume, retry, lock, clean', () => {
   it('stop finishes in-flight objects and exits 6; start resumes to the end', async () => {
     await seedCos('stop/', 40, 5000);
     const work = join(dir, 'w-stop');
+    // Slow enough that the run cannot finish before `stop` (a CLI start) arrives, even under load.
     sb.oss.faults.set({
-      rules: [{ kind: 'latency', ops: ['PutObject'], keyPrefix: 'stop/', latencyMs: 150 }],
+      rules: [{ kind: 'latency', ops: ['PutObject'], keyPrefix: 'stop/', latencyMs: 1500 }],
     });
     const file = await job('stopme', 'stop/', { transfer: { concurrency: 2, retries: 2 } });
     const running = startCli(['import', file, '--workdir', work, '--json'], { cwd: dir, env });
-    for (let i = 0; i < 200 && ossKeys('stop/').length < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && ossKeys('stop/').length < 1; i++) await new Promise((r) => setTimeout(r, 25));
     const locked = await runCli(['import', file, '--workdir', work], { cwd: dir, env });
     assert.equal(locked.code, 7, `a second run of the same job is refused: ${locked.stderr}`);
     assert.match(locked.stderr, /ossmigrate stop/);

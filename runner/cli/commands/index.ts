@@ -10,10 +10,12 @@ import { register as start } from './start.ts';
 import { register as stat } from './stat.ts';
 import { register as stop } from './stop.ts';
 import { register as submit } from './submit.ts';
+import { register as tui } from './tui.ts';
 import { register as verify } from './verify.ts';
 
 /** Every CLI verb lives in its own file and registers itself here (in help order). */
 export const commands: Array<(program: Command) => void> = [
+  tui,
   importCmd,
   plan,
   submit,

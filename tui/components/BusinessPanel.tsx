@@ -1,0 +1,22 @@
+// @jsxRuntime automatic
+// @jsxImportSource react
+import { Box, Text } from 'ink';
+import type { BusinessStats } from '../state/types.ts';
+
+/** The demo's simulated business: what it is doing to COS and OSS while the migration runs. */
+export function BusinessPanel({ b }: { b: BusinessStats }) {
+  return (
+    <Box paddingX={1}>
+      <Text>
+        <Text bold color="magenta">
+          Business
+        </Text>
+        {` ${b.doing} · COS writes ${b.cosWrites} · OSS writes ${b.ossWrites} · OSS reads ${b.ossReads} (`}
+        <Text
+          color={b.mirrorFetches ? 'green' : undefined}
+        >{`${b.mirrorFetches} fetched back-to-origin`}</Text>
+        {')'}
+      </Text>
+    </Box>
+  );
+}

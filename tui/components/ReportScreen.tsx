@@ -1,0 +1,22 @@
+// @jsxRuntime automatic
+// @jsxImportSource react
+import { Box, Text } from 'ink';
+import type { ReportView } from '../state/types.ts';
+
+/** The migration report (report.txt), with its verdict. */
+export function ReportScreen({ report, maxLines = 40 }: { report: ReportView; maxLines?: number }) {
+  const lines = report.text.trimEnd().split('\n');
+  const shown =
+    lines.length > maxLines ? [...lines.slice(0, maxLines - 1), `… (${report.dir}/report.txt)`] : lines;
+  return (
+    <Box flexDirection="column" borderStyle="round" borderColor={report.ok ? 'green' : 'red'} paddingX={1}>
+      <Text bold color={report.ok ? 'green' : 'red'}>
+        {report.ok ? '✔ Every object migrated and verified' : '✗ Some objects need attention'}
+      </Text>
+      {shown.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: static text lines
+        <Text key={i}>{l}</Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,181 @@
+/**
+ * `npm run demo`: the whole migration, offline. Starts the sandbox (local OSS and COS emulators
+ * the real SDKs talk to) with the demo data, and drives every phase — plan, provision, full copy,
+ * verify, mirror on, cutover, incremental, final verify, report, teardown — while a simulated
+ * business keeps writing to COS and, after cutover, reads and writes OSS (keys only in COS are
+ * fetched back-to-origin by the OSS mirror rule).
+ *
+ *   npm run demo                 the Ink UI; you confirm the cutover and the teardown
+ *   npm run demo -- --yes        unattended to the end; prints the report's path, exits 0
+ *   (no terminal)                plain progress lines, answers automatically (it is a sandbox)
+ *
+ * The work dir is a fresh temporary directory (the sandbox lives in memory and dies with the
+ * demo, so a demo job cannot be resumed later); its path is printed and it is kept, report
+ * included. --workdir DIR uses DIR instead (any earlier demo job in it is removed first).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeStores } from '../runner/adapters/factory.ts';
+import { JobSession } from '../runner/app/jobService.ts';
+import { Workspace } from '../runner/app/workspace.ts';
+import { type Credentials, secretValues } from '../runner/config/credentials.ts';
+import { parseJob } from '../runner/config/job.ts';
+import { startSandbox } from '../test/sandbox/sandbox.ts';
+import { Business } from './demo/business.ts';
+import { ProgressFile } from './hooks/progressFile.ts';
+import { type RunnerDeps, runMigration } from './hooks/runner.ts';
+import type { StartFlow } from './hooks/useMigration.ts';
+import { SandboxDriver } from './infra/sandbox.ts';
+import { runTui } from './main.tsx';
+import type { Action } from './state/types.ts';
+
+const JOB = 'demo';
+
+const HELP = `usage: npm run demo [-- --yes] [-- --workdir DIR] [-- --bwlimit RATE]
+
+Walks a whole COS → OSS migration against local emulators, with a simulated business.
+  -y, --yes          unattended: confirm the cutover and teardown automatically; print the report's path
+  --workdir DIR      work dir (default: a new temporary directory, kept afterwards)
+  --bwlimit RATE     bandwidth limit for the copy (default: 10M in the interactive UI, off otherwise)
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      yes: { type: 'boolean', short: 'y', default: false },
+      workdir: { type: 'string' },
+      bwlimit: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const yes = values.yes || !tty;
+  const say = (l: string) => void process.stderr.write(`${l}\n`);
+  if (!tty && !values.yes)
+    say(
+      'no terminal: plain progress lines; the confirmations are answered automatically (this is a sandbox)',
+    );
+
+  say('starting the sandbox: local OSS and COS emulators, COS seeded with the demo data…');
+  const sb = await startSandbox({ seed: 'demo', restoreDelayMs: 1500 });
+  try {
+    // Throwaway sandbox keys, into the environment as a real run would take them.
+    Object.assign(process.env, sb.env());
+    const info = sb.info;
+    const creds: Credentials = {
+      oss: { accessKeyId: info.oss.accessKeyId, accessKeySecret: info.oss.accessKeySecret },
+      cos: { secretId: info.cos.secretId, secretKey: info.cos.secretKey },
+      origin: { oss: 'sandbox', cos: 'sandbox' },
+    };
+    const workdir = values.workdir ?? (await mkdtemp(join(tmpdir(), 'ossmigrate-demo-')));
+    const ws = new Workspace(workdir);
+    if ((await ws.jobs()).includes(JOB)) await ws.removeJob(JOB);
+    const bwlimit = values.bwlimit ?? (tty && !yes ? '10M' : 'off');
+    const spec = parseJob(
+      {
+        name: JOB,
+        source: {
+          type: 'cos',
+          bucket: info.cos.bucket,
+          region: info.cos.region,
+          endpoint: info.cos.endpoint,
+        },
+        destination: { bucket: info.oss.bucket, region: info.oss.region, endpoint: info.oss.endpoint },
+        tasks: { maxObjects: 20 },
+        // Small multipart settings so the 24 MiB and 12 MiB objects go multipart.
+        transfer: {
+          concurrency: 8,
+          multipartThreshold: '8MiB',
+          partSize: '4MiB',
+          partConcurrency: 2,
+          retries: 6,
+        },
+        archive: { pollSeconds: 1 },
+        bandwidth: { limit: bwlimit },
+      },
+      'demo',
+    );
+    say(
+      `  OSS ${info.oss.endpoint} (bucket ${info.oss.bucket}) · COS ${info.cos.endpoint} (bucket ${info.cos.bucket})`,
+    );
+    say(`  work dir ${ws.root}`);
+
+    let dispatch: ((a: Action) => void) | undefined;
+    const mirroredOk = (key: string) =>
+      sb.oss.log.find({ op: 'MirrorFetch', key }).some((x) => x.status === 200);
+    const business = new Business({
+      cos: { ...info.cos },
+      oss: { ...info.oss },
+      changeable: [
+        'images/2026/001.jpg',
+        'images/2026/004.jpg',
+        'logs/2026-11-10/app-1.log',
+        'images/2026/007.jpg',
+      ],
+      readable: ['index.html', 'css/site.css', 'js/app.js', 'downloads/report-2025.pdf'],
+      mirrored: mirroredOk,
+      onUpdate: (stats, line) =>
+        dispatch?.({ type: 'business', stats, ...(line ? { line } : {}), at: Date.now() }),
+    });
+    const deps: RunnerDeps = {
+      job: JOB,
+      workdir: ws.root,
+      open: () => JobSession.submit(ws, spec, creds, makeStores, secretValues(creds)),
+      reset: () => ws.removeJob(JOB),
+      progressFile: new ProgressFile(ws.jobDir(JOB)),
+      driver: SandboxDriver.fromJob(spec, creds),
+      infraKind: 'sandbox',
+      deadlineDays: 7,
+      mbpsPerInstance: 100,
+      progressMs: 250,
+      hooks: {
+        onEvent: (e) => {
+          if (e.type === 'pass' && e.mode === 'copy' && e.phase === 'full') business.startCosWrites();
+        },
+        beforeT2: () => business.stopCosWrites(),
+        afterT2: () => business.afterCutover(),
+        finish: () => business.stop(),
+        record: () => business.record(),
+      },
+    };
+    const start: StartFlow = (io) => {
+      dispatch = io.dispatch;
+      // Show the OSS emulator's back-to-origin fetches as they happen.
+      let mark = sb.oss.log.mark();
+      const watch = setInterval(() => {
+        for (const x of sb.oss.log.since(mark)) {
+          if (x.op === 'MirrorFetch')
+            io.dispatch({
+              type: 'log',
+              level: 'info',
+              source: 'oss',
+              at: Date.now(),
+              text: `MirrorFetch ${x.key} ← COS: ${x.status}, ${x.bytesIn} bytes (back-to-origin; now stored in OSS)`,
+            });
+        }
+        mark = sb.oss.log.mark();
+      }, 200);
+      return runMigration(deps, io).finally(() => clearInterval(watch));
+    };
+    const outcome = await runTui(start, { infra: 'sandbox', yes, tty });
+    if (business.errors.length) for (const e of business.errors) say(`business: ${e}`);
+    return outcome.exitCode;
+  } finally {
+    await sb.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`demo failed: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

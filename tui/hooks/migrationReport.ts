@@ -1,0 +1,374 @@
+/**
+ * The migration's report (phase 9): one place that says, for every object, how it got to OSS and
+ * whether the final verification (size + CRC-64 on both sides, everything modified up to T2)
+ * agrees. Written to <workdir>/jobs/<name>/reports/migration/:
+ *   report.txt      for people
+ *   report.json     the numbers (per phase, final verification, verdict, links to pass reports)
+ *   objects.ndjson  one line per object: key, size, how it was migrated, verification status
+ *                   (built from the pass ledgers, up to OBJECT_LIST_CAP objects)
+ *   business.json   the demo's simulated business: what it wrote and read (demo only)
+ * No secrets: keys, sizes and counts only.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JobSession } from '../../runner/app/jobService.ts';
+import { describeDestination, describeSource } from '../../runner/app/report.ts';
+import { ExitCode } from '../../runner/core/exitCodes.ts';
+import type { Counters, ObjectResult, VerifyStatus } from '../../runner/core/types.ts';
+import { formatBytes } from '../../runner/core/units.ts';
+import type { SavedProgress } from './progressFile.ts';
+
+export const OBJECT_LIST_CAP = 250_000;
+
+/** What the demo's simulated business did (keys), for the report to account for. */
+export type BusinessRecord = {
+  /** Keys written to COS during the migration (new and changed). */
+  cosWrites: string[];
+  /** Of those, keys that already existed (changed, not new). */
+  cosChanged: string[];
+  /** Keys written to OSS after cutover. */
+  ossWrites: string[];
+  /** Keys read through OSS that OSS fetched back-to-origin from COS (MirrorFetch). */
+  mirrorFetched: string[];
+  ossReads: number;
+};
+
+export type MigratedBy =
+  | 'full'
+  | 'incremental'
+  | 'already-identical'
+  | 'kept-destination'
+  | 'destination-only'
+  | 'failed'
+  | 'not-copied';
+
+export type ObjectLine = {
+  key: string;
+  size: number;
+  migratedBy: MigratedBy;
+  verify: VerifyStatus;
+  full?: string;
+  incremental?: string;
+  note?: string;
+};
+
+export type MigrationVerdict = {
+  ok: boolean;
+  exitCode: number;
+  sourceObjects: number;
+  migrated: number;
+  verified: number;
+  kept: number;
+  problems: number;
+  destinationOnly: number;
+};
+
+export type MigrationReport = {
+  dir: string;
+  text: string;
+  verdict: MigrationVerdict;
+  json: Record<string, unknown>;
+};
+
+type Last = Pick<ObjectResult, 'outcome' | 'size' | 'skipReason' | 'failureClass'>;
+
+async function lastOutcomes(
+  session: JobSession,
+  passId: string | undefined,
+): Promise<Map<string, Last> | undefined> {
+  if (!passId) return new Map();
+  const out = new Map<string, Last>();
+  for await (const r of session.journal.ledger(passId)) {
+    if (r.outcome === 'deferred' && r.failureClass === 'ARCHIVED' && out.get(r.key)?.outcome === 'copied')
+      continue;
+    out.set(r.key, {
+      outcome: r.outcome,
+      size: r.size,
+      ...(r.skipReason ? { skipReason: r.skipReason } : {}),
+      ...(r.failureClass ? { failureClass: r.failureClass } : {}),
+    });
+    if (out.size > OBJECT_LIST_CAP) return undefined;
+  }
+  return out;
+}
+
+type PhaseCounts = { copied: number; skipped: number; deferred: number; failed: number; bytes: number };
+
+/** Per-object final outcomes of a pass (exact: the last ledger line of each key). */
+function countsOf(m: Map<string, Last> | undefined, c: Counters | undefined): PhaseCounts | undefined {
+  if (!c) return undefined;
+  if (!m)
+    return { copied: c.copied, skipped: c.skipped, deferred: c.deferred, failed: c.failed, bytes: c.bytes };
+  const out: PhaseCounts = { copied: 0, skipped: 0, deferred: 0, failed: 0, bytes: c.bytes };
+  for (const r of m.values()) out[r.outcome]++;
+  return out;
+}
+
+function describe(r: Last | undefined): string | undefined {
+  if (!r) return undefined;
+  return [r.outcome, r.failureClass ?? r.skipReason].filter(Boolean).join(' ');
+}
+
+function migratedBy(full: Last | undefined, inc: Last | undefined, verify: VerifyStatus): MigratedBy {
+  if (inc?.outcome === 'copied') return 'incremental';
+  if (inc?.failureClass === 'DEST_NEWER') return 'kept-destination';
+  if (full?.outcome === 'copied') return 'full';
+  if (inc?.skipReason === 'identical' || full?.skipReason === 'identical') return 'already-identical';
+  if (inc?.outcome === 'failed' || full?.outcome === 'failed') return 'failed';
+  if (verify === 'match' || verify === 'dest-newer') return 'already-identical';
+  return 'not-copied';
+}
+
+const sum = (c: Counters | undefined, ...k: Array<keyof Counters>) =>
+  k.reduce((n, x) => n + (c?.[x] ?? 0), 0);
+
+export async function writeMigrationReport(o: {
+  session: JobSession;
+  progress: SavedProgress;
+  business?: BusinessRecord;
+  teardown?: string;
+}): Promise<MigrationReport> {
+  const { session, progress: p } = o;
+  const st = session.state;
+  const ids = p.passes;
+  const counters = async (id?: string) => (id ? await st.counters(id) : undefined);
+  const [full, verify, inc, fv] = await Promise.all([
+    counters(ids.full),
+    counters(ids.verify),
+    counters(ids.incremental),
+    counters(ids.finalVerify),
+  ]);
+  const problems = ids.finalVerify ? await st.verifyProblems(ids.finalVerify) : [];
+  const openFailures = ids.incremental ? await st.failures(ids.incremental) : [];
+
+  const source =
+    sum(fv, 'verified', 'missing', 'different', 'unverifiable', 'pending', 'verifyErrors') +
+    (fv?.destNewer ?? 0);
+  const bad = sum(fv, 'missing', 'different', 'unverifiable', 'pending', 'verifyErrors');
+  const verdict: MigrationVerdict = {
+    ok: fv !== undefined && bad === 0 && openFailures.length === 0,
+    exitCode:
+      fv === undefined
+        ? ExitCode.VERIFY_MISMATCH
+        : sum(fv, 'missing', 'different', 'verifyErrors', 'pending') > 0
+          ? ExitCode.VERIFY_MISMATCH
+          : openFailures.length > 0 || (fv.unverifiable ?? 0) > 0
+            ? ExitCode.FAILED_OBJECTS
+            : ExitCode.OK,
+    sourceObjects: source,
+    migrated: source - (fv?.missing ?? 0),
+    verified: (fv?.verified ?? 0) + (fv?.destNewer ?? 0),
+    kept: fv?.destNewer ?? 0,
+    problems: bad + openFailures.length,
+    destinationOnly: fv?.extra ?? 0,
+  };
+
+  const dir = join(session.ws.jobDir(session.name), 'reports', 'migration');
+  await mkdir(dir, { recursive: true });
+
+  // Per object, from the ledgers (bounded): how it was migrated and what the final verify says.
+  const fullLast = await lastOutcomes(session, ids.full);
+  const incLast = fullLast ? await lastOutcomes(session, ids.incremental) : undefined;
+  const problemOf = new Map(problems.filter((x) => x.status !== 'extra').map((x) => [x.key, x]));
+  const mirrored = new Set(o.business?.mirrorFetched ?? []);
+  const ossWritten = new Set(o.business?.ossWrites ?? []);
+  const cosWritten = new Set(o.business?.cosWrites ?? []);
+  let objectsFile = 'objects.ndjson';
+  let byHow: Partial<Record<MigratedBy, number>> = {};
+  if (fullLast && incLast) {
+    const keys = [...new Set([...fullLast.keys(), ...incLast.keys()])].sort();
+    const lines: string[] = [];
+    for (const key of keys) {
+      const f = fullLast.get(key);
+      const i = incLast.get(key);
+      const v: VerifyStatus = problemOf.get(key)?.status ?? 'match';
+      const how = migratedBy(f, i, v);
+      byHow = { ...byHow, [how]: (byHow[how] ?? 0) + 1 };
+      const notes = [
+        cosWritten.has(key) ? 'written to COS by the business during the migration' : '',
+        mirrored.has(key) ? 'read through OSS after cutover: fetched back-to-origin by the mirror' : '',
+        ossWritten.has(key) ? 'rewritten in OSS by the business after cutover (kept)' : '',
+      ].filter(Boolean);
+      const line: ObjectLine = {
+        key,
+        size: (i ?? f)?.size ?? 0,
+        migratedBy: how,
+        verify: v,
+        ...(describe(f) ? { full: describe(f)! } : {}),
+        ...(describe(i) ? { incremental: describe(i)! } : {}),
+        ...(notes.length ? { note: notes.join('; ') } : {}),
+      };
+      lines.push(JSON.stringify(line));
+    }
+    for (const x of problems.filter((y) => y.status === 'extra')) {
+      byHow = { ...byHow, 'destination-only': (byHow['destination-only'] ?? 0) + 1 };
+      lines.push(
+        JSON.stringify({
+          key: x.dstKey,
+          size: x.dstSize ?? 0,
+          migratedBy: 'destination-only',
+          verify: 'extra',
+          ...(ossWritten.has(x.dstKey) ? { note: 'written to OSS by the business after cutover' } : {}),
+        } satisfies ObjectLine),
+      );
+    }
+    await writeFile(join(dir, objectsFile), lines.map((l) => `${l}\n`).join(''));
+  } else {
+    objectsFile = '';
+  }
+
+  const passReports = Object.fromEntries(
+    Object.entries(ids)
+      .filter(([, id]) => id)
+      .map(([k, id]) => [k, session.ws.reportDir(session.name, id!)]),
+  );
+  const json = {
+    job: session.name,
+    source: describeSource(session.spec),
+    destination: describeDestination(session.spec),
+    generatedAt: new Date().toISOString(),
+    t1: p.t1 ?? null,
+    t2: p.t2 ?? null,
+    verdict,
+    phases: {
+      full: full ? phaseNumbers(full) : null,
+      verify: verify ? verifyNumbers(verify) : null,
+      incremental: inc ? phaseNumbers(inc) : null,
+      finalVerify: fv ? verifyNumbers(fv) : null,
+    },
+    migratedBy: byHow,
+    openFailures: openFailures.map((f) => ({
+      key: f.key,
+      class: f.failureClass,
+      reason: f.reason,
+      fix: f.fix,
+    })),
+    problems: problems
+      .filter((x) => x.status !== 'extra' && x.status !== 'dest-newer')
+      .map((x) => ({ key: x.key, status: x.status, detail: x.detail ?? null })),
+    ...(o.business ? { business: businessNumbers(o.business) } : {}),
+    teardown: o.teardown ?? 'not yet',
+    passReports,
+    objects: objectsFile ? join(dir, objectsFile) : null,
+  };
+  await writeFile(join(dir, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
+  if (o.business) await writeFile(join(dir, 'business.json'), `${JSON.stringify(o.business, null, 2)}\n`);
+  const text = reportText({
+    ...json,
+    dir,
+    full: countsOf(fullLast, full),
+    inc: countsOf(incLast, inc),
+    fv,
+    verdict,
+    byHow,
+    business: o.business,
+    objectsFile,
+  });
+  await writeFile(join(dir, 'report.txt'), text);
+  return { dir, text, verdict, json };
+}
+
+function phaseNumbers(c: Counters) {
+  return {
+    copied: c.copied,
+    copiedBytes: c.copiedBytes,
+    skipped: c.skipped,
+    deferred: c.deferred,
+    failed: c.failed,
+    bytes: c.bytes,
+    destNewer: c.destNewer,
+  };
+}
+
+function verifyNumbers(c: Counters) {
+  return {
+    verified: c.verified,
+    missing: c.missing,
+    different: c.different,
+    extra: c.extra,
+    unverifiable: c.unverifiable,
+    changedAfterWindow: c.pending,
+    errors: c.verifyErrors,
+    destNewer: c.destNewer,
+  };
+}
+
+function businessNumbers(b: BusinessRecord) {
+  const cos = new Set(b.cosWrites);
+  const changed = new Set(b.cosChanged);
+  return {
+    cosWrites: b.cosWrites.length,
+    cosNewKeys: [...cos].filter((k) => !changed.has(k)).length,
+    cosChangedKeys: changed.size,
+    ossWritesAfterCutover: b.ossWrites.length,
+    ossReads: b.ossReads,
+    mirrorFetched: b.mirrorFetched.length,
+  };
+}
+
+function reportText(o: {
+  job: string;
+  source: string;
+  destination: string;
+  dir: string;
+  t1: string | null;
+  t2: string | null;
+  full: PhaseCounts | undefined;
+  inc: PhaseCounts | undefined;
+  fv: Counters | undefined;
+  verdict: MigrationVerdict;
+  byHow: Partial<Record<MigratedBy, number>>;
+  business: BusinessRecord | undefined;
+  teardown: string;
+  objectsFile: string;
+  passReports: Record<string, string>;
+}): string {
+  const v = o.verdict;
+  const row = (name: string, c: PhaseCounts | undefined) =>
+    c
+      ? `  ${name.padEnd(12)} ${String(c.copied).padStart(7)} ${String(c.skipped).padStart(8)} ${String(c.deferred).padStart(9)} ${String(c.failed).padStart(7)}  ${formatBytes(c.bytes)}`
+      : `  ${name.padEnd(12)} (not run)`;
+  const lines = [
+    `ossmigrate migration report — job ${o.job}`,
+    `  ${o.source}  →  ${o.destination}`,
+    `  T1 ${o.t1 ?? '—'} (full copy: objects modified before)   T2 ${o.t2 ?? '—'} (cutover)`,
+    '',
+    '  phase         copied  skipped  deferred  failed  transferred',
+    row('full', o.full),
+    row('incremental', o.inc),
+    '  (deferred in the full copy = changed after T1, taken by the incremental; in the incremental = unchanged since T1)',
+    '',
+    '  final verification — size + CRC-64 on both sides, no download, every object modified up to T2:',
+    `    source objects    ${v.sourceObjects}`,
+    `    migrated          ${v.migrated}`,
+    `    verified          ${v.verified}  (${o.fv?.verified ?? 0} identical${v.kept ? `, ${v.kept} kept: rewritten in OSS by the business after cutover` : ''})`,
+    `    missing ${o.fv?.missing ?? 0} · different ${o.fv?.different ?? 0} · errors ${o.fv?.verifyErrors ?? 0} · unverifiable ${o.fv?.unverifiable ?? 0} · changed in COS after T2 ${o.fv?.pending ?? 0}`,
+    `    only in OSS       ${v.destinationOnly}  (written to OSS after cutover; deletions are never propagated)`,
+  ];
+  const how = Object.entries(o.byHow);
+  if (how.length) lines.push(`    how               ${how.map(([k, n]) => `${k} ${n}`).join(' · ')}`);
+  if (o.business) {
+    const b = businessNumbers(o.business);
+    lines.push(
+      '',
+      '  simulated business (demo):',
+      `    wrote to COS during the migration   ${b.cosWrites} (${b.cosNewKeys} new keys, ${b.cosChangedKeys} changed) — migrated by the incremental`,
+      `    read through OSS after cutover      ${b.ossReads} (${b.mirrorFetched} fetched back-to-origin from COS by the mirror)`,
+      `    wrote to OSS after cutover          ${b.ossWritesAfterCutover} — kept, never overwritten`,
+    );
+  }
+  lines.push(
+    '',
+    v.ok
+      ? `  RESULT  every object migrated and verified (${v.verified} of ${v.sourceObjects}); failed 0`
+      : `  RESULT  ${v.problems} object(s) need attention — see objects.ndjson and the pass reports; exit code ${v.exitCode}`,
+    `  teardown  ${o.teardown}`,
+    '',
+    `  report    ${o.dir}`,
+    ...(o.objectsFile
+      ? [`  objects   ${join(o.dir, o.objectsFile)}`]
+      : ['  objects   (too many to list here: see the pass ledgers)']),
+    ...Object.entries(o.passReports).map(([k, d]) => `  ${k.padEnd(9)} ${d}`),
+  );
+  return `${lines.join('\n')}\n`;
+}

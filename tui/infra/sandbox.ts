@@ -1,0 +1,265 @@
+// InfraDriver for the sandbox (the local OSS and COS emulators, or any OSS endpoint reachable with
+// the job's keys): no Pulumi, no fleet. Everything goes through the real ali-oss SDK, as the
+// business would see it:
+//   provision    → the destination bucket exists (PutBucket when it does not)
+//   setMirror    → PutBucketWebsite with the same back-to-origin rule the Pulumi program deploys
+//                  (infra/mirror.ts): 404 → Mirror to https://<cos-bucket>.cos.<region>.myqcloud.com/
+//                  with S3V4 MirrorAuth; the sandbox routes that host to its COS emulator
+//   setFleetSize → nothing to resize: this machine's engine is the only worker (reported as 0
+//                  remote instances)
+//   teardown     → DeleteBucketWebsite (the mirror rule); buckets and data are never deleted
+
+import OSS from 'ali-oss';
+import { mirrorRule } from '../../infra/mirror.ts';
+import type { Credentials } from '../../runner/config/credentials.ts';
+import type { JobSpec } from '../../runner/config/job.ts';
+import {
+  type InfraCheck,
+  type InfraDriver,
+  InfraError,
+  type InfraOutputs,
+  type ProvisionOptions,
+  type RunOptions,
+} from './driver.ts';
+
+export type SandboxDriverOptions = {
+  oss: { endpoint: string; region: string; bucket: string; accessKeyId: string; accessKeySecret: string };
+  /** The origin the mirror rule fetches from, and the key it signs with (S3V4). */
+  cos: { bucket: string; region: string; secretId: string; secretKey: string };
+  cosPrefix?: string;
+  destPrefix?: string;
+};
+
+type Res = { res: { status: number } };
+/** The part of ali-oss used here, typed as it behaves (see test/sandbox/oss/testkit.ts). */
+interface OssClient {
+  getBucketInfo(name: string): Promise<Res>;
+  putBucket(name: string, opts?: Record<string, unknown>): Promise<Res>;
+  putBucketWebsite(name: string, config: Record<string, unknown>): Promise<Res>;
+  getBucketWebsite(name: string): Promise<Res & { routingRules: Array<Record<string, unknown>> }>;
+  deleteBucketWebsite(name: string): Promise<Res>;
+}
+
+const SIZING = 'sandbox: no fleet — the engine in this process does the copying';
+
+export class SandboxDriver implements InfraDriver {
+  readonly kind = 'sandbox' as const;
+  private readonly client: OssClient;
+
+  constructor(readonly o: SandboxDriverOptions) {
+    this.client = new OSS({
+      accessKeyId: o.oss.accessKeyId,
+      accessKeySecret: o.oss.accessKeySecret,
+      region: `oss-${o.oss.region.replace(/^oss-/, '')}`,
+      endpoint: o.oss.endpoint,
+      timeout: 30_000,
+    } as unknown as OSS.Options) as unknown as OssClient;
+  }
+
+  /** The driver for a job whose destination is an OSS endpoint (the sandbox's) and source COS. */
+  static fromJob(spec: JobSpec, creds: Credentials): SandboxDriver {
+    const d = spec.destination;
+    const s = spec.source;
+    if (!d.endpoint)
+      throw new InfraError(
+        'the sandbox driver needs the destination endpoint (destination.endpoint / --dst-endpoint)',
+        'point the job at the sandbox: ossmigrate sandbox prints the endpoints',
+      );
+    if (s.type !== 'cos')
+      throw new InfraError('the sandbox driver mirrors from COS only', 'use --infra none for other sources');
+    if (!creds.oss || !creds.cos)
+      throw new InfraError(
+        'the sandbox driver needs both keys: OSS (bucket, mirror rule) and COS (the rule signs origin fetches)',
+        'export ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and TENCENTCLOUD_SECRET_ID/_KEY',
+      );
+    return new SandboxDriver({
+      oss: {
+        endpoint: d.endpoint,
+        region: d.region,
+        bucket: d.bucket,
+        accessKeyId: creds.oss.accessKeyId,
+        accessKeySecret: creds.oss.accessKeySecret,
+      },
+      cos: {
+        bucket: s.bucket,
+        region: s.region,
+        secretId: creds.cos.secretId,
+        secretKey: creds.cos.secretKey,
+      },
+      cosPrefix: s.prefix,
+      destPrefix: d.prefix,
+    });
+  }
+
+  get mirrorUrl(): string {
+    return this.rule().redirect.mirrorUrl;
+  }
+
+  async check(): Promise<InfraCheck> {
+    try {
+      await this.client.getBucketInfo(this.o.oss.bucket);
+      return { ok: true, detail: `OSS ${this.o.oss.endpoint}, bucket ${this.o.oss.bucket}` };
+    } catch (e) {
+      const err = e as { code?: string; status?: number; message?: string };
+      if (err.code === 'NoSuchBucket') {
+        return {
+          ok: true,
+          detail: `OSS ${this.o.oss.endpoint}; bucket ${this.o.oss.bucket} will be created`,
+        };
+      }
+      return {
+        ok: false,
+        problem:
+          `cannot reach OSS at ${this.o.oss.endpoint}: ${err.code ?? err.status ?? ''} ${firstLine(err.message)}`.trim(),
+        fix: 'start the sandbox (ossmigrate sandbox) and point the job at the endpoints it prints',
+      };
+    }
+  }
+
+  async provision(o: ProvisionOptions = {}): Promise<InfraOutputs> {
+    const say = o.onOutput ?? (() => {});
+    const bucket = this.o.oss.bucket;
+    try {
+      await this.client.getBucketInfo(bucket);
+      say(`bucket oss://${bucket} exists (${this.o.oss.endpoint})`);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'NoSuchBucket') throw infraError('GetBucketInfo', e);
+      say(`creating bucket oss://${bucket} …`);
+      await this.client.putBucket(bucket).catch((err: unknown) => {
+        throw infraError('PutBucket', err);
+      });
+      say(`bucket oss://${bucket} created`);
+    }
+    if (o.fleetSize !== undefined) say(fleetLine(o.fleetSize));
+    if (o.mirror !== undefined && o.mirror !== (await this.mirrorEnabled()))
+      return this.setMirror(o.mirror, o);
+    return this.outputs();
+  }
+
+  async setMirror(enabled: boolean, o: RunOptions = {}): Promise<InfraOutputs> {
+    const say = o.onOutput ?? (() => {});
+    const bucket = this.o.oss.bucket;
+    if (enabled) {
+      const r = this.rule();
+      say(
+        `PutBucketWebsite oss://${bucket}: rule ${r.ruleNumber}: on 404${
+          r.condition.keyPrefixEquals ? ` under ${r.condition.keyPrefixEquals}` : ''
+        } → Mirror ${r.redirect.mirrorUrl} (S3V4 as ${mask(this.o.cos.secretId)}, ${this.o.cos.region})`,
+      );
+      await this.client
+        .putBucketWebsite(bucket, { index: 'index.html', routingRules: [this.xmlRule()] })
+        .catch((err: unknown) => {
+          throw infraError('PutBucketWebsite', err);
+        });
+      say('mirror rule on: a GET for a key OSS lacks is fetched from COS, stored in OSS and served');
+    } else {
+      say(`DeleteBucketWebsite oss://${bucket}: removing the mirror rule`);
+      await this.client.deleteBucketWebsite(bucket).catch((err: unknown) => {
+        throw infraError('DeleteBucketWebsite', err);
+      });
+      say('mirror rule off');
+    }
+    return this.outputs();
+  }
+
+  async setFleetSize(n: number, o: RunOptions = {}): Promise<InfraOutputs> {
+    if (!Number.isInteger(n) || n < 0)
+      throw new InfraError(`fleet size must be a whole number ≥ 0 (got ${n})`);
+    o.onOutput?.(fleetLine(n));
+    return this.outputs();
+  }
+
+  async outputs(): Promise<InfraOutputs> {
+    return {
+      region: this.o.oss.region.replace(/^oss-/, ''),
+      bucket: this.o.oss.bucket,
+      ossEndpoint: this.o.oss.endpoint,
+      fleetSize: 0,
+      instanceIds: [],
+      sizing: SIZING,
+      mirrorEnabled: await this.mirrorEnabled(),
+    };
+  }
+
+  async teardown(o: RunOptions = {}): Promise<void> {
+    const say = o.onOutput ?? (() => {});
+    say('sandbox: no fleet to remove (the engine in this process was the only worker)');
+    if (await this.mirrorEnabled()) await this.setMirror(false, o);
+    else say('no mirror rule to remove');
+    say(
+      `bucket oss://${this.o.oss.bucket} and its data are kept (teardown never deletes buckets or objects)`,
+    );
+  }
+
+  private async mirrorEnabled(): Promise<boolean> {
+    try {
+      const w = await this.client.getBucketWebsite(this.o.oss.bucket);
+      return w.routingRules.some(
+        (r) => (r.Redirect as Record<string, unknown> | undefined)?.RedirectType === 'Mirror',
+      );
+    } catch (e) {
+      if ((e as { code?: string }).code === 'NoSuchWebsiteConfiguration') return false;
+      throw infraError('GetBucketWebsite', e);
+    }
+  }
+
+  private rule() {
+    return mirrorRule({
+      cosBucket: this.o.cos.bucket,
+      cosRegion: this.o.cos.region,
+      cosPrefix: this.o.cosPrefix ?? '',
+      destPrefix: this.o.destPrefix ?? '',
+      accessKeyId: this.o.cos.secretId,
+      accessKeySecret: this.o.cos.secretKey,
+    });
+  }
+
+  /** infra/mirror.ts's rule in the XML shape PutBucketWebsite takes. */
+  private xmlRule(): Record<string, unknown> {
+    const r = this.rule();
+    const x = r.redirect;
+    return {
+      RuleNumber: r.ruleNumber,
+      Condition: {
+        HttpErrorCodeReturnedEquals: 404,
+        ...(r.condition.keyPrefixEquals ? { KeyPrefixEquals: r.condition.keyPrefixEquals } : {}),
+      },
+      Redirect: {
+        RedirectType: 'Mirror',
+        MirrorURL: x.mirrorUrl,
+        MirrorPassQueryString: String(x.mirrorPassQueryString),
+        MirrorFollowRedirect: String(x.mirrorFollowRedirect),
+        MirrorAllowHeadObject: String(x.mirrorAllowHeadObject),
+        ...(x.enableReplacePrefix
+          ? { EnableReplacePrefix: 'true', ReplaceKeyPrefixWith: x.replaceKeyPrefixWith ?? '' }
+          : {}),
+        MirrorAuth: {
+          AuthType: 'S3V4',
+          AccessKeyId: x.mirrorAuth.accessKeyId,
+          AccessKeySecret: x.mirrorAuth.accessKeySecret,
+          Region: x.mirrorAuth.region,
+        },
+      },
+    };
+  }
+}
+
+function fleetLine(n: number): string {
+  return `sandbox: no fleet to size — the engine in this process is the only worker${n > 0 ? ` (the plan asked for ${n})` : ''}`;
+}
+
+function mask(id: string): string {
+  return id.length > 8 ? `${id.slice(0, 4)}…${id.slice(-4)}` : '****';
+}
+
+function firstLine(s: string | undefined): string {
+  return (s ?? '').split('\n')[0] ?? '';
+}
+
+function infraError(op: string, e: unknown): InfraError {
+  const err = e as { code?: string; status?: number; message?: string };
+  return new InfraError(
+    `${op} failed: ${err.code ?? err.status ?? 'error'}: ${firstLine(err.message)}`,
+    err.status === 403 ? 'check that the OSS key may manage the bucket (oss:PutBucketWebsite …)' : undefined,
+  );
+}

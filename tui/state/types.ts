@@ -1,0 +1,235 @@
+/**
+ * The TUI's state and the actions that change it. The reducer (reducer.ts) is the only writer;
+ * hooks dispatch actions (engine events wrapped with the time they arrived, and the phase
+ * runner's own actions); components only read. No I/O, no clocks here.
+ */
+import type { FailureClass } from '../../runner/core/errors.ts';
+import type { EngineEvent, Problem, Summary, WorkerStatus } from '../../runner/core/events.ts';
+import type { Survey } from '../../runner/core/survey.ts';
+import type { Counters, VerifyStatus } from '../../runner/core/types.ts';
+import type { InfraCheck, InfraOutputs } from '../infra/driver.ts';
+import type { PhaseId } from '../phases.ts';
+
+export type InfraKind = 'pulumi' | 'sandbox' | 'none';
+
+export type PhaseStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed' | 'stopped';
+
+export type PhaseState = {
+  status: PhaseStatus;
+  startedAt?: number;
+  endedAt?: number;
+  /** One line shown next to the phase in the timeline (e.g. "138 copied", "T2 = …"). */
+  detail?: string;
+  error?: string;
+};
+
+export type PlanInfo = {
+  survey: Survey;
+  sizing: { instances: number; explanation: string; warnings: string[] };
+  estimate: {
+    /** One machine at mbpsPerInstance. */
+    oneMachineSeconds: number;
+    /** The sized fleet (oneMachineSeconds / instances). */
+    fleetSeconds: number;
+    mbpsPerInstance: number;
+    deadlineDays: number;
+  };
+  /** What actually runs the copy here (e.g. "sandbox: this machine is the fleet"). */
+  fleetNote?: string;
+};
+
+/** Questions the runner asks the operator (auto-answered with --yes). */
+export type Ask =
+  | {
+      kind: 'resume';
+      job: string;
+      workdir?: string;
+      done: PhaseId[];
+      next?: PhaseId;
+      savedAt: string;
+      complete: boolean;
+      report?: string;
+    }
+  | { kind: 'start'; fleet: string }
+  | { kind: 'retry'; phase: PhaseId; failed: number }
+  | {
+      kind: 'cutover';
+      bucket: string;
+      /** What the operator must type to confirm. */
+      expect: string;
+      t1?: string;
+    }
+  | { kind: 'teardown'; expect: string; removes: string[]; keeps: string[] };
+
+export type AskKind = Ask['kind'];
+
+/** resume: resume | new | quit · start: yes | quit · retry: retry | skip · cutover/teardown: yes | quit */
+export type Answer = 'yes' | 'quit' | 'resume' | 'new' | 'retry' | 'skip';
+
+export type PendingAsk = {
+  ask: Ask;
+  /** The dialog is shown (Esc folds a cutover/teardown dialog away; its key opens it again). */
+  open: boolean;
+  /** What the operator typed so far (cutover/teardown). */
+  typed: string;
+  /** Why the last Enter did not confirm. */
+  error?: string;
+};
+
+export type ProgressView = Counters & {
+  elapsedMs: number;
+  bytesPerSec: number;
+  etaMs?: number;
+  scanDone: boolean;
+  /** When it arrived (ms since epoch). */
+  at: number;
+};
+
+export type FailureGroup = {
+  cls: FailureClass;
+  /** Objects counted as failed (need action). */
+  failed: number;
+  /** Objects left for a later phase (e.g. changed during the full copy). */
+  deferred: number;
+  /** Benign: nothing to do (deleted at the source, written by the business after T2). */
+  skipped: number;
+  reason: string;
+  fix: string;
+  samples: Array<{ key: string; reason?: string; phase?: PhaseId }>;
+};
+
+export type VerifyIssue = { count: number; samples: Array<{ key: string; detail?: string }> };
+
+export type LogLine = { at: number; level: 'info' | 'warn' | 'error'; text: string; source?: string };
+
+export type BusinessStats = {
+  cosWrites: number;
+  ossWrites: number;
+  ossReads: number;
+  mirrorFetches: number;
+  /** What it is doing now ("writing to COS", "reading and writing OSS"). */
+  doing: string;
+};
+
+export type Outcome = {
+  status: 'done' | 'stopped' | 'failed';
+  exitCode: number;
+  report?: string;
+  message?: string;
+  fix?: string;
+};
+
+export type PhaseResult = {
+  summary?: Summary;
+  reportDir?: string;
+  /** Verification counts (verify phases). */
+  verify?: {
+    verified: number;
+    missing: number;
+    different: number;
+    extra: number;
+    pending: number;
+    destNewer: number;
+    unverifiable: number;
+    errors: number;
+  };
+};
+
+export type ReportView = {
+  dir: string;
+  /** The report's text (report.txt). */
+  text: string;
+  ok: boolean;
+};
+
+export type TuiState = {
+  job?: { name: string; source: string; destination: string; workdir: string };
+  infra: {
+    kind: InfraKind;
+    check?: InfraCheck;
+    outputs?: InfraOutputs;
+    /** Streamed provision / mirror / teardown output (tail). */
+    log: string[];
+  };
+  /** The deadline the ETA is measured against (ms since epoch), from the plan's start. */
+  deadline?: { startedAt: number; days: number; at: number };
+  phases: Record<PhaseId, PhaseState>;
+  current?: PhaseId;
+  t1?: string;
+  t2?: string;
+  mirrorOn: boolean;
+  plan?: PlanInfo;
+  /** The engine pass running now. */
+  pass?: { id: string; phase: 'full' | 'incremental'; mode: 'copy' | 'verify' | 'plan'; resumed: boolean };
+  stage?: string;
+  progress?: ProgressView;
+  tasks: { started: number; done: number; failed: number };
+  failures: Partial<Record<FailureClass, FailureGroup>>;
+  verifyIssues: Partial<Record<VerifyStatus, VerifyIssue>>;
+  /** Live verification counts of the running verify pass. */
+  verifyLive: Partial<Record<VerifyStatus, number>>;
+  results: Partial<Record<PhaseId, PhaseResult>>;
+  workers: WorkerStatus[];
+  bandwidth?: { limit: string; effectiveBytesPerSec: number | null };
+  paused: boolean;
+  problems: Problem[];
+  log: LogLine[];
+  /** How many log lines were ever appended (the tail is capped; the plain printer diffs this). */
+  logSeq: number;
+  pending?: PendingAsk;
+  business?: BusinessStats;
+  report?: ReportView;
+  stopping?: 'soft' | 'hard';
+  outcome?: Outcome;
+  /** Unattended (--yes): answers are given automatically. */
+  unattended: boolean;
+};
+
+export type Action =
+  | {
+      type: 'init';
+      job: TuiState['job'];
+      infra: InfraKind;
+      unattended?: boolean;
+      /** Restored from tui.json. */
+      saved?: {
+        done: PhaseId[];
+        t1?: string;
+        t2?: string;
+        mirrorOn: boolean;
+        plan?: PlanInfo;
+        startedAt?: number;
+        deadlineDays: number;
+        outputs?: InfraOutputs;
+      };
+    }
+  | { type: 'engine'; event: EngineEvent; at: number }
+  | { type: 'phase-start'; phase: PhaseId; at: number }
+  | { type: 'phase-done'; phase: PhaseId; at: number; detail?: string; result?: PhaseResult }
+  | { type: 'phase-skip'; phase: PhaseId; reason: string }
+  | { type: 'phase-failed'; phase: PhaseId; at: number; message: string; fix?: string }
+  | { type: 'phase-stopped'; phase: PhaseId; at: number }
+  | { type: 'plan-ready'; plan: PlanInfo; startedAt: number }
+  | { type: 'window'; t1?: string; t2?: string }
+  | { type: 'infra-check'; check: InfraCheck }
+  | { type: 'infra-line'; line: string }
+  | { type: 'infra-outputs'; outputs: InfraOutputs }
+  | { type: 'ask'; ask: Ask }
+  | { type: 'ask-type'; text: string }
+  | { type: 'ask-backspace' }
+  | { type: 'ask-reject'; error: string }
+  | { type: 'ask-fold' }
+  | { type: 'ask-open' }
+  | { type: 'answered'; answer: Answer; auto?: boolean; at: number }
+  | { type: 'failures-reset' }
+  | {
+      type: 'failures-settle';
+      failedByClass: Partial<Record<FailureClass, number>>;
+      restoresPending: number;
+    }
+  | { type: 'business'; stats: BusinessStats; line?: string; at: number }
+  | { type: 'log'; level: LogLine['level']; text: string; at: number; source?: string }
+  | { type: 'paused'; paused: boolean }
+  | { type: 'stop-requested'; hard: boolean; at: number }
+  | { type: 'report'; report: ReportView }
+  | { type: 'finished'; outcome: Outcome; at: number };
