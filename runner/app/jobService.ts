@@ -6,6 +6,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { LocalJournal } from '../adapters/journal/localJournal.ts';
+import { BullWorkQueue } from '../adapters/queue/bullQueue.ts';
+import type { WorkerRecord } from '../adapters/queue/fleetStore.ts';
+import type { RedisJobState } from '../adapters/state/redisState.ts';
 import { SqliteStore } from '../adapters/state/sqliteStore.ts';
 import type { Credentials } from '../config/credentials.ts';
 import { type JobSpec, parseJob } from '../config/job.ts';
@@ -15,11 +18,13 @@ import { ExitCode } from '../core/exitCodes.ts';
 import type { Survey } from '../core/survey.ts';
 import type { CopyTask, Phase } from '../core/types.ts';
 import { executePass, newPass, type PassRun, type Ports, sourcePrefix } from '../engine/run.ts';
-import { taskId } from '../engine/tasks.ts';
+import { CoordinatorQueue, type FleetConnection } from '../fleet/coordinator.ts';
+import { closeJournal, type JournalLocation } from '../fleet/journals.ts';
+import { type FleetSettings, lockFleetJob, openFleetJob, submitFleetJob } from '../fleet/session.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
-import type { WorkQueue } from '../ports/workQueue.ts';
+import type { QueueCounts, WorkQueue } from '../ports/workQueue.ts';
 import { jobLogger, routeConsole } from './logger.ts';
 import { preflight } from './preflight.ts';
 import { writeReport } from './report.ts';
@@ -28,9 +33,12 @@ import type { Workspace } from './workspace.ts';
 export type Stores = { src: ObjectStore; dst: ObjectStore };
 export type StoresFactory = (spec: JobSpec, creds: Credentials) => Promise<Stores> | Stores;
 
-/** The spec without its window: re-running with a new --since/--until is the same job. */
+/**
+ * The spec without its window (re-running with a new --since/--until is the same job) and
+ * without its queue URL (where the job is coordinated, not what it does).
+ */
 function identity(spec: JobSpec): unknown {
-  const { window: _w, ...rest } = spec;
+  const { window: _w, queue: _q, ...rest } = spec;
   return JSON.parse(JSON.stringify(rest));
 }
 
@@ -66,22 +74,50 @@ export type FlowResult = {
   problems: Problem[];
 };
 
+/** Where a session keeps its state: the work dir (standalone) or the fleet's Redis. */
+type Backend =
+  | { kind: 'standalone'; state: SqliteStore; journal: Journal }
+  | {
+      kind: 'fleet';
+      state: RedisJobState;
+      journal: Journal;
+      conn: FleetConnection;
+      location: JournalLocation;
+      /** The Redis URL as given (it may hold a password: never print it; use conn.target.display). */
+      url: string;
+    };
+
+export type { FleetSettings };
+
 export class JobSession {
   readonly log: Logger;
   readonly journal: Journal;
+  /** Job state: SQLite in the work dir, or Redis for a fleet job. */
+  readonly state: JobState;
+  /** The standalone SQLite store (queue and state), when the job is not a fleet job. */
+  readonly sqlite?: SqliteStore;
+  /** The fleet connection, for a fleet job (`import --queue`, a job file with queue.url). */
+  readonly fleet?: Extract<Backend, { kind: 'fleet' }>;
   private closed = false;
 
   private constructor(
     readonly ws: Workspace,
     readonly name: string,
     public spec: JobSpec,
-    readonly state: SqliteStore,
+    backend: Backend,
     private readonly creds: Credentials,
     private readonly makeStores: StoresFactory,
     secrets: readonly string[],
   ) {
-    this.journal = new LocalJournal(ws.journalRoot(name));
-    this.log = jobLogger({ file: ws.logFile(name), secrets: () => secrets });
+    this.state = backend.state;
+    this.journal = backend.journal;
+    if (backend.kind === 'standalone') this.sqlite = backend.state;
+    else this.fleet = backend;
+    const all =
+      backend.kind === 'fleet' && backend.conn.target.password
+        ? [...secrets, backend.conn.target.password]
+        : secrets;
+    this.log = jobLogger({ file: ws.logFile(name), secrets: () => all });
     this.restoreConsole = routeConsole(this.log);
   }
   private readonly restoreConsole: () => void;
@@ -89,6 +125,7 @@ export class JobSession {
   /**
    * Register a job (ossimport `submit`). The same name with a different definition is refused
    * until `clean` — except the window, which is how an incremental phase is asked for.
+   * A spec with `queue.url` (or `fleet` settings) is a fleet job: its state lives in Redis.
    */
   static async submit(
     ws: Workspace,
@@ -96,7 +133,22 @@ export class JobSession {
     creds: Credentials,
     makeStores: StoresFactory,
     secrets: readonly string[] = [],
+    fleet?: FleetSettings,
   ): Promise<JobSession> {
+    const url = fleet?.url ?? spec.queue?.url;
+    if (url) {
+      await ws.ensureJobDir(spec.name);
+      const f = await submitFleetJob(ws, spec, { ...fleet, url }, identity, creds);
+      return new JobSession(
+        ws,
+        spec.name,
+        { ...spec, queue: { url } },
+        { kind: 'fleet', ...f, url },
+        creds,
+        makeStores,
+        secrets,
+      );
+    }
     await ws.ensureJobDir(spec.name);
     const state = new SqliteStore(ws.statePath(spec.name));
     const existing = await state.getJob();
@@ -115,7 +167,15 @@ export class JobSession {
       spec: JSON.stringify(spec),
       submittedAt: existing?.submittedAt ?? new Date().toISOString(),
     });
-    return new JobSession(ws, spec.name, spec, state, creds, makeStores, secrets);
+    return new JobSession(
+      ws,
+      spec.name,
+      spec,
+      { kind: 'standalone', state, journal: new LocalJournal(ws.journalRoot(spec.name)) },
+      creds,
+      makeStores,
+      secrets,
+    );
   }
 
   static async open(
@@ -124,7 +184,22 @@ export class JobSession {
     creds: Credentials,
     makeStores: StoresFactory,
     secrets: readonly string[] = [],
+    fleet?: FleetSettings,
   ): Promise<JobSession> {
+    // A fleet job submitted from this work dir left a pointer to its Redis (without the password).
+    const url = fleet?.url ?? (await ws.fleetUrl(name));
+    if (url) {
+      const f = await openFleetJob(ws, name, { ...fleet, url }, creds);
+      return new JobSession(
+        ws,
+        f.name,
+        { ...f.spec, queue: { url } },
+        { kind: 'fleet', ...f, url },
+        creds,
+        makeStores,
+        secrets,
+      );
+    }
     const jobName = await ws.resolveJob(name);
     const state = new SqliteStore(ws.statePath(jobName));
     const job = await state.getJob();
@@ -139,11 +214,56 @@ export class JobSession {
       ws,
       jobName,
       parseJob(JSON.parse(job.spec), 'submitted job'),
-      state,
+      { kind: 'standalone', state, journal: new LocalJournal(ws.journalRoot(jobName)) },
       creds,
       makeStores,
       secrets,
     );
+  }
+
+  /**
+   * Take the job for a run: the work dir's lock file (standalone) or the job's lease in Redis
+   * (fleet: one coordinator per job, wherever it runs). Returns the release.
+   */
+  private async acquire(): Promise<() => Promise<void>> {
+    if (!this.fleet) {
+      const release = this.ws.lock(this.name);
+      return async () => release();
+    }
+    return lockFleetJob(this.fleet.conn, this.name, this.log);
+  }
+
+  /** Who runs the job now (the lock file's process, or the fleet coordinator holding the lease). */
+  async runner(): Promise<{ pid: number; host: string } | undefined> {
+    if (!this.fleet) return this.ws.lockHolder(this.name);
+    return this.fleet.conn.fleet.lockHolder(this.name);
+  }
+
+  /** Task counts of a pass per kind (those with any task). */
+  async taskCounts(passId: string): Promise<Record<string, QueueCounts>> {
+    if (this.sqlite) return this.sqlite.countsByKind(passId);
+    const q = new BullWorkQueue(this.fleet!.conn.redis, this.name);
+    try {
+      const out: Record<string, QueueCounts> = {};
+      for (const kind of ['scan', 'copy', 'verify'] as const) {
+        const c = await q.counts(passId, kind);
+        if (c.pending + c.running + c.done + c.failed > 0) out[kind] = c;
+      }
+      return out;
+    } finally {
+      await q.close();
+    }
+  }
+
+  /** The fleet's workers (none for a standalone job). */
+  async workers(): Promise<WorkerRecord[]> {
+    return this.fleet ? this.fleet.conn.fleet.workers() : [];
+  }
+
+  /** After a fleet run: the fleet stops following this job's passes. */
+  private async afterRun(passIds: Array<string | undefined>): Promise<void> {
+    if (!this.fleet) return;
+    for (const id of passIds) if (id) await this.fleet.conn.fleet.clearActive(this.name, id).catch(() => {});
   }
 
   private stores?: Stores;
@@ -152,17 +272,27 @@ export class JobSession {
     return this.stores;
   }
 
-  private async ports(
-    o: FlowOptions,
-    state: JobState = this.state,
-    queue: WorkQueue = this.state,
-  ): Promise<Ports> {
+  private readonly coordinators: CoordinatorQueue[] = [];
+
+  private async ports(o: FlowOptions): Promise<Ports> {
     const { src, dst } = await this.getStores();
+    let queue: WorkQueue;
+    if (this.fleet) {
+      const c = new CoordinatorQueue(this.fleet.conn, this.name, this.state, {
+        emit: o.emit,
+        log: this.log,
+        hard: o.signal,
+      });
+      this.coordinators.push(c);
+      queue = c;
+    } else {
+      queue = this.sqlite!;
+    }
     return {
       spec: this.spec,
       src,
       dst,
-      state,
+      state: this.state,
       queue,
       journal: this.journal,
       emit: o.emit,
@@ -201,7 +331,8 @@ export class JobSession {
 
   /** One-click import: preflight → copy (or resume) → verify → report. */
   async runImport(o: FlowOptions & { verify?: boolean }): Promise<FlowResult> {
-    const release = this.ws.lock(this.name);
+    const release = await this.acquire();
+    const ran: Array<string | undefined> = [];
     try {
       await this.state.setControl({ stopRequested: false });
       let problems: Problem[] = [];
@@ -219,12 +350,15 @@ export class JobSession {
         ...(o.softStop ? { softStop: o.softStop } : {}),
         ...(o.progressMs ? { progressMs: o.progressMs } : {}),
       });
+      ran.push(copy.pass.id);
       let verify: PassRun | undefined;
       if (!copy.stopped && (o.verify ?? this.spec.verify.afterImport))
         verify = await this.verifyPass(copy.pass, o);
+      ran.push(verify?.pass.id);
       return await this.finish(copy, verify, problems);
     } finally {
-      release();
+      await this.afterRun(ran);
+      await release();
     }
   }
 
@@ -256,7 +390,8 @@ export class JobSession {
 
   /** Re-run only the failures of the latest copy pass (keys looked up one by one), then verify. */
   async runRetry(o: FlowOptions & { verify?: boolean }): Promise<FlowResult> {
-    const release = this.ws.lock(this.name);
+    const release = await this.acquire();
+    const ran: Array<string | undefined> = [];
     try {
       await this.state.setControl({ stopRequested: false });
       const copyPass = (await this.state.passes()).filter((p) => p.mode === 'copy').pop();
@@ -267,13 +402,15 @@ export class JobSession {
       const keys = [...new Set([...failures.map((f) => f.key), ...waits.map((w) => w.key)])].sort();
       const seed: CopyTask[] = [];
       const per = this.spec.tasks.maxObjects;
-      const round = (await this.state.passes()).length;
+      // Retry task ids sort after every earlier task of the pass (copy-…, restores) and after
+      // earlier retries: journals are read in task-id order and the last line of a key wins.
+      const round = String(Date.now()).padStart(14, '0');
       for (let i = 0; i < keys.length; i += per) {
         const chunk = keys.slice(i, i + per);
         const range = { prefix: sourcePrefix(this.spec) };
         seed.push({
           kind: 'copy',
-          id: taskId('copy', range, `retry-${round}-${i}`),
+          id: `retry-${round}-${String(i / per).padStart(6, '0')}`,
           range,
           keys: chunk,
           objects: chunk.length,
@@ -289,18 +426,22 @@ export class JobSession {
         ...(o.softStop ? { softStop: o.softStop } : {}),
         ...(o.progressMs ? { progressMs: o.progressMs } : {}),
       });
+      ran.push(copy.pass.id);
       let verify: PassRun | undefined;
       if (!copy.stopped && (o.verify ?? this.spec.verify.afterImport))
         verify = await this.verifyPass(copy.pass, o);
+      ran.push(verify?.pass.id);
       return await this.finish(copy, verify, []);
     } finally {
-      release();
+      await this.afterRun(ran);
+      await release();
     }
   }
 
   /** Verify the latest copy pass (or the job's window when none ran). */
   async runVerify(o: FlowOptions): Promise<FlowResult> {
-    const release = this.ws.lock(this.name);
+    const release = await this.acquire();
+    const ran: Array<string | undefined> = [];
     try {
       await this.state.setControl({ stopRequested: false });
       let copyPass = (await this.state.passes()).filter((p) => p.mode === 'copy').pop();
@@ -312,9 +453,11 @@ export class JobSession {
           await this.state.beginPass({ ...copyPass, status: 'done', finishedAt: new Date().toISOString() });
       }
       const verify = await this.verifyPass(copyPass, o);
+      ran.push(verify.pass.id);
       return await this.finish(undefined, verify, []);
     } finally {
-      release();
+      await this.afterRun(ran);
+      await release();
     }
   }
 
@@ -329,10 +472,19 @@ export class JobSession {
       now,
     );
     pass.id = `${pass.id}-${now.getTime().toString(36)}`;
-    await executePass(await this.ports(o), pass, {
-      resumed: false,
-      ...(o.progressMs ? { progressMs: o.progressMs } : {}),
-    });
+    // Standalone plans run beside a job (read-only); a fleet plan points the whole fleet at it.
+    const release = this.fleet ? await this.acquire() : async () => {};
+    try {
+      // A fleet left stopped by `ossmigrate stop` would hold the plan's tasks.
+      if (this.fleet) await this.state.setControl({ stopRequested: false });
+      await executePass(await this.ports(o), pass, {
+        resumed: false,
+        ...(o.progressMs ? { progressMs: o.progressMs } : {}),
+      });
+    } finally {
+      await this.afterRun([pass.id]);
+      await release();
+    }
     return { survey: await this.state.survey(pass.id), pass, elapsedMs: Date.now() - started };
   }
 
@@ -382,7 +534,10 @@ export class JobSession {
     this.closed = true;
     this.restoreConsole();
     this.log.flush();
+    for (const c of this.coordinators) await c.close().catch(() => {});
+    await closeJournal(this.journal).catch(() => {});
     await this.state.close();
+    await this.fleet?.conn.close();
   }
 }
 

@@ -5,9 +5,12 @@
  *   <workdir>/jobs/<name>/reports/<pass>/    summary.json, summary.txt, failed.ndjson, check.txt
  *   <workdir>/jobs/<name>/logs/ossmigrate.log
  *   <workdir>/jobs/<name>/run.lock          pid of the process running the job
+ *   <workdir>/jobs/<name>/fleet.json        a fleet job: its Redis URL (never the password); the
+ *                                           job's state and journals are in the fleet, logs and
+ *                                           reports here
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
@@ -50,13 +53,44 @@ export class Workspace {
   lockPath(name: string): string {
     return join(this.jobDir(name), 'run.lock');
   }
+  fleetPointerPath(name: string): string {
+    return join(this.jobDir(name), 'fleet.json');
+  }
 
   async jobs(): Promise<string[]> {
     try {
       const names = await readdir(join(this.root, 'jobs'));
-      return names.filter((n) => existsSync(this.statePath(n))).sort();
+      return names
+        .filter((n) => existsSync(this.statePath(n)) || existsSync(this.fleetPointerPath(n)))
+        .sort();
     } catch {
       return [];
+    }
+  }
+
+  /** Remember that a job runs on a fleet (the URL must not hold a password: it is a plain file). */
+  async writeFleetPointer(name: string, url: string): Promise<void> {
+    await mkdir(this.jobDir(name), { recursive: true });
+    await writeFile(this.fleetPointerPath(name), `${JSON.stringify({ url })}\n`, { mode: 0o600 });
+  }
+
+  /**
+   * The fleet URL of a job submitted from this work dir (the named one, or the only one), or
+   * undefined for a standalone job. A standalone state file wins over a pointer.
+   */
+  async fleetUrl(name?: string): Promise<string | undefined> {
+    let job = name;
+    if (job === undefined) {
+      const jobs = await this.jobs();
+      if (jobs.length !== 1) return undefined;
+      job = jobs[0]!;
+    }
+    if (existsSync(this.statePath(job))) return undefined;
+    try {
+      const p = JSON.parse(await readFile(this.fleetPointerPath(job), 'utf8')) as { url?: unknown };
+      return typeof p.url === 'string' ? p.url : undefined;
+    } catch {
+      return undefined;
     }
   }
 

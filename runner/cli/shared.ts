@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { makeStores } from '../adapters/factory.ts';
-import { JobSession, PreflightError } from '../app/jobService.ts';
+import { maskRedisUrls, REDIS_ENV, refusePasswordInArgv } from '../adapters/queue/redisConnection.ts';
+import { type FleetSettings, JobSession, PreflightError } from '../app/jobService.ts';
 import { describeDestination, describeSource } from '../app/report.ts';
 import { LockedError, Workspace } from '../app/workspace.ts';
 import { type Credentials, loadCredentials, secretValues } from '../config/credentials.ts';
@@ -18,6 +19,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { EngineEvent, EventSink, Problem } from '../core/events.ts';
 import { ExitCode } from '../core/exitCodes.ts';
 import { formatBytes, formatDuration, parseTime } from '../core/units.ts';
+import { journalLocationFrom } from '../fleet/journals.ts';
 
 export type GlobalOptions = {
   workdir: string;
@@ -25,6 +27,10 @@ export type GlobalOptions = {
   json?: boolean;
   yes?: boolean;
   credentials?: string;
+  /** Fleet mode: the Redis URL (else the job file's queue.url, OSSMIGRATE_REDIS_URL, the work dir's pointer). */
+  queue?: string;
+  /** Fleet mode: a journal directory every worker mounts (else OSSMIGRATE_JOURNAL_DIR / OSSMIGRATE_CONTROL_BUCKET). */
+  journalDir?: string;
 };
 
 /** Options every job command takes. */
@@ -40,6 +46,14 @@ export function jobOptions(cmd: Command): Command {
     .option(
       '--credentials <file>',
       'credentials file (YAML, chmod 600); default ~/.ossmigrate/credentials.yaml',
+    )
+    .option(
+      '--queue <url>',
+      'fleet mode: the Redis queue, redis://host:6379/0 or rediss:// (default $OSSMIGRATE_REDIS_URL; password in $OSSMIGRATE_REDIS_PASSWORD)',
+    )
+    .option(
+      '--journal-dir <dir>',
+      'fleet mode: a journal directory every worker mounts (default $OSSMIGRATE_JOURNAL_DIR, or the OSS prefix of $OSSMIGRATE_CONTROL_BUCKET)',
     );
 }
 
@@ -212,14 +226,29 @@ export async function credentialsFor(
   };
 }
 
+/** Fleet settings when a queue is named (flag, else the environment; a job file's queue.url is in the spec). */
+export function fleetSettings(o: GlobalOptions, specUrl?: string): FleetSettings | undefined {
+  refusePasswordInArgv(o.queue, '--queue');
+  const url = o.queue ?? specUrl ?? process.env[REDIS_ENV.url];
+  if (!url) {
+    if (o.journalDir)
+      throw new ConfigError('--journal-dir is for fleet jobs', 'add --queue redis://… (or drop it)');
+    return undefined;
+  }
+  const journal = journalLocationFrom(process.env, o.journalDir ? { journalDir: o.journalDir } : {});
+  return { url, env: process.env, ...(journal ? { journal } : {}) };
+}
+
 export async function openSession(o: GlobalOptions, inline: Partial<Credentials> = {}): Promise<JobSession> {
   const creds = await credentialsFor(o, inline);
-  return JobSession.open(new Workspace(o.workdir), o.job, creds, makeStores, secretValues(creds));
+  const fleet = fleetSettings(o);
+  return JobSession.open(new Workspace(o.workdir), o.job, creds, makeStores, secretValues(creds), fleet);
 }
 
 export async function submitSession(o: GlobalOptions, def: Definition): Promise<JobSession> {
   const creds = await credentialsFor(o, def.credentials);
-  return JobSession.submit(new Workspace(o.workdir), def.spec, creds, makeStores, secretValues(creds));
+  const fleet = fleetSettings(o, def.spec.queue?.url);
+  return JobSession.submit(new Workspace(o.workdir), def.spec, creds, makeStores, secretValues(creds), fleet);
 }
 
 // ---- output ----------------------------------------------------------------------------------
@@ -232,6 +261,7 @@ export class Console {
   private progressShown = false;
   private failuresShown = 0;
   private limited = false;
+  private liveWorkers = -1;
   readonly sink: EventSink;
 
   constructor(private readonly o: { json?: boolean; quiet?: boolean; progressEveryMs?: number }) {
@@ -306,6 +336,20 @@ export class Console {
         }
         break;
       }
+      case 'log':
+        if (e.level !== 'info') this.say(`${e.level === 'warn' ? '!' : '✗'} ${e.message}`);
+        break;
+      case 'workers': {
+        // Fleet runs: say when workers join or leave (the full table is in --json and `stat`).
+        const live = e.workers.filter((w) => w.state !== 'gone');
+        if (live.length !== this.liveWorkers) {
+          this.liveWorkers = live.length;
+          this.say(
+            `fleet: ${live.length} worker${live.length === 1 ? '' : 's'} live${live.length ? ` (${live.map((w) => w.host).join(', ')})` : ''}`,
+          );
+        }
+        break;
+      }
       default:
         break;
     }
@@ -374,7 +418,7 @@ export function action<A extends unknown[]>(
 
 export function reportError(e: unknown): number {
   if (e instanceof ConfigError) {
-    process.stderr.write(`error: ${e.message}\n${e.fix ? `  fix: ${e.fix}\n` : ''}`);
+    process.stderr.write(maskRedisUrls(`error: ${e.message}\n${e.fix ? `  fix: ${e.fix}\n` : ''}`));
     return ExitCode.USAGE;
   }
   if (e instanceof PreflightError) {
@@ -389,9 +433,11 @@ export function reportError(e: unknown): number {
   }
   const err = e as Error;
   process.stderr.write(
-    `internal error: ${err?.message ?? String(e)}\n  (a bug: the job log in the work dir has details)\n`,
+    maskRedisUrls(
+      `internal error: ${err?.message ?? String(e)}\n  (a bug: the job log in the work dir has details)\n`,
+    ),
   );
-  if (process.env.OSSMIGRATE_DEBUG) process.stderr.write(`${err?.stack}\n`);
+  if (process.env.OSSMIGRATE_DEBUG) process.stderr.write(maskRedisUrls(`${err?.stack}\n`));
   return ExitCode.INTERNAL;
 }
 

@@ -270,7 +270,14 @@ describe('cli: stop, resume, retry, lock, clean', () => {
     });
     const file = await job('stopme', 'stop/', { transfer: { concurrency: 2, retries: 2 } });
     const running = startCli(['import', file, '--workdir', work, '--json'], { cwd: dir, env });
-    for (let i = 0; i < 400 && ossKeys('stop/').length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    // Copying (so the run holds the job's lock) before a second run and `stop` are tried.
+    for (
+      let i = 0;
+      i < 800 && (ossKeys('stop/').length < 1 || !existsSync(join(work, 'jobs', 'stopme', 'run.lock')));
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const locked = await runCli(['import', file, '--workdir', work], { cwd: dir, env });
     assert.equal(locked.code, 7, `a second run of the same job is refused: ${locked.stderr}`);
     assert.match(locked.stderr, /ossmigrate stop/);

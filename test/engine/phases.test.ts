@@ -304,3 +304,21 @@ describe('engine: retry tasks', () => {
     }
   });
 });
+
+describe('engine: summary order', () => {
+  it('a later retry wins over the earlier failure whatever the task ids sort like', async () => {
+    const { ledgerTotals } = await import('../../runner/engine/summary.ts');
+    const { LocalJournal } = await import('../../runner/adapters/journal/localJournal.ts');
+    const h = await harness();
+    try {
+      const j = new LocalJournal(`${h.dir}/j`);
+      const base = { key: 'k', dstKey: 'k', size: 1, bytes: 1, attempts: 1, ms: 1 };
+      await j.append('p', 'copy-ffff', [{ ...base, outcome: 'failed', failureClass: 'ACCESS_DENIED' }]);
+      await j.append('p', 'retry-00000000000001-000000', [{ ...base, outcome: 'copied' }]);
+      const t = await ledgerTotals(j.ledger('p'));
+      assert.deepEqual([t.copied, t.failed], [1, 0]);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -47,11 +47,12 @@ else if (cmd.startsWith('whoami')) {
 } else if (cmd === 'stack ls') out(JSON.stringify(scenario.stacks || [{ name: 'dev', current: true }]));
 else if (cmd.startsWith('config set')) {}
 else if (cmd.startsWith('up')) {
+  // Listen before printing: the test aborts as soon as it reads the line below.
+  if (scenario.upSleepMs) process.on('SIGINT', () => { log({ signal: 'SIGINT' }); process.exit(130); });
   out('Updating (dev):');
   err('warning: mbpsPerInstance is above the cap');
   out(' +  alicloud:ecs:Instance worker-0 created');
   if (scenario.upSleepMs) {
-    process.on('SIGINT', () => { log({ signal: 'SIGINT' }); process.exit(130); });
     setTimeout(() => process.exit(0), scenario.upSleepMs);
   } else if (scenario.upFails) {
     out('    error: update failed');

@@ -12,6 +12,7 @@ import { register as stop } from './stop.ts';
 import { register as submit } from './submit.ts';
 import { register as tui } from './tui.ts';
 import { register as verify } from './verify.ts';
+import { register as worker } from './worker.ts';
 
 /** Every CLI verb lives in its own file and registers itself here (in help order). */
 export const commands: Array<(program: Command) => void> = [
@@ -26,6 +27,7 @@ export const commands: Array<(program: Command) => void> = [
   report,
   stop,
   limit,
+  worker,
   clean,
   sandbox,
 ];

@@ -35,7 +35,8 @@ export function register(program: Command): void {
           const child = spawn(process.execPath, args, {
             detached: true,
             stdio: ['ignore', out, out],
-            env: process.env,
+            // A fleet queue goes by the environment: a password in argv would show in /proc.
+            env: o.queue ? { ...process.env, OSSMIGRATE_REDIS_URL: o.queue } : process.env,
           });
           child.unref();
           new Console(o).say(

@@ -1,24 +1,103 @@
 import type { Command } from 'commander';
+import type { WorkerRecord } from '../../adapters/queue/fleetStore.ts';
 import { formatRate, parseTimetable, rateAt } from '../../core/bandwidth.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { formatBytes } from '../../core/units.ts';
-import { action, Console, type GlobalOptions, jobLine, jobOptions, openSession } from '../shared.ts';
+import { connectFleet } from '../../fleet/coordinator.ts';
+import { describeLocation } from '../../fleet/journals.ts';
+import {
+  action,
+  Console,
+  fleetSettings,
+  type GlobalOptions,
+  jobLine,
+  jobOptions,
+  openSession,
+} from '../shared.ts';
 
-/** `ossmigrate stat`: where the job stands (works while it runs: SQLite WAL readers don't block). */
+/** "12 s ago" from an ISO time. */
+function ago(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  return s < 120
+    ? `${s} s ago`
+    : s < 7200
+      ? `${Math.round(s / 60)} min ago`
+      : `${Math.round(s / 3600)} h ago`;
+}
+
+/** The per-worker table of a fleet job. */
+export function workerTable(workers: WorkerRecord[], now = Date.now()): string[] {
+  if (workers.length === 0)
+    return [
+      '  workers   none yet (start some: ossmigrate worker, OSSMIGRATE_REDIS_URL in their environment)',
+    ];
+  const rows = workers.map((w) => [
+    w.host,
+    String(w.pid),
+    w.state,
+    String(w.tasks),
+    (w.bytesPerSec / 1e6).toFixed(1),
+    String(w.errors),
+    ago(w.lastSeen, now),
+    w.passId ? `${w.job}/${w.passId}` : (w.note ?? ''),
+  ]);
+  const head = ['host', 'pid', 'state', 'tasks', 'MB/s', 'errors', 'last seen', 'working on'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    `    ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`.trimEnd();
+  const live = workers.filter((w) => w.state !== 'gone');
+  const rate = live.reduce((a, w) => a + w.bytesPerSec, 0);
+  return [
+    `  workers   ${live.length} live of ${workers.length} known, ${(rate / 1e6).toFixed(1)} MB/s together`,
+    line(head),
+    ...rows.map(line),
+  ];
+}
+
+/** `ossmigrate stat`: where the job stands (works while it runs: SQLite WAL readers don't block; Redis for a fleet). */
 export function register(program: Command): void {
   jobOptions(program.command('stat'))
-    .description("show the job's passes, progress, task counts, failures by class and live settings")
+    .description(
+      "show the job's passes, progress, task counts, failures by class, live settings and (fleet) its workers",
+    )
     .action(
       action(async (o: GlobalOptions) => {
-        const s = await openSession(o);
+        const fleet = fleetSettings(o);
+        const s = await openSession(o).catch(async (e: unknown) => {
+          // A fleet with workers but no job yet: show the workers.
+          if (!fleet || !(e instanceof ConfigError) || !/^no job in the fleet/.test(e.message)) throw e;
+          const conn = await connectFleet(fleet.url, { env: fleet.env ?? process.env });
+          try {
+            const workers = await conn.fleet.workers();
+            const c = new Console(o);
+            if (o.json)
+              c.json({
+                type: 'stat',
+                job: null,
+                queue: conn.target.display,
+                fleet: { active: null, live: workers.filter((w) => w.state !== 'gone').length, workers },
+              });
+            else {
+              c.say(
+                `fleet ${conn.target.display}: no job yet (start one: ossmigrate import job.yaml --queue …)`,
+              );
+              for (const l of workerTable(workers)) c.say(l);
+            }
+          } finally {
+            await conn.close();
+          }
+          return undefined;
+        });
+        if (!s) return 0;
         try {
           const passes = await s.state.passes();
           const current = passes[passes.length - 1];
-          const holder = s.ws.lockHolder(s.name);
+          const holder = await s.runner();
           const control = await s.state.getControl();
           const detail = current
             ? {
                 counters: await s.state.counters(current.id),
-                tasks: s.state.countsByKind(current.id),
+                tasks: await s.taskCounts(current.id),
                 failures: await s.state.failures(current.id),
                 restoresWaiting: (await s.state.restoreWaits(current.id)).length,
               }
@@ -27,10 +106,15 @@ export function register(program: Command): void {
           for (const f of detail?.failures ?? [])
             byClass[f.failureClass] = (byClass[f.failureClass] ?? 0) + 1;
           const limit = control.bandwidth ?? s.spec.bandwidth.limit;
+          const workers = s.fleet ? await s.workers() : undefined;
+          const active = s.fleet ? await s.fleet.conn.fleet.active() : undefined;
           const out = {
             type: 'stat',
             job: s.name,
             workdir: s.ws.root,
+            ...(s.fleet
+              ? { queue: s.fleet.conn.target.display, journals: describeLocation(s.fleet.location) }
+              : {}),
             running: holder ? { pid: holder.pid, host: holder.host } : null,
             passes,
             current: current
@@ -41,15 +125,34 @@ export function register(program: Command): void {
               bandwidth: limit,
               effectiveBytesPerSec: rateAt(parseTimetable(limit), new Date()),
             },
+            ...(workers
+              ? {
+                  fleet: {
+                    active: active ?? null,
+                    live: workers.filter((w) => w.state !== 'gone').length,
+                    workers,
+                  },
+                }
+              : {}),
           };
           const c = new Console(o);
           if (o.json) c.json(out);
           else {
             c.say(jobLine(s.spec));
+            if (s.fleet)
+              c.say(
+                `  fleet     ${s.fleet.conn.target.display}${active?.job === s.name ? `, working on ${active.passId}` : ''}`,
+              );
             c.say(
-              `  state     ${holder ? `running (pid ${holder.pid} on ${holder.host})` : 'not running'}${control.paused ? ', paused' : ''}`,
+              `  state     ${holder ? `running (${s.fleet ? 'coordinator ' : ''}pid ${holder.pid} on ${holder.host})` : 'not running'}${control.paused ? ', paused' : ''}${control.stopRequested ? ', stop requested' : ''}`,
             );
-            c.say(`  bandwidth ${limit} (now ${formatRate(out.control.effectiveBytesPerSec)})`);
+            const share =
+              workers && out.fleet!.live > 1
+                ? ` = ${formatRate((out.control.effectiveBytesPerSec ?? 0) / out.fleet!.live)} per worker`
+                : '';
+            c.say(
+              `  bandwidth ${limit} (now ${formatRate(out.control.effectiveBytesPerSec)}${out.control.effectiveBytesPerSec === null ? '' : share})`,
+            );
             for (const p of passes) c.say(`  pass      ${p.id.padEnd(48)} ${p.mode.padEnd(6)} ${p.status}`);
             if (current && detail) {
               const k = detail.counters;
@@ -71,6 +174,7 @@ export function register(program: Command): void {
               for (const [cls, n] of Object.entries(byClass)) c.say(`    failed ${cls}: ${n}`);
               if (detail.restoresWaiting) c.say(`    archive restores waiting: ${detail.restoresWaiting}`);
             }
+            if (workers) for (const l of workerTable(workers)) c.say(l);
           }
           return 0;
         } finally {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { action, Console, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
 
@@ -14,13 +15,30 @@ export function register(program: Command): void {
         const c = new Console(o);
         try {
           await s.state.setControl({ stopRequested: true });
-          const holder = s.ws.lockHolder(s.name);
+          const holder = await s.runner();
+          if (s.fleet) {
+            // The request is in Redis: the coordinator and every worker see it within seconds,
+            // wherever they run. Workers finish their objects in flight, put their tasks back and
+            // wait; `start` / `import` clears the request and the fleet resumes.
+            const busy = (await s.workers()).filter((w) => w.job === s.name && w.state !== 'gone');
+            c.say(
+              `asked job ${s.name} to stop${holder ? ` (coordinator pid ${holder.pid} on ${holder.host})` : ''}: ` +
+                `${busy.length} worker${busy.length === 1 ? '' : 's'} finish their objects in flight; resume with ossmigrate start`,
+            );
+            c.json({
+              type: 'stopping',
+              job: s.name,
+              ...(holder ? { pid: holder.pid, host: holder.host } : {}),
+              workers: busy.length,
+            });
+            return 0;
+          }
           if (!holder) {
             c.say(`job ${s.name} is not running here; it will not start stopped (start clears the request)`);
             await s.state.setControl({ stopRequested: false });
             return 0;
           }
-          if (holder.host === (await import('node:os')).hostname()) {
+          if (holder.host === hostname()) {
             process.kill(holder.pid, 'SIGTERM');
             if (o.now) setTimeout(() => process.kill(holder.pid, 'SIGTERM'), 200).unref();
           }

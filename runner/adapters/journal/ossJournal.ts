@@ -1,0 +1,209 @@
+/**
+ * Journals under an OSS prefix (the fleet's control bucket), through the ObjectStore port:
+ *   <root>/<pass>/tasks/<task>/ledger/<time>-<writer>-<seq>.ndjson   batched ledger lines
+ *   <root>/<pass>/tasks/<task>/{audit.log, error.list}                 written when the task ends
+ *   <root>/<pass>/tasks/<task>/STATUS                                  Running | Completed | Failed
+ * OSS objects cannot be appended to cheaply, and one PUT per object would double the request
+ * count of a migration, so ledger lines are buffered per task and written as one chunk object
+ * every `maxLines` lines or `maxDelayMs` (and when the task ends or the worker drains). Chunk names
+ * sort by time, so a task's lines read back in order across attempts and workers.
+ *
+ * What a crash can lose: the lines still buffered (≤ maxLines, ≤ maxDelayMs of the tasks in
+ * flight). That is safe: the task is re-run (stalled-job recovery), those objects are not in
+ * `finished()` so they are processed again, and the destination check finds the ones already
+ * copied identical (skipped) — a single PUT is atomic and a multipart upload only completes
+ * after its CRC-64 check, so nothing half-written is ever taken for done. The summary then counts
+ * such an object as skipped rather than copied; every object is still accounted for once.
+ */
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import type { Logger } from 'pino';
+import type { ObjectResult } from '../../core/types.ts';
+import type { Journal, TaskStatus } from '../../ports/journal.ts';
+import type { ObjectStore } from '../../ports/objectStore.ts';
+import { auditLine, errorLine, parseLedger } from './localJournal.ts';
+
+const FINAL = new Set(['copied', 'skipped', 'deferred']);
+
+type Buffer_ = { lines: ObjectResult[]; timer?: NodeJS.Timeout; chain: Promise<void> };
+
+export type OssJournalOptions = {
+  /** Identifies this process in chunk names (e.g. host-pid). */
+  writer?: string;
+  maxLines?: number;
+  maxDelayMs?: number;
+  /** Chunks read ahead in parallel when streaming a whole pass's ledger. */
+  readAhead?: number;
+  log?: Logger;
+};
+
+export class OssJournal implements Journal {
+  private readonly buffers = new Map<string, Buffer_>();
+  private seq = 0;
+  private readonly writer: string;
+  private readonly maxLines: number;
+  private readonly maxDelayMs: number;
+
+  constructor(
+    readonly store: ObjectStore,
+    /** Prefix without a trailing slash, e.g. journals/media-prod. */
+    readonly root: string,
+    private readonly o: OssJournalOptions = {},
+  ) {
+    this.root = root.replace(/\/+$/, '').replace(/^\/+/, '');
+    this.writer = (o.writer ?? `w${process.pid}`).replace(/[^A-Za-z0-9_.-]/g, '_');
+    this.maxLines = o.maxLines ?? 500;
+    this.maxDelayMs = o.maxDelayMs ?? 5000;
+  }
+
+  private taskPrefix(passId: string, taskId: string): string {
+    return `${this.root ? `${this.root}/` : ''}${passId}/tasks/${taskId}/`;
+  }
+
+  private passPrefix(passId: string): string {
+    return `${this.root ? `${this.root}/` : ''}${passId}/tasks/`;
+  }
+
+  private async put(key: string, body: string, contentType = 'text/plain; charset=utf-8'): Promise<void> {
+    const buf = Buffer.from(body, 'utf8');
+    await this.store.write(key, Readable.from([buf]), { size: buf.length, contentType, meta: {} });
+  }
+
+  private async get(key: string): Promise<string> {
+    const r = await this.store.read(key);
+    return text(r.body);
+  }
+
+  private buffer(passId: string, taskId: string): Buffer_ {
+    const id = `${passId}\u0000${taskId}`;
+    let b = this.buffers.get(id);
+    if (!b) {
+      b = { lines: [], chain: Promise.resolve() };
+      this.buffers.set(id, b);
+    }
+    return b;
+  }
+
+  async append(passId: string, taskId: string, results: ObjectResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const b = this.buffer(passId, taskId);
+    b.lines.push(...results);
+    if (b.lines.length >= this.maxLines) {
+      await this.flush(passId, taskId);
+    } else if (!b.timer) {
+      b.timer = setTimeout(() => {
+        b.timer = undefined;
+        this.flush(passId, taskId).catch((err: unknown) =>
+          this.o.log?.warn(
+            { err: String(err), task: taskId },
+            'journal flush failed; retried with the next lines',
+          ),
+        );
+      }, this.maxDelayMs);
+      b.timer.unref();
+    }
+  }
+
+  /** Write the task's buffered lines as one chunk (serialised per task; lines kept on failure). */
+  flush(passId: string, taskId: string): Promise<void> {
+    const b = this.buffer(passId, taskId);
+    const run = b.chain.then(async () => {
+      if (b.timer) {
+        clearTimeout(b.timer);
+        b.timer = undefined;
+      }
+      if (b.lines.length === 0) return;
+      const lines = b.lines.splice(0, b.lines.length);
+      const name = `${Date.now().toString(36).padStart(9, '0')}-${this.writer}-${(this.seq++).toString(36).padStart(6, '0')}`;
+      try {
+        await this.put(
+          `${this.taskPrefix(passId, taskId)}ledger/${name}.ndjson`,
+          lines.map((r) => `${JSON.stringify(r)}\n`).join(''),
+          'application/x-ndjson',
+        );
+      } catch (e) {
+        b.lines.unshift(...lines);
+        throw e;
+      }
+    });
+    b.chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Flush every task's buffer (a worker draining, a coordinator before it reads the ledger). */
+  async flushAll(): Promise<void> {
+    const ids = [...this.buffers.keys()].map((k) => k.split('\u0000') as [string, string]);
+    await Promise.all(ids.map(([p, t]) => this.flush(p, t)));
+  }
+
+  /** Chunk keys of a task, oldest first. */
+  private async chunks(passId: string, taskId: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const e of this.store.list({ prefix: `${this.taskPrefix(passId, taskId)}ledger/` })) {
+      if (e.kind === 'object' && e.info.key.endsWith('.ndjson')) keys.push(e.info.key);
+    }
+    return keys;
+  }
+
+  private async taskLines(passId: string, taskId: string): Promise<ObjectResult[]> {
+    const out: ObjectResult[] = [];
+    for (const key of await this.chunks(passId, taskId)) out.push(...parseLedger(await this.get(key)));
+    const b = this.buffers.get(`${passId}\u0000${taskId}`);
+    if (b) out.push(...b.lines);
+    return out;
+  }
+
+  async finished(passId: string, taskId: string): Promise<Map<string, string>> {
+    const done = new Map<string, string>();
+    for (const r of await this.taskLines(passId, taskId)) {
+      if (FINAL.has(r.outcome)) done.set(r.key, r.srcEtag ?? '');
+      else done.delete(r.key);
+    }
+    return done;
+  }
+
+  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<void> {
+    const prefix = this.taskPrefix(passId, taskId);
+    if (status !== 'Running') {
+      await this.flush(passId, taskId);
+      // The ossimport views of the task, once, from every attempt's lines.
+      const lines = await this.taskLines(passId, taskId);
+      await this.put(`${prefix}audit.log`, lines.map((r) => `${auditLine(r)}\n`).join(''));
+      const failed = lines.filter((r) => r.outcome === 'failed' || r.failureClass !== undefined);
+      if (failed.length)
+        await this.put(`${prefix}error.list`, failed.map((r) => `${errorLine(r)}\n`).join(''));
+      this.buffers.delete(`${passId}\u0000${taskId}`);
+    }
+    await this.put(`${prefix}STATUS`, `${status}\n`);
+  }
+
+  async *ledger(passId: string): AsyncIterable<ObjectResult> {
+    await this.flushAll();
+    const prefix = this.passPrefix(passId);
+    const ahead = Math.max(1, this.o.readAhead ?? 16);
+    const pending: Array<Promise<string>> = [];
+    const keys = (async function* (store: ObjectStore) {
+      for await (const e of store.list({ prefix })) {
+        if (e.kind === 'object' && /\/ledger\/[^/]+\.ndjson$/.test(e.info.key)) yield e.info.key;
+      }
+    })(this.store);
+    // Ordered read-ahead: a pass can have hundreds of thousands of chunks.
+    for await (const key of keys) {
+      const p = this.get(key);
+      p.catch(() => {});
+      pending.push(p);
+      if (pending.length >= ahead) yield* parseLedger(await pending.shift()!);
+    }
+    while (pending.length) yield* parseLedger(await pending.shift()!);
+  }
+
+  location(passId: string): string {
+    return `${this.store.name}/${this.root ? `${this.root}/` : ''}${passId}/`;
+  }
+
+  /** Flush and stop the timers. */
+  async close(): Promise<void> {
+    await this.flushAll();
+    for (const b of this.buffers.values()) if (b.timer) clearTimeout(b.timer);
+  }
+}

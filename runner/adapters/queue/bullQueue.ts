@@ -1,0 +1,415 @@
+/**
+ * The fleet's work queue: BullMQ on Redis, one BullMQ queue per pass, BullMQ jobId = task id.
+ * BullMQ gives the leases (a lock per running job, renewed by its worker), stalled-job recovery
+ * (a dead worker's job goes back to `wait` once its lock expires, and another worker runs it),
+ * retries with backoff, and blocking fetch. On top of it, per pass:
+ *   - `ids` (HASH id → kind): every task id ever enqueued. `enqueue` returns only ids it adds,
+ *     so the engine's planned counters count each range once; completed jobs are removed from
+ *     BullMQ (removeOnComplete), this hash keeps the dedup.
+ *   - `st` (HASH id → r | q | d | f | e) and `tc` (HASH `<kind>:total|running|done|failed`):
+ *     every state change is one Lua script, so per-kind counts stay exact with concurrent workers,
+ *     zombies (a worker whose lease expired finishing late) and re-runs. A job whose task is
+ *     already d/f when it starts (re-run after a stall) completes at once.
+ * Whether a pass is finished is BullMQ's word: no job waiting, delayed, prioritized or active.
+ * A scan task enqueues its copy tasks before it completes, so an empty queue means a done pass.
+ */
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Task } from '../../core/types.ts';
+import type { QueueCounts, TaskHandler, TaskOutcome, WorkQueue } from '../../ports/workQueue.ts';
+import { BULL_PREFIX, passKeys, queueName } from './keys.ts';
+import { maskRedisUrls } from './redisConnection.ts';
+
+/** Leases and retries. A SIGKILLed worker's tasks run elsewhere after ≈ lockMs + stalledMs. */
+export type LeaseOptions = {
+  /** A running job's lock; renewed every lockMs/2 by its worker. */
+  lockMs: number;
+  /** How often workers look for jobs whose lock expired. */
+  stalledMs: number;
+  /**
+   * Times a job may be recovered from a stall before BullMQ fails it. High: a stall is a dead
+   * worker or a Redis outage, not a bad task, and tasks are idempotent.
+   */
+  maxStalled: number;
+  /** Runs of a task that throws (not object failures: those are in the task's outcome). */
+  attempts: number;
+  /** First retry delay; doubles each attempt. */
+  backoffMs: number;
+};
+
+export const DEFAULT_LEASE: LeaseOptions = {
+  lockMs: 30_000,
+  stalledMs: 15_000,
+  maxStalled: 20,
+  attempts: 3,
+  backoffMs: 5_000,
+};
+
+/** Lease settings from the environment (tests shorten them; operators rarely need to). */
+export function leaseFromEnv(env: NodeJS.ProcessEnv = process.env): LeaseOptions {
+  const n = (name: string, dflt: number) => {
+    const v = Number(env[name]);
+    return Number.isFinite(v) && v > 0 ? v : dflt;
+  };
+  return {
+    lockMs: n('OSSMIGRATE_LOCK_MS', DEFAULT_LEASE.lockMs),
+    stalledMs: n('OSSMIGRATE_STALLED_MS', DEFAULT_LEASE.stalledMs),
+    maxStalled: n('OSSMIGRATE_MAX_STALLED', DEFAULT_LEASE.maxStalled),
+    attempts: n('OSSMIGRATE_TASK_ATTEMPTS', DEFAULT_LEASE.attempts),
+    backoffMs: n('OSSMIGRATE_TASK_BACKOFF_MS', DEFAULT_LEASE.backoffMs),
+  };
+}
+
+/** Mark new ids (HSETNX) and count them; returns 1/0 per id. KEYS: ids, tc. ARGV: id, kind, … */
+const MARK_NEW = `
+local out = {}
+for i = 1, #ARGV, 2 do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('HINCRBY', KEYS[2], ARGV[i + 1] .. ':total', 1)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out`;
+
+/**
+ * Move a task to a state, keeping the per-kind counts. KEYS: st, tc, errs. ARGV: id, kind, to.
+ * Returns the previous state ('' for none). d and f are final: a late outcome never counts twice.
+ */
+const TRANSITION = `
+local id, kind, to = ARGV[1], ARGV[2], ARGV[3]
+local prev = redis.call('HGET', KEYS[1], id) or ''
+if prev == 'd' or prev == 'f' or prev == to then return prev end
+if prev == 'r' then redis.call('HINCRBY', KEYS[2], kind .. ':running', -1) end
+if prev == 'e' then
+  redis.call('HINCRBY', KEYS[2], kind .. ':failed', -1)
+  redis.call('SREM', KEYS[3], id)
+end
+if to == 'r' then redis.call('HINCRBY', KEYS[2], kind .. ':running', 1)
+elseif to == 'd' then redis.call('HINCRBY', KEYS[2], kind .. ':done', 1)
+elseif to == 'f' or to == 'e' then redis.call('HINCRBY', KEYS[2], kind .. ':failed', 1) end
+if to == 'e' then redis.call('SADD', KEYS[3], id) end
+redis.call('HSET', KEYS[1], id, to)
+return prev`;
+
+/**
+ * Start a task: TRANSITION to r, and take ownership. KEYS: st, tc, errs, owner. ARGV: id, kind,
+ * worker. Returns { previous state, previous owner ("<worker> <ms>" or '') }.
+ */
+const START = `
+local id, kind = ARGV[1], ARGV[2]
+local prev = redis.call('HGET', KEYS[1], id) or ''
+local owner = redis.call('HGET', KEYS[4], id) or ''
+if prev == 'd' or prev == 'f' then return {prev, owner} end
+if prev == 'e' then
+  redis.call('HINCRBY', KEYS[2], kind .. ':failed', -1)
+  redis.call('SREM', KEYS[3], id)
+end
+if prev ~= 'r' then redis.call('HINCRBY', KEYS[2], kind .. ':running', 1) end
+redis.call('HSET', KEYS[1], id, 'r')
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[4], id, ARGV[3] .. ' ' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+return {prev, owner}`;
+
+type TaskState = '' | 'r' | 'q' | 'd' | 'f' | 'e';
+
+export type Consumer = {
+  /** Tasks being run right now by this consumer. */
+  inFlight(): number;
+  /** Their ids. */
+  inFlightIds(): string[];
+  /** Stop fetching tasks (in-flight ones go on). */
+  pause(): Promise<void>;
+  resume(): void;
+  /** Stop fetching and wait for in-flight tasks to end (force: do not wait). */
+  close(force?: boolean): Promise<void>;
+};
+
+export type ConsumeOptions = {
+  concurrency: number;
+  /** Shown by BullMQ as the worker name. */
+  name?: string;
+  /** Aborted when the process stops hard: handlers see it, in-flight tasks are re-run elsewhere. */
+  signal?: AbortSignal;
+  /** Called after every task (outcome, or the error it threw). */
+  onTask?: (task: Task, r: { outcome?: TaskOutcome; error?: unknown; ms: number }) => void;
+  /** Called before a task's result is committed (e.g. flush relayed events and journal lines). */
+  beforeCommit?: (task: Task) => Promise<void>;
+  /** This consumer's worker id (task ownership). */
+  owner?: string;
+  /**
+   * A task delivered again while its previous runner may still be at it (its lease expired during
+   * a Redis outage, but the process lives on): is that runner still running it? If so, the task
+   * waits a lease instead of running twice at once.
+   */
+  busyElsewhere?: (taskId: string, owner: string, sinceMs: number) => Promise<boolean>;
+};
+
+const KINDS: Array<Task['kind']> = ['scan', 'copy', 'verify'];
+const PENDING_TYPES = ['waiting', 'prioritized', 'delayed', 'waiting-children'] as const;
+
+export class BullWorkQueue implements WorkQueue {
+  private readonly queues = new Map<string, Queue>();
+  readonly lease: LeaseOptions;
+
+  constructor(
+    readonly redis: Redis,
+    readonly job: string,
+    private readonly o: { lease?: Partial<LeaseOptions>; log?: Logger; pollMs?: number } = {},
+  ) {
+    this.lease = { ...DEFAULT_LEASE, ...o.lease };
+  }
+
+  /** The BullMQ queue of a pass. */
+  queue(passId: string): Queue {
+    let q = this.queues.get(passId);
+    if (!q) {
+      q = new Queue(queueName(this.job, passId), {
+        connection: this.redis,
+        prefix: BULL_PREFIX,
+        streams: { events: { maxLen: 1000 } },
+        defaultJobOptions: {
+          attempts: this.lease.attempts,
+          backoff: { type: 'exponential', delay: this.lease.backoffMs },
+          // Completed jobs go (the `ids` hash keeps the dedup); failed ones stay for resume.
+          removeOnComplete: true,
+          removeOnFail: false,
+        },
+      });
+      q.on('error', (err) => this.o.log?.warn({ err: maskRedisUrls(String(err)) }, 'queue error'));
+      this.queues.set(passId, q);
+    }
+    return q;
+  }
+
+  async enqueue(passId: string, tasks: Task[]): Promise<Task[]> {
+    const unique = [...new Map(tasks.map((t) => [t.id, t])).values()];
+    if (unique.length === 0) return [];
+    const k = passKeys(this.job, passId);
+    const known = await this.redis.hmget(k.ids, ...unique.map((t) => t.id));
+    const unknown = unique.filter((_, i) => known[i] === null);
+    if (unknown.length === 0) return [];
+    // Add first, mark second: a crash in between leaves a job the re-run scan marks (and counts)
+    // when it enqueues the same range again; the jobId keeps BullMQ from holding it twice.
+    await this.queue(passId).addBulk(
+      unknown.map((t) => ({
+        name: t.kind,
+        data: t,
+        // Scans first: they discover the work (and the totals the ETA needs).
+        opts: { jobId: t.id, ...(t.kind === 'scan' ? {} : { priority: 1 }) },
+      })),
+    );
+    const flags = (await this.redis.eval(
+      MARK_NEW,
+      2,
+      k.ids,
+      k.taskCounts,
+      ...unknown.flatMap((t) => [t.id, t.kind]),
+    )) as number[];
+    return unknown.filter((_, i) => flags[i] === 1);
+  }
+
+  async counts(passId: string, kind?: Task['kind']): Promise<QueueCounts> {
+    const k = passKeys(this.job, passId);
+    const tc = await this.redis.hgetall(k.taskCounts);
+    const of = (kd: string) => {
+      const n = (f: string) => Number(tc[`${kd}:${f}`] ?? 0);
+      const total = n('total');
+      const running = Math.max(0, n('running'));
+      const done = n('done');
+      const failed = n('failed');
+      return { pending: Math.max(0, total - running - done - failed), running, done, failed };
+    };
+    if (kind) return of(kind);
+    // Pending and running of the whole pass come from BullMQ itself (what is left to run).
+    const c = await this.queue(passId).getJobCounts(...PENDING_TYPES, 'active');
+    const per = KINDS.map(of);
+    return {
+      pending: PENDING_TYPES.reduce((a, t) => a + (c[t] ?? 0), 0),
+      running: c.active ?? 0,
+      done: per.reduce((a, x) => a + x.done, 0),
+      failed: per.reduce((a, x) => a + x.failed, 0),
+    };
+  }
+
+  /** Nothing left to run in the pass (BullMQ: no job waiting, delayed or active). */
+  async idle(passId: string): Promise<boolean> {
+    const c = await this.queue(passId).getJobCounts(...PENDING_TYPES, 'active');
+    return Object.values(c).every((n) => n === 0);
+  }
+
+  /** Tasks that errored out after all their attempts run again (stalled ones recover by themselves). */
+  async requeueUnfinished(passId: string): Promise<number> {
+    const k = passKeys(this.job, passId);
+    const q = this.queue(passId);
+    let n = 0;
+    for (const id of await this.redis.smembers(k.errored)) {
+      const job = await q.getJob(id);
+      if (job && (await job.getState()) === 'failed') {
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      }
+      const kind = (await this.redis.hget(k.ids, id)) ?? 'copy';
+      await this.transition(passId, id, kind, 'q');
+      n++;
+    }
+    return n;
+  }
+
+  private async transition(passId: string, id: string, kind: string, to: TaskState): Promise<TaskState> {
+    const k = passKeys(this.job, passId);
+    return (await this.redis.eval(
+      TRANSITION,
+      3,
+      k.state,
+      k.taskCounts,
+      k.errored,
+      id,
+      kind,
+      to,
+    )) as TaskState;
+  }
+
+  /** Run tasks of a pass in this process (a fleet worker, or a local drain). */
+  consume(passId: string, handler: TaskHandler, o: ConsumeOptions): Consumer {
+    const inFlight = new Set<string>();
+    const requeueDelayMs = 500;
+    const me = o.owner ?? `consumer-${process.pid}`;
+    const k = passKeys(this.job, passId);
+    const processor = async (job: Job, token?: string, jobSignal?: AbortSignal) => {
+      const task = job.data as Task;
+      const started = performance.now();
+      const [prev, prevOwner] = (await this.redis.eval(
+        START,
+        4,
+        k.state,
+        k.taskCounts,
+        k.errored,
+        k.owner,
+        task.id,
+        task.kind,
+        me,
+      )) as [TaskState, string];
+      if (prev === 'd' || prev === 'f') return { status: 'already-done' };
+      if (prev === 'r' && prevOwner && o.busyElsewhere) {
+        const [owner = '', since = '0'] = prevOwner.split(' ');
+        if (owner !== me && (await o.busyElsewhere(task.id, owner, Number(since)))) {
+          // Running twice at once would journal its objects twice: wait for the other run.
+          await this.redis.hset(k.owner, task.id, prevOwner);
+          await job.moveToDelayed(Date.now() + this.lease.lockMs, token);
+          throw new DelayedError();
+        }
+      }
+      inFlight.add(task.id);
+      const ac = new AbortController();
+      const abort = () => ac.abort(o.signal?.reason ?? jobSignal?.reason);
+      o.signal?.addEventListener('abort', abort, { once: true });
+      jobSignal?.addEventListener('abort', abort, { once: true });
+      try {
+        let outcome: TaskOutcome;
+        try {
+          outcome = await handler(task, ac.signal);
+        } catch (err) {
+          o.onTask?.(task, { error: err, ms: performance.now() - started });
+          await o.beforeCommit?.(task).catch(() => {});
+          if (ac.signal.aborted) {
+            // Stopping hard: not the task's fault. Back to pending without using an attempt.
+            await this.transition(passId, task.id, task.kind, 'q');
+            await job.moveToDelayed(Date.now() + requeueDelayMs, token);
+            throw new DelayedError();
+          }
+          const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          await this.transition(passId, task.id, task.kind, last ? 'e' : 'q');
+          this.o.log?.warn(
+            { task: task.id, err: String(err), attempt: job.attemptsMade + 1, last },
+            'task failed',
+          );
+          throw err;
+        }
+        o.onTask?.(task, { outcome, ms: performance.now() - started });
+        await o.beforeCommit?.(task);
+        if (outcome.status === 'interrupted') {
+          // A soft stop: back to pending (not a failed attempt); the re-run skips journaled objects.
+          await this.transition(passId, task.id, task.kind, 'q');
+          await job.moveToDelayed(Date.now() + requeueDelayMs, token);
+          throw new DelayedError();
+        }
+        await this.transition(passId, task.id, task.kind, outcome.status === 'done' ? 'd' : 'f');
+        return outcome;
+      } finally {
+        inFlight.delete(task.id);
+        o.signal?.removeEventListener('abort', abort);
+        jobSignal?.removeEventListener('abort', abort);
+      }
+    };
+    const worker = new Worker(queueName(this.job, passId), processor, {
+      connection: this.redis,
+      prefix: BULL_PREFIX,
+      concurrency: o.concurrency,
+      lockDuration: this.lease.lockMs,
+      stalledInterval: this.lease.stalledMs,
+      maxStalledCount: this.lease.maxStalled,
+      drainDelay: 2,
+      ...(o.name ? { name: o.name } : {}),
+    });
+    worker.on('error', (err) => this.o.log?.warn({ err: maskRedisUrls(String(err)) }, 'worker error'));
+    return {
+      inFlight: () => inFlight.size,
+      inFlightIds: () => [...inFlight],
+      pause: () => worker.pause(true),
+      resume: () => worker.resume(),
+      close: (force) => worker.close(force),
+    };
+  }
+
+  /** Wait until nothing is left to run in the pass (or the signal aborts). */
+  async waitIdle(passId: string, signal: AbortSignal, onPoll?: () => Promise<void> | void): Promise<void> {
+    const pollMs = this.o.pollMs ?? 250;
+    let empties = 0;
+    while (!signal.aborted) {
+      // Two empty readings in a row: the pass is over (one reading is already atomic in BullMQ).
+      empties = (await this.idle(passId)) ? empties + 1 : 0;
+      if (empties >= 2) return;
+      await onPoll?.();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, pollMs);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  /**
+   * Process the pass here until nothing is left (the WorkQueue contract; the fleet's workers call
+   * `consume` instead, and the coordinator waits for them).
+   */
+  async drain(
+    passId: string,
+    handler: TaskHandler,
+    opts: { concurrency: number; signal: AbortSignal },
+  ): Promise<void> {
+    const consumer = this.consume(passId, handler, { concurrency: opts.concurrency, signal: opts.signal });
+    try {
+      await this.waitIdle(passId, opts.signal);
+    } finally {
+      await consumer.close();
+    }
+  }
+
+  /** Remove a finished pass's BullMQ keys (its ids/counts stay for stat and resume). */
+  async obliterate(passId: string): Promise<void> {
+    await this.queue(passId).obliterate({ force: true });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
+    this.queues.clear();
+  }
+}

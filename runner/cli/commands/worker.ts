@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { makeStores } from '../../adapters/factory.ts';
+import { refusePasswordInArgv } from '../../adapters/queue/redisConnection.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { ExitCode } from '../../core/exitCodes.ts';
+import { runWorker } from '../../fleet/worker.ts';
+import { action } from '../shared.ts';
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer, not "${v}"`);
+  return n;
+}
+
+/**
+ * `ossmigrate worker`: a fleet service (systemd runs one per ECS instance). Joins at any time,
+ * works on the fleet's active job, drains on SIGTERM; a second signal exits at once and its tasks
+ * are re-run by other workers. The Redis URL comes from OSSMIGRATE_REDIS_URL (never put a password
+ * in argv: /proc/<pid>/cmdline is world-readable), credentials from the vendors' variables.
+ */
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'run a fleet worker: take tasks of the active job from the Redis queue until stopped (SIGTERM drains)',
+    )
+    .option(
+      '--redis <url>',
+      'the fleet queue (default: $OSSMIGRATE_REDIS_URL; password: $OSSMIGRATE_REDIS_PASSWORD)',
+    )
+    .option(
+      '--workdir <dir>',
+      'where the worker keeps its log',
+      process.env.OSSMIGRATE_WORKDIR ?? '.ossmigrate',
+    )
+    .option(
+      '--concurrency <n>',
+      'object transfers in flight (default: the job file’s transfer.concurrency)',
+      (v) => positiveInt(v, '--concurrency'),
+    )
+    .option('--tasks <n>', 'tasks in flight', (v) => positiveInt(v, '--tasks'), 4)
+    .option(
+      '--journal-dir <dir>',
+      'shared journal directory, if the coordinator did not name one (tests, NFS)',
+    )
+    .option(
+      '--drain-timeout <seconds>',
+      'after SIGTERM, let tasks run this long before stopping them between objects',
+      (v) => positiveInt(v, '--drain-timeout'),
+      240,
+    )
+    .option('--json', 'print lifecycle events as NDJSON on stdout')
+    .action(
+      action(
+        async (o: {
+          redis?: string;
+          workdir: string;
+          concurrency?: number;
+          tasks: number;
+          journalDir?: string;
+          drainTimeout: number;
+          json?: boolean;
+        }) => {
+          refusePasswordInArgv(o.redis, '--redis');
+          const drain = new AbortController();
+          const onSignal = (sig: NodeJS.Signals) => {
+            if (!drain.signal.aborted) {
+              drain.abort();
+              return;
+            }
+            // Second signal: leave now. The leases expire and other workers re-run the tasks.
+            process.stderr.write(`${sig}: exiting now; other workers re-run this worker's tasks\n`);
+            process.exit(ExitCode.INTERRUPTED);
+          };
+          process.on('SIGINT', onSignal);
+          process.on('SIGTERM', onSignal);
+          try {
+            return await runWorker({
+              ...(o.redis ? { redis: o.redis } : {}),
+              workdir: o.workdir,
+              ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+              tasks: o.tasks,
+              ...(o.journalDir ? { journalDir: o.journalDir } : {}),
+              drainTimeoutMs: o.drainTimeout * 1000,
+              env: process.env,
+              makeStores,
+              say: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+              ...(o.json
+                ? { json: (obj: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(obj)}\n`) }
+                : {}),
+              drain: drain.signal,
+            });
+          } finally {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+          }
+        },
+      ),
+    );
+}

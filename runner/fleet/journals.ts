@@ -1,0 +1,113 @@
+/**
+ * Where a fleet's journals live, and opening them. Every process of a job (coordinator and
+ * workers) must reach the same place:
+ *   - a directory every machine mounts (tests, NFS):  --journal-dir DIR or OSSMIGRATE_JOURNAL_DIR
+ *   - an OSS prefix (the cloud):  OSSMIGRATE_CONTROL_BUCKET [+ OSSMIGRATE_JOURNAL_PREFIX, default
+ *     journals/] → oss://<bucket>/<prefix>/<job>/<pass>/tasks/<task>/…
+ * The coordinator records the location with the job in Redis; workers follow it, so a worker
+ * started with other settings still writes where the report will read.
+ */
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { LocalJournal } from '../adapters/journal/localJournal.ts';
+import { OssJournal } from '../adapters/journal/ossJournal.ts';
+import { OssStore } from '../adapters/oss/ossStore.ts';
+import type { JournalLocation } from '../adapters/queue/fleetStore.ts';
+import type { Credentials } from '../config/credentials.ts';
+import type { JobSpec } from '../config/job.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { Journal } from '../ports/journal.ts';
+
+export type { JournalLocation };
+
+export const DEFAULT_JOURNAL_PREFIX = 'journals/';
+
+/** The location named by flags and the environment (undefined: none given). */
+export function journalLocationFrom(
+  env: NodeJS.ProcessEnv,
+  flags: { journalDir?: string } = {},
+): JournalLocation | undefined {
+  const dir = flags.journalDir ?? env.OSSMIGRATE_JOURNAL_DIR;
+  if (dir) return { type: 'local', dir: resolve(dir) };
+  const bucket = env.OSSMIGRATE_CONTROL_BUCKET;
+  if (bucket) {
+    const prefix = (env.OSSMIGRATE_JOURNAL_PREFIX ?? DEFAULT_JOURNAL_PREFIX).replace(/^\/+|\/+$/g, '');
+    return { type: 'oss', bucket, prefix };
+  }
+  return undefined;
+}
+
+export function describeLocation(loc: JournalLocation): string {
+  return loc.type === 'local' ? loc.dir : `oss://${loc.bucket}/${loc.prefix ? `${loc.prefix}/` : ''}`;
+}
+
+export function sameLocation(a: JournalLocation, b: JournalLocation): boolean {
+  return describeLocation(a) === describeLocation(b);
+}
+
+export const NO_JOURNAL_FIX =
+  'give the fleet a place every machine reaches: --journal-dir DIR (a shared directory) or ' +
+  'OSSMIGRATE_CONTROL_BUCKET=<bucket> (an OSS prefix; the infra sets it on every worker)';
+
+/** Open a job's journal at a location, with this process's credentials and endpoint. */
+export function openJournal(
+  loc: JournalLocation,
+  job: string,
+  o: { spec: JobSpec; creds: Credentials; env: NodeJS.ProcessEnv; writer: string; log?: Logger },
+): Journal {
+  if (loc.type === 'local') return new LocalJournal(resolve(loc.dir, job));
+  if (!o.creds.oss) {
+    throw new ConfigError(
+      `no Alibaba Cloud credentials for the journal bucket oss://${loc.bucket}`,
+      'export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    );
+  }
+  const d = o.spec.destination;
+  // Same region and endpoint rules as the destination: a fleet worker writes over the
+  // region's internal endpoint (OSSMIGRATE_OSS_ENDPOINT), the operator's machine over the public one.
+  const endpoint = o.env.OSSMIGRATE_OSS_ENDPOINT || d.endpoint;
+  const store = new OssStore({
+    bucket: loc.bucket,
+    region: loc.region ?? d.region,
+    credentials: o.creds.oss,
+    internal: d.internal,
+    signatureV4: d.signatureV4,
+    ...(endpoint ? { endpoint } : {}),
+  });
+  return new OssJournal(store, `${loc.prefix ? `${loc.prefix}/` : ''}${job}`, {
+    writer: o.writer,
+    ...(o.log ? { log: o.log } : {}),
+  });
+}
+
+/** Write what a journal buffers for a task (OSS journals batch lines; local ones write at once). */
+export async function flushTask(journal: Journal, passId: string, taskId: string): Promise<void> {
+  const j = unwrap(journal);
+  if (j instanceof OssJournal) await j.flush(passId, taskId);
+}
+
+export async function closeJournal(journal: Journal): Promise<void> {
+  const j = unwrap(journal);
+  if (j instanceof OssJournal) await j.close();
+}
+
+function unwrap(journal: Journal): Journal | undefined {
+  return 'inner' in journal ? (journal as { inner?: Journal }).inner : journal;
+}
+
+/** A journal opened on first use (commands that never touch it need no OSS credentials). */
+export function lazyJournal(open: () => Journal): Journal {
+  let j: Journal | undefined;
+  const get = () => (j ??= open());
+  return {
+    append: (p, t, r) => get().append(p, t, r),
+    finished: (p, t) => get().finished(p, t),
+    setStatus: (p, t, s) => get().setStatus(p, t, s),
+    ledger: (p) => get().ledger(p),
+    location: (p) => get().location(p),
+    // Let flushTask / closeJournal reach an opened OSS journal.
+    get inner() {
+      return j;
+    },
+  } as Journal & { inner?: Journal };
+}

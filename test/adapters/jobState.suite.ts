@@ -1,0 +1,261 @@
+/**
+ * One conformance suite for every JobState: the standalone SQLite file and the fleet's Redis.
+ * The engine relies on exactly these behaviours (atomic counters under concurrency, failures that
+ * accumulate attempts and clear on success, UTF-8 key order, insert-once restores and surveys,
+ * field-wise live control).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { compareKeys } from '../../runner/core/keys.ts';
+import { addToSurvey, emptySurvey } from '../../runner/core/survey.ts';
+import type { ObjectResult, VerifyResult } from '../../runner/core/types.ts';
+import type { JobState, MultipartCheckpoint, PassInfo } from '../../runner/ports/jobState.ts';
+
+export type JobStateFixture = {
+  /** A fresh, empty state (each test gets its own). */
+  make(): Promise<JobState>;
+  close(): Promise<void>;
+};
+
+const pass = (id: string, o: Partial<PassInfo> = {}): PassInfo => ({
+  id,
+  phase: 'full',
+  t1: '2026-11-20T00:00:00.000Z',
+  mode: 'copy',
+  startedAt: '2026-11-21T00:00:00.000Z',
+  status: 'running',
+  ...o,
+});
+
+const failed = (key: string, attempts = 1, cls: ObjectResult['failureClass'] = 'NETWORK'): ObjectResult => ({
+  key,
+  dstKey: key,
+  outcome: 'failed',
+  size: 10,
+  bytes: 0,
+  failureClass: cls,
+  reason: `reason ${key}`,
+  fix: 'fix it',
+  attempts,
+  ms: 1,
+});
+const copied = (key: string): ObjectResult => ({
+  key,
+  dstKey: key,
+  outcome: 'copied',
+  size: 10,
+  bytes: 10,
+  attempts: 1,
+  ms: 1,
+});
+
+/** Keys whose UTF-8 order differs from UTF-16 code-unit order (astral vs. high BMP). */
+const AWKWARD_KEYS = ['b', 'a/😀', 'a/\uffef', 'a/z', 'A', 'a b', 'a/中文'];
+
+export function defineJobStateSuite(name: string, setup: () => Promise<JobStateFixture>): void {
+  describe(`JobState conformance: ${name}`, () => {
+    let fx: JobStateFixture;
+    let s: JobState;
+    before(async () => {
+      fx = await setup();
+    });
+    after(() => fx.close());
+    const fresh = async () => {
+      s = await fx.make();
+      return s;
+    };
+
+    it('stores the job definition', async () => {
+      await fresh();
+      assert.equal(await s.getJob(), undefined);
+      const job = { name: 'j', spec: '{"a":1}', submittedAt: '2026-11-21T00:00:00.000Z' };
+      await s.putJob(job);
+      assert.deepEqual(await s.getJob(), job);
+      await s.putJob({ ...job, spec: '{"a":2}' });
+      assert.equal((await s.getJob())?.spec, '{"a":2}');
+    });
+
+    it('keeps passes in start order and patches them', async () => {
+      await fresh();
+      assert.equal(await s.currentPass(), undefined);
+      assert.deepEqual(await s.passes(), []);
+      await s.beginPass(pass('full-1'));
+      await s.beginPass(pass('verify-full-1-1', { mode: 'verify' }));
+      await s.beginPass(pass('incremental-2', { phase: 'incremental', t2: '2026-11-22T00:00:00.000Z' }));
+      assert.deepEqual(
+        (await s.passes()).map((p) => p.id),
+        ['full-1', 'verify-full-1-1', 'incremental-2'],
+      );
+      assert.equal((await s.currentPass())?.id, 'incremental-2');
+      assert.equal((await s.currentPass())?.t2, '2026-11-22T00:00:00.000Z');
+      await s.updatePass('full-1', { status: 'done', finishedAt: '2026-11-21T01:00:00.000Z' });
+      const full = (await s.passes())[0]!;
+      assert.deepEqual(full, { ...pass('full-1'), status: 'done', finishedAt: '2026-11-21T01:00:00.000Z' });
+      await assert.rejects(s.updatePass('nope', { status: 'done' }));
+    });
+
+    it('adds counters atomically under concurrency', async () => {
+      await fresh();
+      const zero = await s.counters('p');
+      assert.ok(Object.values(zero).every((v) => v === 0));
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) => s.addCounters('p', { copied: 1, bytes: i, plannedObjects: 0 })),
+      );
+      const c = await s.counters('p');
+      assert.equal(c.copied, 200);
+      assert.equal(c.bytes, (199 * 200) / 2);
+      assert.equal(c.plannedObjects, 0);
+      assert.equal((await s.counters('other')).copied, 0, 'counters are per pass');
+    });
+
+    it('keeps failures with accumulated attempts until a success clears them', async () => {
+      await fresh();
+      await s.recordOutcome('p1', failed('x', 2));
+      await s.recordOutcome('p1', failed('x', 3, 'THROTTLED'));
+      await s.recordOutcome('p1', failed('y'));
+      await s.recordOutcome('p2', failed('x'));
+      let f = await s.failures('p1');
+      assert.deepEqual(
+        f.map((r) => [r.key, r.attempts, r.failureClass, r.passId]),
+        [
+          ['x', 5, 'THROTTLED', 'p1'],
+          ['y', 1, 'NETWORK', 'p1'],
+        ],
+      );
+      assert.equal(f[0]!.reason, 'reason x');
+      assert.equal(f[0]!.fix, 'fix it');
+      assert.ok(!Number.isNaN(Date.parse(f[0]!.at)));
+      assert.equal(await s.failureCount('p1'), 2);
+      assert.equal(await s.failureCount(), 3, 'all passes');
+      await s.recordOutcome('p1', copied('x'));
+      f = await s.failures('p1');
+      assert.deepEqual(
+        f.map((r) => r.key),
+        ['y'],
+      );
+      await s.recordOutcome('p1', failed('x', 1));
+      assert.equal(
+        (await s.failures('p1')).find((r) => r.key === 'x')?.attempts,
+        1,
+        'a success resets attempts',
+      );
+    });
+
+    it('orders failures, verify problems and restores by UTF-8 key order', async () => {
+      await fresh();
+      for (const k of AWKWARD_KEYS) {
+        await s.recordOutcome('p', failed(k));
+        await s.addRestoreWait('p', k, 1);
+      }
+      const expected = [...AWKWARD_KEYS].sort(compareKeys);
+      assert.deepEqual(
+        (await s.failures('p')).map((r) => r.key),
+        expected,
+      );
+      assert.deepEqual(
+        (await s.restoreWaits('p')).map((r) => r.key),
+        expected,
+      );
+      const results: VerifyResult[] = AWKWARD_KEYS.map((k) => ({ key: k, dstKey: k, status: 'missing' }));
+      await s.recordVerify('p', results);
+      assert.deepEqual(
+        (await s.verifyProblems('p')).map((r) => r.key),
+        expected,
+      );
+    });
+
+    it('records verify problems once per object (the latest wins), extras by destination key', async () => {
+      await fresh();
+      await s.recordVerify('v', [
+        { key: 'a', dstKey: 'a', status: 'missing' },
+        { key: 'b', dstKey: 'b', status: 'different', detail: 'size 1 vs 2', srcSize: 1, dstSize: 2 },
+      ]);
+      await s.recordVerify('v', [
+        { key: 'a', dstKey: 'a', status: 'different', detail: 'now' },
+        { key: 'z', dstKey: 'z', status: 'extra' },
+      ]);
+      await s.recordVerify('v', []);
+      const p = await s.verifyProblems('v');
+      assert.deepEqual(
+        p.map((r) => [r.key, r.status]),
+        [
+          ['z', 'extra'],
+          ['a', 'different'],
+          ['b', 'different'],
+        ],
+      );
+      assert.equal(p.find((r) => r.key === 'b')?.dstSize, 2);
+      assert.deepEqual(await s.verifyProblems('other'), []);
+    });
+
+    it('keeps multipart checkpoints by destination key', async () => {
+      await fresh();
+      const cp: MultipartCheckpoint = {
+        dstKey: 'big/😀.bin',
+        uploadId: 'u1',
+        srcKey: 'big/😀.bin',
+        srcEtag: 'e1',
+        size: 30,
+        partSize: 10,
+        srcCrc64: '123',
+        parts: [{ partNumber: 1, etag: 'p1', size: 10, crc64: '9' }],
+      };
+      assert.equal(await s.getMultipart(cp.dstKey), undefined);
+      await s.putMultipart(cp);
+      await s.putMultipart({ ...cp, dstKey: 'other' });
+      await s.putMultipart({ ...cp, parts: [...cp.parts, { partNumber: 2, etag: 'p2', size: 10 }] });
+      assert.equal((await s.getMultipart(cp.dstKey))?.parts.length, 2);
+      assert.equal((await s.allMultipart()).length, 2);
+      await s.deleteMultipart(cp.dstKey);
+      assert.equal(await s.getMultipart(cp.dstKey), undefined);
+      assert.deepEqual(
+        (await s.allMultipart()).map((c) => c.dstKey),
+        ['other'],
+      );
+    });
+
+    it('adds a restore wait once and removes it', async () => {
+      await fresh();
+      await s.addRestoreWait('p', 'k', 5);
+      const first = (await s.restoreWaits('p'))[0]!;
+      await new Promise((r) => setTimeout(r, 5));
+      await s.addRestoreWait('p', 'k', 6);
+      const again = await s.restoreWaits('p');
+      assert.equal(again.length, 1);
+      assert.equal(again[0]!.size, 5, 'insert once');
+      assert.equal(again[0]!.since, first.since);
+      await s.removeRestoreWait('p', 'k');
+      assert.deepEqual(await s.restoreWaits('p'), []);
+    });
+
+    it('merges surveys, counting each scan task once', async () => {
+      await fresh();
+      const one = emptySurvey();
+      addToSurvey(one, { key: 'a', size: 100, lastModified: new Date('2026-01-01') }, 'a', undefined);
+      const two = emptySurvey();
+      addToSurvey(two, { key: 'b', size: 5, lastModified: new Date('2026-01-02') }, 'b', undefined);
+      await s.addSurvey('plan', 't1', one);
+      await s.addSurvey('plan', 't1', one);
+      await s.addSurvey('plan', 't2', two);
+      const m = await s.survey('plan');
+      assert.equal(m.objects, 2);
+      assert.equal(m.bytes, 105);
+      assert.equal((await s.survey('none')).objects, 0);
+    });
+
+    it('patches live control settings field by field', async () => {
+      await fresh();
+      assert.deepEqual(await s.getControl(), { paused: false, stopRequested: false });
+      assert.deepEqual(await s.setControl({ bandwidth: '20M' }), {
+        bandwidth: '20M',
+        paused: false,
+        stopRequested: false,
+      });
+      await Promise.all([s.setControl({ paused: true }), s.setControl({ stopRequested: true })]);
+      assert.deepEqual(await s.getControl(), { bandwidth: '20M', paused: true, stopRequested: true });
+      const next = await s.setControl({ bandwidth: undefined, stopRequested: false });
+      assert.deepEqual(next, { paused: true, stopRequested: false });
+      assert.deepEqual(await s.getControl(), next);
+    });
+  });
+}
