@@ -3,6 +3,7 @@
  * verify → report), plan, verify, retry, stat. Standalone: SQLite state and local journals in
  * the work dir. The fleet coordinator reuses the same flow with Redis ports (runner/fleet).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { LocalJournal } from '../adapters/journal/localJournal.ts';
@@ -25,7 +26,7 @@ import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { QueueCounts, WorkQueue } from '../ports/workQueue.ts';
-import { jobLogger, routeConsole } from './logger.ts';
+import { jobLogger, logEvent, routeConsole } from './logger.ts';
 import { preflight } from './preflight.ts';
 import { writeReport } from './report.ts';
 import type { Workspace } from './workspace.ts';
@@ -274,12 +275,21 @@ export class JobSession {
 
   private readonly coordinators: CoordinatorQueue[] = [];
 
+  /** The caller's event sink, also feeding the job log. */
+  private sink(o: FlowOptions): EventSink {
+    return (e) => {
+      logEvent(this.log, e);
+      o.emit(e);
+    };
+  }
+
   private async ports(o: FlowOptions): Promise<Ports> {
     const { src, dst } = await this.getStores();
+    const emit = this.sink(o);
     let queue: WorkQueue;
     if (this.fleet) {
       const c = new CoordinatorQueue(this.fleet.conn, this.name, this.state, {
-        emit: o.emit,
+        emit,
         log: this.log,
         hard: o.signal,
       });
@@ -295,7 +305,7 @@ export class JobSession {
       state: this.state,
       queue,
       journal: this.journal,
-      emit: o.emit,
+      emit,
       log: this.log,
       signal: o.signal,
     };
@@ -337,10 +347,11 @@ export class JobSession {
       await this.state.setControl({ stopRequested: false });
       let problems: Problem[] = [];
       if (!o.skipPreflight) {
-        o.emit({ type: 'stage', stage: 'preflight', state: 'start' });
+        const emit = this.sink(o);
+        emit({ type: 'stage', stage: 'preflight', state: 'start' });
         problems = await this.preflight();
-        for (const p of problems) o.emit({ type: 'problem', problem: p });
-        o.emit({ type: 'stage', stage: 'preflight', state: 'end' });
+        for (const p of problems) emit({ type: 'problem', problem: p });
+        emit({ type: 'stage', stage: 'preflight', state: 'end' });
         if (problems.some((p) => p.severity === 'error')) throw new PreflightError(problems);
       }
       const planned = await this.planCopyPass();
@@ -360,6 +371,50 @@ export class JobSession {
       await this.afterRun(ran);
       await release();
     }
+  }
+
+  /**
+   * ossimport's isIncremental: after this run, keep running incremental passes every
+   * `intervalMs`, each from where the previous one ended (its T2, or the full pass's T1) to
+   * the moment it starts, until the soft stop. Returns the last run's result.
+   */
+  async runRepeating(
+    o: FlowOptions & {
+      intervalMs: number;
+      onResult?: (r: FlowResult) => void;
+      onWait?: (next: Date) => void;
+    },
+  ): Promise<FlowResult> {
+    let result = await this.runImport(o);
+    o.onResult?.(result);
+    const base = this.spec;
+    while (
+      !o.softStop?.aborted &&
+      !o.signal.aborted &&
+      result.exitCode !== ExitCode.INTERRUPTED &&
+      result.copy
+    ) {
+      const since = new Date(result.copy.pass.t2 ?? result.copy.pass.t1);
+      o.onWait?.(new Date(Date.now() + o.intervalMs));
+      try {
+        await sleep(o.intervalMs, undefined, { signal: o.softStop ?? o.signal });
+      } catch {
+        break; // stopped while waiting: the last pass is complete
+      }
+      this.spec = parseJob(
+        {
+          ...base,
+          window: {
+            since,
+            ...(base.window.repeatSeconds ? { repeatSeconds: base.window.repeatSeconds } : {}),
+          },
+        },
+        'job',
+      );
+      result = await this.runImport({ ...o, skipPreflight: true });
+      o.onResult?.(result);
+    }
+    return result;
   }
 
   /** A verify pass over the window of a copy pass (a new one each time it is asked for). */
@@ -518,6 +573,7 @@ export class JobSession {
       journal: this.journal.location((copy ?? verify)!.pass.id),
     });
     summary.report = reportDir;
+    this.log.info({ ...summary }, 'summary');
     // The caller emits the one summary event: a retry round must not print two.
     return {
       exitCode,

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { format } from 'node:util';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import type { EngineEvent } from '../core/events.ts';
 
 const REDACT = [
   '*.accessKeySecret',
@@ -56,4 +57,47 @@ export function routeConsole(log: Logger): () => void {
     console.warn = warn;
     console.error = error;
   };
+}
+
+/**
+ * What of the event stream belongs in the job log: the run's shape (passes, stages, problems,
+ * bandwidth changes, the summary) and every failure with its reason — not one line per object
+ * copied, which the journals already hold.
+ */
+export function logEvent(log: Logger, e: EngineEvent): void {
+  switch (e.type) {
+    case 'pass':
+      log.info(
+        { pass: e.passId, phase: e.phase, mode: e.mode, t1: e.t1, t2: e.t2, resumed: e.resumed },
+        'pass',
+      );
+      break;
+    case 'stage':
+      log.info({ stage: e.stage, state: e.state }, 'stage');
+      break;
+    case 'problem':
+      log[e.problem.severity === 'error' ? 'error' : e.problem.severity === 'warning' ? 'warn' : 'info'](
+        { code: e.problem.code, fix: e.problem.fix },
+        e.problem.message,
+      );
+      break;
+    case 'task':
+      if (e.state === 'failed')
+        log.warn({ task: e.id, kind: e.kind, objects: e.objects }, 'task finished with failures');
+      break;
+    case 'object':
+      if (e.outcome === 'failed')
+        log.warn({ key: e.key, class: e.failureClass, reason: e.reason }, 'object failed');
+      break;
+    case 'bandwidth':
+      log.info({ limit: e.limit, bytesPerSec: e.effectiveBytesPerSec }, 'bandwidth');
+      break;
+    case 'summary': {
+      const { type: _t, ...summary } = e;
+      log.info(summary, 'summary');
+      break;
+    }
+    default:
+      break;
+  }
 }

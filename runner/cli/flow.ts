@@ -28,12 +28,26 @@ export async function runFlow(
       softStop: signals.soft,
       ...(o.verify === false ? { verify: false } : {}),
     };
+    const repeat = session.spec.window.repeatSeconds;
     let result: FlowResult =
       kind === 'retry'
         ? await session.runRetry(flow)
         : kind === 'verify'
           ? await session.runVerify(flow)
-          : await session.runImport(flow);
+          : repeat
+            ? await session.runRepeating({
+                ...flow,
+                intervalMs: repeat * 1000,
+                onResult: (r) =>
+                  c.say(
+                    `pass ${r.summary.passId}: ${r.summary.copied} copied, ${r.summary.failed} failed (exit ${r.exitCode})`,
+                  ),
+                onWait: (next) =>
+                  c.say(
+                    `next incremental pass at ${next.toISOString()} (window.repeatSeconds ${repeat}); Ctrl-C ends the loop`,
+                  ),
+              })
+            : await session.runImport(flow);
     c.done();
     // ossimport's import.sh asks whether to retry failures; --yes answers yes (once).
     if (
@@ -76,6 +90,10 @@ export async function runFlow(
     );
     c.json({ type: 'summary', ...result.summary });
     return result.exitCode;
+  } catch (e) {
+    // The message on stderr is short; the job log keeps the whole story (stack included).
+    session.log.error({ err: e }, 'run ended with an error');
+    throw e;
   } finally {
     signals.dispose();
     await session.close();

@@ -359,3 +359,19 @@ describe('cli: help and exit codes', () => {
     assert.ok(report.length > 0);
   });
 });
+
+describe('cli: the job log', () => {
+  it('records passes, stages, failures and the summary — and never a secret', async () => {
+    const log = await readFile(join(dir, 'w-retry', 'jobs', 'retry', 'logs', 'ossmigrate.log'), 'utf8');
+    const lines = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; level: number; key?: string; class?: string });
+    assert.ok(lines.some((l) => l.msg === 'pass'));
+    assert.ok(lines.some((l) => l.msg === 'stage'));
+    assert.ok(lines.some((l) => l.msg === 'object failed' && l.key === 'r/2' && l.class === 'ACCESS_DENIED'));
+    assert.ok(lines.some((l) => l.msg === 'summary'));
+    for (const secret of [env.ALIBABA_CLOUD_ACCESS_KEY_SECRET!, env.TENCENTCLOUD_SECRET_KEY!])
+      assert.ok(!log.includes(secret));
+  });
+});
