@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { jobKeys } from '../adapters/queue/keys.ts';
+import { BULL_PREFIX, fleetKeys, jobKeys } from '../adapters/queue/keys.ts';
 import { RedisJobState } from '../adapters/state/redisState.ts';
 import { LockedError, type Workspace } from '../app/workspace.ts';
 import type { Credentials } from '../config/credentials.ts';
@@ -217,4 +217,32 @@ export async function lockFleetJob(
     clearInterval(timer);
     await r.release().catch(() => {});
   };
+}
+
+/**
+ * `clean` for a fleet job: take the coordinator lock (a running coordinator refuses it), then
+ * remove every Redis key of the job — definition, passes, counters, checkpoints, BullMQ queues —
+ * and point the fleet away from it. Objects and journals in OSS are left alone.
+ */
+export async function forgetFleetJob(conn: FleetConnection, job: string, log: Logger): Promise<number> {
+  const release = await lockFleetJob(conn, job, log);
+  let removed = 0;
+  try {
+    for (const pattern of [`${jobKeys(job).prefix}*`, `${BULL_PREFIX}:${job}.*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await conn.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        const mine = keys.filter((k) => k !== jobKeys(job).lock);
+        if (mine.length) removed += await conn.redis.unlink(...mine);
+      } while (cursor !== '0');
+    }
+    await conn.redis.srem(fleetKeys.jobs, job);
+    const active = await conn.redis.get(fleetKeys.active);
+    if (active && (JSON.parse(active) as { job?: string }).job === job)
+      await conn.redis.del(fleetKeys.active);
+  } finally {
+    await release();
+  }
+  return removed;
 }

@@ -130,6 +130,14 @@ describe('fleet: control', () => {
       assert.equal(s.skipped, 0);
       assert.equal(s.verified, 50);
       assert.deepEqual(duplicateWrites(f.sb), []);
+
+      // clean forgets the job in Redis too (definition, passes, queues); the objects stay.
+      const clean = await f.cli(['clean', '--workdir', join(f.dir, 'coord'), '--yes', '--json']).done;
+      assert.equal(clean.code, 0, clean.stderr);
+      const left = [...(await f.client.keys('ossm:job:fleet:*')), ...(await f.client.keys('ossmq:fleet.*'))];
+      assert.deepEqual(left, []);
+      assert.equal(await f.client.sismember('ossm:jobs', 'fleet'), 0);
+      assert.equal(f.sb.oss.buckets.get(f.sb.info.oss.bucket)!.objects.size >= 50, true);
     } finally {
       await f.close();
     }
