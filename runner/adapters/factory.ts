@@ -3,12 +3,13 @@ import type { Credentials } from '../config/credentials.ts';
 import type { JobSpec } from '../config/job.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
-import { CosStore } from './cos/cosStore.ts';
-import { LocalStore } from './local/localStore.ts';
-import { OssStore } from './oss/ossStore.ts';
 
-export function makeStores(spec: JobSpec, creds: Credentials): { src: ObjectStore; dst: ObjectStore } {
-  return { src: sourceStore(spec, creds), dst: destinationStore(spec, creds) };
+/** The SDKs cost ~300 ms to load: only the adapters a job uses are loaded, when it needs them. */
+export async function makeStores(
+  spec: JobSpec,
+  creds: Credentials,
+): Promise<{ src: ObjectStore; dst: ObjectStore }> {
+  return { src: await sourceStore(spec, creds), dst: await destinationStore(spec, creds) };
 }
 
 /** Overridden in fleet workers: OSSMIGRATE_OSS_ENDPOINT (the region's internal endpoint). */
@@ -16,27 +17,32 @@ function ossEndpoint(configured: string | undefined): string | undefined {
   return process.env.OSSMIGRATE_OSS_ENDPOINT || configured;
 }
 
-export function sourceStore(spec: JobSpec, creds: Credentials): ObjectStore {
+export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<ObjectStore> {
   const s = spec.source;
   switch (s.type) {
-    case 'local':
+    case 'local': {
+      const { LocalStore } = await import('./local/localStore.ts');
       return new LocalStore(s.path, { followSymlinks: s.followSymlinks });
-    case 'cos':
+    }
+    case 'cos': {
       if (!creds.cos) {
         throw new ConfigError(
           'no Tencent Cloud credentials for the COS source',
           'export TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or add cos: {secretId, secretKey} to ~/.ossmigrate/credentials.yaml (chmod 600)',
         );
       }
+      const { CosStore } = await import('./cos/cosStore.ts');
       return new CosStore({
         bucket: s.bucket,
         region: s.region,
         credentials: creds.cos,
         ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       });
+    }
     case 'oss': {
       const c = creds.sourceOss ?? creds.oss;
       if (!c) throw missingOss('source');
+      const { OssStore } = await import('./oss/ossStore.ts');
       return new OssStore({
         bucket: s.bucket,
         region: s.region,
@@ -48,10 +54,11 @@ export function sourceStore(spec: JobSpec, creds: Credentials): ObjectStore {
   }
 }
 
-export function destinationStore(spec: JobSpec, creds: Credentials): ObjectStore {
+export async function destinationStore(spec: JobSpec, creds: Credentials): Promise<ObjectStore> {
   const d = spec.destination;
   if (!creds.oss) throw missingOss('destination');
   const endpoint = ossEndpoint(d.endpoint);
+  const { OssStore } = await import('./oss/ossStore.ts');
   return new OssStore({
     bucket: d.bucket,
     region: d.region,

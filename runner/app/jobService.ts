@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { LocalJournal } from '../adapters/journal/localJournal.ts';
-import { BullWorkQueue } from '../adapters/queue/bullQueue.ts';
 import type { WorkerRecord } from '../adapters/queue/fleetStore.ts';
 import type { RedisJobState } from '../adapters/state/redisState.ts';
 import { SqliteStore } from '../adapters/state/sqliteStore.ts';
@@ -19,9 +18,11 @@ import { ExitCode } from '../core/exitCodes.ts';
 import type { Survey } from '../core/survey.ts';
 import type { CopyTask, Phase } from '../core/types.ts';
 import { executePass, newPass, type PassRun, type Ports, sourcePrefix } from '../engine/run.ts';
-import { CoordinatorQueue, type FleetConnection } from '../fleet/coordinator.ts';
-import { closeJournal, type JournalLocation } from '../fleet/journals.ts';
-import { type FleetSettings, lockFleetJob, openFleetJob, submitFleetJob } from '../fleet/session.ts';
+// Fleet code (BullMQ, ioredis) loads only for fleet jobs: standalone runs and quick commands
+// (stat, limit, --help) start faster without it.
+import type { CoordinatorQueue, FleetConnection } from '../fleet/coordinator.ts';
+import type { JournalLocation } from '../fleet/journals.ts';
+import type { FleetSettings } from '../fleet/session.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
@@ -139,6 +140,7 @@ export class JobSession {
     const url = fleet?.url ?? spec.queue?.url;
     if (url) {
       await ws.ensureJobDir(spec.name);
+      const { submitFleetJob } = await import('../fleet/session.ts');
       const f = await submitFleetJob(ws, spec, { ...fleet, url }, identity, creds);
       return new JobSession(
         ws,
@@ -190,6 +192,7 @@ export class JobSession {
     // A fleet job submitted from this work dir left a pointer to its Redis (without the password).
     const url = fleet?.url ?? (await ws.fleetUrl(name));
     if (url) {
+      const { openFleetJob } = await import('../fleet/session.ts');
       const f = await openFleetJob(ws, name, { ...fleet, url }, creds);
       return new JobSession(
         ws,
@@ -231,6 +234,7 @@ export class JobSession {
       const release = this.ws.lock(this.name);
       return async () => release();
     }
+    const { lockFleetJob } = await import('../fleet/session.ts');
     return lockFleetJob(this.fleet.conn, this.name, this.log);
   }
 
@@ -243,6 +247,7 @@ export class JobSession {
   /** Task counts of a pass per kind (those with any task). */
   async taskCounts(passId: string): Promise<Record<string, QueueCounts>> {
     if (this.sqlite) return this.sqlite.countsByKind(passId);
+    const { BullWorkQueue } = await import('../adapters/queue/bullQueue.ts');
     const q = new BullWorkQueue(this.fleet!.conn.redis, this.name);
     try {
       const out: Record<string, QueueCounts> = {};
@@ -288,6 +293,7 @@ export class JobSession {
     const emit = this.sink(o);
     let queue: WorkQueue;
     if (this.fleet) {
+      const { CoordinatorQueue } = await import('../fleet/coordinator.ts');
       const c = new CoordinatorQueue(this.fleet.conn, this.name, this.state, {
         emit,
         log: this.log,
@@ -591,7 +597,12 @@ export class JobSession {
     this.restoreConsole();
     this.log.flush();
     for (const c of this.coordinators) await c.close().catch(() => {});
-    await closeJournal(this.journal).catch(() => {});
+    if (this.fleet) {
+      const { closeJournal } = await import('../fleet/journals.ts');
+      await closeJournal(this.journal).catch(() => {});
+    } else {
+      await (this.journal as LocalJournal).close().catch(() => {});
+    }
     await this.state.close();
     await this.fleet?.conn.close();
   }

@@ -19,7 +19,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { EngineEvent, EventSink, Problem } from '../core/events.ts';
 import { ExitCode } from '../core/exitCodes.ts';
 import { formatBytes, formatDuration, parseTime } from '../core/units.ts';
-import { journalLocationFrom } from '../fleet/journals.ts';
+import { journalLocationFrom } from '../fleet/journalLocation.ts';
 
 export type GlobalOptions = {
   workdir: string;

@@ -149,6 +149,12 @@ export const JobSchema = z.strictObject({
       retries: z.number().int().min(0).max(20).default(5),
       /** ossimport workerAbortWhenUncatchedException. */
       stopOnInternalError: z.boolean().default(false),
+      /**
+       * HEAD the source after each copy to report a rewrite (SOURCE_CHANGED) or deletion
+       * (SOURCE_GONE) that raced it. Reporting only: such objects have a new mtime and the
+       * incremental phase copies them anyway. Off saves a request per object (tiny objects).
+       */
+      checkSourceAfterCopy: z.boolean().default(true),
     })
     .prefault({}),
   bandwidth: z

@@ -241,6 +241,7 @@ async function copyOnce(
     : await copySingle(ctx, src, base, d.forbidOverwrite);
   // A GET streams the version it started with; only a HEAD afterwards shows a rewrite that raced
   // the copy (ossimport's post-check). The copy is then of a superseded version.
+  if (!spec.transfer.checkSourceAfterCopy) return copied;
   const after = await ctx.src.head(src.key, ctx.signal);
   if (!after) {
     const info = CLASS_INFO.SOURCE_GONE;

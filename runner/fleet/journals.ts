@@ -18,36 +18,14 @@ import type { JobSpec } from '../config/job.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Journal } from '../ports/journal.ts';
 
+export {
+  DEFAULT_JOURNAL_PREFIX,
+  describeLocation,
+  journalLocationFrom,
+  NO_JOURNAL_FIX,
+  sameLocation,
+} from './journalLocation.ts';
 export type { JournalLocation };
-
-export const DEFAULT_JOURNAL_PREFIX = 'journals/';
-
-/** The location named by flags and the environment (undefined: none given). */
-export function journalLocationFrom(
-  env: NodeJS.ProcessEnv,
-  flags: { journalDir?: string } = {},
-): JournalLocation | undefined {
-  const dir = flags.journalDir ?? env.OSSMIGRATE_JOURNAL_DIR;
-  if (dir) return { type: 'local', dir: resolve(dir) };
-  const bucket = env.OSSMIGRATE_CONTROL_BUCKET;
-  if (bucket) {
-    const prefix = (env.OSSMIGRATE_JOURNAL_PREFIX ?? DEFAULT_JOURNAL_PREFIX).replace(/^\/+|\/+$/g, '');
-    return { type: 'oss', bucket, prefix };
-  }
-  return undefined;
-}
-
-export function describeLocation(loc: JournalLocation): string {
-  return loc.type === 'local' ? loc.dir : `oss://${loc.bucket}/${loc.prefix ? `${loc.prefix}/` : ''}`;
-}
-
-export function sameLocation(a: JournalLocation, b: JournalLocation): boolean {
-  return describeLocation(a) === describeLocation(b);
-}
-
-export const NO_JOURNAL_FIX =
-  'give the fleet a place every machine reaches: --journal-dir DIR (a shared directory) or ' +
-  'OSSMIGRATE_CONTROL_BUCKET=<bucket> (an OSS prefix; the infra sets it on every worker)';
 
 /** Open a job's journal at a location, with this process's credentials and endpoint. */
 export function openJournal(

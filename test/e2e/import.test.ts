@@ -247,7 +247,12 @@ describe('e2e: crash and resume', () => {
     const src = cosObject(e, 'big/video.bin')!;
     assert.equal(ossObject(e, 'big/video.bin')!.crc64, src.crc64);
     const s = events(r.stdout).pop()!;
-    assert.equal(s.copied, 61, 'the pass ledger counts every object once across both runs');
+    // Every object is accounted for once across both runs. An object whose PUT finished just
+    // before the kill, but whose journal line did not, is found identical on resume: reported as
+    // skipped (identical), never copied twice (asserted above).
+    assert.equal((s.copied as number) + (s.skipped as number), 61, 'each object counted once');
+    assert.ok((s.skipped as number) <= 4, 'at most the objects in flight at the kill');
+    assert.equal(s.failed, 0);
     assert.equal(s.verified, 61);
   });
 });

@@ -8,7 +8,7 @@
  * fleet instead of failing its tasks.
  */
 import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../core/errors.ts';
 
 export const REDIS_ENV = {
@@ -160,6 +160,8 @@ export function redisOptions(target: RedisTarget, o: ConnectOptions = {}): Redis
  */
 export async function connectRedis(target: RedisTarget, o: ConnectOptions = {}): Promise<Redis> {
   let lastError: Error | undefined;
+  // Loaded on first connection: the URL helpers above serve commands that never connect.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(redisOptions(target, { ...o, onRetry: (n) => o.onRetry?.(n, lastError) }));
   let timer: NodeJS.Timeout | undefined;
   try {

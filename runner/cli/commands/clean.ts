@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { LockedError } from '../../app/workspace.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { forgetFleetJob } from '../../fleet/session.ts';
 import { action, Console, confirm, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
 
 /** `ossmigrate clean`: forget a job (its work dir state); aborts its unfinished multipart uploads. Never touches objects. */
@@ -45,7 +44,9 @@ export function register(program: Command): void {
             }
           }
           // A fleet job also lives in Redis: its definition, passes, checkpoints and queues.
-          const redisKeys = s.fleet ? await forgetFleetJob(s.fleet.conn, s.name, s.log) : 0;
+          const redisKeys = s.fleet
+            ? await (await import('../../fleet/session.ts')).forgetFleetJob(s.fleet.conn, s.name, s.log)
+            : 0;
           await s.close();
           await s.ws.removeJob(s.name);
           c.say(

@@ -3,8 +3,7 @@ import type { WorkerRecord } from '../../adapters/queue/fleetStore.ts';
 import { formatRate, parseTimetable, rateAt } from '../../core/bandwidth.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { formatBytes } from '../../core/units.ts';
-import { connectFleet } from '../../fleet/coordinator.ts';
-import { describeLocation } from '../../fleet/journals.ts';
+import { describeLocation } from '../../fleet/journalLocation.ts';
 import {
   action,
   Console,
@@ -66,6 +65,7 @@ export function register(program: Command): void {
         const s = await openSession(o).catch(async (e: unknown) => {
           // A fleet with workers but no job yet: show the workers.
           if (!fleet || !(e instanceof ConfigError) || !/^no job in the fleet/.test(e.message)) throw e;
+          const { connectFleet } = await import('../../fleet/coordinator.ts');
           const conn = await connectFleet(fleet.url, { env: fleet.env ?? process.env });
           try {
             const workers = await conn.fleet.workers();

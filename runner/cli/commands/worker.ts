@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { makeStores } from '../../adapters/factory.ts';
 import { refusePasswordInArgv } from '../../adapters/queue/redisConnection.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { ExitCode } from '../../core/exitCodes.ts';
-import { runWorker } from '../../fleet/worker.ts';
 import { action } from '../shared.ts';
 
 function positiveInt(v: string, flag: string): number {
@@ -75,6 +73,8 @@ export function register(program: Command): void {
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
           try {
+            const { runWorker } = await import('../../fleet/worker.ts');
+            const { makeStores } = await import('../../adapters/factory.ts');
             return await runWorker({
               ...(o.redis ? { redis: o.redis } : {}),
               workdir: o.workdir,
