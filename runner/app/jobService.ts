@@ -361,18 +361,7 @@ export class JobSession {
         if (problems.some((p) => p.severity === 'error')) throw new PreflightError(problems);
       }
       const planned = await this.planCopyPass();
-      const ports = await this.ports(o);
-      const copy = await executePass(ports, planned.pass, {
-        resumed: planned.resumed,
-        ...(o.softStop ? { softStop: o.softStop } : {}),
-        ...(o.progressMs ? { progressMs: o.progressMs } : {}),
-      });
-      ran.push(copy.pass.id);
-      let verify: PassRun | undefined;
-      if (!copy.stopped && (o.verify ?? this.spec.verify.afterImport))
-        verify = await this.verifyPass(copy.pass, o);
-      ran.push(verify?.pass.id);
-      return await this.finish(copy, verify, problems);
+      return await this.copyThenVerify(planned.pass, { resumed: planned.resumed }, o, ran, problems);
     } finally {
       await this.afterRun(ran);
       await release();
@@ -421,6 +410,28 @@ export class JobSession {
       o.onResult?.(result);
     }
     return result;
+  }
+
+  /** Run a copy pass, then (unless stopped or turned off) its verify pass, then finish. */
+  private async copyThenVerify(
+    pass: PassInfo,
+    how: { resumed: boolean; seed?: CopyTask[] },
+    o: FlowOptions & { verify?: boolean },
+    ran: Array<string | undefined>,
+    problems: Problem[],
+  ): Promise<FlowResult> {
+    const copy = await executePass(await this.ports(o), pass, {
+      resumed: how.resumed,
+      ...(how.seed ? { seed: how.seed } : {}),
+      ...(o.softStop ? { softStop: o.softStop } : {}),
+      ...(o.progressMs ? { progressMs: o.progressMs } : {}),
+    });
+    ran.push(copy.pass.id);
+    let verify: PassRun | undefined;
+    if (!copy.stopped && (o.verify ?? this.spec.verify.afterImport))
+      verify = await this.verifyPass(copy.pass, o);
+    ran.push(verify?.pass.id);
+    return await this.finish(copy, verify, problems);
   }
 
   /** A verify pass over the window of a copy pass (a new one each time it is asked for). */
@@ -481,18 +492,7 @@ export class JobSession {
         });
       }
       for (const w of waits) await this.state.removeRestoreWait(copyPass.id, w.key);
-      const copy = await executePass(await this.ports(o), copyPass, {
-        resumed: true,
-        seed,
-        ...(o.softStop ? { softStop: o.softStop } : {}),
-        ...(o.progressMs ? { progressMs: o.progressMs } : {}),
-      });
-      ran.push(copy.pass.id);
-      let verify: PassRun | undefined;
-      if (!copy.stopped && (o.verify ?? this.spec.verify.afterImport))
-        verify = await this.verifyPass(copy.pass, o);
-      ran.push(verify?.pass.id);
-      return await this.finish(copy, verify, []);
+      return await this.copyThenVerify(copyPass, { resumed: true, seed }, o, ran, []);
     } finally {
       await this.afterRun(ran);
       await release();

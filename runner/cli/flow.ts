@@ -6,6 +6,18 @@ import { Console, confirm, type GlobalOptions, jobLine, stopSignals } from './sh
 
 export type FlowKind = 'import' | 'start' | 'retry' | 'verify';
 
+/** The human summary of a flow (with the report's location once it is final). */
+function report(session: JobSession, r: FlowResult, final: boolean): string {
+  return summaryText({
+    job: session.name,
+    spec: session.spec,
+    summary: r.summary,
+    ...(r.copy ? { copy: r.copy } : {}),
+    ...(r.verify ? { verify: r.verify } : {}),
+    ...(final && r.reportDir ? { reportDir: r.reportDir } : {}),
+  });
+}
+
 export async function runFlow(
   session: JobSession,
   kind: FlowKind,
@@ -56,15 +68,7 @@ export async function runFlow(
       o.retry !== false &&
       !signals.soft.aborted
     ) {
-      c.say(
-        summaryText({
-          job: session.name,
-          spec: session.spec,
-          summary: result.summary,
-          ...(result.copy ? { copy: result.copy } : {}),
-          ...(result.verify ? { verify: result.verify } : {}),
-        }),
-      );
+      c.say(report(session, result, false));
       const n = result.summary.failed;
       const again = await confirm(
         `${n} object${n === 1 ? '' : 's'} failed. Retry ${n === 1 ? 'it' : 'them'} now?`,
@@ -78,16 +82,7 @@ export async function runFlow(
         c.say('not retrying now: run `ossmigrate retry` later (or pass --yes to retry unattended).');
       }
     }
-    c.say(
-      summaryText({
-        job: session.name,
-        spec: session.spec,
-        summary: result.summary,
-        ...(result.copy ? { copy: result.copy } : {}),
-        ...(result.verify ? { verify: result.verify } : {}),
-        ...(result.reportDir ? { reportDir: result.reportDir } : {}),
-      }),
-    );
+    c.say(report(session, result, true));
     c.json({ type: 'summary', ...result.summary });
     return result.exitCode;
   } catch (e) {

@@ -259,11 +259,7 @@ export class OssStore implements ObjectStore {
         ...(o.contentType ? { mime: o.contentType } : {}),
         timeout: timeoutFor(o.size),
       } as never);
-      const h = (r as { res: { headers: Record<string, string> } }).res.headers;
-      return {
-        etag: stripEtag(h.etag),
-        ...(h['x-oss-hash-crc64ecma'] ? { crc64: h['x-oss-hash-crc64ecma'] } : {}),
-      };
+      return writeResult(r);
     } catch (e) {
       throw writeError(e, key);
     }
@@ -295,12 +291,11 @@ export class OssStore implements ObjectStore {
       const r = await this.client.uploadPart(key, uploadId, partNumber, body as never, 0, size, {
         timeout: timeoutFor(size),
       } as never);
-      const h = (r as { res: { headers: Record<string, string> } }).res.headers;
       return {
         partNumber,
-        etag: stripEtag(r.etag),
         size,
-        ...(h['x-oss-hash-crc64ecma'] ? { crc64: h['x-oss-hash-crc64ecma'] } : {}),
+        ...writeResult(r),
+        etag: stripEtag(r.etag),
       };
     } catch (e) {
       throw ossError(e, `upload part ${partNumber} of ${key}`);
@@ -320,11 +315,7 @@ export class OssStore implements ObjectStore {
         parts.map((p) => ({ number: p.partNumber, etag: `"${p.etag.toUpperCase()}"` })),
         { headers: o.forbidOverwrite ? { 'x-oss-forbid-overwrite': 'true' } : {}, timeout: 300_000 } as never,
       );
-      const h = (r as { res: { headers: Record<string, string> } }).res.headers;
-      return {
-        etag: stripEtag(h.etag),
-        ...(h['x-oss-hash-crc64ecma'] ? { crc64: h['x-oss-hash-crc64ecma'] } : {}),
-      };
+      return writeResult(r);
     } catch (e) {
       throw writeError(e, key);
     }
@@ -421,6 +412,15 @@ export class OssStore implements ObjectStore {
       throw ossError(e, `bucket ${this.o.bucket}`);
     }
   }
+}
+
+/** ETag and CRC-64 from a write's response headers (PUT, UploadPart, Complete). */
+function writeResult(r: unknown): WriteResult & { etag: string } {
+  const h = (r as { res: { headers: Record<string, string> } }).res.headers;
+  return {
+    etag: stripEtag(h.etag),
+    ...(h['x-oss-hash-crc64ecma'] ? { crc64: h['x-oss-hash-crc64ecma'] } : {}),
+  };
 }
 
 /** Writes that meet forbid-overwrite fail with 409 FileAlreadyExists: the key appeared meanwhile. */
