@@ -76,6 +76,10 @@ export async function runTui(start: StartFlow, mode: TuiMode): Promise<Outcome> 
         stdin: process.stdin,
         exitOnCtrlC: false,
         patchConsole: false,
+        // We already decided there is a terminal (mode.tty). Ink would otherwise go silent
+        // until exit whenever CI=true is in the environment (is-in-ci), e.g. over SSH to a
+        // build agent: a blank screen and no questions answered.
+        interactive: true,
         alternateScreen: true,
       },
     );

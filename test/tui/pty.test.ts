@@ -38,7 +38,9 @@ describe('the demo in a terminal (tmux)', () => {
       }
     };
     const seen = (re: RegExp) => history.some((s) => re.test(s));
-    const command = `cd ${JSON.stringify(ROOT)} && ${JSON.stringify(process.execPath)} --import tsx tui/demo.ts --workdir ${JSON.stringify(join(dir, 'w'))}; echo DEMO_EXIT=$?; sleep 120`;
+    // CI=true on purpose: a terminal is a terminal even where the environment says CI (Ink
+    // alone would then draw nothing until exit).
+    const command = `cd ${JSON.stringify(ROOT)} && env CI=true ${JSON.stringify(process.execPath)} --import tsx tui/demo.ts --workdir ${JSON.stringify(join(dir, 'w'))}; echo DEMO_EXIT=$?; sleep 120`;
     try {
       await tmux('new-session', '-d', '-s', 'demo', '-x', '160', '-y', '50', command);
 
