@@ -12,7 +12,7 @@ import {
   timeline,
   upcomingPhase,
 } from '../../tui/state/selectors.ts';
-import type { Ask } from '../../tui/state/types.ts';
+import type { Ask, TuiState } from '../../tui/state/types.ts';
 import { apply, at, base, DAY, engine, plan, progress, T0 } from './fixtures.ts';
 
 describe('reducer: start and resume', () => {
@@ -544,6 +544,33 @@ describe('plain lines (no terminal)', () => {
     assert.deepEqual(plainLines(s1, reducer(s1, a7), a7), ['  ✗ full copy: boom', '    fix: do X']);
     const a8 = { type: 'infra-check', check: { ok: false, problem: 'no CLI', fix: 'install' } } as const;
     assert.deepEqual(plainLines(s1, reducer(s1, a8), a8), ['  infra: ✗ no CLI', '    fix: install']);
+  });
+
+  it('fleet: a line when a worker joins, leaves or changes state, none for a new rate', () => {
+    const w = (id: string, state: 'active' | 'idle' | 'gone', bytesPerSec = 0) => ({
+      id,
+      host: 'ecs',
+      pid: 1,
+      tasks: 0,
+      bytesPerSec,
+      errors: 0,
+      lastSeen: new Date(T0).toISOString(),
+      state,
+    });
+    const step = (s: TuiState, workers: ReturnType<typeof w>[]) => {
+      const a = engine({ type: 'workers', workers });
+      const next = reducer(s, a);
+      return { next, lines: plainLines(s, next, a) };
+    };
+    const one = step(at('full'), [w('a', 'active', 5)]);
+    assert.deepEqual(one.lines, ['  fleet: 1 worker, 1 active — a active']);
+    assert.deepEqual(step(one.next, [w('a', 'active', 9)]).lines, [], 'only the rate changed');
+    const two = step(one.next, [w('b', 'idle'), w('a', 'active')]);
+    assert.deepEqual(two.lines, ['  fleet: 2 workers, 1 active — a active, b idle']);
+    assert.deepEqual(step(two.next, [w('a', 'active'), w('b', 'idle')]).lines, [], 'same workers, new order');
+    assert.deepEqual(step(two.next, [w('a', 'gone'), w('b', 'active')]).lines, [
+      '  fleet: 2 workers, 1 active — a gone, b active',
+    ]);
   });
 
   it('progress lines for copy and verify passes', () => {

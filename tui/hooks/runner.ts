@@ -352,7 +352,9 @@ async function plan(c: PhaseCtx): Promise<PhaseOutcome> {
   });
   const fleetNote =
     d.infraKind === 'sandbox'
-      ? 'sandbox: the engine in this process is the fleet (one machine)'
+      ? session.spec.queue
+        ? 'sandbox fleet: the workers on the queue copy (start them with ossmigrate worker)'
+        : 'sandbox: the engine in this process is the fleet (one machine)'
       : d.infraKind === 'pulumi'
         ? session.spec.queue
           ? `fleet mode: ${sizing.instances} ECS workers take tasks from the queue`
@@ -404,7 +406,7 @@ async function provision(c: PhaseCtx): Promise<PhaseOutcome> {
   return {
     detail:
       driver.kind === 'sandbox'
-        ? `bucket ${outputs.bucket} ready; no fleet (this machine copies)`
+        ? `bucket ${outputs.bucket} ready; ${c.session.spec.queue ? 'the workers on the queue copy' : 'no fleet (this machine copies)'}`
         : `bucket ${outputs.bucket}; ${outputs.fleetSize} worker(s)`,
   };
 }

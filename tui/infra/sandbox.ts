@@ -1,12 +1,13 @@
 // InfraDriver for the sandbox (the local OSS and COS emulators, or any OSS endpoint reachable with
-// the job's keys): no Pulumi, no fleet. Everything goes through the real ali-oss SDK, as the
+// the job's keys): no Pulumi, no machines to create. Everything goes through the real ali-oss SDK, as the
 // business would see it:
 //   provision    → the destination bucket exists (PutBucket when it does not)
 //   setMirror    → PutBucketWebsite with the same back-to-origin rule the Pulumi program deploys
 //                  (infra/mirror.ts): 404 → Mirror to https://<cos-bucket>.cos.<region>.myqcloud.com/
 //                  with S3V4 MirrorAuth; the sandbox routes that host to its COS emulator
-//   setFleetSize → nothing to resize: this machine's engine is the only worker (reported as 0
-//                  remote instances)
+//   setFleetSize → nothing to resize: this machine's engine is the only worker, or (a job with a
+//                  queue) the `ossmigrate worker` processes started by hand are the fleet; 0
+//                  instances either way
 //   teardown     → DeleteBucketWebsite (the mirror rule); buckets and data are never deleted
 
 import OSS from 'ali-oss';
@@ -28,6 +29,8 @@ export type SandboxDriverOptions = {
   cos: { bucket: string; region: string; secretId: string; secretKey: string };
   cosPrefix?: string;
   destPrefix?: string;
+  /** The job has a queue: workers started by hand (ossmigrate worker) do the copying. */
+  queue?: boolean;
 };
 
 type Res = { res: { status: number } };
@@ -39,8 +42,6 @@ interface OssClient {
   getBucketWebsite(name: string): Promise<Res & { routingRules: Array<Record<string, unknown>> }>;
   deleteBucketWebsite(name: string): Promise<Res>;
 }
-
-const SIZING = 'sandbox: no fleet — the engine in this process does the copying';
 
 export class SandboxDriver implements InfraDriver {
   readonly kind = 'sandbox' as const;
@@ -88,6 +89,7 @@ export class SandboxDriver implements InfraDriver {
       },
       cosPrefix: s.prefix,
       destPrefix: d.prefix,
+      queue: spec.queue !== undefined,
     });
   }
 
@@ -130,7 +132,7 @@ export class SandboxDriver implements InfraDriver {
       });
       say(`bucket oss://${bucket} created`);
     }
-    if (o.fleetSize !== undefined) say(fleetLine(o.fleetSize));
+    if (o.fleetSize !== undefined) say(this.fleetLine(o.fleetSize));
     if (o.mirror !== undefined && o.mirror !== (await this.mirrorEnabled()))
       return this.setMirror(o.mirror, o);
     return this.outputs();
@@ -165,7 +167,7 @@ export class SandboxDriver implements InfraDriver {
   async setFleetSize(n: number, o: RunOptions = {}): Promise<InfraOutputs> {
     if (!Number.isInteger(n) || n < 0)
       throw new InfraError(`fleet size must be a whole number ≥ 0 (got ${n})`);
-    o.onOutput?.(fleetLine(n));
+    o.onOutput?.(this.fleetLine(n));
     return this.outputs();
   }
 
@@ -176,19 +178,32 @@ export class SandboxDriver implements InfraDriver {
       ossEndpoint: this.o.oss.endpoint,
       fleetSize: 0,
       instanceIds: [],
-      sizing: SIZING,
+      sizing: this.o.queue
+        ? 'sandbox: the workers on the queue (ossmigrate worker, started by hand) do the copying'
+        : 'sandbox: no fleet — the engine in this process does the copying',
       mirrorEnabled: await this.mirrorEnabled(),
     };
   }
 
   async teardown(o: RunOptions = {}): Promise<void> {
     const say = o.onOutput ?? (() => {});
-    say('sandbox: no fleet to remove (the engine in this process was the only worker)');
+    say(
+      this.o.queue
+        ? 'sandbox: no machines to remove (the workers on the queue were started by hand; stop them with SIGTERM)'
+        : 'sandbox: no fleet to remove (the engine in this process was the only worker)',
+    );
     if (await this.mirrorEnabled()) await this.setMirror(false, o);
     else say('no mirror rule to remove');
     say(
       `bucket oss://${this.o.oss.bucket} and its data are kept (teardown never deletes buckets or objects)`,
     );
+  }
+
+  private fleetLine(n: number): string {
+    const asked = n > 0 ? ` (the plan asked for ${n})` : '';
+    return this.o.queue
+      ? `sandbox: no machines to size — the workers on the queue (ossmigrate worker) are the fleet${asked}`
+      : `sandbox: no fleet to size — the engine in this process is the only worker${asked}`;
   }
 
   private async mirrorEnabled(): Promise<boolean> {
@@ -242,10 +257,6 @@ export class SandboxDriver implements InfraDriver {
       },
     };
   }
-}
-
-function fleetLine(n: number): string {
-  return `sandbox: no fleet to size — the engine in this process is the only worker${n > 0 ? ` (the plan asked for ${n})` : ''}`;
 }
 
 function mask(id: string): string {

@@ -50,6 +50,22 @@ export function plainLines(before: TuiState, after: TuiState, a: Action): string
       );
       break;
     }
+    case 'engine': {
+      // Fleet mode: a line when a worker joins, leaves or changes state (not for every
+      // heartbeat's new rate); the Ink screen has the full table.
+      if (a.event.type !== 'workers') break;
+      // Sorted: the heartbeat store lists workers in no fixed order.
+      const shape = (ws: TuiState['workers']) =>
+        ws
+          .map((w) => `${w.id} ${w.state}`)
+          .sort()
+          .join(', ');
+      if (shape(before.workers) === shape(after.workers)) break;
+      const n = after.workers.length;
+      const active = after.workers.filter((w) => w.state === 'active').length;
+      out.push(`  fleet: ${n} worker${n === 1 ? '' : 's'}, ${active} active — ${shape(after.workers)}`);
+      break;
+    }
     case 'report':
       if (before.report) break;
       out.push(
