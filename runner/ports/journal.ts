@@ -17,7 +17,10 @@ export interface Journal {
   /** What an earlier attempt of this task already finished: key → source ETag (for resume). */
   finished(passId: string, taskId: string): Promise<Map<string, string>>;
   setStatus(passId: string, taskId: string, status: TaskStatus): Promise<void>;
-  /** Every ledger line of a pass, in append order (streamed). */
+  /**
+   * The pass's ledger, streamed task by task: one result per object (a task's lines merged by
+   * mergeTaskResults, so a task that ran twice counts each object once), in first-line order.
+   */
   ledger(passId: string): AsyncIterable<ObjectResult>;
   /** Where a human finds the files (a path or a URL). */
   location(passId: string): string;

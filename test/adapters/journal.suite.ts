@@ -88,6 +88,35 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
       assert.deepEqual(await all(j.ledger('none')), []);
     });
 
+    it('a task that ran twice (two writers) yields each object once: copied wins, bytes add up', async () => {
+      const { journal: first, again } = await fx.make();
+      const second = again();
+      // Both ran task t at once (a lost lease): each copied or found identical the same keys.
+      await first.append('p', 't', [
+        outcome('a'),
+        outcome('b', { outcome: 'failed', failureClass: 'NETWORK' }),
+      ]);
+      await settle(first);
+      await second.append('p', 't', [
+        outcome('a', { outcome: 'skipped', skipReason: 'identical', bytes: 0 }),
+        outcome('b'),
+        outcome('c'),
+      ]);
+      await settle(second);
+      await first.append('p', 'u', [outcome('d')]);
+      await settle(first);
+      const lines = await all(again().ledger('p'));
+      assert.deepEqual(
+        lines.map((r) => [r.key, r.outcome, r.bytes]),
+        [
+          ['a', 'copied', 3],
+          ['b', 'copied', 6],
+          ['c', 'copied', 3],
+          ['d', 'copied', 3],
+        ],
+      );
+    });
+
     it('writes the ossimport files: STATUS, audit.log, error.list', async () => {
       const { journal: j } = await fx.make();
       await j.setStatus('p', 't', 'Running');

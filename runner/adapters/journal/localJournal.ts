@@ -4,10 +4,9 @@
  * ledger.ndjson is the commit record (one JSON line per object, appended before anything else);
  * audit.log and error.list are the ossimport-style views of the same lines.
  */
-import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { mergeTaskResults } from '../../core/ledger.ts';
 import type { ObjectResult } from '../../core/types.ts';
 import type { Journal, TaskStatus } from '../../ports/journal.ts';
 
@@ -134,20 +133,15 @@ export class LocalJournal implements Journal {
     }
     for (const t of tasks) {
       const file = join(this.root, passId, 'tasks', t, 'ledger.ndjson');
-      let lines: AsyncIterable<string>;
+      let text: string;
       try {
-        lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
-        for await (const line of lines) {
-          if (!line) continue;
-          try {
-            yield JSON.parse(line) as ObjectResult;
-          } catch {
-            // torn last line after a crash
-          }
-        }
+        // One task at a time: tasks are bounded (tasks.maxObjects), the pass is not.
+        text = await readFile(file, 'utf8');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        continue;
       }
+      yield* mergeTaskResults(parseLedger(text));
     }
   }
 

@@ -18,6 +18,7 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { Logger } from 'pino';
+import { mergeTaskResults } from '../../core/ledger.ts';
 import type { ObjectResult } from '../../core/types.ts';
 import type { Journal, TaskStatus } from '../../ports/journal.ts';
 import type { ObjectStore } from '../../ports/objectStore.ts';
@@ -181,20 +182,35 @@ export class OssJournal implements Journal {
     await this.flushAll();
     const prefix = this.passPrefix(passId);
     const ahead = Math.max(1, this.o.readAhead ?? 16);
-    const pending: Array<Promise<string>> = [];
+    const pending: Array<{ task: string; text: Promise<string> }> = [];
     const keys = (async function* (store: ObjectStore) {
       for await (const e of store.list({ prefix })) {
-        if (e.kind === 'object' && /\/ledger\/[^/]+\.ndjson$/.test(e.info.key)) yield e.info.key;
+        if (e.kind !== 'object') continue;
+        const m = /^(.*\/)ledger\/[^/]+\.ndjson$/.exec(e.info.key);
+        if (m) yield { key: e.info.key, task: m[1]! };
       }
     })(this.store);
-    // Ordered read-ahead: a pass can have hundreds of thousands of chunks.
-    for await (const key of keys) {
-      const p = this.get(key);
-      p.catch(() => {});
-      pending.push(p);
-      if (pending.length >= ahead) yield* parseLedger(await pending.shift()!);
+    // Chunks list in key order, so a task's chunks are adjacent: gather one task's lines, merge
+    // them (a task can have run twice), move on. Ordered read-ahead: a pass can have hundreds of
+    // thousands of chunks.
+    let task: string | undefined;
+    let lines: ObjectResult[] = [];
+    const take = async function* (next: { task: string; text: Promise<string> }) {
+      if (next.task !== task) {
+        yield* mergeTaskResults(lines);
+        lines = [];
+        task = next.task;
+      }
+      lines.push(...parseLedger(await next.text));
+    };
+    for await (const { key, task: t } of keys) {
+      const text = this.get(key);
+      text.catch(() => {});
+      pending.push({ task: t, text });
+      if (pending.length >= ahead) yield* take(pending.shift()!);
     }
-    while (pending.length) yield* parseLedger(await pending.shift()!);
+    while (pending.length) yield* take(pending.shift()!);
+    yield* mergeTaskResults(lines);
   }
 
   location(passId: string): string {
