@@ -451,8 +451,8 @@ async function copyMultipart(
   const checkpoint: MultipartCheckpoint = cp;
   const total = partCount(src.size, checkpoint.partSize);
   const done = new Set(checkpoint.parts.map((p) => p.partNumber));
-  const todo: number[] = [];
-  for (let n = 1; n <= total; n++) if (!done.has(n)) todo.push(n);
+  const remaining: number[] = [];
+  for (let n = 1; n <= total; n++) if (!done.has(n)) remaining.push(n);
   if (firstRead && done.has(1)) firstRead.body.destroy();
 
   let sent = 0;
@@ -495,13 +495,16 @@ async function copyMultipart(
   try {
     // Parts of one object in parallel (transfer.partConcurrency); each also takes an object slot.
     let next = 0;
-    const lanes = Array.from({ length: Math.min(spec.transfer.partConcurrency, todo.length) }, async () => {
-      while (next < todo.length) {
-        if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
-        const n = todo[next++]!;
-        await uploadPart(n, n === 1 ? firstRead : undefined);
-      }
-    });
+    const lanes = Array.from(
+      { length: Math.min(spec.transfer.partConcurrency, remaining.length) },
+      async () => {
+        while (next < remaining.length) {
+          if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
+          const n = remaining[next++]!;
+          await uploadPart(n, n === 1 ? firstRead : undefined);
+        }
+      },
+    );
     await Promise.all(lanes);
   } catch (raw) {
     const err = toMigrationError(raw);
