@@ -52,19 +52,7 @@ async function jobFile(
     path,
     stringify({
       name,
-      source: {
-        type: 'cos',
-        bucket: sb.info.cos.bucket,
-        region: sb.info.cos.region,
-        prefix,
-        endpoint: sb.info.cos.endpoint,
-      },
-      destination: {
-        bucket: sb.info.oss.bucket,
-        region: sb.info.oss.region,
-        prefix: `ours/${prefix}`,
-        endpoint: sb.info.oss.endpoint,
-      },
+      ...sb.jobSpec({ srcPrefix: prefix, dstPrefix: `ours/${prefix}` }),
       tasks: { maxObjects: 1000 },
       transfer: { concurrency: 32, multipartThreshold: '64MiB', partSize: '16MiB', partConcurrency: 4 },
       verify: { afterImport: false },

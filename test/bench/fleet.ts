@@ -57,19 +57,7 @@ export async function benchFleet(o: { quick: boolean }): Promise<BenchRow[]> {
         workers.push(await f.startWorker({ args: ['--tasks', '4', '--concurrency', '4'] }));
       const job = await f.jobFile({
         name: `bench-n${n}`,
-        source: {
-          type: 'cos',
-          bucket: f.sb.info.cos.bucket,
-          region: f.sb.info.cos.region,
-          endpoint: f.sb.info.cos.endpoint,
-          prefix,
-        },
-        destination: {
-          bucket: f.sb.info.oss.bucket,
-          region: f.sb.info.oss.region,
-          endpoint: f.sb.info.oss.endpoint,
-          prefix,
-        },
+        ...f.sb.jobSpec({ srcPrefix: prefix, dstPrefix: prefix }),
         tasks: { maxObjects: 8 },
         bandwidth: { limit: `${n * capMiB}M` },
       });

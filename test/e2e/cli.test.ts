@@ -44,19 +44,7 @@ async function job(name: string, prefix: string, extra: Record<string, unknown> 
     path,
     stringify({
       name,
-      source: {
-        type: 'cos',
-        bucket: sb.info.cos.bucket,
-        region: sb.info.cos.region,
-        prefix,
-        endpoint: sb.info.cos.endpoint,
-      },
-      destination: {
-        bucket: sb.info.oss.bucket,
-        region: sb.info.oss.region,
-        prefix,
-        endpoint: sb.info.oss.endpoint,
-      },
+      ...sb.jobSpec({ srcPrefix: prefix, dstPrefix: prefix }),
       transfer: { retries: 2 },
       ...extra,
     }),

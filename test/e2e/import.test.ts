@@ -48,17 +48,7 @@ async function jobFile(e: Env, extra: Record<string, unknown> = {}): Promise<str
     path,
     stringify({
       name: 'e2e',
-      source: {
-        type: 'cos',
-        bucket: e.sb.info.cos.bucket,
-        region: e.sb.info.cos.region,
-        endpoint: e.sb.info.cos.endpoint,
-      },
-      destination: {
-        bucket: e.sb.info.oss.bucket,
-        region: e.sb.info.oss.region,
-        endpoint: e.sb.info.oss.endpoint,
-      },
+      ...e.sb.jobSpec(),
       tasks: { maxObjects: 20 },
       transfer: {
         concurrency: 8,
@@ -528,21 +518,13 @@ describe('e2e: bad input', () => {
     assert.match(bad.stderr, /TENCENTCLOUD_SECRET/);
     assert.doesNotMatch(bad.stderr, /not-the-secret/);
     const wrongRegion = join(e.dir, 'job-region.yaml');
+    const at = e.sb.jobSpec();
     await writeFile(
       wrongRegion,
       stringify({
         name: 'region',
-        source: {
-          type: 'cos',
-          bucket: e.sb.info.cos.bucket,
-          region: e.sb.info.cos.region,
-          endpoint: e.sb.info.cos.endpoint,
-        },
-        destination: {
-          bucket: e.sb.info.oss.bucket,
-          region: 'cn-shanghai',
-          endpoint: e.sb.info.oss.endpoint,
-        },
+        ...at,
+        destination: { ...at.destination, region: 'cn-shanghai' },
       }),
     );
     const r = await runCli(['import', wrongRegion, '--workdir', join(e.dir, 'pf2')], {

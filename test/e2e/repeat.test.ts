@@ -21,17 +21,7 @@ describe('repeating incremental passes (window.repeatSeconds)', () => {
       await seed('a', 'first', new Date(Date.now() - 3600_000));
       const spec = parseJob({
         name: 'rep',
-        source: {
-          type: 'cos',
-          bucket: sb.info.cos.bucket,
-          region: sb.info.cos.region,
-          endpoint: sb.info.cos.endpoint,
-        },
-        destination: {
-          bucket: sb.info.oss.bucket,
-          region: sb.info.oss.region,
-          endpoint: sb.info.oss.endpoint,
-        },
+        ...sb.jobSpec(),
         window: { repeatSeconds: 900 },
       });
       const creds = await loadCredentials({ env: sb.env() });

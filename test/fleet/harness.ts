@@ -3,14 +3,13 @@
  * with the real CLI (`ossmigrate worker`), and the coordinator (`ossmigrate import --queue`).
  * Leases are shortened so a killed worker's tasks come back within seconds.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { FleetStore, type WorkerRecord } from '../../runner/adapters/queue/fleetStore.ts';
-import { BIN, type CliResult, events } from '../helpers/cli.ts';
+import { type CliProc, events, startCli } from '../helpers/cli.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../sandbox/sandbox.ts';
@@ -18,12 +17,7 @@ import { type Sandbox, type SandboxOptions, startSandbox } from '../sandbox/sand
 export const MiB = 1024 * 1024;
 export const CONTROL_BUCKET = 'demo-control';
 
-export type Proc = {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  stdout(): string;
-  stderr(): string;
-};
+export type Proc = CliProc;
 
 export type WorkerProc = Proc & { id: string; name: string };
 
@@ -53,32 +47,6 @@ export const FAST_LEASES = {
   OSSMIGRATE_STALLED_MS: '1000',
   OSSMIGRATE_TASK_BACKOFF_MS: '200',
 };
-
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(ALIBABA_CLOUD|OSS_|TENCENTCLOUD|OSSMIGRATE_)/.test(k)) continue;
-    env[k] = v;
-  }
-  env.HOME = env.HOME ?? '/tmp';
-  return env;
-}
-
-export function spawnCli(args: string[], o: { cwd: string; env: Record<string, string> }): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: o.cwd,
-    env: { ...cleanEnv(), ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done, stdout: () => stdout, stderr: () => stderr };
-}
 
 export async function until<T>(
   what: string,
@@ -121,7 +89,7 @@ export async function startFleet(
     workers: [],
     async startWorker(w = {}) {
       const name = `w${n++}`;
-      const p = spawnCli(
+      const p = startCli(
         ['worker', '--workdir', join(dir, name), '--json', '--drain-timeout', '20', ...(w.args ?? [])],
         { cwd: dir, env: { ...env, ...w.env } },
       );
@@ -147,17 +115,7 @@ export async function startFleet(
         path,
         stringify({
           name: 'fleet',
-          source: {
-            type: 'cos',
-            bucket: sb.info.cos.bucket,
-            region: sb.info.cos.region,
-            endpoint: sb.info.cos.endpoint,
-          },
-          destination: {
-            bucket: sb.info.oss.bucket,
-            region: sb.info.oss.region,
-            endpoint: sb.info.oss.endpoint,
-          },
+          ...sb.jobSpec(),
           tasks: { maxObjects: 8 },
           scan: { depth: 1 },
           transfer: {
@@ -174,7 +132,7 @@ export async function startFleet(
       return path;
     },
     cli(args, c = {}) {
-      return spawnCli(args, { cwd: dir, env: { ...env, ...c.env } });
+      return startCli(args, { cwd: dir, env: { ...env, ...c.env } });
     },
     records: () => fleet.workers(),
     async seedSmall(count, size, prefix = 'small/') {

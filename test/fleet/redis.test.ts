@@ -16,8 +16,8 @@ import {
 } from '../../runner/adapters/queue/redisConnection.ts';
 import { ConfigError } from '../../runner/core/errors.ts';
 import { connectFleet } from '../../runner/fleet/coordinator.ts';
+import { startCli } from '../helpers/cli.ts';
 import { makeTlsFiles, startRedis, type TestRedis } from '../helpers/redis.ts';
-import { spawnCli } from './harness.ts';
 
 describe('Redis URLs', () => {
   it('masks the password and only the password', () => {
@@ -159,17 +159,17 @@ describe('ossmigrate worker: configuration errors', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ossmigrate-worker-cfg-'));
     const evicting = await startRedis({ maxmemoryPolicy: 'volatile-lru' });
     try {
-      const none = await spawnCli(['worker', '--workdir', join(dir, 'w')], { cwd: dir, env: {} }).done;
+      const none = await startCli(['worker', '--workdir', join(dir, 'w')], { cwd: dir, env: {} }).done;
       assert.equal(none.code, 2);
       assert.match(none.stderr, /OSSMIGRATE_REDIS_URL/);
-      const bad = await spawnCli(['worker', '--workdir', join(dir, 'w')], {
+      const bad = await startCli(['worker', '--workdir', join(dir, 'w')], {
         cwd: dir,
         env: { OSSMIGRATE_REDIS_URL: evicting.url },
       }).done;
       assert.equal(bad.code, 2, bad.stderr);
       assert.match(bad.stderr, /maxmemory-policy volatile-lru/);
       assert.match(bad.stderr, /fix: set maxmemory-policy to noeviction/);
-      const waiting = spawnCli(['worker', '--workdir', join(dir, 'w')], {
+      const waiting = startCli(['worker', '--workdir', join(dir, 'w')], {
         cwd: dir,
         env: { OSSMIGRATE_REDIS_URL: 'redis://:never-printed@127.0.0.1:1/0' },
       });

@@ -11,11 +11,16 @@ export type CliResult = {
   stderr: string;
 };
 
+/** A running CLI: its output so far, and its result when it exits. */
+export type CliProc = {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  stdout(): string;
+  stderr(): string;
+};
+
 /** Start the CLI; resolve with its output when it exits. */
-export function startCli(
-  args: string[],
-  o: { cwd: string; env?: Record<string, string> },
-): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(args: string[], o: { cwd: string; env?: Record<string, string> }): CliProc {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: o.cwd,
     env: { ...cleanEnv(), ...o.env },
@@ -28,7 +33,7 @@ export function startCli(
   const done = new Promise<CliResult>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
-  return { child, done };
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
 }
 
 export function runCli(args: string[], o: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
@@ -36,7 +41,7 @@ export function runCli(args: string[], o: { cwd: string; env?: Record<string, st
 }
 
 /** The parent's environment without credentials that could leak into a test. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || /^(ALIBABA_CLOUD|OSS_|TENCENTCLOUD|OSSMIGRATE_)/.test(k)) continue;

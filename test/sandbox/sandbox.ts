@@ -14,6 +14,8 @@ export type SandboxInfo = {
   cos: { endpoint: string; region: string; bucket: string; secretId: string; secretKey: string };
 };
 
+type JobEnd = { type?: 'cos'; bucket: string; region: string; endpoint: string; prefix?: string };
+
 export type Sandbox = {
   oss: OssEmulator;
   cos: CosEmulator;
@@ -22,6 +24,8 @@ export type Sandbox = {
   env(): Record<string, string>;
   /** `ossmigrate import` flags pointing at the sandbox. */
   importArgs(o?: { srcPrefix?: string; dstPrefix?: string }): string[];
+  /** The job file's `source` and `destination` pointing at the sandbox (the same as importArgs). */
+  jobSpec(o?: { srcPrefix?: string; dstPrefix?: string }): { source: JobEnd; destination: JobEnd };
   close(): Promise<void>;
 };
 
@@ -108,6 +112,21 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       '--dst-endpoint',
       oss.endpoint,
     ],
+    jobSpec: (p = {}) => ({
+      source: {
+        type: 'cos',
+        bucket: cosBucket,
+        region: cosRegion,
+        endpoint: cos.endpoint,
+        ...(p.srcPrefix !== undefined ? { prefix: p.srcPrefix } : {}),
+      },
+      destination: {
+        bucket: ossBucket,
+        region: ossRegion,
+        endpoint: oss.endpoint,
+        ...(p.dstPrefix !== undefined ? { prefix: p.dstPrefix } : {}),
+      },
+    }),
     close: async () => {
       await Promise.all([oss.close(), cos.close()]);
     },

@@ -11,18 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv } from '../helpers/cli.ts';
 import { demoObjects } from '../sandbox/seed.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(ALIBABA_CLOUD|OSS_|TENCENTCLOUD|OSSMIGRATE_)/.test(k)) continue;
-    env[k] = v;
-  }
-  return env;
-}
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tui/demo.ts'), ...args], {
