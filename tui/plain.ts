@@ -80,6 +80,5 @@ export async function runPlain(
     }),
   );
   dispatch({ type: 'finished', outcome, at: Date.now() });
-  if (outcome.fix) write(`  fix: ${outcome.fix}`);
   return { outcome, state };
 }

@@ -544,6 +544,12 @@ describe('plain lines (no terminal)', () => {
     assert.deepEqual(plainLines(s1, reducer(s1, a7), a7), ['  ✗ full copy: boom', '    fix: do X']);
     const a8 = { type: 'infra-check', check: { ok: false, problem: 'no CLI', fix: 'install' } } as const;
     assert.deepEqual(plainLines(s1, reducer(s1, a8), a8), ['  infra: ✗ no CLI', '    fix: install']);
+    const a9 = {
+      type: 'finished',
+      outcome: { status: 'failed', exitCode: 2, message: 'no Redis', fix: 'start it' },
+      at: T0,
+    } as const;
+    assert.deepEqual(plainLines(s1, reducer(s1, a9), a9), [], 'the entry point prints the outcome, once');
   });
 
   it('fleet: a line when a worker joins, leaves or changes state, none for a new rate', () => {

@@ -15,7 +15,8 @@ export function plainLines(before: TuiState, after: TuiState, a: Action): string
   // Everything the reducer logged (phase done/failed/stopped, answers, business, failures, problems).
   const fresh = Math.min(after.logSeq - before.logSeq, after.log.length);
   for (const l of after.log.slice(after.log.length - fresh)) {
-    if (a.type === 'phase-start') continue;
+    // The outcome ('finished') is printed once, with its fix, by the entry point (tui/main.tsx).
+    if (a.type === 'phase-start' || a.type === 'finished') continue;
     out.push(`  ${l.source ? `${l.source}: ` : ''}${l.text}`);
   }
   switch (a.type) {
