@@ -141,7 +141,7 @@ export async function drainRestores(ctx: EngineContext): Promise<number> {
       const r = await processObject(ctx, head, undefined, false);
       if (r.outcome === 'deferred' && r.failureClass === 'ARCHIVED') continue;
       await ctx.journal.append(ctx.pass.id, restoreTask, [r]);
-      await ctx.state.recordOutcome(ctx.pass.id, r);
+      await ctx.state.recordOutcomes(ctx.pass.id, [r]);
       // It was counted as deferred when the restore started; now it has its final outcome.
       await ctx.state.addCounters(ctx.pass.id, { deferred: -1, [r.outcome]: 1, bytes: r.bytes });
       await ctx.state.removeRestoreWait(ctx.pass.id, w.key);

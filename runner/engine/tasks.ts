@@ -289,6 +289,10 @@ async function* sourceObjects(ctx: EngineContext, task: CopyTask | VerifyTask): 
   for await (const e of listRange(ctx.src, task.range, ctx.signal)) if (e.kind === 'object') yield e.info;
 }
 
+/** Results committed together (journal append + state transaction), and the longest a result waits. */
+const COMMIT_BATCH = 256;
+const COMMIT_MS = 100;
+
 export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<TaskOutcome> {
   const passId = ctx.pass.id;
   await ctx.journal.setStatus(passId, task.id, 'Running');
@@ -307,6 +311,7 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   const inflight = new Set<Promise<void>>();
   const limit = ctx.spec.transfer.concurrency;
   let writeChain = Promise.resolve();
+  let firstError: unknown;
 
   // Live counters drive progress only (the summary comes from the ledger): batch them.
   const pending: Partial<Counters> = {};
@@ -320,39 +325,63 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   const add = (k: keyof Counters, n: number) => {
     if (n) pending[k] = (pending[k] ?? 0) + n;
   };
-  const record = async (r: ObjectResult) => {
+  // The journal line is the commit point: a resumed task skips what it lists. Lines are committed
+  // in batches (one append, one state transaction): per object, those writes cost more CPU than
+  // copying a small object. A crash loses at most the last COMMIT_MS of lines; those objects are
+  // found identical on resume and cost a comparison, not a copy.
+  const batch: ObjectResult[] = [];
+  let batchTimer: NodeJS.Timeout | undefined;
+  const commit = (): Promise<void> => {
+    if (batchTimer) {
+      clearTimeout(batchTimer);
+      batchTimer = undefined;
+    }
+    writeChain = writeChain.then(async () => {
+      const rs = batch.splice(0, batch.length);
+      if (rs.length === 0) return;
+      await ctx.journal.append(passId, task.id, rs);
+      await ctx.state.recordOutcomes(passId, rs);
+      for (const r of rs) {
+        add(r.outcome, 1);
+        add('bytes', r.bytes);
+        add('doneBytes', r.size);
+        if (r.outcome === 'copied') add('copiedBytes', r.size);
+      }
+      if (Date.now() - lastFlush >= 250) await flushCounters();
+      for (const r of rs) {
+        ctx.emit({
+          type: 'object',
+          key: r.key,
+          outcome: r.outcome,
+          size: r.size,
+          bytes: r.bytes,
+          ...(r.skipReason ? { skipReason: r.skipReason } : {}),
+          ...(r.failureClass ? { failureClass: r.failureClass } : {}),
+          ...(r.reason ? { reason: r.reason } : {}),
+        });
+      }
+    });
+    // A failed write stops the task (below); the chain stays usable for the final attempt.
+    const done = writeChain;
+    writeChain = writeChain.catch((e: unknown) => {
+      firstError ??= e;
+    });
+    return done;
+  };
+  const record = (r: ObjectResult): void => {
     objects++;
     bytes += r.bytes;
     if (r.outcome === 'failed') failed++;
-    // The journal line is the commit point: a resumed task skips what it lists.
-    writeChain = writeChain.then(async () => {
-      await ctx.journal.append(passId, task.id, [r]);
-      await ctx.state.recordOutcome(passId, r);
-      add(r.outcome, 1);
-      add('bytes', r.bytes);
-      add('doneBytes', r.size);
-      if (r.outcome === 'copied') add('copiedBytes', r.size);
-      if (Date.now() - lastFlush >= 250) await flushCounters();
-    });
-    await writeChain;
-    ctx.emit({
-      type: 'object',
-      key: r.key,
-      outcome: r.outcome,
-      size: r.size,
-      bytes: r.bytes,
-      ...(r.skipReason ? { skipReason: r.skipReason } : {}),
-      ...(r.failureClass ? { failureClass: r.failureClass } : {}),
-      ...(r.reason ? { reason: r.reason } : {}),
-    });
+    batch.push(r);
+    if (batch.length >= COMMIT_BATCH) void commit().catch(() => {});
+    else batchTimer ??= setTimeout(() => void commit().catch(() => {}), COMMIT_MS);
   };
 
-  let firstError: unknown;
   for await (const src of sourceObjects(ctx, task)) {
-    if (ctx.signal.aborted || ctx.stopping()) break;
+    if (ctx.signal.aborted || ctx.stopping() || firstError) break;
     if (finished.has(src.key)) continue;
     if (task.keys && src.etag === '') {
-      await record({
+      record({
         key: src.key,
         dstKey: src.key,
         outcome: 'skipped',
@@ -384,7 +413,7 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
     if (inflight.size >= limit) await Promise.race(inflight);
   }
   await Promise.all(inflight);
-  await writeChain;
+  await commit().catch(() => {});
   await flushCounters();
   if (firstError) throw firstError;
   if (ctx.signal.aborted || ctx.stopping()) {

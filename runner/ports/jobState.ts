@@ -69,8 +69,11 @@ export interface JobState {
   addCounters(passId: string, delta: Partial<Counters>): Promise<void>;
   counters(passId: string): Promise<Counters>;
 
-  /** Record an object's outcome: failures are kept for `retry`; a later success clears them. */
-  recordOutcome(passId: string, result: ObjectResult): Promise<void>;
+  /**
+   * Record objects' outcomes (a batch, in order, applied atomically where the store can):
+   * failures are kept for `retry`; a later success clears them.
+   */
+  recordOutcomes(passId: string, results: ObjectResult[]): Promise<void>;
   failures(passId?: string): Promise<FailureRecord[]>;
   failureCount(passId?: string): Promise<number>;
 

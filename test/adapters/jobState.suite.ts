@@ -110,10 +110,9 @@ export function defineJobStateSuite(name: string, setup: () => Promise<JobStateF
 
     it('keeps failures with accumulated attempts until a success clears them', async () => {
       await fresh();
-      await s.recordOutcome('p1', failed('x', 2));
-      await s.recordOutcome('p1', failed('x', 3, 'THROTTLED'));
-      await s.recordOutcome('p1', failed('y'));
-      await s.recordOutcome('p2', failed('x'));
+      // A batch applies in order: x's two failures add up, the later class wins.
+      await s.recordOutcomes('p1', [failed('x', 2), failed('x', 3, 'THROTTLED'), failed('y')]);
+      await s.recordOutcomes('p2', [failed('x')]);
       let f = await s.failures('p1');
       assert.deepEqual(
         f.map((r) => [r.key, r.attempts, r.failureClass, r.passId]),
@@ -127,24 +126,29 @@ export function defineJobStateSuite(name: string, setup: () => Promise<JobStateF
       assert.ok(!Number.isNaN(Date.parse(f[0]!.at)));
       assert.equal(await s.failureCount('p1'), 2);
       assert.equal(await s.failureCount(), 3, 'all passes');
-      await s.recordOutcome('p1', copied('x'));
+      await s.recordOutcomes('p1', [copied('x')]);
       f = await s.failures('p1');
       assert.deepEqual(
         f.map((r) => r.key),
         ['y'],
       );
-      await s.recordOutcome('p1', failed('x', 1));
+      await s.recordOutcomes('p1', [failed('z'), copied('z'), failed('x', 1)]);
       assert.equal(
         (await s.failures('p1')).find((r) => r.key === 'x')?.attempts,
         1,
         'a success resets attempts',
+      );
+      assert.deepEqual(
+        (await s.failures('p1')).map((r) => r.key),
+        ['x', 'y'],
+        'z failed then succeeded within one batch',
       );
     });
 
     it('orders failures, verify problems and restores by UTF-8 key order', async () => {
       await fresh();
       for (const k of AWKWARD_KEYS) {
-        await s.recordOutcome('p', failed(k));
+        await s.recordOutcomes('p', [failed(k)]);
         await s.addRestoreWait('p', k, 1);
       }
       const expected = [...AWKWARD_KEYS].sort(compareKeys);

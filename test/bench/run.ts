@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBigObject, benchCopy, benchListing } from './copy.ts';
 import { benchCrc } from './crc.ts';
+import { benchLimit } from './limit.ts';
 import type { BenchRow } from './util.ts';
 
 const args = process.argv.slice(2);
@@ -22,6 +23,7 @@ const only =
 type Suite = { name: string; run: (o: { quick: boolean }) => Promise<BenchRow[]> };
 const suites: Suite[] = [
   { name: 'crc64', run: benchCrc },
+  { name: 'limit', run: (o) => benchLimit(o) },
   { name: 'copy', run: benchCopy },
   { name: 'listing', run: benchListing },
   { name: 'big-object', run: benchBigObject },

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { crc64 } from '../../runner/core/crc64.ts';
 import { events, runCli, startCli } from '../helpers/cli.ts';
@@ -249,20 +249,67 @@ describe('e2e: crash and resume', () => {
 
 describe('e2e: source changes during the copy', () => {
   let e: Env;
-  before(async () => {
+  beforeEach(async () => {
     e = await setup();
   });
-  after(() => teardown(e));
+  afterEach(() => teardown(e));
 
-  it('reports SOURCE_CHANGED and SOURCE_GONE; the incremental phase picks up the new version', async () => {
-    for (let i = 0; i < 10; i++) await seed(e, `data/${i}.bin`, 50_000, {}, i + 1);
-    e.sb.cos.faults.set({
-      rules: [
-        { kind: 'rewrite', ops: ['GetObject'], keyPrefix: 'data/3.bin', afterBytes: 10_000, times: 1 },
-        { kind: 'delete', ops: ['GetObject'], keyPrefix: 'data/7.bin', afterBytes: 10_000, times: 1 },
-      ],
+  const RACES = {
+    rules: [
+      { kind: 'rewrite', ops: ['GetObject'], keyPrefix: 'data/3.bin', afterBytes: 10_000, times: 1 },
+      { kind: 'delete', ops: ['GetObject'], keyPrefix: 'data/7.bin', afterBytes: 10_000, times: 1 },
+    ],
+  } as const;
+
+  /** The incremental phase after the races: exactly the rewritten object, now identical. */
+  async function incrementalPicksUpRewrite(job: string, work: string, t1: string): Promise<void> {
+    e.sb.cos.faults.clear();
+    const mark = e.sb.oss.log.mark();
+    const inc = await runCli(['import', job, '--workdir', work, '--since', t1, '--json'], {
+      cwd: e.dir,
+      env: e.env,
     });
+    assert.equal(inc.code, 0, inc.stderr);
+    const puts = e.sb.oss.log
+      .since(mark)
+      .filter((x) => x.op === 'PutObject' && x.status === 200)
+      .map((x) => x.key);
+    assert.deepEqual(puts, ['data/3.bin'], 'exactly the rewritten object');
+    assert.equal(ossObject(e, 'data/3.bin')!.crc64, cosObject(e, 'data/3.bin')!.crc64);
+  }
+
+  it('by default copies the listed version of a racing rewrite; the incremental phase copies the new one', async () => {
+    for (let i = 0; i < 10; i++) await seed(e, `data/${i}.bin`, 50_000, {}, i + 1);
+    const listed = cosObject(e, 'data/3.bin')!.crc64;
+    e.sb.cos.faults.set(RACES);
     const job = await jobFile(e);
+    const work = join(e.dir, 'w');
+    // --no-verify: the verify step HEADs the source for CRCs; this counts the copy's requests.
+    const r = await runCli(['import', job, '--workdir', work, '--no-verify', '--json'], {
+      cwd: e.dir,
+      env: e.env,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const ev = events(r.stdout);
+    const obj = (k: string) => ev.find((x) => x.type === 'object' && x.key === k)!;
+    // The GET is pinned to the listed ETag and CRC-checked: what lands is the listed version, whole.
+    assert.equal(obj('data/3.bin').outcome, 'copied');
+    assert.equal(ossObject(e, 'data/3.bin')!.crc64, listed);
+    assert.notEqual(cosObject(e, 'data/3.bin')!.crc64, listed, 'the source was rewritten meanwhile');
+    assert.equal(obj('data/7.bin').outcome, 'copied', 'deleted after its GET began: the copy is kept');
+    assert.equal(
+      e.sb.cos.log.all().filter((x) => x.op === 'HeadObject').length,
+      0,
+      'no post-copy HEAD unless asked for',
+    );
+    const t1 = (ev.find((x) => x.type === 'pass') as { t1: string }).t1;
+    await incrementalPicksUpRewrite(job, work, t1);
+  });
+
+  it('with checkSourceAfterCopy reports SOURCE_CHANGED and SOURCE_GONE; the incremental phase picks up the new version', async () => {
+    for (let i = 0; i < 10; i++) await seed(e, `data/${i}.bin`, 50_000, {}, i + 1);
+    e.sb.cos.faults.set(RACES);
+    const job = await jobFile(e, { transfer: { concurrency: 8, checkSourceAfterCopy: true } });
     const work = join(e.dir, 'w');
     const r = await runCli(['import', job, '--workdir', work, '--json'], { cwd: e.dir, env: e.env });
     const ev = events(r.stdout);
@@ -274,22 +321,8 @@ describe('e2e: source changes during the copy', () => {
     const s = ev.pop()!;
     assert.equal(s.failed, 0);
     assert.equal(r.code, 0, `changed/gone objects are not failures: ${r.stderr}`);
-    const pass = (ev.find((x) => x.type === 'pass') as { t1: string }).t1;
-
-    // The incremental phase: modified since T1.
-    e.sb.cos.faults.clear();
-    const mark = e.sb.oss.log.mark();
-    const inc = await runCli(['import', job, '--workdir', work, '--since', pass, '--json'], {
-      cwd: e.dir,
-      env: e.env,
-    });
-    assert.equal(inc.code, 0, inc.stderr);
-    const puts = e.sb.oss.log
-      .since(mark)
-      .filter((x) => x.op === 'PutObject' && x.status === 200)
-      .map((x) => x.key);
-    assert.deepEqual(puts, ['data/3.bin'], 'exactly the rewritten object');
-    assert.equal(ossObject(e, 'data/3.bin')!.crc64, cosObject(e, 'data/3.bin')!.crc64);
+    const t1 = (ev.find((x) => x.type === 'pass') as { t1: string }).t1;
+    await incrementalPicksUpRewrite(job, work, t1);
   });
 });
 

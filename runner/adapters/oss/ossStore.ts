@@ -1,5 +1,10 @@
 /**
- * Alibaba Cloud OSS through ali-oss 6.x. Traps handled here (see shared/specs/protocols.md):
+ * Alibaba Cloud OSS through ali-oss 6.x. The data path (GET, HEAD, PUT, UploadPart) is built and
+ * signed by ali-oss's own request builder (V1 or V4, STS token, header encoding) but sent with
+ * node:http over a keep-alive agent: ali-oss's transport (urllib: url.parse, dateformat,
+ * agentkeepalive, a Transform per body) costs more CPU than the copy of a 4 KiB object itself.
+ * Listing, multipart init/complete/abort/list, restore and the probe go through the SDK whole.
+ * Traps handled here (see shared/specs/protocols.md):
  *  - ali-oss strips leading "/" from keys silently: such keys never reach it (the engine refuses them);
  *  - it never retries HTTP errors (the engine retries, honouring Retry-After, which this adapter
  *    recovers from the response since ali-oss errors do not carry headers);
@@ -7,6 +12,8 @@
  *  - the request timeout covers the whole body: size it from the body length.
  */
 
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import OSS from 'ali-oss';
 import type { OssCredentials } from '../../config/credentials.ts';
@@ -30,6 +37,8 @@ import {
   retryAfterMs,
   stripEtag,
 } from '../http/headers.ts';
+// ali-oss's request builder: headers, date, signature and URL exactly as its own calls make them.
+import aliOssRequest from './aliOssRequest.cjs';
 
 export type OssStoreOptions = {
   bucket: string;
@@ -119,6 +128,7 @@ export class OssStore implements ObjectStore {
   readonly name: string;
   readonly client: OSS;
   private readonly region: string;
+  private readonly agent: HttpAgent;
 
   constructor(readonly o: OssStoreOptions) {
     this.region = o.region.replace(/^oss-/, '');
@@ -136,6 +146,10 @@ export class OssStore implements ObjectStore {
       // Network-level retries only (ali-oss never retries HTTP errors; the engine does).
       retryMax: 0,
     } as unknown as OSS.Options);
+    const secure = o.endpoint ? o.endpoint.startsWith('https:') : true;
+    this.agent = secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 256 })
+      : new HttpAgent({ keepAlive: true, maxSockets: 256 });
     // ali-oss drops response headers from errors; keep them (Retry-After, x-oss-qos-delay-time).
     const client = this.client as unknown as {
       requestError: (r: { headers?: Record<string, string> }) => Promise<OssError>;
@@ -211,10 +225,70 @@ export class OssStore implements ObjectStore {
     return headersToHead(key, headers, 'x-oss-', (c) => CLASS_FROM_OSS[c] ?? 'STANDARD');
   }
 
-  async head(key: string): Promise<ObjectHead | undefined> {
+  /**
+   * One data-path request: ali-oss builds and signs it, node:http sends it. Resolves with the
+   * response when its status is expected (body unread); otherwise rejects with an error shaped
+   * like ali-oss's (status, code, requestId, headers, endpoint) for ossError.
+   */
+  private send(
+    method: 'GET' | 'HEAD' | 'PUT',
+    key: string,
+    o: {
+      headers?: Record<string, string>;
+      subres?: Record<string, string>;
+      mime?: string;
+      body?: Readable;
+      timeout: number;
+      signal?: AbortSignal;
+      ok: number[];
+    },
+  ): Promise<IncomingMessage> {
+    const client = this.client as unknown as {
+      _objectRequestParams(m: string, k: string, opts: object): Record<string, unknown>;
+    };
+    const params = client._objectRequestParams(method, key, {
+      ...(o.headers ? { headers: o.headers } : {}),
+      ...(o.subres ? { subres: o.subres } : {}),
+      timeout: o.timeout,
+    });
+    params.mime = o.mime;
+    const built = aliOssRequest.createRequest.call(this.client, params);
+    const url = new URL(built.url);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = send(url, {
+        method,
+        agent: this.agent,
+        headers: built.params.headers,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      // The whole exchange, body included, must finish in time (ali-oss's `timeout` semantics).
+      const timer = setTimeout(
+        () =>
+          req.destroy(
+            Object.assign(new Error(`no answer within ${o.timeout / 1000} s`), { code: 'ETIMEDOUT' }),
+          ),
+        o.timeout,
+      );
+      req.on('close', () => clearTimeout(timer));
+      req.on('error', reject);
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        if (o.ok.includes(status)) return resolve(res);
+        responseError(method, status, res).then(reject, reject);
+      });
+      if (o.body) {
+        o.body.on('error', (e) => req.destroy(e));
+        o.body.pipe(req);
+      } else req.end();
+    });
+  }
+
+  async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     try {
-      const r = await this.client.head(key, { timeout: 60_000 } as never);
-      return this.headOf(key, r.res.headers as Record<string, string>);
+      const res = await this.send('HEAD', key, { timeout: 60_000, ok: [200], ...(signal ? { signal } : {}) });
+      res.resume();
+      return this.headOf(key, res.headers as Record<string, string>);
     } catch (e) {
       const err = e as OssError;
       if (err.status === 404 && (err.code === 'NoSuchKey' || err.code === undefined)) return undefined;
@@ -227,17 +301,19 @@ export class OssStore implements ObjectStore {
     if (o.range) headers.Range = `bytes=${o.range.start}-${o.range.end - 1}`;
     if (o.ifMatch) headers['If-Match'] = `"${o.ifMatch.toUpperCase()}"`;
     try {
-      const r = await this.client.getStream(key, { headers, timeout: 24 * 3600_000 } as never);
-      const h = r.res.headers as Record<string, string>;
+      const res = await this.send('GET', key, {
+        headers,
+        timeout: 24 * 3600_000,
+        ok: [200, 206],
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      const h = res.headers as Record<string, string>;
       const head = this.headOf(key, h);
       // A Range response's Content-Length is the part; the object size is in Content-Range.
       const total = /\/(\d+)$/.exec(h['content-range'] ?? '');
       if (total) head.size = Number(total[1]);
-      if (o.signal)
-        o.signal.addEventListener('abort', () => (r.stream as Readable).destroy(), { once: true });
-      return { body: r.stream as Readable, head };
+      return { body: res, head };
     } catch (e) {
-      await recoverStreamErrorCode(e as OssError);
       throw ossError(e, `get ${key}`);
     }
   }
@@ -253,13 +329,16 @@ export class OssStore implements ObjectStore {
 
   async write(key: string, body: Readable, o: WriteOptions): Promise<WriteResult> {
     try {
-      const r = await this.client.putStream(key, body, {
-        contentLength: o.size,
-        headers: this.writeHeaders(o),
+      const res = await this.send('PUT', key, {
+        headers: { ...this.writeHeaders(o), 'Content-Length': String(o.size) },
         ...(o.contentType ? { mime: o.contentType } : {}),
+        body,
         timeout: timeoutFor(o.size),
-      } as never);
-      return writeResult(r);
+        ok: [200],
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      res.resume();
+      return writeResult(res.headers as Record<string, string>);
     } catch (e) {
       throw writeError(e, key);
     }
@@ -288,15 +367,16 @@ export class OssStore implements ObjectStore {
     size: number,
   ): Promise<PartResult> {
     try {
-      const r = await this.client.uploadPart(key, uploadId, partNumber, body as never, 0, size, {
+      const res = await this.send('PUT', key, {
+        headers: { 'Content-Length': String(size) },
+        subres: { partNumber: String(partNumber), uploadId },
+        body,
         timeout: timeoutFor(size),
-      } as never);
-      return {
-        partNumber,
-        size,
-        ...writeResult(r),
-        etag: stripEtag(r.etag),
-      };
+        ok: [200],
+      });
+      res.resume();
+      const w = writeResult(res.headers as Record<string, string>);
+      return { partNumber, size, ...w };
     } catch (e) {
       throw ossError(e, `upload part ${partNumber} of ${key}`);
     }
@@ -315,7 +395,7 @@ export class OssStore implements ObjectStore {
         parts.map((p) => ({ number: p.partNumber, etag: `"${p.etag.toUpperCase()}"` })),
         { headers: o.forbidOverwrite ? { 'x-oss-forbid-overwrite': 'true' } : {}, timeout: 300_000 } as never,
       );
-      return writeResult(r);
+      return writeResult((r as unknown as { res: { headers: Record<string, string> } }).res.headers);
     } catch (e) {
       throw writeError(e, key);
     }
@@ -415,8 +495,7 @@ export class OssStore implements ObjectStore {
 }
 
 /** ETag and CRC-64 from a write's response headers (PUT, UploadPart, Complete). */
-function writeResult(r: unknown): WriteResult & { etag: string } {
-  const h = (r as { res: { headers: Record<string, string> } }).res.headers;
+function writeResult(h: Record<string, string>): WriteResult & { etag: string } {
   return {
     etag: stripEtag(h.etag),
     ...(h['x-oss-hash-crc64ecma'] ? { crc64: h['x-oss-hash-crc64ecma'] } : {}),
@@ -446,30 +525,44 @@ function writeError(e: unknown, key: string): MigrationError {
 }
 
 /**
- * ali-oss never reads the body of a failed streaming GET, so the error has a status but no code
- * (a 403 could be AccessDenied or InvalidObjectState). The unread response is on err.res.res:
- * read the small XML body, take Code and RequestId from it, and free the socket.
+ * An unexpected answer as an error shaped like ali-oss's. The code, message, request id and (for a
+ * wrong region) the right endpoint come from the XML body — or, for HEAD, which has none, from the
+ * base64 XML in x-oss-err. The body is read up to 64 KiB, which also frees the socket.
  */
-async function recoverStreamErrorCode(err: OssError & { res?: { res?: Readable } }): Promise<void> {
-  const body = err.res?.res;
-  if (err.code !== undefined && err.code !== 'UnknownError') return;
-  if (!body || typeof body.on !== 'function' || body.readableEnded) return;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of body as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > 65_536) break;
-      chunks.push(c);
+async function responseError(method: string, status: number, res: IncomingMessage): Promise<OssError> {
+  const h = res.headers as Record<string, string>;
+  let xml = '';
+  if (method === 'HEAD') {
+    res.resume();
+    if (h['x-oss-err']) xml = Buffer.from(h['x-oss-err'], 'base64').toString('utf8');
+  } else {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const c of res as AsyncIterable<Buffer>) {
+        size += c.length;
+        if (size > 65_536) break;
+        chunks.push(c);
+      }
+    } catch {
+      // the status alone classifies the failure
     }
-  } catch {
-    return;
+    res.destroy();
+    xml = Buffer.concat(chunks).toString('utf8');
   }
-  const xml = Buffer.concat(chunks).toString('utf8');
-  const code = /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
-  if (code) err.code = code;
-  const requestId = /<RequestId>([^<]+)<\/RequestId>/.exec(xml)?.[1];
-  if (requestId) err.requestId = requestId;
+  const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+  const code = tag('Code');
+  const requestId = tag('RequestId') ?? h['x-oss-request-id'];
+  const endpoint = tag('Endpoint');
+  const err: OssError = Object.assign(new Error(tag('Message') ?? res.statusMessage ?? `HTTP ${status}`), {
+    name: code ? `${code}Error` : 'ResponseError',
+    status,
+    headers: h,
+    ...(code ? { code } : {}),
+    ...(requestId ? { requestId } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  });
+  return err;
 }
 
 function decodeKey(k: string): string {

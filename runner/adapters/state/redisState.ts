@@ -120,25 +120,28 @@ export class RedisJobState implements JobState {
 
   // ---- outcomes --------------------------------------------------------------------------------
 
-  async recordOutcome(passId: string, r: ObjectResult): Promise<void> {
+  async recordOutcomes(passId: string, results: ObjectResult[]): Promise<void> {
+    if (results.length === 0) return;
     const k = this.p(passId).failures;
     const attempts = `${k}:attempts`;
-    if (r.outcome === 'failed') {
-      const rec = {
-        failureClass: r.failureClass ?? 'INTERNAL',
-        reason: r.reason ?? '',
-        fix: r.fix ?? '',
-        at: new Date().toISOString(),
-      };
-      await this.redis
-        .multi()
-        .hset(k, r.key, JSON.stringify(rec))
-        .hincrby(attempts, r.key, r.attempts)
-        .sadd(this.k.failPasses, passId)
-        .exec();
-    } else {
-      await this.redis.multi().hdel(k, r.key).hdel(attempts, r.key).exec();
+    // One MULTI per batch: a round trip per batch, not per object.
+    const m = this.redis.multi();
+    for (const r of results) {
+      if (r.outcome === 'failed') {
+        const rec = {
+          failureClass: r.failureClass ?? 'INTERNAL',
+          reason: r.reason ?? '',
+          fix: r.fix ?? '',
+          at: new Date().toISOString(),
+        };
+        m.hset(k, r.key, JSON.stringify(rec))
+          .hincrby(attempts, r.key, r.attempts)
+          .sadd(this.k.failPasses, passId);
+      } else {
+        m.hdel(k, r.key).hdel(attempts, r.key);
+      }
     }
+    await m.exec();
   }
 
   private async passFailures(passId: string): Promise<FailureRecord[]> {

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { FailureClass } from '../../core/errors.ts';
 import { emptySurvey, mergeSurveys, type Survey } from '../../core/survey.ts';
 import {
@@ -62,8 +62,20 @@ export class SqliteStore implements JobState, WorkQueue {
     if (!opts.readOnly) this.db.exec(SCHEMA);
     const row = opts.readOnly
       ? undefined
-      : (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM tasks').get() as { s: number } | undefined);
+      : (this.stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM tasks').get() as { s: number } | undefined);
     this.seq = row?.s ?? 0;
+  }
+
+  private readonly statements = new Map<string, StatementSync>();
+
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  private stmt(sql: string): StatementSync {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   private tx<T>(fn: () => T): T {
@@ -79,7 +91,7 @@ export class SqliteStore implements JobState, WorkQueue {
   }
 
   private getMeta<T>(k: string): T | undefined {
-    const row = this.db.prepare('SELECT v FROM meta WHERE k = ?').get(k) as { v: string } | undefined;
+    const row = this.stmt('SELECT v FROM meta WHERE k = ?').get(k) as { v: string } | undefined;
     return row ? (JSON.parse(row.v) as T) : undefined;
   }
 
@@ -100,21 +112,20 @@ export class SqliteStore implements JobState, WorkQueue {
   }
 
   async passes(): Promise<PassInfo[]> {
-    return (this.db.prepare('SELECT info FROM passes ORDER BY seq').all() as Array<{ info: string }>).map(
+    return (this.stmt('SELECT info FROM passes ORDER BY seq').all() as Array<{ info: string }>).map(
       (r) => JSON.parse(r.info) as PassInfo,
     );
   }
 
   async currentPass(): Promise<PassInfo | undefined> {
-    const row = this.db.prepare('SELECT info FROM passes ORDER BY seq DESC LIMIT 1').get() as
+    const row = this.stmt('SELECT info FROM passes ORDER BY seq DESC LIMIT 1').get() as
       | { info: string }
       | undefined;
     return row ? (JSON.parse(row.info) as PassInfo) : undefined;
   }
 
   async beginPass(pass: PassInfo) {
-    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM passes').get() as { s: number })
-      .s;
+    const seq = (this.stmt('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM passes').get() as { s: number }).s;
     this.db
       .prepare('INSERT INTO passes (id, seq, info) VALUES (?, ?, ?)')
       .run(pass.id, seq, JSON.stringify(pass));
@@ -122,20 +133,19 @@ export class SqliteStore implements JobState, WorkQueue {
 
   async updatePass(id: string, patch: Partial<Pick<PassInfo, 'status' | 'finishedAt'>>) {
     this.tx(() => {
-      const row = this.db.prepare('SELECT info FROM passes WHERE id = ?').get(id) as
-        | { info: string }
-        | undefined;
+      const row = this.stmt('SELECT info FROM passes WHERE id = ?').get(id) as { info: string } | undefined;
       if (!row) throw new Error(`no pass ${id}`);
-      this.db
-        .prepare('UPDATE passes SET info = ? WHERE id = ?')
-        .run(JSON.stringify({ ...JSON.parse(row.info), ...patch }), id);
+      this.stmt('UPDATE passes SET info = ? WHERE id = ?').run(
+        JSON.stringify({ ...JSON.parse(row.info), ...patch }),
+        id,
+      );
     });
   }
 
   // ---- counters --------------------------------------------------------------------------------
 
   async addCounters(passId: string, delta: Partial<Counters>) {
-    const stmt = this.db.prepare(
+    const stmt = this.stmt(
       'INSERT INTO counters (pass, name, value) VALUES (?, ?, ?) ON CONFLICT(pass, name) DO UPDATE SET value = value + excluded.value',
     );
     this.tx(() => {
@@ -145,7 +155,7 @@ export class SqliteStore implements JobState, WorkQueue {
 
   async counters(passId: string): Promise<Counters> {
     const c = zeroCounters();
-    for (const r of this.db.prepare('SELECT name, value FROM counters WHERE pass = ?').all(passId) as Array<{
+    for (const r of this.stmt('SELECT name, value FROM counters WHERE pass = ?').all(passId) as Array<{
       name: keyof Counters;
       value: number;
     }>) {
@@ -156,33 +166,37 @@ export class SqliteStore implements JobState, WorkQueue {
 
   // ---- outcomes --------------------------------------------------------------------------------
 
-  async recordOutcome(passId: string, r: ObjectResult) {
-    if (r.outcome === 'failed') {
-      this.db
-        .prepare(
-          `INSERT INTO failures (pass, key, class, reason, fix, attempts, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(pass, key) DO UPDATE SET class = excluded.class, reason = excluded.reason, fix = excluded.fix,
-             attempts = failures.attempts + excluded.attempts, at = excluded.at`,
-        )
-        .run(
-          passId,
-          r.key,
-          r.failureClass ?? 'INTERNAL',
-          r.reason ?? '',
-          r.fix ?? '',
-          r.attempts,
-          new Date().toISOString(),
-        );
-    } else {
-      this.db.prepare('DELETE FROM failures WHERE pass = ? AND key = ?').run(passId, r.key);
-    }
+  async recordOutcomes(passId: string, results: ObjectResult[]) {
+    if (results.length === 0) return;
+    const upsert = this.stmt(
+      `INSERT INTO failures (pass, key, class, reason, fix, attempts, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(pass, key) DO UPDATE SET class = excluded.class, reason = excluded.reason, fix = excluded.fix,
+         attempts = failures.attempts + excluded.attempts, at = excluded.at`,
+    );
+    const clear = this.stmt('DELETE FROM failures WHERE pass = ? AND key = ?');
+    // One transaction per batch: a WAL commit per object costs more than the object's copy.
+    this.tx(() => {
+      for (const r of results) {
+        if (r.outcome === 'failed') {
+          upsert.run(
+            passId,
+            r.key,
+            r.failureClass ?? 'INTERNAL',
+            r.reason ?? '',
+            r.fix ?? '',
+            r.attempts,
+            new Date().toISOString(),
+          );
+        } else clear.run(passId, r.key);
+      }
+    });
   }
 
   async failures(passId?: string): Promise<FailureRecord[]> {
     const rows = (
       passId === undefined
-        ? this.db.prepare('SELECT * FROM failures ORDER BY key').all()
-        : this.db.prepare('SELECT * FROM failures WHERE pass = ? ORDER BY key').all(passId)
+        ? this.stmt('SELECT * FROM failures ORDER BY key').all()
+        : this.stmt('SELECT * FROM failures WHERE pass = ? ORDER BY key').all(passId)
     ) as Array<{
       pass: string;
       key: string;
@@ -206,14 +220,14 @@ export class SqliteStore implements JobState, WorkQueue {
   async failureCount(passId?: string): Promise<number> {
     const row = (
       passId === undefined
-        ? this.db.prepare('SELECT COUNT(*) AS n FROM failures').get()
-        : this.db.prepare('SELECT COUNT(*) AS n FROM failures WHERE pass = ?').get(passId)
+        ? this.stmt('SELECT COUNT(*) AS n FROM failures').get()
+        : this.stmt('SELECT COUNT(*) AS n FROM failures WHERE pass = ?').get(passId)
     ) as { n: number };
     return row.n;
   }
 
   async recordVerify(passId: string, results: VerifyResult[]) {
-    const stmt = this.db.prepare(
+    const stmt = this.stmt(
       'INSERT INTO verify (pass, key, status, body) VALUES (?, ?, ?, ?) ON CONFLICT(pass, key) DO UPDATE SET status = excluded.status, body = excluded.body',
     );
     this.tx(() => {
@@ -229,7 +243,7 @@ export class SqliteStore implements JobState, WorkQueue {
 
   async verifyProblems(passId: string): Promise<VerifyResult[]> {
     return (
-      this.db.prepare('SELECT body FROM verify WHERE pass = ? ORDER BY key').all(passId) as Array<{
+      this.stmt('SELECT body FROM verify WHERE pass = ? ORDER BY key').all(passId) as Array<{
         body: string;
       }>
     ).map((r) => JSON.parse(r.body) as VerifyResult);
@@ -238,7 +252,7 @@ export class SqliteStore implements JobState, WorkQueue {
   // ---- multipart checkpoints -------------------------------------------------------------------
 
   async getMultipart(dstKey: string) {
-    const row = this.db.prepare('SELECT body FROM multipart WHERE dst_key = ?').get(dstKey) as
+    const row = this.stmt('SELECT body FROM multipart WHERE dst_key = ?').get(dstKey) as
       | { body: string }
       | undefined;
     return row ? (JSON.parse(row.body) as MultipartCheckpoint) : undefined;
@@ -253,11 +267,11 @@ export class SqliteStore implements JobState, WorkQueue {
   }
 
   async deleteMultipart(dstKey: string) {
-    this.db.prepare('DELETE FROM multipart WHERE dst_key = ?').run(dstKey);
+    this.stmt('DELETE FROM multipart WHERE dst_key = ?').run(dstKey);
   }
 
   async allMultipart() {
-    return (this.db.prepare('SELECT body FROM multipart').all() as Array<{ body: string }>).map(
+    return (this.stmt('SELECT body FROM multipart').all() as Array<{ body: string }>).map(
       (r) => JSON.parse(r.body) as MultipartCheckpoint,
     );
   }
@@ -281,7 +295,7 @@ export class SqliteStore implements JobState, WorkQueue {
   }
 
   async removeRestoreWait(passId: string, key: string) {
-    this.db.prepare('DELETE FROM restore_wait WHERE pass = ? AND key = ?').run(passId, key);
+    this.stmt('DELETE FROM restore_wait WHERE pass = ? AND key = ?').run(passId, key);
   }
 
   async addSurvey(passId: string, taskId: string, survey: Survey) {
@@ -294,7 +308,7 @@ export class SqliteStore implements JobState, WorkQueue {
 
   async survey(passId: string): Promise<Survey> {
     let s = emptySurvey();
-    for (const r of this.db.prepare('SELECT body FROM surveys WHERE pass = ?').all(passId) as Array<{
+    for (const r of this.stmt('SELECT body FROM surveys WHERE pass = ?').all(passId) as Array<{
       body: string;
     }>) {
       s = mergeSurveys(s, JSON.parse(r.body) as Survey);
@@ -323,7 +337,7 @@ export class SqliteStore implements JobState, WorkQueue {
   // ---- queue -----------------------------------------------------------------------------------
 
   async enqueue(passId: string, tasks: Task[]): Promise<Task[]> {
-    const stmt = this.db.prepare(
+    const stmt = this.stmt(
       "INSERT OR IGNORE INTO tasks (pass, id, seq, kind, body, status) VALUES (?, ?, ?, ?, ?, 'pending')",
     );
     const fresh = this.tx(() =>
@@ -366,7 +380,7 @@ export class SqliteStore implements JobState, WorkQueue {
 
   async requeueUnfinished(passId: string): Promise<number> {
     return Number(
-      this.db.prepare("UPDATE tasks SET status = 'pending' WHERE pass = ? AND status = 'running'").run(passId)
+      this.stmt("UPDATE tasks SET status = 'pending' WHERE pass = ? AND status = 'running'").run(passId)
         .changes,
     );
   }
@@ -374,9 +388,9 @@ export class SqliteStore implements JobState, WorkQueue {
   /** Put failed copy tasks back (retry): their objects are re-checked, successes are skipped fast. */
   requeueFailed(passId: string): number {
     return Number(
-      this.db
-        .prepare("UPDATE tasks SET status = 'pending', attempts = 0 WHERE pass = ? AND status = 'failed'")
-        .run(passId).changes,
+      this.stmt("UPDATE tasks SET status = 'pending', attempts = 0 WHERE pass = ? AND status = 'failed'").run(
+        passId,
+      ).changes,
     );
   }
 
@@ -389,13 +403,11 @@ export class SqliteStore implements JobState, WorkQueue {
     if (n <= 0) return [];
     return this.tx(() => {
       // Scans first: they discover the work (and the totals the ETA needs).
-      const rows = this.db
-        .prepare(
-          `SELECT id, body FROM tasks WHERE pass = ? AND status = 'pending'
+      const rows = this.stmt(
+        `SELECT id, body FROM tasks WHERE pass = ? AND status = 'pending'
            ORDER BY CASE kind WHEN 'scan' THEN 0 ELSE 1 END, seq LIMIT ?`,
-        )
-        .all(passId, n) as Array<{ id: string; body: string }>;
-      const mark = this.db.prepare("UPDATE tasks SET status = 'running' WHERE pass = ? AND id = ?");
+      ).all(passId, n) as Array<{ id: string; body: string }>;
+      const mark = this.stmt("UPDATE tasks SET status = 'running' WHERE pass = ? AND id = ?");
       for (const r of rows) mark.run(passId, r.id);
       return rows.map((r) => JSON.parse(r.body) as Task);
     });
@@ -409,7 +421,7 @@ export class SqliteStore implements JobState, WorkQueue {
 
   private attempts(passId: string, id: string): number {
     return (
-      this.db.prepare('SELECT attempts FROM tasks WHERE pass = ? AND id = ?').get(passId, id) as {
+      this.stmt('SELECT attempts FROM tasks WHERE pass = ? AND id = ?').get(passId, id) as {
         attempts: number;
       }
     ).attempts;
