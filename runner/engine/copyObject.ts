@@ -21,7 +21,7 @@ import {
 } from '../core/policy.ts';
 import type { ObjectHead, ObjectInfo, ObjectResult, StorageClass } from '../core/types.ts';
 import type { MultipartCheckpoint } from '../ports/jobState.ts';
-import type { PartResult, ReadResult, WriteOptions, WriteResult } from '../ports/objectStore.ts';
+import type { PartResult, ReadResult, WriteBody, WriteOptions, WriteResult } from '../ports/objectStore.ts';
 import type { EngineContext } from './context.ts';
 import { withRetries } from './retry.ts';
 
@@ -77,6 +77,46 @@ export function transferStream(
       pass(last, cb, (c) => this.push(c));
     },
   });
+}
+
+/** Objects up to this size are read into memory whole, checked, then written in one go. */
+export const WHOLE_BODY_MAX = 256 * 1024;
+
+/**
+ * Read a small body whole: CRC-64 and size proven against the source before a byte is written,
+ * bandwidth spent once. Memory is bounded by concurrency × WHOLE_BODY_MAX.
+ */
+async function readWhole(
+  ctx: Pick<EngineContext, 'bucket' | 'onBytes' | 'signal'>,
+  read: ReadResult,
+  crc: Crc64,
+  expect: { size: number; crc64?: string; what: string },
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of read.body as AsyncIterable<Buffer>) {
+      crc.update(chunk);
+      chunks.push(chunk);
+      if (crc.bytes > expect.size) break;
+    }
+  } finally {
+    read.body.destroy();
+  }
+  if (crc.bytes !== expect.size) {
+    throw new MigrationError(
+      'SOURCE_CHANGED',
+      `${expect.what}: read ${crc.bytes} bytes, expected ${expect.size}`,
+    );
+  }
+  if (expect.crc64 !== undefined && crc.toString() !== expect.crc64) {
+    throw new MigrationError(
+      'CRC_MISMATCH',
+      `${expect.what}: CRC-64 of the bytes read is ${crc.toString()}, the source reports ${expect.crc64}`,
+    );
+  }
+  await ctx.bucket.consume(expect.size, ctx.signal);
+  ctx.onBytes(expect.size);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, expect.size);
 }
 
 /** Connect a source body through the transfer stream; errors on either side tear both down. */
@@ -332,14 +372,13 @@ async function copySingle(
       );
     }
     const crc = new Crc64();
-    const body = piped(
-      read,
-      transferStream(ctx, crc, {
-        size: src.size,
-        ...(read.head.crc64 ? { crc64: read.head.crc64 } : {}),
-        what: src.key,
-      }),
-    );
+    const expect = { size: src.size, ...(read.head.crc64 ? { crc64: read.head.crc64 } : {}), what: src.key };
+    // Small bodies are read whole and proven before the PUT starts (no stream plumbing per
+    // object); larger ones stream, with the last chunk held back until proven.
+    const body: WriteBody =
+      src.size <= WHOLE_BODY_MAX
+        ? await readWhole(ctx, read, crc, expect)
+        : piped(read, transferStream(ctx, crc, expect));
     const opts = writeOptions(ctx, read.head, src.size, forbidOverwrite);
     // A plain-MD5 ETag lets the destination reject a corrupted body itself (Content-MD5).
     if (isPlainMd5(src.etag) && read.head.etag === src.etag)
@@ -348,7 +387,7 @@ async function copySingle(
     try {
       res = await ctx.dst.write(base.dstKey, body, opts);
     } catch (e) {
-      body.destroy();
+      if (!Buffer.isBuffer(body)) body.destroy();
       throw e;
     }
     const computed = crc.toString();

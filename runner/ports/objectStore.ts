@@ -50,6 +50,9 @@ export type WriteOptions = ObjectMetadata & {
 
 export type WriteResult = { etag?: string; crc64?: string };
 
+/** A body to write: a stream, or (small objects) the whole body already read and checked. */
+export type WriteBody = Readable | Buffer;
+
 export type PartResult = { partNumber: number; etag: string; size: number; crc64?: string };
 
 export type ProbeResult = {
@@ -76,7 +79,7 @@ export interface ObjectStore {
   /** undefined when the key does not exist. */
   head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>;
   read(key: string, opts?: ReadOptions): Promise<ReadResult>;
-  write(key: string, body: Readable, opts: WriteOptions): Promise<WriteResult>;
+  write(key: string, body: WriteBody, opts: WriteOptions): Promise<WriteResult>;
 
   multipartInit?(key: string, opts: WriteOptions): Promise<string>;
   multipartPart?(

@@ -256,10 +256,10 @@ describe('e2e: source changes during the copy', () => {
 
   const RACES = {
     rules: [
-      { kind: 'rewrite', ops: ['GetObject'], keyPrefix: 'data/3.bin', afterBytes: 10_000, times: 1 },
-      { kind: 'delete', ops: ['GetObject'], keyPrefix: 'data/7.bin', afterBytes: 10_000, times: 1 },
+      { kind: 'rewrite' as const, ops: ['GetObject'], keyPrefix: 'data/3.bin', afterBytes: 10_000, times: 1 },
+      { kind: 'delete' as const, ops: ['GetObject'], keyPrefix: 'data/7.bin', afterBytes: 10_000, times: 1 },
     ],
-  } as const;
+  };
 
   /** The incremental phase after the races: exactly the rewritten object, now identical. */
   async function incrementalPicksUpRewrite(job: string, work: string, t1: string): Promise<void> {

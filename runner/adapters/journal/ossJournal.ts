@@ -67,7 +67,7 @@ export class OssJournal implements Journal {
 
   private async put(key: string, body: string, contentType = 'text/plain; charset=utf-8'): Promise<void> {
     const buf = Buffer.from(body, 'utf8');
-    await this.store.write(key, Readable.from([buf]), { size: buf.length, contentType, meta: {} });
+    await this.store.write(key, buf, { size: buf.length, contentType, meta: {} });
   }
 
   private async get(key: string): Promise<string> {

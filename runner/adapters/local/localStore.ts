@@ -4,7 +4,7 @@
  * entries in memory at a time. ossimport's local source, plus writes for symmetry in tests.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,6 +18,7 @@ import type {
   ReadOptions,
   ReadResult,
   StoreFeatures,
+  WriteBody,
   WriteOptions,
   WriteResult,
 } from '../../ports/objectStore.ts';
@@ -168,12 +169,13 @@ export class LocalStore implements ObjectStore {
     return { body, head };
   }
 
-  async write(key: string, body: Readable, o: WriteOptions): Promise<WriteResult> {
+  async write(key: string, body: WriteBody, o: WriteOptions): Promise<WriteResult> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.ossmigrate-${process.pid}-${Date.now()}.part`;
     try {
-      await pipeline(body, createWriteStream(tmp), ...(o.signal ? [{ signal: o.signal }] : []));
+      if (Buffer.isBuffer(body)) await writeFile(tmp, body, o.signal ? { signal: o.signal } : {});
+      else await pipeline(body, createWriteStream(tmp), ...(o.signal ? [{ signal: o.signal }] : []));
       const s = await stat(tmp);
       if (s.size !== o.size)
         throw new MigrationError('NETWORK', `${key}: wrote ${s.size} of ${o.size} bytes`);

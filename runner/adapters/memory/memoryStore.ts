@@ -16,6 +16,7 @@ import type {
   ReadOptions,
   ReadResult,
   StoreFeatures,
+  WriteBody,
   WriteOptions,
   WriteResult,
 } from '../../ports/objectStore.ts';
@@ -154,9 +155,9 @@ export class MemoryStore implements ObjectStore {
     return buf;
   }
 
-  async write(key: string, body: Readable, opts: WriteOptions): Promise<WriteResult> {
+  async write(key: string, body: WriteBody, opts: WriteOptions): Promise<WriteResult> {
     await this.before('write', key);
-    const buf = await this.collect(body, opts.size, key);
+    const buf = await this.collect(Buffer.isBuffer(body) ? Readable.from([body]) : body, opts.size, key);
     if (opts.contentMd5 !== undefined && createHash('md5').update(buf).digest('base64') !== opts.contentMd5) {
       throw new MigrationError('CRC_MISMATCH', `${key}: Content-MD5 mismatch`, {
         status: 400,

@@ -26,6 +26,7 @@ import type {
   ReadOptions,
   ReadResult,
   StoreFeatures,
+  WriteBody,
   WriteOptions,
   WriteResult,
 } from '../../ports/objectStore.ts';
@@ -237,7 +238,7 @@ export class OssStore implements ObjectStore {
       headers?: Record<string, string>;
       subres?: Record<string, string>;
       mime?: string;
-      body?: Readable;
+      body?: WriteBody;
       timeout: number;
       signal?: AbortSignal;
       ok: number[];
@@ -277,8 +278,9 @@ export class OssStore implements ObjectStore {
         if (o.ok.includes(status)) return resolve(res);
         responseError(method, status, res).then(reject, reject);
       });
-      if (o.body) {
-        o.body.on('error', (e) => req.destroy(e));
+      if (Buffer.isBuffer(o.body)) req.end(o.body);
+      else if (o.body) {
+        o.body.on('error', (e: Error) => req.destroy(e));
         o.body.pipe(req);
       } else req.end();
     });
@@ -327,7 +329,7 @@ export class OssStore implements ObjectStore {
     return h;
   }
 
-  async write(key: string, body: Readable, o: WriteOptions): Promise<WriteResult> {
+  async write(key: string, body: WriteBody, o: WriteOptions): Promise<WriteResult> {
     try {
       const res = await this.send('PUT', key, {
         headers: { ...this.writeHeaders(o), 'Content-Length': String(o.size) },
