@@ -9,7 +9,6 @@
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
 import COS from 'cos-nodejs-sdk-v5';
 import type { CosCredentials } from '../../config/credentials.ts';
 import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';

@@ -1,21 +1,3 @@
-/**
- * Journals under an OSS prefix (the fleet's control bucket), through the ObjectStore port:
- *   <root>/<pass>/tasks/<task>/ledger/<time>-<writer>-<seq>.ndjson   batched ledger lines
- *   <root>/<pass>/tasks/<task>/{audit.log, error.list}                 written when the task ends
- *   <root>/<pass>/tasks/<task>/STATUS                                  Running | Completed | Failed
- * OSS objects cannot be appended to cheaply, and one PUT per object would double the request
- * count of a migration, so ledger lines are buffered per task and written as one chunk object
- * every `maxLines` lines or `maxDelayMs` (and when the task ends or the worker drains). Chunk names
- * sort by time, so a task's lines read back in order across attempts and workers.
- *
- * What a crash can lose: the lines still buffered (≤ maxLines, ≤ maxDelayMs of the tasks in
- * flight). That is safe: the task is re-run (stalled-job recovery), those objects are not in
- * `finished()` so they are processed again, and the destination check finds the ones already
- * copied identical (skipped) — a single PUT is atomic and a multipart upload only completes
- * after its CRC-64 check, so nothing half-written is ever taken for done. The summary then counts
- * such an object as skipped rather than copied; every object is still accounted for once.
- */
-import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { Logger } from 'pino';
 import { mergeTaskResults } from '../../core/ledger.ts';
