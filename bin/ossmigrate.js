@@ -24,6 +24,23 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(2);
 }
+// V8 sizes its heap at start-up only: without our flags, replace this process with one that has
+// them (execve keeps the pid, stdio and signals; no parent is left waiting).
+const { RUNTIME_FLAGS } = await import('./runtimeFlags.js');
+const missing = RUNTIME_FLAGS.filter((f) => !process.execArgv.includes(f));
+if (missing.length && typeof process.execve === 'function' && process.env.OSSMIGRATE_FLAGS !== '0') {
+  process.execve(
+    process.execPath,
+    [
+      process.execPath,
+      ...missing,
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      ...process.argv.slice(2),
+    ],
+    { ...process.env, OSSMIGRATE_FLAGS: '0' },
+  );
+}
 const { register } = await import('tsx/esm/api');
 register();
 await import('../runner/cli/main.ts');

@@ -4,6 +4,8 @@
 // with `set -x`, and the program passes it to ECS as a Pulumi secret. cloud-init runs it once, as
 // root, on first boot; it must be ≤ 16 KB before base64.
 
+import { RUNTIME_FLAGS } from '../bin/runtimeFlags.js';
+
 export const USER_DATA_MAX_BYTES = 16 * 1024;
 export const NODE_DIR = '/opt/node';
 export const BUNDLE_PATH = '/opt/ossmigrate/ossmigrate.mjs';
@@ -84,7 +86,7 @@ Type=simple
 User=ossmigrate
 Group=ossmigrate
 EnvironmentFile=${ENV_FILE}
-ExecStart=${NODE_DIR}/bin/node --enable-source-maps ${BUNDLE_PATH} worker --workdir ${WORKDIR} --concurrency ${workerConcurrency}
+ExecStart=${NODE_DIR}/bin/node --enable-source-maps ${RUNTIME_FLAGS.join(' ')} ${BUNDLE_PATH} worker --workdir ${WORKDIR} --concurrency ${workerConcurrency}
 StateDirectory=ossmigrate
 StateDirectoryMode=0700
 Restart=always

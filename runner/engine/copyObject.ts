@@ -36,6 +36,11 @@ export function transferStream(
 ): Transform {
   let held: Buffer | undefined;
   const pass = (chunk: Buffer, cb: TransformCallback, push: (c: Buffer) => void) => {
+    if (ctx.bucket.tryConsume(chunk.length)) {
+      ctx.onBytes(chunk.length);
+      push(chunk);
+      return cb();
+    }
     ctx.bucket.consume(chunk.length, ctx.signal).then(
       () => {
         ctx.onBytes(chunk.length);
@@ -114,7 +119,7 @@ async function readWhole(
       `${expect.what}: CRC-64 of the bytes read is ${crc.toString()}, the source reports ${expect.crc64}`,
     );
   }
-  await ctx.bucket.consume(expect.size, ctx.signal);
+  if (!ctx.bucket.tryConsume(expect.size)) await ctx.bucket.consume(expect.size, ctx.signal);
   ctx.onBytes(expect.size);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, expect.size);
 }

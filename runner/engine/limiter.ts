@@ -56,6 +56,19 @@ export class TokenBucket {
     return this.pausedUntil !== undefined;
   }
 
+  /**
+   * Take `n` bytes' worth of tokens now if that needs no wait (unlimited and not paused, or the
+   * tokens are there); false leaves the bucket untouched. Lets a stream skip a promise per chunk.
+   */
+  tryConsume(n: number): boolean {
+    if (this.pausedUntil) return false;
+    if (this.rateBps === null) return true;
+    this.refill();
+    if (this.tokens < n) return false;
+    this.tokens -= n;
+    return true;
+  }
+
   /** Take `n` bytes' worth of tokens, waiting as long as the rate requires. */
   async consume(n: number, signal?: AbortSignal): Promise<void> {
     while (this.pausedUntil) {

@@ -179,9 +179,9 @@ export async function benchCopy(o: { quick: boolean }): Promise<BenchRow[]> {
         row({
           suite: 'copy',
           name: `${label}: copier peak RSS (vs naive SDK copier)`,
-          value: ours.maxRssMB,
-          unit: 'MB',
-          baseline: naive.maxRssMB,
+          value: ours.maxRssMiB,
+          unit: 'MiB',
+          baseline: naive.maxRssMiB,
           note: 'lower is better',
         }),
       );
@@ -250,9 +250,9 @@ export async function benchListing(o: { quick: boolean }): Promise<BenchRow[]> {
         row({
           suite: 'listing',
           name: `scan ${label} objects: peak RSS (vs listing into an array)`,
-          value: ours.maxRssMB,
-          unit: 'MB',
-          baseline: naive.maxRssMB,
+          value: ours.maxRssMiB,
+          unit: 'MiB',
+          baseline: naive.maxRssMiB,
           note: 'lower is better',
         }),
       );
@@ -270,7 +270,7 @@ export async function benchListing(o: { quick: boolean }): Promise<BenchRow[]> {
       await rm(dir, { recursive: true, force: true });
     }
   }
-  const [a, b] = rows.filter((r) => r.unit === 'MB');
+  const [a, b] = rows.filter((r) => r.unit === 'MiB');
   if (a && b)
     rows.push({
       suite: 'listing',
@@ -314,9 +314,9 @@ export async function benchBigObject(o: { quick: boolean }): Promise<BenchRow[]>
       row({
         suite: 'big-object',
         name: `${gb} GiB object: copier peak RSS (vs bare streaming pipe)`,
-        value: ours.maxRssMB,
-        unit: 'MB',
-        baseline: naive.maxRssMB,
+        value: ours.maxRssMiB,
+        unit: 'MiB',
+        baseline: naive.maxRssMiB,
         note: 'lower is better; flat in the object size',
       }),
     ];

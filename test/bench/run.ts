@@ -1,5 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --only crc64,copy,listing,big-object,fleet]`
+ * `npm run bench [-- --quick] [-- --json] [-- --only crc64,limit,copy,listing,big-object,fleet]`
+ * With --json, one JSON line on stdout at the end: the headline figures (issue #7's keys) and
+ * every raw figure they came from.
  * Every number comes with a baseline measured in the same run; results print as a table and
  * land in bench-results/latest.json (and a dated copy).
  */
@@ -9,11 +11,13 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBigObject, benchCopy, benchListing } from './copy.ts';
 import { benchCrc } from './crc.ts';
-import { benchLimit } from './limit.ts';
+import { benchLimit, type LimitFigures } from './limit.ts';
 import type { BenchRow } from './util.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const json = args.includes('--json');
+const figures: LimitFigures = {};
 const onlyArg = args.find((a) => a.startsWith('--only'))?.split('=')[1] ?? args[args.indexOf('--only') + 1];
 const only =
   args.includes('--only') || args.some((a) => a.startsWith('--only='))
@@ -23,7 +27,7 @@ const only =
 type Suite = { name: string; run: (o: { quick: boolean }) => Promise<BenchRow[]> };
 const suites: Suite[] = [
   { name: 'crc64', run: benchCrc },
-  { name: 'limit', run: (o) => benchLimit(o) },
+  { name: 'limit', run: (o) => benchLimit(o, figures) },
   { name: 'copy', run: benchCopy },
   { name: 'listing', run: benchListing },
   { name: 'big-object', run: benchBigObject },
@@ -82,3 +86,33 @@ await writeFile(
   `${JSON.stringify(out, null, 2)}\n`,
 );
 process.stderr.write('\nresults: bench-results/latest.json\n');
+if (json) process.stdout.write(`${JSON.stringify(headline(all, figures))}\n`);
+
+/** Issue #7's keys first (null when their suite did not run), then the raw figures and targets. */
+function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
+  const find = (suite: string, re: RegExp) => rows.find((r) => r.suite === suite && re.test(r.name));
+  const crc = rows.filter((r) => r.suite === 'crc64' && /64 KiB/.test(r.name));
+  const big = find('big-object', /peak RSS/);
+  const listing = rows.filter((r) => r.suite === 'listing' && /peak RSS/.test(r.name)).at(-1);
+  const out = {
+    cpu_per_gb_ratio: f.cpu_per_gb_ratio ?? null,
+    cpu_per_small_object_ratio: f.cpu_per_small_object_ratio ?? null,
+    peak_rss_mib_large_object: big?.value ?? null,
+    peak_rss_mib_listing: listing?.value ?? null,
+    crc64_mb_s: crc[0]?.value ?? null,
+    ...f,
+    large_object_label: big?.name ?? null,
+    listing_label: listing?.name ?? null,
+    targets: {
+      cpu_per_gb_ratio: 1.2,
+      cpu_per_small_object_ratio: 2,
+      peak_rss_mib_large_object: 256,
+      peak_rss_mib_listing: 256,
+      crc64_mb_s: 1000,
+    },
+    quick,
+    node: process.version,
+    cpus: cpus().length,
+  };
+  return out;
+}

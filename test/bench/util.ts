@@ -20,7 +20,7 @@ const RSS_HOOK = fileURLToPath(new URL('./rss-hook.mjs', import.meta.url));
 export type ChildRun = {
   code: number | null;
   ms: number;
-  maxRssMB: number;
+  maxRssMiB: number;
   cpuMs: number;
   stdout: string;
   stderr: string;
@@ -50,7 +50,7 @@ export function runNode(
       resolve({
         code,
         ms: performance.now() - started,
-        maxRssMB: m ? Number(m[1]) / 1024 : Number.NaN,
+        maxRssMiB: m ? Number(m[1]) / 1024 : Number.NaN,
         cpuMs: m ? Number(m[2]) / 1000 : Number.NaN,
         stdout,
         stderr,

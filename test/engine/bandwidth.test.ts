@@ -55,3 +55,20 @@ describe('engine: bandwidth limit', () => {
     }
   });
 });
+
+describe('TokenBucket.tryConsume (the no-wait fast path)', () => {
+  it('passes at once when unlimited, never while paused, and only with tokens in hand when limited', async () => {
+    const { TokenBucket } = await import('../../runner/engine/limiter.ts');
+    const b = new TokenBucket();
+    assert.equal(b.tryConsume(1 << 30), true, 'unlimited');
+    b.setPaused(true);
+    assert.equal(b.tryConsume(1), false, 'paused');
+    b.setPaused(false);
+    b.setRate(1024 * 1024); // burst allowance: a quarter second = 256 KiB
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(b.tryConsume(200 * 1024), true, 'within the burst');
+    assert.equal(b.tryConsume(200 * 1024), false, 'the rest must wait');
+    // A refused try leaves the tokens: a small take still fits.
+    assert.equal(b.tryConsume(32 * 1024), true);
+  });
+});

@@ -12,6 +12,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import COS from 'cos-nodejs-sdk-v5';
 import type { CosCredentials } from '../../config/credentials.ts';
 import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
+import { compareKeys } from '../../core/keys.ts';
 import type { ListEntry, ObjectHead, StorageClass } from '../../core/types.ts';
 import type {
   ObjectStore,
@@ -169,10 +170,7 @@ export class CosStore implements ObjectStore {
       for (const p of xmlElements(xml, 'CommonPrefixes'))
         entries.push({ kind: 'prefix', prefix: decodeKey(xmlChild(p, 'Prefix') ?? '') });
       entries.sort((a, b) =>
-        Buffer.compare(
-          Buffer.from(a.kind === 'object' ? a.info.key : a.prefix),
-          Buffer.from(b.kind === 'object' ? b.info.key : b.prefix),
-        ),
+        compareKeys(a.kind === 'object' ? a.info.key : a.prefix, b.kind === 'object' ? b.info.key : b.prefix),
       );
       yield* entries;
       // Entries hold no element of these names (and text is escaped, so a key cannot fake one).

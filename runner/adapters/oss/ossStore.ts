@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import OSS from 'ali-oss';
 import type { OssCredentials } from '../../config/credentials.ts';
 import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
+import { compareKeys } from '../../core/keys.ts';
 import type { ListEntry, ObjectHead, StorageClass } from '../../core/types.ts';
 import type {
   ObjectStore,
@@ -215,7 +216,7 @@ export class OssStore implements ObjectStore {
       entries.sort((a, b) => {
         const x = a.kind === 'object' ? a.info.key : a.prefix;
         const y = b.kind === 'object' ? b.info.key : b.prefix;
-        return Buffer.compare(Buffer.from(x), Buffer.from(y));
+        return compareKeys(x, y);
       });
       yield* entries;
       token = page.isTruncated ? (page.nextContinuationToken ?? undefined) : undefined;
