@@ -93,7 +93,7 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
   const find = (suite: string, re: RegExp) => rows.find((r) => r.suite === suite && re.test(r.name));
   const crc = rows.filter((r) => r.suite === 'crc64' && /64 KiB/.test(r.name));
   const big = find('big-object', /peak RSS/);
-  const listing = rows.filter((r) => r.suite === 'listing' && /peak RSS/.test(r.name)).at(-1);
+  const listing = rows.filter((r) => r.suite === 'listing' && r.unit === 'MiB').at(-1);
   const out = {
     cpu_per_gb_ratio: f.cpu_per_gb_ratio ?? null,
     cpu_per_small_object_ratio: f.cpu_per_small_object_ratio ?? null,
