@@ -25,6 +25,24 @@ import type { PartResult, ReadResult, WriteBody, WriteOptions, WriteResult } fro
 import type { EngineContext } from './context.ts';
 import { withRetries } from './retry.ts';
 
+/** Why a body read in full is not the source's (size, then CRC-64), or undefined when it is. */
+function bodyProblem(
+  crc: Crc64,
+  expect: { size: number; crc64?: string; what: string },
+): MigrationError | undefined {
+  if (crc.bytes !== expect.size)
+    return new MigrationError(
+      'SOURCE_CHANGED',
+      `${expect.what}: read ${crc.bytes} bytes, expected ${expect.size}`,
+    );
+  if (expect.crc64 !== undefined && crc.toString() !== expect.crc64)
+    return new MigrationError(
+      'CRC_MISMATCH',
+      `${expect.what}: CRC-64 of the bytes read is ${crc.toString()}, the source reports ${expect.crc64}`,
+    );
+  return undefined;
+}
+
 /**
  * The stream between source and destination: counts CRC-64, spends bandwidth tokens, reports
  * bytes, and (when `expect` is given) holds the final chunk back until size and CRC are proven.
@@ -61,22 +79,8 @@ export function transferStream(
     },
     flush(cb) {
       if (!expect || !held) return cb();
-      if (crc.bytes !== expect.size) {
-        return cb(
-          new MigrationError(
-            'SOURCE_CHANGED',
-            `${expect.what}: read ${crc.bytes} bytes, expected ${expect.size}`,
-          ),
-        );
-      }
-      if (expect.crc64 !== undefined && crc.toString() !== expect.crc64) {
-        return cb(
-          new MigrationError(
-            'CRC_MISMATCH',
-            `${expect.what}: CRC-64 of the bytes read is ${crc.toString()}, the source reports ${expect.crc64}`,
-          ),
-        );
-      }
+      const wrong = bodyProblem(crc, expect);
+      if (wrong) return cb(wrong);
       const last = held;
       held = undefined;
       pass(last, cb, (c) => this.push(c));
@@ -107,18 +111,8 @@ async function readWhole(
   } finally {
     read.body.destroy();
   }
-  if (crc.bytes !== expect.size) {
-    throw new MigrationError(
-      'SOURCE_CHANGED',
-      `${expect.what}: read ${crc.bytes} bytes, expected ${expect.size}`,
-    );
-  }
-  if (expect.crc64 !== undefined && crc.toString() !== expect.crc64) {
-    throw new MigrationError(
-      'CRC_MISMATCH',
-      `${expect.what}: CRC-64 of the bytes read is ${crc.toString()}, the source reports ${expect.crc64}`,
-    );
-  }
+  const wrong = bodyProblem(crc, expect);
+  if (wrong) throw wrong;
   if (!ctx.bucket.tryConsume(expect.size)) await ctx.bucket.consume(expect.size, ctx.signal);
   ctx.onBytes(expect.size);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, expect.size);

@@ -39,6 +39,7 @@ import {
   retryAfterMs,
   stripEtag,
 } from '../http/headers.ts';
+import { xmlChild } from '../http/xml.ts';
 // ali-oss's request builder: headers, date, signature and URL exactly as its own calls make them.
 import aliOssRequest from './aliOssRequest.cjs';
 
@@ -553,18 +554,20 @@ async function responseError(method: string, status: number, res: IncomingMessag
     res.destroy();
     xml = Buffer.concat(chunks).toString('utf8');
   }
-  const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
-  const code = tag('Code');
-  const requestId = tag('RequestId') ?? h['x-oss-request-id'];
-  const endpoint = tag('Endpoint');
-  const err: OssError = Object.assign(new Error(tag('Message') ?? res.statusMessage ?? `HTTP ${status}`), {
-    name: code ? `${code}Error` : 'ResponseError',
-    status,
-    headers: h,
-    ...(code ? { code } : {}),
-    ...(requestId ? { requestId } : {}),
-    ...(endpoint ? { endpoint } : {}),
-  });
+  const code = xmlChild(xml, 'Code') || undefined;
+  const requestId = xmlChild(xml, 'RequestId') || h['x-oss-request-id'];
+  const endpoint = xmlChild(xml, 'Endpoint') || undefined;
+  const err: OssError = Object.assign(
+    new Error(xmlChild(xml, 'Message') || res.statusMessage || `HTTP ${status}`),
+    {
+      name: code ? `${code}Error` : 'ResponseError',
+      status,
+      headers: h,
+      ...(code ? { code } : {}),
+      ...(requestId ? { requestId } : {}),
+      ...(endpoint ? { endpoint } : {}),
+    },
+  );
   return err;
 }
 
