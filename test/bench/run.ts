@@ -41,6 +41,15 @@ if (existsSync(fleetModule)) {
   });
 }
 
+const unknown = [...(only ?? [])].filter((n) => !suites.some((s) => s.name === n));
+if (only && (unknown.length || only.size === 0)) {
+  process.stderr.write(
+    `npm run bench: unknown suite ${unknown.map((n) => JSON.stringify(n)).join(', ') || '(none given)'} in --only.\n` +
+      `Fix: pick from ${suites.map((s) => s.name).join(',')} (comma-separated), e.g. --only limit,listing\n`,
+  );
+  process.exit(2);
+}
+
 const fmt = (n: number | undefined) =>
   n === undefined || Number.isNaN(n) ? '' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 
