@@ -1,14 +1,14 @@
 /**
  * Tencent Cloud COS through cos-nodejs-sdk-v5. Listing, HEAD, restore, PUT and the bucket probe
- * use the SDK. The streaming GET is signed by the SDK (getAuth) but sent with node:http, because
+ * use the SDK. The streaming GET is signed by the SDK (getAuth) but sent with undici, because
  * the SDK's getObjectStream only reveals the response headers after the body has ended — and a
  * copy needs them first (Content-Type and metadata for the PUT, the whole-object CRC-64, the
  * ETag). The SDK silently retries 5xx on bodiless requests (4 attempts); the engine's own retries
  * come on top, which is fine for idempotent reads.
  */
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { STATUS_CODES } from 'node:http';
+import type { Readable } from 'node:stream';
 import COS from 'cos-nodejs-sdk-v5';
 import type { CosCredentials } from '../../config/credentials.ts';
 import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
@@ -25,6 +25,7 @@ import type {
   WriteResult,
 } from '../../ports/objectStore.ts';
 import { headersToHead, listDate, metadataHeaders, retryAfterMs, stripEtag } from '../http/headers.ts';
+import { type HttpResponse, HttpTransport } from '../http/transport.ts';
 import { xmlChild, xmlElements } from '../http/xml.ts';
 
 export type CosStoreOptions = {
@@ -115,16 +116,14 @@ export class CosStore implements ObjectStore {
   readonly client: COS;
   private readonly host: string;
   private readonly target: URL;
-  private readonly agent: HttpAgent;
+  private readonly http: HttpTransport;
 
   constructor(readonly o: CosStoreOptions) {
     this.name = `cos://${o.bucket}`;
     this.host = `${o.bucket}.cos.${o.region}.myqcloud.com`;
     this.target = new URL(o.endpoint ?? `https://${this.host}`);
     const secure = this.target.protocol === 'https:';
-    this.agent = secure
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 256 })
-      : new HttpAgent({ keepAlive: true, maxSockets: 256 });
+    this.http = new HttpTransport(this.target.origin, secure && o.endpoint ? { servername: this.host } : {});
     this.client = new COS({
       SecretId: o.credentials.secretId,
       SecretKey: o.credentials.secretKey,
@@ -192,15 +191,10 @@ export class CosStore implements ObjectStore {
     const res = await this.send('GET', '', {}, signal, query).catch((e: unknown) => {
       throw cosError(e, what);
     });
-    const xml = await readText(res).catch((e: unknown) => {
+    const xml = await readText(res.body).catch((e: unknown) => {
       throw cosError(e, what);
     });
-    const status = res.statusCode ?? 0;
-    if (status !== 200) {
-      const code = /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
-      const message = /<Message>([^<]+)<\/Message>/.exec(xml)?.[1] ?? res.statusMessage ?? '';
-      throw statusError(status, code, message, res.headers as Record<string, string>, what);
-    }
+    if (res.status !== 200) throw bodyError(res.status, xml, res.headers, what);
     return xml;
   }
 
@@ -209,35 +203,27 @@ export class CosStore implements ObjectStore {
   }
 
   /**
-   * HEAD through the same lean path as GET (SDK-signed, node:http): the SDK's request stack costs
+   * HEAD through the same lean path as GET (SDK-signed, undici): the SDK's request stack costs
    * more CPU than the request itself, and a copy HEADs every source object once.
    */
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     const res = await this.send('HEAD', key, {}, signal).catch((e: unknown) => {
       throw cosError(e, `head ${key}`);
     });
-    res.resume();
-    const status = res.statusCode ?? 0;
-    if (status === 404) return undefined;
-    if (status !== 200)
-      throw statusError(
-        status,
-        undefined,
-        res.statusMessage ?? '',
-        res.headers as Record<string, string>,
-        `head ${key}`,
-      );
-    return this.headOf(key, res.headers as Record<string, string>);
+    res.body.resume();
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw statusError(res.status, undefined, '', res.headers, `head ${key}`);
+    return this.headOf(key, res.headers);
   }
 
-  /** One signed request over the keep-alive agent; the response is returned unread. */
+  /** One signed request over the keep-alive pool; the response is returned unread. */
   private send(
     method: 'GET' | 'HEAD',
     key: string,
     extra: Record<string, string>,
     signal?: AbortSignal,
     query: Record<string, string> = {},
-  ): Promise<IncomingMessage> {
+  ): Promise<HttpResponse> {
     const headers: Record<string, string> = { host: this.host, ...extra };
     const authorization = this.client.getAuth({
       ...this.base(),
@@ -251,30 +237,19 @@ export class CosStore implements ObjectStore {
       .map(([k, v]) => `${camSafe(k)}=${camSafe(v)}`)
       .join('&');
     const path = `/${key.split('/').map(camSafe).join('/')}${search ? `?${search}` : ''}`;
-    const send = this.target.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(
-        {
-          protocol: this.target.protocol,
-          hostname: this.target.hostname,
-          port: this.target.port || undefined,
-          path,
-          method,
-          agent: this.agent,
-          headers: {
-            ...headers,
-            authorization,
-            ...(this.o.credentials.securityToken
-              ? { 'x-cos-security-token': this.o.credentials.securityToken }
-              : {}),
-          },
-          ...(this.target.protocol === 'https:' ? { servername: this.host } : {}),
-          ...(signal ? { signal } : {}),
-        },
-        resolve,
-      );
-      req.on('error', reject);
-      req.end();
+    return this.http.request({
+      method,
+      path,
+      headers: {
+        ...headers,
+        authorization,
+        ...(this.o.credentials.securityToken
+          ? { 'x-cos-security-token': this.o.credentials.securityToken }
+          : {}),
+      },
+      // GET bodies stream for as long as the copy takes; undici's idle timeouts catch a stall.
+      timeoutMs: method === 'GET' && key ? 24 * 3600_000 : 120_000,
+      ...(signal ? { signal } : {}),
     });
   }
 
@@ -285,18 +260,15 @@ export class CosStore implements ObjectStore {
     const res = await this.send('GET', key, extra, o.signal).catch((e: unknown) => {
       throw cosError(e, `get ${key}`);
     });
-    const h = res.headers as Record<string, string>;
-    const status = res.statusCode ?? 0;
-    if (status !== 200 && status !== 206) {
-      const body = await readText(res);
-      const code = /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
-      const message = /<Message>([^<]+)<\/Message>/.exec(body)?.[1] ?? res.statusMessage ?? '';
-      throw statusError(status, code, message, h, `get ${key}`);
+    const h = res.headers;
+    if (res.status !== 200 && res.status !== 206) {
+      const xml = await readText(res.body).catch(() => '');
+      throw bodyError(res.status, xml, h, `get ${key}`);
     }
     const head = this.headOf(key, h);
     const total = /\/(\d+)$/.exec(h['content-range'] ?? '');
     if (total) head.size = Number(total[1]);
-    return { body: res, head };
+    return { body: res.body, head };
   }
 
   async write(key: string, body: WriteBody, o: WriteOptions): Promise<WriteResult> {
@@ -377,7 +349,8 @@ function statusError(
   what: string,
 ): MigrationError {
   const wait = retryAfterMs(h);
-  return new MigrationError(classifyHttp(status, code), `${what}: ${code ?? `HTTP ${status}`} ${message}`, {
+  const text = message || STATUS_CODES[status] || '';
+  return new MigrationError(classifyHttp(status, code), `${what}: ${code ?? `HTTP ${status}`} ${text}`, {
     status,
     ...(code ? { code } : {}),
     ...(h['x-cos-request-id'] ? { requestId: h['x-cos-request-id'] } : {}),
@@ -385,8 +358,13 @@ function statusError(
   });
 }
 
-async function readText(res: IncomingMessage): Promise<string> {
+/** An error answer's XML body (Code, Message) → MigrationError. */
+function bodyError(status: number, xml: string, h: Record<string, string>, what: string): MigrationError {
+  return statusError(status, xmlChild(xml, 'Code') || undefined, xmlChild(xml, 'Message') ?? '', h, what);
+}
+
+async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
+  for await (const c of body) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }

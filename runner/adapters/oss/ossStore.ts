@@ -12,8 +12,7 @@
  *  - the request timeout covers the whole body: size it from the body length.
  */
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import OSS from 'ali-oss';
 import type { OssCredentials } from '../../config/credentials.ts';
@@ -39,6 +38,7 @@ import {
   retryAfterMs,
   stripEtag,
 } from '../http/headers.ts';
+import { type HttpResponse, HttpTransport } from '../http/transport.ts';
 import { xmlChild } from '../http/xml.ts';
 // ali-oss's request builder: headers, date, signature and URL exactly as its own calls make them.
 import aliOssRequest from './aliOssRequest.cjs';
@@ -131,7 +131,8 @@ export class OssStore implements ObjectStore {
   readonly name: string;
   readonly client: OSS;
   private readonly region: string;
-  private readonly agent: HttpAgent;
+  /** One pool per origin (one, unless ali-oss's URL rules ever yield two). */
+  private readonly pools = new Map<string, HttpTransport>();
 
   constructor(readonly o: OssStoreOptions) {
     this.region = o.region.replace(/^oss-/, '');
@@ -149,10 +150,6 @@ export class OssStore implements ObjectStore {
       // Network-level retries only (ali-oss never retries HTTP errors; the engine does).
       retryMax: 0,
     } as unknown as OSS.Options);
-    const secure = o.endpoint ? o.endpoint.startsWith('https:') : true;
-    this.agent = secure
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 256 })
-      : new HttpAgent({ keepAlive: true, maxSockets: 256 });
     // ali-oss drops response headers from errors; keep them (Retry-After, x-oss-qos-delay-time).
     const client = this.client as unknown as {
       requestError: (r: { headers?: Record<string, string> }) => Promise<OssError>;
@@ -229,11 +226,11 @@ export class OssStore implements ObjectStore {
   }
 
   /**
-   * One data-path request: ali-oss builds and signs it, node:http sends it. Resolves with the
+   * One data-path request: ali-oss builds and signs it, undici sends it. Resolves with the
    * response when its status is expected (body unread); otherwise rejects with an error shaped
    * like ali-oss's (status, code, requestId, headers, endpoint) for ossError.
    */
-  private send(
+  private async send(
     method: 'GET' | 'HEAD' | 'PUT',
     key: string,
     o: {
@@ -245,7 +242,7 @@ export class OssStore implements ObjectStore {
       signal?: AbortSignal;
       ok: number[];
     },
-  ): Promise<IncomingMessage> {
+  ): Promise<HttpResponse> {
     const client = this.client as unknown as {
       _objectRequestParams(m: string, k: string, opts: object): Record<string, unknown>;
     };
@@ -257,42 +254,28 @@ export class OssStore implements ObjectStore {
     params.mime = o.mime;
     const built = aliOssRequest.createRequest.call(this.client, params);
     const url = new URL(built.url);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, {
-        method,
-        agent: this.agent,
-        headers: built.params.headers,
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
-      // The whole exchange, body included, must finish in time (ali-oss's `timeout` semantics).
-      const timer = setTimeout(
-        () =>
-          req.destroy(
-            Object.assign(new Error(`no answer within ${o.timeout / 1000} s`), { code: 'ETIMEDOUT' }),
-          ),
-        o.timeout,
-      );
-      req.on('close', () => clearTimeout(timer));
-      req.on('error', reject);
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        if (o.ok.includes(status)) return resolve(res);
-        responseError(method, status, res).then(reject, reject);
-      });
-      if (Buffer.isBuffer(o.body)) req.end(o.body);
-      else if (o.body) {
-        o.body.on('error', (e: Error) => req.destroy(e));
-        o.body.pipe(req);
-      } else req.end();
+    let http = this.pools.get(url.origin);
+    if (!http) {
+      http = new HttpTransport(url.origin);
+      this.pools.set(url.origin, http);
+    }
+    const res = await http.request({
+      method,
+      path: url.pathname + url.search,
+      headers: built.params.headers,
+      ...(o.body ? { body: o.body } : {}),
+      timeoutMs: o.timeout,
+      ...(o.signal ? { signal: o.signal } : {}),
     });
+    if (o.ok.includes(res.status)) return res;
+    throw await responseError(method, res);
   }
 
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     try {
       const res = await this.send('HEAD', key, { timeout: 60_000, ok: [200], ...(signal ? { signal } : {}) });
-      res.resume();
-      return this.headOf(key, res.headers as Record<string, string>);
+      res.body.resume();
+      return this.headOf(key, res.headers);
     } catch (e) {
       const err = e as OssError;
       if (err.status === 404 && (err.code === 'NoSuchKey' || err.code === undefined)) return undefined;
@@ -311,12 +294,12 @@ export class OssStore implements ObjectStore {
         ok: [200, 206],
         ...(o.signal ? { signal: o.signal } : {}),
       });
-      const h = res.headers as Record<string, string>;
+      const h = res.headers;
       const head = this.headOf(key, h);
       // A Range response's Content-Length is the part; the object size is in Content-Range.
       const total = /\/(\d+)$/.exec(h['content-range'] ?? '');
       if (total) head.size = Number(total[1]);
-      return { body: res, head };
+      return { body: res.body, head };
     } catch (e) {
       throw ossError(e, `get ${key}`);
     }
@@ -341,8 +324,8 @@ export class OssStore implements ObjectStore {
         ok: [200],
         ...(o.signal ? { signal: o.signal } : {}),
       });
-      res.resume();
-      return writeResult(res.headers as Record<string, string>);
+      res.body.resume();
+      return writeResult(res.headers);
     } catch (e) {
       throw writeError(e, key);
     }
@@ -378,8 +361,8 @@ export class OssStore implements ObjectStore {
         timeout: timeoutFor(size),
         ok: [200],
       });
-      res.resume();
-      const w = writeResult(res.headers as Record<string, string>);
+      res.body.resume();
+      const w = writeResult(res.headers);
       return { partNumber, size, ...w };
     } catch (e) {
       throw ossError(e, `upload part ${partNumber} of ${key}`);
@@ -533,17 +516,17 @@ function writeError(e: unknown, key: string): MigrationError {
  * wrong region) the right endpoint come from the XML body — or, for HEAD, which has none, from the
  * base64 XML in x-oss-err. The body is read up to 64 KiB, which also frees the socket.
  */
-async function responseError(method: string, status: number, res: IncomingMessage): Promise<OssError> {
-  const h = res.headers as Record<string, string>;
+async function responseError(method: string, res: HttpResponse): Promise<OssError> {
+  const { status, headers: h } = res;
   let xml = '';
   if (method === 'HEAD') {
-    res.resume();
+    res.body.resume();
     if (h['x-oss-err']) xml = Buffer.from(h['x-oss-err'], 'base64').toString('utf8');
   } else {
     const chunks: Buffer[] = [];
     let size = 0;
     try {
-      for await (const c of res as AsyncIterable<Buffer>) {
+      for await (const c of res.body as AsyncIterable<Buffer>) {
         size += c.length;
         if (size > 65_536) break;
         chunks.push(c);
@@ -551,14 +534,14 @@ async function responseError(method: string, status: number, res: IncomingMessag
     } catch {
       // the status alone classifies the failure
     }
-    res.destroy();
+    res.body.destroy();
     xml = Buffer.concat(chunks).toString('utf8');
   }
   const code = xmlChild(xml, 'Code') || undefined;
   const requestId = xmlChild(xml, 'RequestId') || h['x-oss-request-id'];
   const endpoint = xmlChild(xml, 'Endpoint') || undefined;
   const err: OssError = Object.assign(
-    new Error(xmlChild(xml, 'Message') || res.statusMessage || `HTTP ${status}`),
+    new Error(xmlChild(xml, 'Message') || STATUS_CODES[status] || `HTTP ${status}`),
     {
       name: code ? `${code}Error` : 'ResponseError',
       status,
