@@ -1,8 +1,8 @@
 /**
- * Alibaba Cloud OSS through ali-oss 6.x. The data path (GET, HEAD, PUT, UploadPart) is built and
- * signed by ali-oss's own request builder (V1 or V4, STS token, header encoding) but sent with
- * node:http over a keep-alive agent: ali-oss's transport (urllib: url.parse, dateformat,
- * agentkeepalive, a Transform per body) costs more CPU than the copy of a 4 KiB object itself.
+ * Alibaba Cloud OSS through ali-oss 6.x. The data path (GET, HEAD, PUT, UploadPart) is built like
+ * ali-oss builds it and signed by the client's own signer (V1 or V4, STS token; ossRequest.ts),
+ * then sent with undici: ali-oss's request stack (urllib: url.parse, dateformat, agentkeepalive,
+ * a Transform per body) costs more CPU than the copy of a 4 KiB object itself.
  * Listing, multipart init/complete/abort/list, restore and the probe go through the SDK whole.
  * Traps handled here (see shared/specs/protocols.md):
  *  - ali-oss strips leading "/" from keys silently: such keys never reach it (the engine refuses them);
@@ -40,8 +40,7 @@ import {
 } from '../http/headers.ts';
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
 import { xmlChild } from '../http/xml.ts';
-// ali-oss's request builder: headers, date, signature and URL exactly as its own calls make them.
-import aliOssRequest from './aliOssRequest.cjs';
+import { type AliOssClient, OssRequestBuilder } from './ossRequest.ts';
 
 export type OssStoreOptions = {
   bucket: string;
@@ -131,8 +130,8 @@ export class OssStore implements ObjectStore {
   readonly name: string;
   readonly client: OSS;
   private readonly region: string;
-  /** One pool per origin (one, unless ali-oss's URL rules ever yield two). */
-  private readonly pools = new Map<string, HttpTransport>();
+  private readonly requests: OssRequestBuilder;
+  private readonly http: HttpTransport;
 
   constructor(readonly o: OssStoreOptions) {
     this.region = o.region.replace(/^oss-/, '');
@@ -150,6 +149,8 @@ export class OssStore implements ObjectStore {
       // Network-level retries only (ali-oss never retries HTTP errors; the engine does).
       retryMax: 0,
     } as unknown as OSS.Options);
+    this.requests = new OssRequestBuilder(this.client as unknown as AliOssClient);
+    this.http = new HttpTransport(this.requests.origin);
     // ali-oss drops response headers from errors; keep them (Retry-After, x-oss-qos-delay-time).
     const client = this.client as unknown as {
       requestError: (r: { headers?: Record<string, string> }) => Promise<OssError>;
@@ -226,7 +227,7 @@ export class OssStore implements ObjectStore {
   }
 
   /**
-   * One data-path request: ali-oss builds and signs it, undici sends it. Resolves with the
+   * One data-path request, built and signed as ali-oss would (ossRequest.ts), sent with undici. Resolves with the
    * response when its status is expected (body unread); otherwise rejects with an error shaped
    * like ali-oss's (status, code, requestId, headers, endpoint) for ossError.
    */
@@ -243,26 +244,15 @@ export class OssStore implements ObjectStore {
       ok: number[];
     },
   ): Promise<HttpResponse> {
-    const client = this.client as unknown as {
-      _objectRequestParams(m: string, k: string, opts: object): Record<string, unknown>;
-    };
-    const params = client._objectRequestParams(method, key, {
+    const built = this.requests.build(method, key, {
       ...(o.headers ? { headers: o.headers } : {}),
       ...(o.subres ? { subres: o.subres } : {}),
-      timeout: o.timeout,
+      ...(o.mime ? { mime: o.mime } : {}),
     });
-    params.mime = o.mime;
-    const built = aliOssRequest.createRequest.call(this.client, params);
-    const url = new URL(built.url);
-    let http = this.pools.get(url.origin);
-    if (!http) {
-      http = new HttpTransport(url.origin);
-      this.pools.set(url.origin, http);
-    }
-    const res = await http.request({
+    const res = await this.http.request({
       method,
-      path: url.pathname + url.search,
-      headers: built.params.headers,
+      path: built.path,
+      headers: built.headers,
       ...(o.body ? { body: o.body } : {}),
       timeoutMs: o.timeout,
       ...(o.signal ? { signal: o.signal } : {}),
