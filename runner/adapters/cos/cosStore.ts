@@ -1,10 +1,11 @@
 /**
- * Tencent Cloud COS through cos-nodejs-sdk-v5. Listing, HEAD, restore, PUT and the bucket probe
- * use the SDK. The streaming GET is signed by the SDK (getAuth) but sent with undici, because
- * the SDK's getObjectStream only reveals the response headers after the body has ended — and a
- * copy needs them first (Content-Type and metadata for the PUT, the whole-object CRC-64, the
- * ETag). The SDK silently retries 5xx on bodiless requests (4 attempts); the engine's own retries
- * come on top, which is fine for idempotent reads.
+ * Tencent Cloud COS through cos-nodejs-sdk-v5. The data path — listing pages, HEAD and the
+ * streaming GET — is signed as the SDK signs (cosSign.ts) and sent with undici: the SDK's request
+ * stack and XML parser cost more CPU than a small object's copy, and its getObjectStream only
+ * reveals the response headers after the body has ended, while a copy needs them first
+ * (Content-Type and metadata for the PUT, the whole-object CRC-64, the ETag). PUT (COS as a
+ * destination), restore and the bucket probe go through the SDK, which silently retries 5xx on
+ * bodiless requests (4 attempts); the engine's own retries come on top.
  */
 
 import { STATUS_CODES } from 'node:http';
@@ -27,6 +28,7 @@ import type {
 import { headersToHead, listDate, metadataHeaders, retryAfterMs, stripEtag } from '../http/headers.ts';
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
 import { xmlChild, xmlElements } from '../http/xml.ts';
+import { CosSigner, camSafe } from './cosSign.ts';
 
 export type CosStoreOptions = {
   /** name-APPID */
@@ -88,11 +90,6 @@ export function cosError(e: unknown, what: string): MigrationError {
   );
 }
 
-/** COS's camSafeUrlEncode: encodeURIComponent plus !'()*. */
-function camSafe(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 function decodeKey(k: string): string {
   try {
     return decodeURIComponent(k.replace(/\+/g, '%20'));
@@ -117,6 +114,7 @@ export class CosStore implements ObjectStore {
   private readonly host: string;
   private readonly target: URL;
   private readonly http: HttpTransport;
+  private readonly signer: CosSigner;
 
   constructor(readonly o: CosStoreOptions) {
     this.name = `cos://${o.bucket}`;
@@ -124,6 +122,7 @@ export class CosStore implements ObjectStore {
     this.target = new URL(o.endpoint ?? `https://${this.host}`);
     const secure = this.target.protocol === 'https:';
     this.http = new HttpTransport(this.target.origin, secure && o.endpoint ? { servername: this.host } : {});
+    this.signer = new CosSigner(o.credentials.secretId, o.credentials.secretKey);
     this.client = new COS({
       SecretId: o.credentials.secretId,
       SecretKey: o.credentials.secretKey,
@@ -183,7 +182,7 @@ export class CosStore implements ObjectStore {
   }
 
   /**
-   * One GET Bucket page, SDK-signed and sent like GET Object: the SDK's generic XML parser costs
+   * One GET Bucket page, signed and sent like GET Object: the SDK's generic XML parser costs
    * more per listed object than the rest of a small object's copy.
    */
   private async listPage(query: Record<string, string>, signal?: AbortSignal): Promise<string> {
@@ -203,7 +202,7 @@ export class CosStore implements ObjectStore {
   }
 
   /**
-   * HEAD through the same lean path as GET (SDK-signed, undici): the SDK's request stack costs
+   * HEAD through the same lean path as GET (signed as the SDK signs, undici): the SDK's request stack costs
    * more CPU than the request itself, and a copy HEADs every source object once.
    */
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
@@ -225,14 +224,7 @@ export class CosStore implements ObjectStore {
     query: Record<string, string> = {},
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = { host: this.host, ...extra };
-    const authorization = this.client.getAuth({
-      ...this.base(),
-      Method: method,
-      Key: key,
-      Headers: headers,
-      Query: query,
-      Expires: 900,
-    } as never) as unknown as string;
+    const authorization = this.signer.authorization({ method, key, query, headers });
     const search = Object.entries(query)
       .map(([k, v]) => `${camSafe(k)}=${camSafe(v)}`)
       .join('&');
