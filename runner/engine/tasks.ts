@@ -29,6 +29,7 @@ import type { ObjectStore } from '../ports/objectStore.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
 import { processObject } from './copyObject.ts';
+import { InFlight } from './inFlight.ts';
 import { withRetries } from './retry.ts';
 
 /** Content-derived task ids: re-enqueueing the same range is a no-op (idempotent scans). */
@@ -308,8 +309,7 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   let failed = 0;
   let objects = 0;
   let bytes = 0;
-  const inflight = new Set<Promise<void>>();
-  const limit = ctx.spec.transfer.concurrency;
+  const inflight = new InFlight(ctx.spec.transfer.concurrency);
   let writeChain = Promise.resolve();
   let firstError: unknown;
 
@@ -403,16 +403,15 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
       });
       if ('dstKey' in m) dst = await cursor.seek(m.dstKey);
     }
-    const p = processObject(ctx, src, dst, cursor !== undefined)
-      .then(record)
-      .catch((e: unknown) => {
-        firstError ??= e;
-      });
-    inflight.add(p);
-    void p.finally(() => inflight.delete(p));
-    if (inflight.size >= limit) await Promise.race(inflight);
+    await inflight.add(
+      processObject(ctx, src, dst, cursor !== undefined)
+        .then(record)
+        .catch((e: unknown) => {
+          firstError ??= e;
+        }),
+    );
   }
-  await Promise.all(inflight);
+  await inflight.drain();
   await commit().catch(() => {});
   await flushCounters();
   if (firstError) throw firstError;
@@ -521,8 +520,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
     else problems.push(r);
     ctx.emit({ type: 'verify', key: r.key, status: r.status, ...(r.detail ? { detail: r.detail } : {}) });
   };
-  const inflight = new Set<Promise<void>>();
-  const limit = ctx.spec.transfer.concurrency;
+  const inflight = new InFlight(ctx.spec.transfer.concurrency);
   let firstError: unknown;
 
   for await (const e of listRange(ctx.src, task.range, ctx.signal)) {
@@ -565,11 +563,9 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
         // A comparison that keeps failing is reported, never counted as a match.
         emit({ key: src.key, dstKey: m.dstKey, status: 'error', detail: toMigrationError(err).message });
       });
-    inflight.add(p);
-    void p.finally(() => inflight.delete(p));
-    if (inflight.size >= limit) await Promise.race(inflight);
+    await inflight.add(p);
   }
-  await Promise.all(inflight);
+  await inflight.drain();
   if (firstError) throw firstError;
   await cursor.rest();
   // Destination objects with no source counterpart: deletions at the source, or business writes.

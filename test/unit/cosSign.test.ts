@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import COS from 'cos-nodejs-sdk-v5';
-import { CosSigner } from '../../runner/adapters/cos/cosSign.ts';
+import { CosSigner, type CosSignRequest } from '../../runner/adapters/cos/cosSign.ts';
 
 const host = 'src-1250000000.cos.ap-guangzhou.myqcloud.com';
-const cases = [
+const cases: CosSignRequest[] = [
   {
     method: 'GET',
     key: 'photos/2026/cat.jpg',
