@@ -3,7 +3,11 @@ import type { ObjectHead, ObjectMetadata, StorageClass } from '../../core/types.
 
 /** `"ABC…"` or `W/"…"` → `abc…` (lower case, unquoted; multipart suffix kept). */
 export function stripEtag(etag: string | undefined): string {
-  return (etag ?? '').replace(/^W\//, '').replace(/"/g, '').toLowerCase();
+  if (etag === undefined) return '';
+  // The usual shape, `"…"`, without regular expressions (called for every listed object).
+  if (etag.length >= 2 && etag.charCodeAt(0) === 34 && etag.indexOf('"', 1) === etag.length - 1)
+    return etag.slice(1, -1).toLowerCase();
+  return etag.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
 }
 
 export function listDate(s: string | Date | undefined): Date {
@@ -39,6 +43,11 @@ export function retryAfterMs(headers: Record<string, string | string[] | undefin
   return q !== undefined && /^\d+$/.test(q) ? Number(q) : undefined;
 }
 
+/** A header that came more than once, joined as HTTP folds it. */
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
 /** Response headers (lower-case names) → ObjectHead. `vendor` is 'x-oss-' or 'x-cos-'. */
 export function headersToHead(
   key: string,
@@ -46,42 +55,38 @@ export function headersToHead(
   vendor: 'x-oss-' | 'x-cos-',
   storageClass: (vendorName: string) => StorageClass,
 ): ObjectHead {
-  const get = (n: string): string | undefined => {
-    const v = headers[n];
-    return Array.isArray(v) ? v.join(',') : v;
-  };
   const meta: Record<string, string> = {};
   const metaPrefix = `${vendor}meta-`;
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(metaPrefix) && value !== undefined) {
-      const v = Array.isArray(value) ? value.join(',') : value;
-      meta[name.slice(metaPrefix.length)] = v;
-    }
+  for (const name in headers) {
+    if (!name.startsWith(metaPrefix)) continue;
+    const value = headers[name];
+    if (value !== undefined)
+      meta[name.slice(metaPrefix.length)] = Array.isArray(value) ? value.join(',') : value;
   }
-  const restore = parseRestore(get(`${vendor}restore`));
-  const crc = get(`${vendor}hash-crc64ecma`);
-  const cls = get(`${vendor}storage-class`);
+  const restore = parseRestore(one(headers[`${vendor}restore`]));
+  const crc = one(headers[`${vendor}hash-crc64ecma`]);
+  const cls = one(headers[`${vendor}storage-class`]);
   const head: ObjectHead = {
     key,
-    size: Number(get('content-length') ?? 0),
-    lastModified: listDate(get('last-modified')),
-    etag: stripEtag(get('etag')),
+    size: Number(one(headers['content-length']) ?? 0),
+    lastModified: listDate(one(headers['last-modified'])),
+    etag: stripEtag(one(headers.etag)),
     storageClass: cls ? storageClass(cls) : 'STANDARD',
     meta,
   };
   if (crc) head.crc64 = crc;
   if (restore) head.restore = restore;
-  const ct = get('content-type');
+  const ct = one(headers['content-type']);
   if (ct) head.contentType = ct;
-  const ce = get('content-encoding');
+  const ce = one(headers['content-encoding']);
   if (ce) head.contentEncoding = ce;
-  const cd = get('content-disposition');
+  const cd = one(headers['content-disposition']);
   if (cd) head.contentDisposition = cd;
-  const cl = get('content-language');
+  const cl = one(headers['content-language']);
   if (cl) head.contentLanguage = cl;
-  const cc = get('cache-control');
+  const cc = one(headers['cache-control']);
   if (cc) head.cacheControl = cc;
-  const ex = get('expires');
+  const ex = one(headers.expires);
   if (ex) head.expires = ex;
   return head;
 }
