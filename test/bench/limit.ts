@@ -8,8 +8,9 @@
  * this process). Each copier's fixed cost — process start, module loading, preflight, planning — is
  * measured by the same command on an empty set and subtracted: what scales to 500 TB is the
  * marginal CPU per GB and per object. The raw totals are kept in the JSON too.
- * The full run repeats every measurement three times, interleaved (pipe, pipe + CRC, ours, …), and
- * reports medians: one run on a shared VM moves ±10%. BENCH_REPS overrides the count.
+ * The full run repeats each shape three times (BENCH_REPS overrides): a repetition takes both
+ * copiers' fixed and total runs back to back, and each ratio is the median of the per-repetition
+ * ratios — this VM's speed drifts by tens of percent over minutes, a ratio of adjacent runs less.
  */
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -137,11 +138,11 @@ function dropDestination(sb: Sandbox, prefix: string): void {
   }
 }
 
-/** The run whose CPU is the median of `runs` (its wall time and RSS come along with it). */
-function medianRun(runs: ChildRun[]): ChildRun {
-  const m = median(runs.map((r) => r.cpuMs));
-  return runs.reduce((best, r) => (Math.abs(r.cpuMs - m) < Math.abs(best.cpuMs - m) ? r : best));
-}
+/** One repetition of a shape: both copiers' fixed and total runs, taken back to back. */
+type Rep = { pipeFixed: ChildRun; oursFixed: ChildRun; plain: ChildRun; crc: ChildRun; ours: ChildRun };
+
+/** Marginal CPU-ms of a run: its total minus the same copier's fixed cost in the same repetition. */
+const marginal = (r: ChildRun, fixed: ChildRun) => Math.max(0, r.cpuMs - fixed.cpuMs);
 
 export async function benchLimit(o: { quick: boolean }, figures: LimitFigures = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -149,130 +150,134 @@ export async function benchLimit(o: { quick: boolean }, figures: LimitFigures = 
   const dir = await mkdtemp(join(tmpdir(), 'ossmigrate-bench-limit-'));
   const servers = await startServers();
   const sb = await startSandbox();
+  figures.repetitions = reps;
   try {
-    const fixedRuns: { pipe: ChildRun[]; ours: ChildRun[] } = { pipe: [], ours: [] };
-    for (let r = 0; r < reps; r++) {
-      fixedRuns.pipe.push(await pipe(servers, shapes(o.quick)[0]!, 0, true));
-      fixedRuns.ours.push(await ours(sb, dir, shapes(o.quick)[1]!, 'nothing-here/', `empty${r}`));
-    }
-    const pipeFixed = medianRun(fixedRuns.pipe);
-    const oursFixed = medianRun(fixedRuns.ours);
-    figures.repetitions = reps;
-    figures.pipe_fixed_cpu_ms = pipeFixed.cpuMs;
-    figures.ossmigrate_fixed_cpu_ms = oursFixed.cpuMs;
-    rows.push(
-      row({
-        suite: 'limit',
-        name: 'fixed cost per process (start, load, preflight, plan): CPU (vs bare pipe)',
-        value: oursFixed.cpuMs,
-        unit: 'CPU-ms',
-        baseline: pipeFixed.cpuMs,
-        note: 'subtracted below',
-      }),
-    );
+    const fixedAll: { pipe: number[]; ours: number[] } = { pipe: [], ours: [] };
     for (const s of shapes(o.quick)) {
       await seed(sb, s);
-      const runs: { plain: ChildRun[]; crc: ChildRun[]; ours: ChildRun[] } = { plain: [], crc: [], ours: [] };
+      // Each repetition is measured back to back (fixed costs included), and every ratio is the
+      // median of the per-repetition ratios: this VM's speed drifts by tens of percent over
+      // minutes, and a ratio of two runs taken seconds apart cancels most of that drift.
+      const rs: Rep[] = [];
       for (let r = 0; r < reps; r++) {
-        runs.plain.push(await pipe(servers, s, s.n, false));
-        runs.crc.push(await pipe(servers, s, s.n, true));
-        runs.ours.push(await ours(sb, dir, s, `${s.name}/`, `${s.name}${r}`));
-        dropDestination(sb, `${s.name}${r}/`);
+        const tag = `${s.name}${r}`;
+        const rep: Rep = {
+          pipeFixed: await pipe(servers, s, 0, true),
+          oursFixed: await ours(sb, dir, s, 'nothing-here/', `empty-${tag}`),
+          plain: await pipe(servers, s, s.n, false),
+          crc: await pipe(servers, s, s.n, true),
+          ours: await ours(sb, dir, s, `${s.name}/`, tag),
+        };
+        dropDestination(sb, `${tag}/`);
+        fixedAll.pipe.push(rep.pipeFixed.cpuMs);
+        fixedAll.ours.push(rep.oursFixed.cpuMs);
+        rs.push(rep);
       }
-      const plain = medianRun(runs.plain);
-      const withCrc = medianRun(runs.crc);
-      const run = medianRun(runs.ours);
-      // The spread of our marginal CPU across repetitions, for judging a ratio near its target.
-      const spread = runs.ours.map((x) => x.cpuMs - oursFixed.cpuMs);
-      figures[`ossmigrate_${s.name}_cpu_ms_min`] = Math.min(...spread);
-      figures[`ossmigrate_${s.name}_cpu_ms_max`] = Math.max(...spread);
-      const marginal = (r: ChildRun, fixed: ChildRun) => Math.max(0, r.cpuMs - fixed.cpuMs);
+      const m = (f: (r: Rep) => number) => median(rs.map(f));
       const cpu = {
-        pipe: marginal(plain, pipeFixed),
-        pipeCrc: marginal(withCrc, pipeFixed),
-        ours: marginal(run, oursFixed),
+        pipe: (r: Rep) => marginal(r.plain, r.pipeFixed),
+        crc: (r: Rep) => marginal(r.crc, r.pipeFixed),
+        ours: (r: Rep) => marginal(r.ours, r.oursFixed),
       };
+      const ratio = m((r) => cpu.ours(r) / cpu.crc(r));
+      const ratioNoCrc = m((r) => cpu.ours(r) / cpu.pipe(r));
+      const ratios = rs.map((r) => cpu.ours(r) / cpu.crc(r));
+      figures[`${s.name}_ratio_min`] = Math.min(...ratios);
+      figures[`${s.name}_ratio_max`] = Math.max(...ratios);
+      const spread = reps > 1 ? `; per run ${ratios.map((x) => x.toFixed(2)).join(', ')}` : '';
       if (s.name === 'large') {
         const gb = (s.n * s.size) / 1e9;
-        const perGb = {
-          pipe: cpu.pipe / 1000 / gb,
-          crc: cpu.pipeCrc / 1000 / gb,
-          ours: cpu.ours / 1000 / gb,
-        };
-        const mbs = (r: ChildRun) => (s.n * s.size) / 1e6 / (r.ms / 1000);
+        const perGb = (f: (r: Rep) => number) => m(f) / 1000 / gb;
+        const mbs = (f: (r: Rep) => ChildRun) => m((r) => (s.n * s.size) / 1e6 / (f(r).ms / 1000));
+        const v = { pipe: perGb(cpu.pipe), crc: perGb(cpu.crc), ours: perGb(cpu.ours) };
+        const t = { plain: mbs((r) => r.plain), crc: mbs((r) => r.crc), ours: mbs((r) => r.ours) };
         Object.assign(figures, {
-          cpu_s_per_gb_pipe: perGb.pipe,
-          cpu_s_per_gb_pipe_crc64: perGb.crc,
-          cpu_s_per_gb_ossmigrate: perGb.ours,
-          cpu_per_gb_ratio: perGb.ours / perGb.crc,
-          cpu_per_gb_ratio_vs_no_crc: perGb.ours / perGb.pipe,
-          mb_s_pipe: mbs(plain),
-          mb_s_pipe_crc64: mbs(withCrc),
-          mb_s_ossmigrate: mbs(run),
+          cpu_s_per_gb_pipe: v.pipe,
+          cpu_s_per_gb_pipe_crc64: v.crc,
+          cpu_s_per_gb_ossmigrate: v.ours,
+          cpu_per_gb_ratio: ratio,
+          cpu_per_gb_ratio_vs_no_crc: ratioNoCrc,
+          mb_s_pipe: t.plain,
+          mb_s_pipe_crc64: t.crc,
+          mb_s_ossmigrate: t.ours,
         });
         const label = `${s.n} × ${s.size / MiB} MiB, ${s.concurrency} at a time`;
         rows.push(
           row({
             suite: 'limit',
             name: `${label}: CPU per GB (vs pipe with CRC-64)`,
-            value: perGb.ours,
+            value: v.ours,
             unit: 'CPU-s/GB',
-            baseline: perGb.crc,
-            note: 'target ≤ 1.2×',
+            baseline: v.crc,
+            ratio,
+            note: `target ≤ 1.2×${spread}`,
           }),
           row({
             suite: 'limit',
             name: `${label}: CPU per GB (vs pipe without CRC)`,
-            value: perGb.ours,
+            value: v.ours,
             unit: 'CPU-s/GB',
-            baseline: perGb.pipe,
+            baseline: v.pipe,
+            ratio: ratioNoCrc,
           }),
           row({
             suite: 'limit',
             name: `${label}: throughput (vs pipe with CRC-64)`,
-            value: mbs(run),
+            value: t.ours,
             unit: 'MB/s',
-            baseline: mbs(withCrc),
-            note: `pipe without CRC ${mbs(plain).toFixed(0)} MB/s; ours shares 2 cores with the emulators`,
+            baseline: t.crc,
+            note: `pipe without CRC ${t.plain.toFixed(0)} MB/s; ours shares 2 cores with the emulators`,
           }),
         );
       } else {
-        const us = {
-          pipe: (cpu.pipe * 1000) / s.n,
-          crc: (cpu.pipeCrc * 1000) / s.n,
-          ours: (cpu.ours * 1000) / s.n,
-        };
-        const ops = (r: ChildRun) => s.n / (r.ms / 1000);
+        const us = (f: (r: Rep) => number) => (m(f) * 1000) / s.n;
+        const ops = (f: (r: Rep) => ChildRun) => m((r) => s.n / (f(r).ms / 1000));
+        const v = { pipe: us(cpu.pipe), crc: us(cpu.crc), ours: us(cpu.ours) };
+        const t = { plain: ops((r) => r.plain), crc: ops((r) => r.crc), ours: ops((r) => r.ours) };
         Object.assign(figures, {
-          cpu_us_per_small_object_pipe: us.pipe,
-          cpu_us_per_small_object_pipe_crc64: us.crc,
-          cpu_us_per_small_object_ossmigrate: us.ours,
-          cpu_per_small_object_ratio: us.ours / us.crc,
-          objects_s_pipe: ops(plain),
-          objects_s_pipe_crc64: ops(withCrc),
-          objects_s_ossmigrate: ops(run),
+          cpu_us_per_small_object_pipe: v.pipe,
+          cpu_us_per_small_object_pipe_crc64: v.crc,
+          cpu_us_per_small_object_ossmigrate: v.ours,
+          cpu_per_small_object_ratio: ratio,
+          cpu_per_small_object_ratio_vs_no_crc: ratioNoCrc,
+          objects_s_pipe: t.plain,
+          objects_s_pipe_crc64: t.crc,
+          objects_s_ossmigrate: t.ours,
         });
         const label = `${s.n} × ${s.size / 1024} KiB, ${s.concurrency} at a time`;
         rows.push(
           row({
             suite: 'limit',
             name: `${label}: CPU per object (vs pipe with CRC-64)`,
-            value: us.ours,
+            value: v.ours,
             unit: 'CPU-µs',
-            baseline: us.crc,
-            note: 'target ≤ 2×',
+            baseline: v.crc,
+            ratio,
+            note: `target ≤ 2×${spread}`,
           }),
           row({
             suite: 'limit',
             name: `${label}: objects/s (vs pipe with CRC-64)`,
-            value: ops(run),
+            value: t.ours,
             unit: 'obj/s',
-            baseline: ops(withCrc),
+            baseline: t.crc,
             note: 'ours shares 2 cores with the emulators',
           }),
         );
       }
     }
+    figures.pipe_fixed_cpu_ms = median(fixedAll.pipe);
+    figures.ossmigrate_fixed_cpu_ms = median(fixedAll.ours);
+    rows.unshift(
+      row({
+        suite: 'limit',
+        name: 'fixed cost per process (start, load, preflight, plan): CPU (vs bare pipe)',
+        value: median(fixedAll.ours),
+        unit: 'CPU-ms',
+        baseline: median(fixedAll.pipe),
+        note: 'subtracted below, per repetition',
+      }),
+    );
   } finally {
     await sb.close();
     await servers.close();
