@@ -10,7 +10,8 @@
  * flight under it. undici's own idle timeouts catch a peer that stops sending or reading.
  */
 import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
+import undici from './undiciPool.cjs';
 
 export type HttpRequest = {
   method: 'GET' | 'HEAD' | 'PUT';
@@ -63,14 +64,14 @@ class Exchange {
 const IDLE_MS = 120_000;
 
 export class HttpTransport {
-  private readonly pool: Pool;
+  private readonly pool: UndiciPool;
   private readonly inFlight = new Set<Exchange>();
   private readonly watched = new WeakSet<AbortSignal>();
   private sweeper: NodeJS.Timeout | undefined;
 
   /** `servername`: the TLS name when the origin is an address (an endpoint override). */
   constructor(origin: string, o: { connections?: number; servername?: string } = {}) {
-    this.pool = new Pool(origin, {
+    this.pool = new undici.Pool(origin, {
       connections: o.connections ?? 256,
       headersTimeout: IDLE_MS,
       bodyTimeout: IDLE_MS,
@@ -83,13 +84,13 @@ export class HttpTransport {
     const ex = new Exchange(Date.now() + r.timeoutMs, r.timeoutMs, r.signal);
     this.track(ex);
     try {
-      const res = await this.pool.request({
+      const res = await undici.request.call(this.pool, {
         method: r.method,
         path: r.path,
         headers: r.headers,
         ...(r.body ? { body: r.body } : {}),
         signal: ex,
-      } as unknown as Parameters<Pool['request']>[0]);
+      } as unknown as Dispatcher.RequestOptions);
       res.body.once('close', () => this.inFlight.delete(ex));
       return {
         status: res.statusCode,
