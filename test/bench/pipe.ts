@@ -25,10 +25,14 @@ const o = JSON.parse(process.argv[2]!) as {
   src?: string;
   dst?: string;
   clouds?: Clouds;
-  keys: string[];
+  /** Keys `${keyPrefix}${i}` for i < count, i zero-padded to `pad` digits (argv cannot hold 10,000 keys). */
+  keyPrefix: string;
+  count: number;
+  pad: number;
   concurrency: number;
   crc: boolean;
 };
+const keyAt = (i: number) => o.keyPrefix + String(i).padStart(o.pad, '0');
 const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency * 2 });
 const hmac = (key: string, s: string, enc: 'hex' | 'base64') => createHmac('sha1', key).update(s).digest(enc);
 
@@ -112,7 +116,7 @@ function copy(key: string): Promise<void> {
 
 let next = 0;
 async function lane(): Promise<void> {
-  while (next < o.keys.length) await copy(o.keys[next++]!);
+  while (next < o.count) await copy(keyAt(next++));
 }
-await Promise.all(Array.from({ length: Math.min(o.concurrency, o.keys.length) }, lane));
-process.stdout.write(`${o.keys.length}\n`);
+await Promise.all(Array.from({ length: Math.min(o.concurrency, o.count) }, lane));
+process.stdout.write(`${o.count}\n`);
