@@ -103,7 +103,9 @@ describe('the demo in a terminal (tmux)', () => {
       assert.match(s, /report: .*\/jobs\/demo\/reports\/migration\/report\.txt/);
     } finally {
       await tmux('kill-server').catch(() => {});
-      await rm(dir, { recursive: true, force: true });
+      // Retried: once, under the full suite's load, the tree was still changing as rm walked it
+      // (ENOTEMPTY); the assertions above have already run.
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     }
   });
 });
