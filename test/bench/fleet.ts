@@ -61,19 +61,11 @@ export async function benchFleet(o: { quick: boolean }): Promise<BenchRow[]> {
         tasks: { maxObjects: 8 },
         bandwidth: { limit: `${n * capMiB}M` },
       });
-      const r = await f.cli([
-        'import',
-        job,
-        '--queue',
-        f.redis.url,
-        '--journal-dir',
-        join(f.dir, 'journals'),
-        '--workdir',
-        join(f.dir, `coord-${n}`),
-        '--no-verify',
-        '--json',
-        '--yes',
-      ]).done;
+      const r = await f.coordinate(job, {
+        journals: true,
+        workdir: join(f.dir, `coord-${n}`),
+        args: ['--no-verify'],
+      }).done;
       if (r.code !== 0)
         throw new Error(`fleet bench N=${n}: import exited ${r.code}: ${r.stderr.slice(-500)}`);
       for (const w of workers) w.child.kill('SIGTERM');

@@ -10,7 +10,7 @@ import { BullWorkQueue } from '../../runner/adapters/queue/bullQueue.ts';
 import { RedisJobState } from '../../runner/adapters/state/redisState.ts';
 import { events } from '../helpers/cli.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
-import { duplicateWrites, startFleet, summaryOf, type TestFleet, until } from './harness.ts';
+import { duplicateWrites, startFleet, summaryOf, until } from './harness.ts';
 
 const MiB = 1024 * 1024;
 
@@ -27,20 +27,6 @@ function bytesIn(sb: Sandbox, from: number, to: number): number {
   return total;
 }
 
-async function importing(f: TestFleet, job: string, extra: string[] = []) {
-  return f.cli([
-    'import',
-    job,
-    '--queue',
-    f.redis.url,
-    '--workdir',
-    join(f.dir, 'coord'),
-    '--json',
-    '--yes',
-    ...extra,
-  ]);
-}
-
 describe('fleet: control', () => {
   it('a live bandwidth limit set with `ossmigrate limit` holds across the whole fleet; --pause holds it', async () => {
     const f = await startFleet();
@@ -49,9 +35,9 @@ describe('fleet: control', () => {
       await f.seedSmall(80, 400_000);
       await f.startWorkers(3);
       const job = await f.jobFile({ bandwidth: { limit: '2M' } });
-      const coord = await importing(f, job, ['--journal-dir', join(f.dir, 'journals')]);
+      const coord = f.coordinate(job, { journals: true });
       const state = new RedisJobState(f.client, 'fleet');
-      const pass = await until('the copy pass', async () => (await f.fleet.active())?.passId);
+      const pass = await f.copyPass();
       await until('some objects copied', async () => (await state.counters(pass)).copied >= 2, 30_000);
       const set = await f.cli(['limit', '1M', '--queue', f.redis.url, '--workdir', join(f.dir, 'coord')])
         .done;
@@ -105,9 +91,9 @@ describe('fleet: control', () => {
       await f.startWorkers(2);
       // 10 MB at 1 MiB/s: time enough for `stop` to land even on a loaded machine.
       const job = await f.jobFile({ bandwidth: { limit: '1M' } });
-      const coord = await importing(f, job, ['--journal-dir', join(f.dir, 'journals')]);
+      const coord = f.coordinate(job, { journals: true });
       const state = new RedisJobState(f.client, 'fleet');
-      const pass = await until('the copy pass', async () => (await f.fleet.active())?.passId);
+      const pass = await f.copyPass();
       await until('some objects copied', async () => (await state.counters(pass)).copied >= 2, 30_000);
       const stop = await f.cli(['stop', '--queue', f.redis.url, '--workdir', join(f.dir, 'coord')]).done;
       assert.equal(stop.code, 0, stop.stderr);

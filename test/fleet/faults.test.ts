@@ -4,7 +4,6 @@
  * SIGTERM (unfinished tasks go back; nothing lost or copied twice). Redis restarts: restart.test.ts.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BullWorkQueue } from '../../runner/adapters/queue/bullQueue.ts';
 import { RedisJobState } from '../../runner/adapters/state/redisState.ts';
@@ -22,19 +21,8 @@ describe('fleet: faults', () => {
       await f.startWorkers(3);
       // One big object per task (maxBytes), shared journal directory.
       const job = await f.jobFile({ tasks: { maxObjects: 8, maxBytes: '5MiB' } });
-      const coord = f.cli([
-        'import',
-        job,
-        '--queue',
-        f.redis.url,
-        '--journal-dir',
-        join(f.dir, 'journals'),
-        '--workdir',
-        join(f.dir, 'coord'),
-        '--json',
-        '--yes',
-      ]);
-      const pass = await until('the copy pass', async () => (await f.fleet.active())?.passId);
+      const coord = f.coordinate(job, { journals: true });
+      const pass = await f.copyPass();
       const q = new BullWorkQueue(f.client, 'fleet');
       // The victim: a worker holding a big object's task after some of its parts are uploaded.
       const victim = await until(
@@ -91,20 +79,9 @@ describe('fleet: faults', () => {
       await f.seedSmall(40, 200_000);
       const a = await f.startWorker({ args: ['--drain-timeout', '1'] });
       const job = await f.jobFile({ bandwidth: { limit: '2M' } });
-      const coord = f.cli([
-        'import',
-        job,
-        '--queue',
-        f.redis.url,
-        '--journal-dir',
-        join(f.dir, 'journals'),
-        '--workdir',
-        join(f.dir, 'coord'),
-        '--json',
-        '--yes',
-      ]);
+      const coord = f.coordinate(job, { journals: true });
       const state = new RedisJobState(f.client, 'fleet');
-      const pass = await until('the copy pass', async () => (await f.fleet.active())?.passId);
+      const pass = await f.copyPass();
       await until('some objects copied', async () => (await state.counters(pass)).copied >= 5, 30_000);
       const t0 = Date.now();
       a.child.kill('SIGTERM');

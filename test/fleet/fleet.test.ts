@@ -125,18 +125,9 @@ describe('fleet: three workers', () => {
       assert.equal(idle.fleet.live, 1);
       // 24 MB at 2 MiB/s fleet-wide: long enough for a second worker to join, even on a busy machine.
       const job = await f.jobFile({ bandwidth: { limit: '2M' }, tasks: { maxObjects: 4 } });
-      const coord = f.cli([
-        'import',
-        job,
-        '--queue',
-        f.redis.url,
-        '--workdir',
-        join(f.dir, 'coord'),
-        '--json',
-        '--yes',
-      ]);
+      const coord = f.coordinate(job);
       const state = new RedisJobState(f.client, 'fleet');
-      const pass = await until('the copy pass', async () => (await f.fleet.active())?.passId);
+      const pass = await f.copyPass();
       await until('some objects copied', async () => (await state.counters(pass)).copied >= 2, 30_000);
       const second = await f.startWorker({ env });
       // It shows up in `stat` (its heartbeat), beside the first.

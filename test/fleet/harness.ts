@@ -35,6 +35,13 @@ export type TestFleet = {
   startWorkers(n: number, o?: { args?: string[]; env?: Record<string, string> }): Promise<WorkerProc[]>;
   jobFile(extra?: Record<string, unknown>): Promise<string>;
   cli(args: string[], o?: { env?: Record<string, string> }): Proc;
+  /**
+   * `ossmigrate import JOB --queue <redis> [--journal-dir <dir>/journals] --workdir <dir>/coord
+   * --json --yes …args`: the coordinator of a fleet job.
+   */
+  coordinate(job: string, o?: { journals?: boolean; workdir?: string; args?: string[] }): Proc;
+  /** Wait until the coordinator has opened the copy pass; its id. */
+  copyPass(): Promise<string>;
   records(): Promise<WorkerRecord[]>;
   seedSmall(n: number, size: number, prefix?: string): Promise<void>;
   seedBig(n: number, size: number, prefix?: string): Promise<void>;
@@ -134,6 +141,21 @@ export async function startFleet(
     cli(args, c = {}) {
       return startCli(args, { cwd: dir, env: { ...env, ...c.env } });
     },
+    coordinate(job, c = {}) {
+      return f.cli([
+        'import',
+        job,
+        '--queue',
+        redis.url,
+        ...(c.journals ? ['--journal-dir', join(dir, 'journals')] : []),
+        '--workdir',
+        c.workdir ?? join(dir, 'coord'),
+        '--json',
+        '--yes',
+        ...(c.args ?? []),
+      ]);
+    },
+    copyPass: () => until('the copy pass', async () => (await fleet.active())?.passId),
     records: () => fleet.workers(),
     async seedSmall(count, size, prefix = 'small/') {
       for (let i = 0; i < count; i++) {

@@ -15,20 +15,9 @@ import { duplicateWrites, mismatches, startFleet, summaryOf, type TestFleet, unt
 async function runWithRestart(f: TestFleet, kill: boolean) {
   await f.seedSmall(40, 300_000);
   const job = await f.jobFile({ bandwidth: { limit: '3M' } });
-  const coord = f.cli([
-    'import',
-    job,
-    '--queue',
-    f.redis.url,
-    '--journal-dir',
-    join(f.dir, 'journals'),
-    '--workdir',
-    join(f.dir, 'coord'),
-    '--json',
-    '--yes',
-  ]);
+  const coord = f.coordinate(job, { journals: true });
   const state = new RedisJobState(f.client, 'fleet');
-  const pass = await until('the copy pass', async () => (await f.fleet.active())?.passId);
+  const pass = await f.copyPass();
   await until('some objects copied', async () => (await state.counters(pass)).copied >= 8, 30_000);
   await f.redis.restart({ kill, downMs: 1500 });
   const r = await coord.done;
