@@ -200,6 +200,53 @@ type Rep = {
   ours: ChildRun;
 };
 
+/** How each shape is measured and named: per GB for large objects, per object for small ones. */
+const MEASURES: Record<
+  Shape['name'],
+  {
+    cpuName: string;
+    cpuUnit: string;
+    /** Marginal CPU-ms of a set → the unit. */
+    cpu: (cpuMs: number, s: Shape) => number;
+    rateName: string;
+    rateUnit: string;
+    rate: (r: ChildRun, s: Shape) => number;
+    /** JSON key stems (issue #7's names). */
+    cpuKey: string;
+    ratioKey: string;
+    rateKey: string;
+    target: number;
+    fmt: (n: number) => string;
+  }
+> = {
+  large: {
+    cpuName: 'CPU per GB',
+    cpuUnit: 'CPU-s/GB',
+    cpu: (ms, s) => ms / 1000 / ((s.n * s.size) / 1e9),
+    rateName: 'throughput',
+    rateUnit: 'MB/s',
+    rate: (r, s) => (s.n * s.size) / 1e6 / (r.ms / 1000),
+    cpuKey: 'cpu_s_per_gb',
+    ratioKey: 'cpu_per_gb_ratio',
+    rateKey: 'mb_s',
+    target: 1.2,
+    fmt: (n) => n.toFixed(2),
+  },
+  small: {
+    cpuName: 'CPU per object',
+    cpuUnit: 'CPU-µs',
+    cpu: (ms, s) => (ms * 1000) / s.n,
+    rateName: 'objects/s',
+    rateUnit: 'obj/s',
+    rate: (r, s) => s.n / (r.ms / 1000),
+    cpuKey: 'cpu_us_per_small_object',
+    ratioKey: 'cpu_per_small_object_ratio',
+    rateKey: 'objects_s',
+    target: 2,
+    fmt: (n) => n.toFixed(0),
+  },
+};
+
 /** Marginal CPU-ms of a run: its total minus the same copier's fixed cost in the same repetition. */
 const marginal = (r: ChildRun, fixed: ChildRun) => Math.max(0, r.cpuMs - fixed.cpuMs);
 
@@ -252,134 +299,65 @@ export async function benchLimit(o: { quick: boolean }, figures: LimitFigures = 
       figures[`${s.name}_ratio_min`] = Math.min(...ratios);
       figures[`${s.name}_ratio_max`] = Math.max(...ratios);
       const spread = reps > 1 ? `; per run ${ratios.map((x) => x.toFixed(2)).join(', ')}` : '';
-      if (s.name === 'large') {
-        const gb = (s.n * s.size) / 1e9;
-        const perGb = (f: (r: Rep) => number) => m(f) / 1000 / gb;
-        const mbs = (f: (r: Rep) => ChildRun) => m((r) => (s.n * s.size) / 1e6 / (f(r).ms / 1000));
-        const v = {
-          bare: perGb(cpu.bare),
-          bareCrc: perGb(cpu.bareCrc),
-          pipe: perGb(cpu.pipe),
-          crc: perGb(cpu.crc),
-          ours: perGb(cpu.ours),
-        };
-        const t = {
-          bare: mbs((r) => r.crc),
-          plain: mbs((r) => r.cloudPlain),
-          crc: mbs((r) => r.cloudCrc),
-          ours: mbs((r) => r.ours),
-        };
-        Object.assign(figures, {
-          cpu_s_per_gb_pipe: v.pipe,
-          cpu_s_per_gb_pipe_crc64: v.crc,
-          cpu_s_per_gb_bare_pipe: v.bare,
-          cpu_s_per_gb_bare_pipe_crc64: v.bareCrc,
-          cpu_s_per_gb_ossmigrate: v.ours,
-          cpu_per_gb_ratio: ratio,
-          cpu_per_gb_ratio_vs_no_crc: ratioNoCrc,
-          cpu_per_gb_ratio_vs_bare_servers: ratioBare,
-          mb_s_pipe: t.plain,
-          mb_s_pipe_crc64: t.crc,
-          mb_s_bare_pipe_crc64: t.bare,
-          mb_s_ossmigrate: t.ours,
+      const k = MEASURES[s.name];
+      const cpuOf = (f: (r: Rep) => number) => k.cpu(m(f), s);
+      const rateOf = (f: (r: Rep) => ChildRun) => m((r) => k.rate(f(r), s));
+      const v = {
+        bare: cpuOf(cpu.bare),
+        bareCrc: cpuOf(cpu.bareCrc),
+        pipe: cpuOf(cpu.pipe),
+        crc: cpuOf(cpu.crc),
+        ours: cpuOf(cpu.ours),
+      };
+      const t = {
+        bare: rateOf((r) => r.crc),
+        plain: rateOf((r) => r.cloudPlain),
+        crc: rateOf((r) => r.cloudCrc),
+        ours: rateOf((r) => r.ours),
+      };
+      Object.assign(figures, {
+        [`${k.cpuKey}_pipe`]: v.pipe,
+        [`${k.cpuKey}_pipe_crc64`]: v.crc,
+        [`${k.cpuKey}_bare_pipe`]: v.bare,
+        [`${k.cpuKey}_bare_pipe_crc64`]: v.bareCrc,
+        [`${k.cpuKey}_ossmigrate`]: v.ours,
+        [k.ratioKey]: ratio,
+        [`${k.ratioKey}_vs_no_crc`]: ratioNoCrc,
+        [`${k.ratioKey}_vs_bare_servers`]: ratioBare,
+        [`${k.rateKey}_pipe`]: t.plain,
+        [`${k.rateKey}_pipe_crc64`]: t.crc,
+        [`${k.rateKey}_bare_pipe_crc64`]: t.bare,
+        [`${k.rateKey}_ossmigrate`]: t.ours,
+      });
+      const label = `${s.n} × ${s.size >= MiB ? `${s.size / MiB} MiB` : `${s.size / 1024} KiB`}, ${s.concurrency} at a time`;
+      const cpuRow = (vs: string, baseline: number, r: number, note?: string) =>
+        row({
+          suite: 'limit',
+          name: `${label}: ${k.cpuName} (vs ${vs})`,
+          value: v.ours,
+          unit: k.cpuUnit,
+          baseline,
+          ratio: r,
+          ...(note ? { note } : {}),
         });
-        const label = `${s.n} × ${s.size / MiB} MiB, ${s.concurrency} at a time`;
-        rows.push(
-          row({
-            suite: 'limit',
-            name: `${label}: CPU per GB (vs pipe with CRC-64, same emulators)`,
-            value: v.ours,
-            unit: 'CPU-s/GB',
-            baseline: v.crc,
-            ratio,
-            note: `target ≤ 1.2×${spread}`,
-          }),
-          row({
-            suite: 'limit',
-            name: `${label}: CPU per GB (vs pipe without CRC, same emulators)`,
-            value: v.ours,
-            unit: 'CPU-s/GB',
-            baseline: v.pipe,
-            ratio: ratioNoCrc,
-          }),
-          row({
-            suite: 'limit',
-            name: `${label}: CPU per GB (vs pipe with CRC-64, bare servers)`,
-            value: v.ours,
-            unit: 'CPU-s/GB',
-            baseline: v.bareCrc,
-            ratio: ratioBare,
-            note: `bare pipe without CRC ${v.bare.toFixed(2)}`,
-          }),
-          row({
-            suite: 'limit',
-            name: `${label}: throughput (vs pipe with CRC-64, same emulators)`,
-            value: t.ours,
-            unit: 'MB/s',
-            baseline: t.crc,
-            note: `bare servers ${t.bare.toFixed(0)} MB/s; all share 2 cores with the emulators`,
-          }),
-        );
-      } else {
-        const us = (f: (r: Rep) => number) => (m(f) * 1000) / s.n;
-        const ops = (f: (r: Rep) => ChildRun) => m((r) => s.n / (f(r).ms / 1000));
-        const v = {
-          bare: us(cpu.bare),
-          bareCrc: us(cpu.bareCrc),
-          pipe: us(cpu.pipe),
-          crc: us(cpu.crc),
-          ours: us(cpu.ours),
-        };
-        const t = {
-          bare: ops((r) => r.crc),
-          plain: ops((r) => r.cloudPlain),
-          crc: ops((r) => r.cloudCrc),
-          ours: ops((r) => r.ours),
-        };
-        Object.assign(figures, {
-          cpu_us_per_small_object_pipe: v.pipe,
-          cpu_us_per_small_object_pipe_crc64: v.crc,
-          cpu_us_per_small_object_bare_pipe: v.bare,
-          cpu_us_per_small_object_bare_pipe_crc64: v.bareCrc,
-          cpu_us_per_small_object_ossmigrate: v.ours,
-          cpu_per_small_object_ratio: ratio,
-          cpu_per_small_object_ratio_vs_no_crc: ratioNoCrc,
-          cpu_per_small_object_ratio_vs_bare_servers: ratioBare,
-          objects_s_pipe: t.plain,
-          objects_s_pipe_crc64: t.crc,
-          objects_s_bare_pipe_crc64: t.bare,
-          objects_s_ossmigrate: t.ours,
-        });
-        const label = `${s.n} × ${s.size / 1024} KiB, ${s.concurrency} at a time`;
-        rows.push(
-          row({
-            suite: 'limit',
-            name: `${label}: CPU per object (vs pipe with CRC-64, same emulators)`,
-            value: v.ours,
-            unit: 'CPU-µs',
-            baseline: v.crc,
-            ratio,
-            note: `target ≤ 2×${spread}`,
-          }),
-          row({
-            suite: 'limit',
-            name: `${label}: CPU per object (vs pipe with CRC-64, bare servers)`,
-            value: v.ours,
-            unit: 'CPU-µs',
-            baseline: v.bareCrc,
-            ratio: ratioBare,
-            note: `bare pipe without CRC ${v.bare.toFixed(0)}`,
-          }),
-          row({
-            suite: 'limit',
-            name: `${label}: objects/s (vs pipe with CRC-64, same emulators)`,
-            value: t.ours,
-            unit: 'obj/s',
-            baseline: t.crc,
-            note: `bare servers ${t.bare.toFixed(0)} obj/s; all share 2 cores with the emulators`,
-          }),
-        );
-      }
+      rows.push(
+        cpuRow('pipe with CRC-64, same emulators', v.crc, ratio, `target ≤ ${k.target}×${spread}`),
+        cpuRow('pipe without CRC, same emulators', v.pipe, ratioNoCrc),
+        cpuRow(
+          'pipe with CRC-64, bare servers',
+          v.bareCrc,
+          ratioBare,
+          `bare pipe without CRC ${k.fmt(v.bare)}`,
+        ),
+        row({
+          suite: 'limit',
+          name: `${label}: ${k.rateName} (vs pipe with CRC-64, same emulators)`,
+          value: t.ours,
+          unit: k.rateUnit,
+          baseline: t.crc,
+          note: `bare servers ${t.bare.toFixed(0)} ${k.rateUnit}; all share 2 cores with the emulators`,
+        }),
+      );
     }
     figures.pipe_fixed_cpu_ms = median(fixedAll.pipe);
     figures.ossmigrate_fixed_cpu_ms = median(fixedAll.ours);
