@@ -8,9 +8,10 @@
  * this process). Each copier's fixed cost — process start, module loading, preflight, planning — is
  * measured by the same command on an empty set and subtracted: what scales to 500 TB is the
  * marginal CPU per GB and per object. The raw totals are kept in the JSON too.
- * The full run repeats each shape three times (BENCH_REPS overrides): a repetition takes both
- * copiers' fixed and total runs back to back, and each ratio is the median of the per-repetition
- * ratios — this VM's speed drifts by tens of percent over minutes, a ratio of adjacent runs less.
+ * The full run repeats each shape three times (BENCH_REPS overrides; run.ts checks it): a
+ * repetition takes both copiers' fixed and total runs back to back, and each ratio is the median
+ * of the per-repetition ratios — this VM's speed drifts by tens of percent over minutes, a ratio
+ * of adjacent runs less.
  */
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -250,9 +251,12 @@ const MEASURES: Record<
 /** Marginal CPU-ms of a run: its total minus the same copier's fixed cost in the same repetition. */
 const marginal = (r: ChildRun, fixed: ChildRun) => Math.max(0, r.cpuMs - fixed.cpuMs);
 
-export async function benchLimit(o: { quick: boolean }, figures: LimitFigures = {}): Promise<BenchRow[]> {
+export async function benchLimit(
+  o: { quick: boolean; reps?: number },
+  figures: LimitFigures = {},
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const reps = Number(process.env.BENCH_REPS) || (o.quick ? 1 : 3);
+  const reps = o.reps ?? (o.quick ? 1 : 3);
   const dir = await mkdtemp(join(tmpdir(), 'ossmigrate-bench-limit-'));
   const servers = await startServers();
   const sb = await startSandbox();

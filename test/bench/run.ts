@@ -27,7 +27,7 @@ const only =
 type Suite = { name: string; run: (o: { quick: boolean }) => Promise<BenchRow[]> };
 const suites: Suite[] = [
   { name: 'crc64', run: benchCrc },
-  { name: 'limit', run: (o) => benchLimit(o, figures) },
+  { name: 'limit', run: (o) => benchLimit({ ...o, ...(reps !== undefined ? { reps } : {}) }, figures) },
   { name: 'copy', run: benchCopy },
   { name: 'listing', run: benchListing },
   { name: 'big-object', run: benchBigObject },
@@ -39,6 +39,17 @@ if (existsSync(fleetModule)) {
     name: 'fleet',
     run: async (o) => ((await import(fleetModule)) as { benchFleet: Suite['run'] }).benchFleet(o),
   });
+}
+
+// BENCH_REPS: how many times the limit suite repeats each shape (default 3, quick 1).
+const repsEnv = process.env.BENCH_REPS;
+const reps = repsEnv === undefined || repsEnv === '' ? undefined : Number(repsEnv);
+if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1 && reps <= 20)) {
+  process.stderr.write(
+    `npm run bench: BENCH_REPS=${JSON.stringify(repsEnv)} is not a number of repetitions.\n` +
+      'Fix: a whole number from 1 to 20 (e.g. BENCH_REPS=5), or unset it for the default (3; 1 with --quick)\n',
+  );
+  process.exit(2);
 }
 
 const unknown = [...(only ?? [])].filter((n) => !suites.some((s) => s.name === n));
