@@ -1,4 +1,5 @@
 /** XML in and out for the emulators: a small builder (exact element order) and a lenient parser. */
+import { EntityDecoder } from '@nodable/entities';
 import { XMLParser } from 'fast-xml-parser';
 
 export type XmlValue = string | number | boolean | undefined | null | XmlNode | XmlValue[];
@@ -38,9 +39,17 @@ const parser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   processEntities: true,
+  // fast-xml-parser's own decoder, but with character references (`&#34;`, `&#x22;`) decoded as
+  // XML requires and the services do: Go's encoding/xml writes every quote in an ETag that way.
+  // Its default leaves them literal. One pass, so `&amp;#34;` stays the text `&#34;`.
+  entityDecoder: new EntityDecoder({ numericAllowed: true }),
 });
 
-/** Parse an XML document; every leaf is a string, repeated elements become arrays. Throws on malformed input. */
+/**
+ * Parse an XML document; every leaf is a string, repeated elements become arrays, and the five
+ * named entities and character references are decoded (here only: callers never decode again).
+ * Throws on malformed input.
+ */
 export function parseXml(text: string): Record<string, unknown> {
   const trimmed = text.trim();
   if (!trimmed.startsWith('<')) throw new Error('not XML');

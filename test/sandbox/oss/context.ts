@@ -163,6 +163,14 @@ export function header(ctx: Ctx, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/**
+ * An `x-oss-*` header, or through the S3-compatible API its `x-amz-*` twin (OSS honours both
+ * there: S3 clients send `x-amz-copy-source-range`, never the OSS name).
+ */
+export function ossOrAmzHeader(ctx: Ctx, ossName: `x-oss-${string}`): string | undefined {
+  return header(ctx, ossName) ?? (ctx.s3 ? header(ctx, ossName.replace(/^x-oss-/, 'x-amz-')) : undefined);
+}
+
 /** The bucket a bucket- or object-level operation works on (routing already checked it exists). */
 export function bucketOf(ctx: Ctx): Bucket {
   if (!ctx.bucket) throw Err.noSuchBucket(ctx.bucketName ?? '');

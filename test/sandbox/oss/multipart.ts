@@ -1,7 +1,16 @@
 /** OSS multipart upload: Initiate, UploadPart, UploadPartCopy, Complete, Abort, ListParts, ListMultipartUploads. */
 import type { Bucket, MultipartUpload, UploadPart } from '../common/objects.ts';
 import { asArray, parseXml } from '../common/xml.ts';
-import { bucketOf, type Ctx, checkContentMd5, header, keyOf, sendEmpty, sendXml } from './context.ts';
+import {
+  bucketOf,
+  type Ctx,
+  checkContentMd5,
+  header,
+  keyOf,
+  ossOrAmzHeader,
+  sendEmpty,
+  sendXml,
+} from './context.ts';
 import { Err } from './errors.ts';
 import {
   copySource,
@@ -97,17 +106,17 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
   const upload = uploadOf(ctx, bucket, key);
   const n = partNumberOf(ctx);
   const { bucket: srcBucket, obj: src } = copySource(ctx);
-  const ifMatch = header(ctx, 'x-oss-copy-source-if-match');
+  const ifMatch = ossOrAmzHeader(ctx, 'x-oss-copy-source-if-match');
   if (ifMatch !== undefined && etagKey(ifMatch) !== etagKey(src.etag))
     throw Err.preconditionFailed('If-Match');
-  const ifNoneMatch = header(ctx, 'x-oss-copy-source-if-none-match');
+  const ifNoneMatch = ossOrAmzHeader(ctx, 'x-oss-copy-source-if-none-match');
   if (ifNoneMatch !== undefined && etagKey(ifNoneMatch) === etagKey(src.etag)) {
     sendEmpty(ctx, 304, { etag: ossEtag(src.etag) });
     return;
   }
   let start = 0;
   let end = src.size;
-  const rangeHeader = header(ctx, 'x-oss-copy-source-range');
+  const rangeHeader = ossOrAmzHeader(ctx, 'x-oss-copy-source-range');
   if (rangeHeader !== undefined && rangeHeader !== '') {
     const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader.trim());
     if (!m || Number(m[2]) < Number(m[1]) || Number(m[2]) >= src.size) {
