@@ -1,17 +1,9 @@
-import { Command, CommanderError } from 'commander';
-import pkg from '../../package.json' with { type: 'json' };
+import { CommanderError } from 'commander';
 import { ExitCode } from '../core/exitCodes.ts';
-import { commands } from './commands/index.ts';
+import { buildProgram } from './program.ts';
 
-export function buildProgram(): Command {
-  const program = new Command('ossmigrate')
-    .description('Move a whole object store into Alibaba Cloud OSS without stopping the business.')
-    .version(pkg.version)
-    .showHelpAfterError()
-    .exitOverride();
-  for (const register of commands) register(program);
-  return program;
-}
+// Built in program.ts: importing this file runs the CLI.
+export { buildProgram };
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -6,8 +6,9 @@ import { action, Console, confirm, type GlobalOptions, jobOptions, openSession }
 /** `ossmigrate clean`: forget a job (its work dir state); aborts its unfinished multipart uploads. Never touches objects. */
 export function register(program: Command): void {
   jobOptions(program.command('clean'))
+    .summary('forget a job: remove its state from the work dir (objects are never deleted)')
     .description(
-      "remove a job's state, journals and reports from the work dir, and abort its unfinished multipart uploads (objects are never deleted)",
+      "Remove a job's state, journals and reports from the work dir, and abort its unfinished multipart uploads. Objects are never deleted, in the source or the destination.",
     )
     .option('-y, --yes', 'do not ask for confirmation')
     .action(

@@ -17,8 +17,9 @@ import {
  */
 export function register(program: Command): void {
   jobOptions(definitionOptions(program.command('import')))
+    .summary("migrate: preflight, copy, verify, report (ossimport's import.sh)")
     .description(
-      'migrate: preflight, copy (resuming if interrupted), verify, report; --since T1 for the incremental phase',
+      "Migrate in one command (ossimport's import.sh): register the job, run the preflight (credentials, buckets, region, clock), copy every object in scope (resuming if interrupted), verify (size + CRC-64) and write the report. The first run copies what was modified before T1, its own start; --since T1 [--until T2] is the incremental phase. When objects fail it asks whether to retry them (--yes answers yes once, for unattended runs).",
     )
     .option('-y, --yes', 'answer yes to prompts (retry failed objects once) — for unattended runs')
     .option('--no-verify', 'skip the verification after the copy')

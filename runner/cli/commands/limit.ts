@@ -6,8 +6,9 @@ import { action, Console, type GlobalOptions, jobOptions, openSession } from '..
 /** `ossmigrate limit`: change the bandwidth limit (or timetable) of a running job, live; pause and resume. */
 export function register(program: Command): void {
   jobOptions(program.command('limit'))
+    .summary('change the bandwidth limit of a running job, live')
     .description(
-      'set the bandwidth limit live: a rate (20M, 200Mbit/s, off) or timetable ("08:00,10M 23:00,off"); "job" restores the job file\'s',
+      'Set the bandwidth limit of the running job (the whole fleet\'s, in fleet mode), applied within seconds: a rate (20M, 200Mbit/s, off) or a timetable ("08:00,10M 23:00,off"); "job" restores the job file\'s setting. --pause holds every transfer where it is, --resume continues.',
     )
     .argument('[limit]', 'rate, timetable, or "job"')
     .option('--pause', 'hold every transfer where it is')

@@ -27,8 +27,9 @@ function num(v: string, flag: string): number {
 /** `ossmigrate plan`: survey the source and estimate time, fleet size and egress — before anything runs. */
 export function register(program: Command): void {
   jobOptions(definitionOptions(program.command('plan')))
+    .summary('survey the source (count, bytes, sizes, time, fleet); copies nothing')
     .description(
-      'survey the source: object count, bytes, size histogram, storage classes, invalid names, time and fleet estimate',
+      'Survey the source without copying: object count, bytes, size histogram, storage classes, names OSS would refuse (with examples), the time on one machine and the fleet size for a deadline of --days at --mbps a machine; --egress-price adds a cost line.',
     )
     .option('--days <n>', 'deadline for the full copy, in days', '7')
     .option('--mbps <n>', 'Mbit/s one machine sustains (ossimport reference: 200)', '200')

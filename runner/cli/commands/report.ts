@@ -7,7 +7,10 @@ import { action, Console, type GlobalOptions, jobOptions, openSession } from '..
 /** `ossmigrate report`: print the report of the latest (or a named) pass. */
 export function register(program: Command): void {
   jobOptions(program.command('report'))
-    .description('print the report of the latest run (summary, failures by class, where the files are)')
+    .summary('print the report of the latest run')
+    .description(
+      'Print the report of the latest pass, or of --pass ID (ids from `ossmigrate stat`): summary, failures by class, and where the report files are.',
+    )
     .option('--pass <id>', 'a specific pass (see `ossmigrate stat`)')
     .action(
       action(async (o: GlobalOptions & { pass?: string }) => {

@@ -5,7 +5,10 @@ import { action, type GlobalOptions, jobOptions, openSession } from '../shared.t
 /** `ossmigrate retry`: re-run only the objects that failed (and archive restores still waiting). */
 export function register(program: Command): void {
   jobOptions(program.command('retry'))
-    .description('copy again only the objects that failed in the latest pass, then verify')
+    .summary('copy again only the objects that failed, then verify')
+    .description(
+      'Copy again only the objects that failed in the latest pass (and archive restores still waiting), then verify: the answer to exit code 4.',
+    )
     .option('--no-verify', 'skip the verification after the retry')
     .action(
       action(async (o: GlobalOptions & { verify?: boolean }) => runFlow(await openSession(o), 'retry', o)),

@@ -6,8 +6,9 @@ import { action } from '../shared.ts';
 export function register(program: Command): void {
   program
     .command('sandbox')
+    .summary('start local OSS and COS emulators: try ossmigrate without a cloud account')
     .description(
-      'start local OSS and COS emulators (one bucket each, fresh credentials); prints one JSON line when ready',
+      'Start local OSS and COS emulators (one bucket each, fresh credentials); prints one JSON line with their endpoints and keys when ready, then runs until Ctrl-C.',
     )
     .option('--seed <set>', 'seed the COS bucket: demo | none', 'none')
     .option('--data-dir <dir>', 'keep object bodies on disk here instead of in memory')

@@ -7,7 +7,10 @@ import { action, Console, type GlobalOptions, jobOptions, openSession } from '..
 /** `ossmigrate start`: run (or resume) the submitted job. */
 export function register(program: Command): void {
   jobOptions(program.command('start'))
-    .description('run the submitted job, resuming where it stopped; --detach runs it in the background')
+    .summary('run the submitted job, resuming where it stopped')
+    .description(
+      "Run the job registered by `ossmigrate submit` (or an interrupted import), resuming where it stopped: preflight, copy, verify, report. --detach runs it in the background with its output in the job's log dir; follow it with `ossmigrate stat`, stop it with `ossmigrate stop`.",
+    )
     .option('-y, --yes', 'answer yes to prompts (retry failed objects once)')
     .option('--no-verify', 'skip the verification after the copy')
     .option(

@@ -56,8 +56,9 @@ export function workerTable(workers: WorkerRecord[], now = Date.now()): string[]
 /** `ossmigrate stat`: where the job stands (works while it runs: SQLite WAL readers don't block; Redis for a fleet). */
 export function register(program: Command): void {
   jobOptions(program.command('stat'))
+    .summary('show progress: passes, tasks, failures by class, workers')
     .description(
-      "show the job's passes, progress, task counts, failures by class, live settings and (fleet) its workers",
+      "Show the job's passes, progress, task counts, failures by class, archive restores waiting, live settings and (fleet) its workers. Safe while a run is writing.",
     )
     .action(
       action(async (o: GlobalOptions) => {

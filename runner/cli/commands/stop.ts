@@ -5,8 +5,9 @@ import { action, Console, type GlobalOptions, jobOptions, openSession } from '..
 /** `ossmigrate stop`: ask the running job to finish its in-flight objects and stop (resumable). */
 export function register(program: Command): void {
   jobOptions(program.command('stop'))
+    .summary('stop the running job gracefully; `start` resumes')
     .description(
-      'stop the running job gracefully (in-flight objects finish; `start` resumes); --now stops at once',
+      'Ask the running job to finish its in-flight objects and stop; `ossmigrate start` (or the same import) resumes it. --now stops at once (multipart uploads resume from their last finished part).',
     )
     .option('--now', 'stop at once (multipart uploads resume from their last finished part)')
     .action(

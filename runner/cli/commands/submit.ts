@@ -13,7 +13,10 @@ import {
 /** `ossmigrate submit`: validate and register a job (ossimport's submit); nothing is copied. */
 export function register(program: Command): void {
   jobOptions(definitionOptions(program.command('submit')))
-    .description('validate a job (YAML or ossimport job.cfg, or flags) and register it in the work dir')
+    .summary('validate a job and register it in the work dir; copies nothing')
+    .description(
+      'Validate a job (an ossmigrate YAML file, an ossimport job.cfg / local_job.cfg with --sys sys.properties, or flags alone) and register it in the work dir, copying nothing; `ossmigrate start` then runs it. A different job under a registered name is refused until `ossmigrate clean`.',
+    )
     .action(
       action(async (file: string | undefined, o: GlobalOptions & Record<string, string>) => {
         const def = await definitionFrom(file, o);

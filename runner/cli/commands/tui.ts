@@ -59,8 +59,9 @@ function positive(v: string, flag: string): number {
  */
 export function register(program: Command): void {
   jobOptions(definitionOptions(program.command('tui')))
+    .summary('the terminal UI: drive a migration phase by phase')
     .description(
-      'the terminal UI: drive a migration phase by phase (plan … cutover … teardown); resumes the job in progress',
+      'The terminal UI: drive a migration phase by phase (plan … cutover … teardown), resuming the job in progress. `ossmigrate` alone in a terminal opens it. --infra says what provisions the bucket, mirror rule and fleet (pulumi, the local sandbox, or none).',
     )
     .option(
       '--infra <kind>',

@@ -5,8 +5,9 @@ import { action, type GlobalOptions, jobOptions, openSession } from '../shared.t
 /** `ossmigrate verify`: compare source and destination (size + CRC-64 via HEAD; no download). */
 export function register(program: Command): void {
   jobOptions(program.command('verify'))
+    .summary('compare source and destination (size + CRC-64, no download)')
     .description(
-      'compare source and destination: missing, different and extra objects (size + CRC-64, no download)',
+      'Compare source and destination: missing, different and extra objects, by size and CRC-64 from listings and HEAD requests (nothing is downloaded). Writes check.txt; exit code 5 when something is missing or different.',
     )
     .action(action(async (o: GlobalOptions) => runFlow(await openSession(o), 'verify', o)));
 }

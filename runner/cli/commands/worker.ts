@@ -19,8 +19,9 @@ function positiveInt(v: string, flag: string): number {
 export function register(program: Command): void {
   program
     .command('worker')
+    .summary('run a fleet worker on the Redis queue')
     .description(
-      'run a fleet worker: take tasks of the active job from the Redis queue until stopped (SIGTERM drains)',
+      'Run a fleet worker: take tasks of the active job from the Redis queue until stopped (SIGTERM drains). The queue comes from --redis or $OSSMIGRATE_REDIS_URL, its password only from $OSSMIGRATE_REDIS_PASSWORD; credentials as for every command.',
     )
     .option(
       '--redis <url>',
