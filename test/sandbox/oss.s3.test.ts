@@ -154,6 +154,29 @@ describe('OSS emulator: S3-compatible access (AWS SigV4)', () => {
     assert.equal((h.res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crc64(body));
   });
 
+  it('CopyObject honours x-amz-metadata-directive and x-amz-copy-source-if-match (S3 names)', async () => {
+    const c = s3(emu);
+    await c.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 's3/meta-src.txt', Body: 'm', Metadata: { v: 'old' } }),
+    );
+    const copy = (extra: Partial<ConstructorParameters<typeof CopyObjectCommand>[0]>) =>
+      c.send(
+        new CopyObjectCommand({
+          Bucket: BUCKET,
+          Key: 's3/meta-dst.txt',
+          CopySource: `${BUCKET}/s3/meta-src.txt`,
+          ...extra,
+        }),
+      );
+    await assert.rejects(copy({ CopySourceIfMatch: '"00000000000000000000000000000000"' }), {
+      name: 'PreconditionFailed',
+    });
+    await copy({ MetadataDirective: 'REPLACE', Metadata: { v: 'new' }, ContentType: 'text/x-new' });
+    const head = await c.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 's3/meta-dst.txt' }));
+    assert.deepEqual(head.Metadata, { v: 'new' });
+    assert.equal(head.ContentType, 'text/x-new');
+  });
+
   it('UploadPartCopy honours x-amz-copy-source-range and x-amz-copy-source-if-match (S3 names)', async () => {
     const c = s3(emu);
     const body = bytes(250 * 1024, 6);

@@ -15,6 +15,7 @@ import {
   header,
   keyOf,
   type OssHost,
+  ossOrAmzHeader,
   sendEmpty,
   sendXml,
 } from './context.ts';
@@ -391,13 +392,13 @@ export function copySource(ctx: Ctx): { bucket: Bucket; obj: StoredObject } {
   return { bucket, obj };
 }
 
-/** x-oss-copy-source-if-* checks: If-Match / If-Unmodified-Since → 412, the others → 304. */
+/** x-oss-copy-source-if-* (x-amz-* through the S3 API) checks: If-Match / If-Unmodified-Since → 412, the others → 304. */
 function copyConditions(ctx: Ctx, src: StoredObject): 'ok' | 'not-modified' {
   const cond = evaluate(src, {
-    match: header(ctx, 'x-oss-copy-source-if-match'),
-    noneMatch: header(ctx, 'x-oss-copy-source-if-none-match'),
-    modifiedSince: header(ctx, 'x-oss-copy-source-if-modified-since'),
-    unmodifiedSince: header(ctx, 'x-oss-copy-source-if-unmodified-since'),
+    match: ossOrAmzHeader(ctx, 'x-oss-copy-source-if-match'),
+    noneMatch: ossOrAmzHeader(ctx, 'x-oss-copy-source-if-none-match'),
+    modifiedSince: ossOrAmzHeader(ctx, 'x-oss-copy-source-if-modified-since'),
+    unmodifiedSince: ossOrAmzHeader(ctx, 'x-oss-copy-source-if-unmodified-since'),
   });
   if (cond.result === 'fail') throw Err.preconditionFailed(cond.condition!);
   return cond.result === 'not-modified' ? 'not-modified' : 'ok';
@@ -419,7 +420,7 @@ export function copyObject(ctx: Ctx): void {
     );
   }
   if (forbidOverwrite(ctx) && bucket.get(key)) throw Err.fileAlreadyExists();
-  const directive = (header(ctx, 'x-oss-metadata-directive') ?? 'COPY').toUpperCase();
+  const directive = (ossOrAmzHeader(ctx, 'x-oss-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw Err.invalidArgument('Invalid metadata directive.', 'x-oss-metadata-directive', directive);
   }
