@@ -61,15 +61,14 @@ const targets: Target[] = [
   },
 ];
 
-async function rcloneVersion(): Promise<string> {
-  try {
-    return (await run('rclone', ['version'])).stdout.split('\n')[0] ?? '';
-  } catch {
-    // Never skip: a missing client would hide the emulators' XML fidelity.
-    throw new Error(
-      'rclone is not installed: run `apt-get update && apt-get install -y rclone` (.ci/run does)',
-    );
-  }
+// Never skip: without the independent client the emulators' XML fidelity goes unchecked. Checked
+// before any test is declared, so a missing rclone is one failure with one line, not four.
+try {
+  await run('rclone', ['version']);
+} catch {
+  throw new Error(
+    'rclone is not installed: run `apt-get update && apt-get install -y rclone` (.ci/run does)',
+  );
 }
 
 describe('rclone (an independent S3 client) against the emulators', () => {
@@ -77,7 +76,6 @@ describe('rclone (an independent S3 client) against the emulators', () => {
   let local: string;
   let body: Buffer;
   before(async () => {
-    await rcloneVersion();
     tmp = await mkdtemp(join(tmpdir(), 'rclone-e2e-'));
     local = join(tmp, 'big.bin');
     body = Buffer.concat([...patternBytes(SIZE, APPID.length)]);
