@@ -216,7 +216,7 @@ describe('default stack (500 TB / 7 days / 200 Mbit/s)', () => {
     assert.equal(env.get('ALIBABA_CLOUD_ACCESS_KEY_SECRET'), AK_SECRET);
     assert.equal(env.get('TENCENTCLOUD_SECRET_ID'), 'AKIDcosId');
     assert.equal(env.get('TENCENTCLOUD_SECRET_KEY'), 'CosSecretKey789');
-    assert.match(script, /chmod 0600 \/etc\/ossmigrate\/worker\.env/);
+    assert.match(script, /install -m 0600 -o root -g root "\$tmp\/worker\.env" \/etc\/ossmigrate\/worker\.env/);
     assert.match(script, /^EnvironmentFile=\/etc\/ossmigrate\/worker\.env$/m);
     const execStart = /^ExecStart=(.*)$/m.exec(script)?.[1] ?? '';
     assert.match(execStart, / worker --workdir \/var\/lib\/ossmigrate --concurrency 16$/);
