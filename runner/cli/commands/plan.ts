@@ -31,7 +31,11 @@ export function register(program: Command): void {
       'survey the source: object count, bytes, size histogram, storage classes, invalid names, time and fleet estimate',
     )
     .option('--days <n>', 'deadline for the full copy, in days', '7')
-    .option('--mbps <n>', 'Mbit/s one machine sustains (ossimport reference: 200)', '200')
+    .option(
+      '--mbps <n>',
+      'Mbit/s one machine sustains; 100 is the pay-as-you-go public bandwidth cap of an ECS worker (ossimport quotes 200)',
+      '100',
+    )
     .option(
       '--egress-price <cny-per-gb>',
       'source egress price per GB, for a cost line (e.g. COS internet egress)',
