@@ -9,12 +9,13 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { redisPasswordProblem } from './redisPassword.ts';
-import { bytesToTB, fleetSize, fmt, sizingWarnings, surveyBytes } from './sizing.ts';
+import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet, surveyBytes } from './sizing.ts';
 
 export const NAMESPACE = 'ossmigrate';
 
 export const DEFAULTS = {
-  mbpsPerInstance: 200,
+  // The pay-as-you-go public bandwidth cap the program applies: a faster figure cannot be reached.
+  mbpsPerInstance: 100,
   instanceType: 'ecs.g7.large',
   workerConcurrency: 16,
   redisInstanceClass: 'redis.master.small.default',
@@ -83,6 +84,8 @@ export interface FleetConfig {
   sizing: {
     /** Where the instance count came from. */
     source: 'fleetSize' | 'dataTB' | 'surveyFile';
+    /** Which figure decides it: an explicit fleetSize, the data over the deadline, or the bandwidth cap. */
+    bound: 'fleetSize' | 'deadline' | 'bandwidthCap';
     instances: number;
     explanation: string;
     warnings: string[];
@@ -212,7 +215,7 @@ const schema = z
     dataTB: positive('dataTB', 'terabytes to move, 10^12 bytes', '500').optional(),
     surveyFile: z.string().trim().min(1).optional(),
     days: positive('days', 'the deadline for the full copy', '7').optional(),
-    mbpsPerInstance: positive('mbpsPerInstance', 'Mbit/s one worker sustains', '200').optional(),
+    mbpsPerInstance: positive('mbpsPerInstance', 'Mbit/s one worker sustains', '100').optional(),
     fleetSize: integer('fleetSize', 0, MAX_FLEET, '0').optional(),
     instanceType: z
       .string()
@@ -338,7 +341,12 @@ export interface ParseIo {
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const defaultIo: ParseIo = { readFile: (p) => readFileSync(p, 'utf8'), projectRoot: PROJECT_ROOT };
 
-export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo): FleetConfig {
+export interface Secrecy {
+  /** Secret keys (SECRET_KEYS) whose value the stack stores in plaintext. */
+  plaintext: readonly ConfigKey[];
+}
+
+export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo, secrecy?: Secrecy): FleetConfig {
   // Unset and empty mean the same thing: `pulumi config set key ""` should not switch a feature on.
   const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
@@ -350,6 +358,14 @@ export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo): FleetConfi
     throw new Error('parseConfig: a required key passed validation unset');
   }
   const problems: string[] = [];
+  // Pulumi.yaml cannot mark redisPassword secret (a secret key may not have a default, and an
+  // optional key needs one), so the program refuses the plaintext value itself.
+  for (const key of secrecy?.plaintext ?? []) {
+    if (cleaned[key] === undefined) continue;
+    problems.push(
+      `${NAMESPACE}:${key} is stored in plaintext in the stack's config file; it must be a secret — ${set(key, '', true)} (it prompts; the encrypted value replaces the plaintext one)`,
+    );
+  }
 
   const controlBucket = c.controlBucket ?? `${destBucket}-ossmigrate`;
   if (controlBucket.length > 63) {
@@ -366,11 +382,24 @@ export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo): FleetConfi
   let sizing: FleetConfig['sizing'] | undefined;
   const resolvePath = (p: string) => (isAbsolute(p) ? p : resolve(io.projectRoot, p));
   if (c.fleetSize !== undefined) {
+    const warnings: string[] = [];
+    const ignored = (['dataTB', 'surveyFile', 'days'] as const).filter((k) => c[k] !== undefined);
+    if (ignored.length > 0) {
+      const would =
+        c.dataTB !== undefined && c.days !== undefined
+          ? `; they would size ${sizeFleet({ dataTB: c.dataTB, days: c.days, mbpsPerInstance }).instances}`
+          : '';
+      warnings.push(
+        `${NAMESPACE}:fleetSize ${c.fleetSize} overrides the sizing: ${ignored.map((k) => `${NAMESPACE}:${k}`).join(', ')} ` +
+          `${ignored.length === 1 ? 'is' : 'are'} not used${would}. To size from the data again: pulumi config rm ${NAMESPACE}:fleetSize`,
+      );
+    }
     sizing = {
       source: 'fleetSize',
+      bound: 'fleetSize',
       instances: c.fleetSize,
-      explanation: `Fleet size set explicitly to ${c.fleetSize} (ossmigrate:fleetSize).`,
-      warnings: [],
+      explanation: `Fleet size set explicitly to ${c.fleetSize} (ossmigrate:fleetSize); it bounds the fleet, not the data or the deadline.`,
+      warnings,
     };
   } else {
     let dataTB = c.dataTB;
@@ -398,14 +427,30 @@ export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo): FleetConfi
       }
     }
     if (dataTB !== undefined && c.days !== undefined) {
-      const input = { dataTB, days: c.days, mbpsPerInstance };
-      const s = fleetSize(input);
+      const s = sizeFleet({ dataTB, days: c.days, mbpsPerInstance });
       const from = source === 'surveyFile' ? ` (from the survey: ${fmt(dataTB)} TB)` : '';
+      const data = source === 'surveyFile' ? `${NAMESPACE}:surveyFile` : `${NAMESPACE}:dataTB`;
+      const warnings: string[] = [];
+      let bound: string;
+      if (s.bound === 'bandwidthCap') {
+        bound =
+          `Bounded by the pay-as-you-go public bandwidth cap: ${PAYG_MAX_PUBLIC_MBPS} Mbit/s per worker, not ` +
+          `${NAMESPACE}:mbpsPerInstance ${fmt(mbpsPerInstance)} (which would give ${s.uncappedInstances}).`;
+        warnings.push(
+          `${NAMESPACE}:mbpsPerInstance is ${fmt(mbpsPerInstance)} Mbit/s, but the workers' pay-as-you-go public IP is ` +
+            `capped at ${PAYG_MAX_PUBLIC_MBPS} Mbit/s (internetMaxBandwidthOut ${PAYG_MAX_PUBLIC_MBPS}), so the fleet is sized at ` +
+            `${PAYG_MAX_PUBLIC_MBPS} Mbit/s: ${s.instances} instances, not ${s.uncappedInstances}. Set what a worker really ` +
+            `gets — pulumi config set ${NAMESPACE}:mbpsPerInstance ${PAYG_MAX_PUBLIC_MBPS}`,
+        );
+      } else {
+        bound = `Bounded by the data and the deadline (${data}, ${NAMESPACE}:days) at ${NAMESPACE}:mbpsPerInstance ${fmt(mbpsPerInstance)}.`;
+      }
       sizing = {
         source,
+        bound: s.bound,
         instances: s.instances,
-        explanation: s.explanation + from,
-        warnings: sizingWarnings(input),
+        explanation: `${s.explanation}${from} ${bound}`,
+        warnings,
       };
       if (s.instances > MAX_FLEET) {
         problems.push(
@@ -453,5 +498,24 @@ export function loadConfig(): FleetConfig {
   }
   const region = new pulumi.Config('alicloud').get('region') ?? process.env.ALICLOUD_REGION;
   if (region !== undefined) raw.region = region;
-  return parseConfig(raw);
+  const isSecret = configIsSecret();
+  const plaintext = SECRET_KEYS.filter((k) => raw[k] !== undefined && !isSecret(`${NAMESPACE}:${k}`));
+  return parseConfig(raw, defaultIo, { plaintext });
+}
+
+/**
+ * Whether the stack stores a key encrypted. The SDK's own check (pulumi.runtime.isConfigSecret,
+ * which reads the PULUMI_CONFIG_SECRET_KEYS list the CLI passes, and setAllConfig under mocks)
+ * is not in its typings; fall back to that variable.
+ */
+function configIsSecret(): (fullKey: string) => boolean {
+  const sdk = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  if (typeof sdk === 'function') return sdk;
+  let keys: unknown = [];
+  try {
+    keys = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? '[]');
+  } catch {
+    // Unreadable list: treat every key as plaintext, which the error then names.
+  }
+  return (k) => Array.isArray(keys) && keys.includes(k);
 }

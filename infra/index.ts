@@ -304,6 +304,8 @@ export { queueInternalUrl, queueUrl };
 export const fleetSize = cfg.sizing.instances;
 export const instanceIds = pulumi.all(workers.map((w) => w.id));
 export const sizing = [cfg.sizing.explanation, ...cfg.sizing.warnings].join(' ');
+/** Which figure decides the fleet size: fleetSize, deadline (data over days) or bandwidthCap. */
+export const sizingBound = cfg.sizing.bound;
 export const mirrorEnabled = cfg.mirror;
 export const ramUserName = ramUser.name;
 export const accessKeyId = accessKey.id;

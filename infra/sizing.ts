@@ -81,6 +81,39 @@ export function publicBandwidth(mbpsPerInstance: number): PublicBandwidth {
   return { internetMaxBandwidthOut: out, capped: mbpsPerInstance > PAYG_MAX_PUBLIC_MBPS };
 }
 
+/** Which figure decides the fleet size: the data over the deadline at mbpsPerInstance, or the public bandwidth cap. */
+export type SizingBound = 'deadline' | 'bandwidthCap';
+
+export interface CappedSizing extends Sizing {
+  bound: SizingBound;
+  /** The per-instance rate the count was computed at: min(mbpsPerInstance, the pay-as-you-go cap). */
+  effectiveMbps: number;
+  /** What mbpsPerInstance alone would have asked for, when the cap lowered the rate. */
+  uncappedInstances?: number;
+}
+
+/**
+ * The fleet a deployment needs. Workers pull from COS over their public IP, which the program caps
+ * at PAYG_MAX_PUBLIC_MBPS, so a faster mbpsPerInstance cannot be reached: size at the cap.
+ */
+export function sizeFleet(input: SizingInput): CappedSizing {
+  requirePositive(
+    'mbpsPerInstance',
+    input.mbpsPerInstance,
+    'pass the Mbit/s one instance sustains, e.g. 100',
+  );
+  if (input.mbpsPerInstance <= PAYG_MAX_PUBLIC_MBPS) {
+    return { ...fleetSize(input), bound: 'deadline', effectiveMbps: input.mbpsPerInstance };
+  }
+  const capped = fleetSize({ ...input, mbpsPerInstance: PAYG_MAX_PUBLIC_MBPS });
+  return {
+    ...capped,
+    bound: 'bandwidthCap',
+    effectiveMbps: PAYG_MAX_PUBLIC_MBPS,
+    uncappedInstances: fleetSize(input).instances,
+  };
+}
+
 /**
  * Honest caveats about a sizing. Workers pull from COS over the public internet, so their
  * inbound rate follows the public bandwidth, which pay-as-you-go caps at 100 Mbit/s

@@ -4,6 +4,7 @@
 // with `set -x`, and the program passes it to ECS as a Pulumi secret. cloud-init runs it once, as
 // root, on first boot; it must be ≤ 16 KB before base64.
 
+import { dirname } from 'node:path';
 import { RUNTIME_FLAGS } from '../bin/runtimeFlags.js';
 
 export const USER_DATA_MAX_BYTES = 16 * 1024;
@@ -12,6 +13,7 @@ export const BUNDLE_PATH = '/opt/ossmigrate/ossmigrate.mjs';
 export const ENV_FILE = '/etc/ossmigrate/worker.env';
 export const WORKDIR = '/var/lib/ossmigrate';
 export const UNIT_NAME = 'ossmigrate-worker.service';
+export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
 
 export interface UserDataInput {
   region: string;
@@ -105,14 +107,26 @@ WantedBy=multi-user.target
 `;
 }
 
+// Runs under the instance's fresh Node (so no openssl, whose -hmac/-macopt take the key in argv):
+// the key arrives in the environment, the headers leave on stdout. Double quotes only: it is
+// single-quoted for sh.
+const SIGN_JS = [
+  'const e = process.env;',
+  'const date = new Date().toUTCString();',
+  'const sig = require("node:crypto").createHmac("sha1", e.AK_SECRET)',
+  '  .update("GET\\n\\n\\n" + date + "\\n/" + e.BUNDLE_BUCKET + "/" + e.BUNDLE_KEY).digest("base64");',
+  'process.stdout.write("Date: " + date + "\\nAuthorization: OSS " + e.AK_ID + ":" + sig + "\\n");',
+].join('\n');
+
 /**
- * Signs a GET for $BUNDLE_BUCKET/$BUNDLE_KEY with $AK_SECRET, OSS V1 style:
- * Signature = base64(HMAC-SHA1(secret, "GET\n\n\n<Date>\n/<bucket>/<key>")); sets $date_hdr and
- * $signature. Exported so a test can run it under sh and compare with node:crypto.
+ * Writes "$tmp/bundle.hdr": the Date and Authorization headers of an OSS V1-signed GET for
+ * $BUNDLE_BUCKET/$BUNDLE_KEY, Signature = base64(HMAC-SHA1(secret, "GET\n\n\n<Date>\n/<bucket>/<key>")).
+ * No secret and no signature in any argv (/proc/<pid>/cmdline is world-readable): node reads the
+ * key from its environment (/proc/<pid>/environ is owner-only) and curl reads the headers with
+ * -H @file. Needs $NODE_DIR and $tmp. Exported so a test can run it and compare with node:crypto.
  */
-export const OSS_V1_SIGN_SH = `date_hdr=$(date -u '+%a, %d %b %Y %H:%M:%S GMT')
-signature=$(printf 'GET\\n\\n\\n%s\\n/%s/%s' "$date_hdr" "$BUNDLE_BUCKET" "$BUNDLE_KEY" |
-  openssl dgst -sha1 -hmac "$AK_SECRET" -binary | base64)`;
+export const OSS_V1_SIGN_SH = `AK_ID="$AK_ID" AK_SECRET="$AK_SECRET" BUNDLE_BUCKET="$BUNDLE_BUCKET" BUNDLE_KEY="$BUNDLE_KEY" \\
+  "$NODE_DIR/bin/node" -e ${shellQuote(SIGN_JS)} > "$tmp/bundle.hdr"`;
 
 export function renderUserData(o: UserDataInput): string {
   for (const [k, v] of Object.entries({ bundleMd5: o.bundleMd5, nodeDistSha256: o.nodeDistSha256 })) {
@@ -122,9 +136,12 @@ export function renderUserData(o: UserDataInput): string {
   if (!/^https:\/\//.test(o.nodeDistUrl)) throw new Error('user data: nodeDistUrl must be an https:// URL');
   const env = workerEnv(o);
   const unit = systemdUnit(o.workerConcurrency);
+  // Every file is staged in the 0700 $tmp and placed with install, and every command is found on
+  // PATH except node under $NODE_DIR: a test can run this script with recording stand-ins.
   const script = `#!/bin/sh
 # ossmigrate worker bootstrap (cloud-init user data; runs once, as root, on first boot).
-# Rendered by infra/userData.ts. It holds secrets: nothing below echoes them; never add set -x.
+# Rendered by infra/userData.ts. It holds secrets: nothing below echoes them or passes one in a
+# command's arguments (world-readable in /proc); never add set -x.
 set -eu
 umask 022
 export LC_ALL=C
@@ -133,6 +150,7 @@ fetch() { curl -fsS --retry 8 --retry-delay 5 --retry-all-errors --connect-timeo
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+NODE_DIR=${shellQuote(NODE_DIR)}
 NODE_URL=${shellQuote(o.nodeDistUrl)}
 NODE_SHA256=${shellQuote(o.nodeDistSha256)}
 BUNDLE_BUCKET=${shellQuote(o.controlBucket)}
@@ -153,31 +171,29 @@ else
   [ -n "$expected" ] || { log "no checksum for \${NODE_URL##*/} in SHASUMS256.txt"; exit 1; }
   echo "$expected  $tmp/node.tar" | sha256sum -c - >/dev/null
 fi
-install -d -m 0755 ${NODE_DIR}
-tar -xf "$tmp/node.tar" -C ${NODE_DIR} --strip-components=1 --no-same-owner
-${NODE_DIR}/bin/node --version >&2
+install -d -m 0755 "$NODE_DIR"
+tar -xf "$tmp/node.tar" -C "$NODE_DIR" --strip-components=1 --no-same-owner
+"$NODE_DIR/bin/node" --version >&2
 
 log 'fetching the runner bundle over the internal OSS endpoint'
 # OSS V1 signature: the RAM user's key signs this one GET; no SDK or CLI needed on the instance.
 ${OSS_V1_SIGN_SH}
-install -d -m 0755 /opt/ossmigrate
-fetch -o "$tmp/ossmigrate.mjs" -H "Date: $date_hdr" -H "Authorization: OSS $AK_ID:$signature" \\
-  "https://$BUNDLE_HOST/$BUNDLE_KEY"
+fetch -o "$tmp/ossmigrate.mjs" -H @"$tmp/bundle.hdr" "https://$BUNDLE_HOST/$BUNDLE_KEY"
 echo "$BUNDLE_MD5  $tmp/ossmigrate.mjs" | md5sum -c - >/dev/null
+install -d -m 0755 ${dirname(BUNDLE_PATH)}
 install -m 0644 -o root -g root "$tmp/ossmigrate.mjs" ${BUNDLE_PATH}
 
 log 'writing ${ENV_FILE} (0600, root)'
 id ossmigrate >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin ossmigrate
-install -d -m 0700 -o root -g root /etc/ossmigrate
-(umask 077 && cat > ${ENV_FILE}) <<'OSSMIGRATE_ENV_EOF'
+install -d -m 0700 -o root -g root ${dirname(ENV_FILE)}
+(umask 077 && cat > "$tmp/worker.env") <<'OSSMIGRATE_ENV_EOF'
 ${env}OSSMIGRATE_ENV_EOF
-chown root:root ${ENV_FILE}
-chmod 0600 ${ENV_FILE}
+(umask 077 && install -m 0600 -o root -g root "$tmp/worker.env" ${ENV_FILE})
 
 log 'starting ${UNIT_NAME}'
-cat > /etc/systemd/system/${UNIT_NAME} <<'OSSMIGRATE_UNIT_EOF'
+cat > "$tmp/${UNIT_NAME}" <<'OSSMIGRATE_UNIT_EOF'
 ${unit}OSSMIGRATE_UNIT_EOF
-chmod 0644 /etc/systemd/system/${UNIT_NAME}
+install -m 0644 -o root -g root "$tmp/${UNIT_NAME}" ${UNIT_PATH}
 systemctl daemon-reload
 systemctl enable --now ${UNIT_NAME}
 log 'done'

@@ -41,9 +41,10 @@ function problems(raw: RawConfig): string[] {
 }
 
 describe('parseConfig', () => {
-  it('applies every default and sizes the reference case to 36', () => {
+  it('applies every default and sizes the reference case to 72, at the 100 Mbit/s the workers get', () => {
     const c = parseConfig(minimal, io);
-    assert.equal(c.sizing.instances, 36);
+    assert.equal(c.sizing.instances, 72);
+    assert.equal(c.sizing.bound, 'deadline');
     assert.equal(c.sizing.source, 'dataTB');
     assert.equal(c.mbpsPerInstance, DEFAULTS.mbpsPerInstance);
     assert.equal(c.instanceType, 'ecs.g7.large');
@@ -56,7 +57,69 @@ describe('parseConfig', () => {
     assert.match(c.nodeDistUrl, /^https:\/\/registry\.npmmirror\.com\/.*node-v24\.21\.0-linux-x64\.tar\.xz$/);
     assert.equal(c.nodeDistSha256, '');
     assert.equal(c.destPrefix, '');
-    assert.equal(c.sizing.warnings.length, 1, 'the 100 Mbit/s cap warning');
+    // The default is reachable, so nothing to warn about (it used to warn on every default stack).
+    assert.deepEqual(c.sizing.warnings, []);
+    assert.equal(
+      c.sizing.explanation,
+      '500 TB in 7 days at 100 Mbit/s per instance (≈1 TB/day each) needs 72 instances (ceil(500 / 7 / 1) = 72). ' +
+        'Bounded by the data and the deadline (ossmigrate:dataTB, ossmigrate:days) at ossmigrate:mbpsPerInstance 100.',
+    );
+  });
+
+  it('sizes a mbpsPerInstance above the pay-as-you-go cap at the cap, says so and warns with the fix', () => {
+    const c = parseConfig({ ...minimal, mbpsPerInstance: '200' }, io);
+    assert.equal(c.sizing.instances, 72);
+    assert.equal(c.sizing.bound, 'bandwidthCap');
+    assert.match(
+      c.sizing.explanation,
+      /needs 72 instances .* Bounded by the pay-as-you-go public bandwidth cap: 100 Mbit\/s per worker, not ossmigrate:mbpsPerInstance 200 \(which would give 36\)\.$/,
+    );
+    assert.deepEqual(c.sizing.warnings, [
+      "ossmigrate:mbpsPerInstance is 200 Mbit/s, but the workers' pay-as-you-go public IP is capped at 100 Mbit/s " +
+        '(internetMaxBandwidthOut 100), so the fleet is sized at 100 Mbit/s: 72 instances, not 36. ' +
+        'Set what a worker really gets — pulumi config set ossmigrate:mbpsPerInstance 100',
+    ]);
+    const slow = parseConfig({ ...minimal, mbpsPerInstance: '50' }, io);
+    assert.equal(slow.sizing.instances, 143);
+    assert.equal(slow.sizing.bound, 'deadline');
+  });
+
+  it('warns that an explicit fleetSize overrides dataTB/days, naming them and what they would size', () => {
+    const c = parseConfig({ ...minimal, fleetSize: '3' }, io);
+    assert.equal(c.sizing.bound, 'fleetSize');
+    assert.match(c.sizing.explanation, /set explicitly to 3 \(ossmigrate:fleetSize\); it bounds the fleet/);
+    assert.deepEqual(c.sizing.warnings, [
+      'ossmigrate:fleetSize 3 overrides the sizing: ossmigrate:dataTB, ossmigrate:days are not used; they would size 72. ' +
+        'To size from the data again: pulumi config rm ossmigrate:fleetSize',
+    ]);
+    const survey = parseConfig({ ...base, surveyFile: 'whatever.ndjson', fleetSize: '0' }, io);
+    assert.deepEqual(survey.sizing.warnings, [
+      'ossmigrate:fleetSize 0 overrides the sizing: ossmigrate:surveyFile is not used. ' +
+        'To size from the data again: pulumi config rm ossmigrate:fleetSize',
+    ]);
+    assert.deepEqual(parseConfig({ ...base, fleetSize: '3' }, io).sizing.warnings, [], 'nothing overridden');
+  });
+
+  it('refuses a secret key stored in plaintext, naming the key and the --secret fix', () => {
+    const raw: RawConfig = { ...minimal, redisPassword: 'Good-Pass-123' };
+    assert.throws(
+      () => parseConfig(raw, io, { plaintext: ['redisPassword'] }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems, [
+          "ossmigrate:redisPassword is stored in plaintext in the stack's config file; it must be a secret — " +
+            'pulumi config set --secret ossmigrate:redisPassword (it prompts; the encrypted value replaces the plaintext one)',
+        ]);
+        assert.ok(!err.message.includes('Good-Pass-123'), 'the error does not repeat the secret');
+        return true;
+      },
+    );
+    // Stored encrypted, the same value is used; unset (the schema's "" default) is no plaintext secret.
+    assert.equal(parseConfig(raw, io, { plaintext: [] }).redisPassword, 'Good-Pass-123');
+    assert.equal(
+      parseConfig({ ...minimal, redisPassword: '' }, io, { plaintext: ['redisPassword'] }).redisPassword,
+      undefined,
+    );
   });
 
   it('lets fleetSize override the sizing, including 0, without needing dataTB or days', () => {
@@ -73,7 +136,11 @@ describe('parseConfig', () => {
     );
     const c = parseConfig({ ...base, surveyFile: 'survey.ndjson', days: '7' }, io);
     assert.equal(c.sizing.source, 'surveyFile');
-    assert.equal(c.sizing.instances, 10); // 140 TB / 7 / 2
+    assert.equal(c.sizing.instances, 20); // 140 TB / 7 / 1
+    assert.match(
+      c.sizing.explanation,
+      /Bounded by the data and the deadline \(ossmigrate:surveyFile, ossmigrate:days\)/,
+    );
     assert.match(c.sizing.explanation, /from the survey: 140 TB/);
   });
 
@@ -196,7 +263,7 @@ describe('parseConfig', () => {
     [
       'fleet too large',
       { ...minimal, dataTB: '100000', days: '1' },
-      /asks for 50000 instances, more than 1000.* pulumi config set ossmigrate:fleetSize 1000$/,
+      /asks for 100000 instances, more than 1000.* pulumi config set ossmigrate:fleetSize 1000$/,
     ],
     [
       'default control bucket too long',

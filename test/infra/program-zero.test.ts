@@ -10,6 +10,12 @@ import { fakeBundle, type Harness, installMocks, loadProgram, promiseOf, T } fro
 const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-zero-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+// Without an engine (mocks), pulumi.log.warn writes to console.warn.
+const warnings: string[] = [];
+const consoleWarn = console.warn;
+after(() => {
+  console.warn = consoleWarn;
+});
 let h: Harness;
 let program: Awaited<ReturnType<typeof loadProgram>>;
 before(async () => {
@@ -29,6 +35,7 @@ before(async () => {
     },
     ['cosSecretId', 'cosSecretKey'],
   );
+  console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
   program = await loadProgram();
   await promiseOf(program.queueUrl);
   await h.settle();
@@ -39,6 +46,18 @@ it('creates no instance and exports an empty fleet', async () => {
   assert.equal(program.fleetSize, 0);
   assert.deepEqual(await promiseOf(program.instanceIds), []);
   assert.match(program.sizing, /set explicitly to 0/);
+  assert.equal(program.sizingBound, 'fleetSize');
+});
+
+it('warns, in the log and in the sizing output, that fleetSize overrides dataTB and days', () => {
+  const expected =
+    'ossmigrate:fleetSize 0 overrides the sizing: ossmigrate:dataTB, ossmigrate:days are not used; they would size 72. ' +
+    'To size from the data again: pulumi config rm ossmigrate:fleetSize';
+  assert.deepEqual(
+    warnings.filter((w) => w.includes('fleetSize')),
+    [`warning: [runtime] ${expected}`],
+  );
+  assert.ok(program.sizing.endsWith(expected), program.sizing);
 });
 
 it('keeps the buckets, RAM identity, mirror rule, queue and bundle', () => {

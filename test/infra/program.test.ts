@@ -1,4 +1,4 @@
-// The default stack: 500 TB in 7 days at the default 200 Mbit/s, mirror off, no operator access.
+// The default stack: 500 TB in 7 days at the default 100 Mbit/s, mirror off, no operator access.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +31,12 @@ const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-program-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const bundle = fakeBundle(dir);
 
+// Without an engine (mocks), pulumi.log.warn writes to console.warn.
+const warnings: string[] = [];
+const consoleWarn = console.warn;
+after(() => {
+  console.warn = consoleWarn;
+});
 let h: Harness;
 let program: Awaited<ReturnType<typeof loadProgram>>;
 before(async () => {
@@ -47,20 +53,21 @@ before(async () => {
     },
     ['cosSecretId', 'cosSecretKey'],
   );
+  console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
   program = await loadProgram();
   await promiseOf(program.instanceIds);
   await h.settle();
 });
 
-describe('default stack (500 TB / 7 days / 200 Mbit/s)', () => {
-  it('creates 36 workers with stable names and exports their ids', async () => {
+describe('default stack (500 TB / 7 days / 100 Mbit/s)', () => {
+  it('creates 72 workers with stable names and exports their ids', async () => {
     const workers = h.ofType(T.instance);
-    assert.equal(workers.length, 36);
+    assert.equal(workers.length, 72);
     assert.deepEqual(
       workers.map((w) => w.name).sort(),
-      Array.from({ length: 36 }, (_, i) => `worker-${i}`).sort(),
+      Array.from({ length: 72 }, (_, i) => `worker-${i}`).sort(),
     );
-    assert.equal(program.fleetSize, 36);
+    assert.equal(program.fleetSize, 72);
     const ids = await promiseOf(program.instanceIds);
     assert.deepEqual([...ids].sort(), workers.map((w) => `i-${w.name}`).sort());
   });
@@ -216,7 +223,10 @@ describe('default stack (500 TB / 7 days / 200 Mbit/s)', () => {
     assert.equal(env.get('ALIBABA_CLOUD_ACCESS_KEY_SECRET'), AK_SECRET);
     assert.equal(env.get('TENCENTCLOUD_SECRET_ID'), 'AKIDcosId');
     assert.equal(env.get('TENCENTCLOUD_SECRET_KEY'), 'CosSecretKey789');
-    assert.match(script, /chmod 0600 \/etc\/ossmigrate\/worker\.env/);
+    assert.match(
+      script,
+      /install -m 0600 -o root -g root "\$tmp\/worker\.env" \/etc\/ossmigrate\/worker\.env/,
+    );
     assert.match(script, /^EnvironmentFile=\/etc\/ossmigrate\/worker\.env$/m);
     const execStart = /^ExecStart=(.*)$/m.exec(script)?.[1] ?? '';
     assert.match(execStart, / worker --workdir \/var\/lib\/ossmigrate --concurrency 16$/);
@@ -228,8 +238,17 @@ describe('default stack (500 TB / 7 days / 200 Mbit/s)', () => {
     assert.ok(Buffer.byteLength(script) <= 16 * 1024);
   });
 
-  it('explains the sizing, including the public bandwidth cap', () => {
-    assert.match(program.sizing, /^500 TB in 7 days at 200 Mbit\/s per instance .* needs 36 instances/);
-    assert.match(program.sizing, /capped at 100 Mbit\/s.*needs 72 instances/);
+  it('explains the sizing and what bounds it, with no warning for the default rate', () => {
+    assert.equal(
+      program.sizing,
+      '500 TB in 7 days at 100 Mbit/s per instance (≈1 TB/day each) needs 72 instances (ceil(500 / 7 / 1) = 72). ' +
+        'Bounded by the data and the deadline (ossmigrate:dataTB, ossmigrate:days) at ossmigrate:mbpsPerInstance 100.',
+    );
+    assert.equal(program.sizingBound, 'deadline');
+    assert.deepEqual(
+      warnings.filter((w) => /mbpsPerInstance|fleetSize/.test(w)),
+      [],
+      'the default stack warns about nothing in its sizing',
+    );
   });
 });

@@ -6,6 +6,7 @@ import {
   fleetSize,
   PAYG_MAX_PUBLIC_MBPS,
   publicBandwidth,
+  sizeFleet,
   sizingWarnings,
   surveyBytes,
   tbPerDay,
@@ -126,6 +127,35 @@ describe('public bandwidth cap', () => {
     assert.match(w ?? '', /capped at 100 Mbit\/s/);
     assert.match(w ?? '', /needs 72 instances/);
     assert.deepEqual(sizingWarnings({ dataTB: 500, days: 7, mbpsPerInstance: 100 }), []);
+  });
+});
+
+describe("sizeFleet (the program's sizing)", () => {
+  it('sizes at mbpsPerInstance up to the cap and says the data and deadline bound it', () => {
+    assert.deepEqual(sizeFleet({ dataTB: 500, days: 7, mbpsPerInstance: 100 }), {
+      ...fleetSize({ dataTB: 500, days: 7, mbpsPerInstance: 100 }),
+      bound: 'deadline',
+      effectiveMbps: 100,
+    });
+    assert.equal(sizeFleet({ dataTB: 500, days: 7, mbpsPerInstance: 50 }).instances, 143);
+  });
+
+  it('sizes above the cap at the cap: the bandwidth cap bounds the fleet', () => {
+    const s = sizeFleet({ dataTB: 500, days: 7, mbpsPerInstance: 200 });
+    assert.equal(s.instances, 72);
+    assert.equal(s.bound, 'bandwidthCap');
+    assert.equal(s.effectiveMbps, PAYG_MAX_PUBLIC_MBPS);
+    assert.equal(s.uncappedInstances, 36);
+    assert.match(s.explanation, /at 100 Mbit\/s per instance .* needs 72 instances/);
+  });
+
+  it('never sizes below what the capped rate needs', () => {
+    fc.assert(
+      fc.property(dataTB, days, mbps, (d, y, z) => {
+        const s = sizeFleet({ dataTB: d, days: y, mbpsPerInstance: z });
+        return s.instances * y * tbPerDay(Math.min(z, PAYG_MAX_PUBLIC_MBPS)) >= d * (1 - REL);
+      }),
+    );
   });
 });
 

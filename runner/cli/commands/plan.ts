@@ -32,7 +32,11 @@ export function register(program: Command): void {
       'Survey the source without copying: object count, bytes, size histogram, storage classes, names OSS would refuse (with examples), the time on one machine and the fleet size for a deadline of --days at --mbps a machine; --egress-price adds a cost line.',
     )
     .option('--days <n>', 'deadline for the full copy, in days', '7')
-    .option('--mbps <n>', 'Mbit/s one machine sustains (ossimport reference: 200)', '200')
+    .option(
+      '--mbps <n>',
+      'Mbit/s one machine sustains; 100 is the pay-as-you-go public bandwidth cap of an ECS worker (ossimport quotes 200)',
+      '100',
+    )
     .option(
       '--egress-price <cny-per-gb>',
       'source egress price per GB, for a cost line (e.g. COS internet egress)',

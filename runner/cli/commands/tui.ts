@@ -70,7 +70,11 @@ export function register(program: Command): void {
     )
     .option('--stack <name>', 'Pulumi stack (with --infra pulumi)', process.env.OSSMIGRATE_STACK ?? 'prod')
     .option('--deadline-days <n>', 'deadline for the full copy, in days (sizes the fleet)', '7')
-    .option('--mbps <n>', 'Mbit/s one machine sustains (ossimport reference: 200)', '200')
+    .option(
+      '--mbps <n>',
+      'Mbit/s one machine sustains; 100 is the pay-as-you-go public bandwidth cap of an ECS worker (ossimport quotes 200)',
+      '100',
+    )
     .option('-y, --yes', 'unattended: confirm every step, cutover and teardown included')
     .action(
       action(async (file: string | undefined, o: TuiOptions & Record<string, never>) => {
