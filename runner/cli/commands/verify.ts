@@ -8,5 +8,5 @@ export function register(program: Command): void {
     .description(
       'compare source and destination: missing, different and extra objects (size + CRC-64, no download)',
     )
-    .action(action(async (o: GlobalOptions) => runFlow(await openSession(o), 'verify', o)));
+    .action(action(async (o: GlobalOptions) => runFlow(await openSession(o, {}, 'needed'), 'verify', o)));
 }
