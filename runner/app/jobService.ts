@@ -149,7 +149,7 @@ export class JobSession {
    * Credentials resolved after the session opened (with the inline keys of the cfg the job was
    * submitted from); call it before any store is made.
    */
-  useCredentials(creds: Credentials, secrets: readonly string[]): void {
+  addCredentials(creds: Credentials, secrets: readonly string[]): void {
     // In place: a fleet job's lazy journal holds this same object.
     Object.assign(this.creds, creds);
     this.secrets.push(...secrets);

@@ -253,7 +253,14 @@ export async function openSession(
 ): Promise<JobSession> {
   const creds = await credentialsFor(o, inline);
   const fleet = fleetSettings(o);
-  const s = await JobSession.open(new Workspace(o.workdir), o.job, creds, makeStores, secretValues(creds), fleet);
+  const s = await JobSession.open(
+    new Workspace(o.workdir),
+    o.job,
+    creds,
+    makeStores,
+    secretValues(creds),
+    fleet,
+  );
   if (cfgKeys) {
     try {
       await rereadCfg(s, o, cfgKeys === 'needed');
@@ -269,7 +276,11 @@ export async function openSession(
 const NOT_DEFINITION = new Set(['workdir', 'json', 'yes', 'credentials', 'queue', 'journalDir', 'sys']);
 
 /** What to remember of a cfg-defined job so a later run can read its keys again. */
-async function originOf(file: string, o: GlobalOptions & { sys?: string }, def: Definition): Promise<JobOrigin | undefined> {
+async function originOf(
+  file: string,
+  o: GlobalOptions & { sys?: string },
+  def: Definition,
+): Promise<JobOrigin | undefined> {
   const text = await readFile(file, 'utf8');
   if (!looksLikeOssimport(file, text)) return undefined;
   const flags: JobOrigin['flags'] = {};
@@ -314,7 +325,7 @@ async function rereadCfg(s: JobSession, o: GlobalOptions, strict: boolean): Prom
     );
   }
   const creds = await credentialsFor(o, def.credentials);
-  s.useCredentials(creds, secretValues(creds));
+  s.addCredentials(creds, secretValues(creds));
 }
 
 /**
@@ -329,10 +340,18 @@ export async function submitSession(
   const creds = await credentialsFor(o, def.credentials);
   const fleet = fleetSettings(o, def.spec.queue?.url);
   const origin = how.file ? await originOf(how.file, o, def) : undefined;
-  return JobSession.submit(new Workspace(o.workdir), def.spec, creds, makeStores, secretValues(creds), fleet, {
-    ...(how.preflight ? { preflight: { emit: how.preflight } } : {}),
-    ...(origin ? { origin } : {}),
-  });
+  return JobSession.submit(
+    new Workspace(o.workdir),
+    def.spec,
+    creds,
+    makeStores,
+    secretValues(creds),
+    fleet,
+    {
+      ...(how.preflight ? { preflight: { emit: how.preflight } } : {}),
+      ...(origin ? { origin } : {}),
+    },
+  );
 }
 
 // ---- output ----------------------------------------------------------------------------------

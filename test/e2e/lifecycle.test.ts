@@ -116,11 +116,17 @@ describe('lifecycle: submit, then start, of an ossimport cfg', () => {
     await writeFile(cfg, before.replace('destPrefix=submitted/', 'destPrefix=elsewhere/'));
     const r = await runCli(['start', '--workdir', join(dir, 'w-submit')], { cwd: dir, env: endpointOnly() });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /local_job\.cfg now describes a different job than the "local_test" submitted from it/);
+    assert.match(
+      r.stderr,
+      /local_job\.cfg now describes a different job than the "local_test" submitted from it/,
+    );
     assert.match(r.stderr, /ossmigrate clean --job local_test/);
     assert.deepEqual(ossKeys('elsewhere/'), []);
     await writeFile(cfg, before);
-    const again = await runCli(['start', '--workdir', join(dir, 'w-submit')], { cwd: dir, env: endpointOnly() });
+    const again = await runCli(['start', '--workdir', join(dir, 'w-submit')], {
+      cwd: dir,
+      env: endpointOnly(),
+    });
     assert.equal(again.code, 0, again.stderr);
   });
 });
@@ -155,7 +161,10 @@ describe('lifecycle: a job that copied nothing is replaced by its corrected defi
     const cfg = join(dir, 'fix.cfg');
     const work = join(dir, 'w-fix');
     await writeFile(cfg, localCfg({ src, bucket: 'typo-bucket', destPrefix: 'fixed/' }));
-    assert.equal((await runCli(['import', cfg, '--workdir', work], { cwd: dir, env: endpointOnly() })).code, 3);
+    assert.equal(
+      (await runCli(['import', cfg, '--workdir', work], { cwd: dir, env: endpointOnly() })).code,
+      3,
+    );
     await writeFile(cfg, localCfg({ src, destPrefix: 'fixed/' }));
     const r = await runCli(['import', cfg, '--workdir', work], { cwd: dir, env: endpointOnly() });
     assert.equal(r.code, 0, r.stderr);
@@ -172,13 +181,19 @@ describe('lifecycle: a job that copied nothing is replaced by its corrected defi
     await writeFile(cfg, localCfg({ src, destPrefix: 'resub/' }));
     const r = await runCli(['import', cfg, '--workdir', work], { cwd: dir, env: endpointOnly() });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /note: job "local_test" had copied nothing yet: its earlier definition is replaced/);
+    assert.match(
+      r.stderr,
+      /note: job "local_test" had copied nothing yet: its earlier definition is replaced/,
+    );
     assert.deepEqual(ossKeys('resub/'), ['resub/p', 'resub/q']);
     // Now it has copied objects: another definition under its name is refused, with the fix.
     await writeFile(cfg, localCfg({ src, destPrefix: 'resub-other/' }));
     const refused = await runCli(['import', cfg, '--workdir', work], { cwd: dir, env: endpointOnly() });
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /a different job named "local_test" is already in .*, and it has copied objects/);
+    assert.match(
+      refused.stderr,
+      /a different job named "local_test" is already in .*, and it has copied objects/,
+    );
     assert.match(refused.stderr, /fix: finish it, or remove it with: ossmigrate clean --job local_test/);
     assert.deepEqual(ossKeys('resub-other/'), []);
   });
@@ -206,7 +221,10 @@ describe('lifecycle: plan is a survey', () => {
   ];
 
   it('a missing bucket fails like the preflight (exit 3, the reason and the fix)', async () => {
-    const r = await runCli(planArgs('nosuch-1250000000', 'x/', join(dir, 'w-plan-missing')), { cwd: dir, env });
+    const r = await runCli(planArgs('nosuch-1250000000', 'x/', join(dir, 'w-plan-missing')), {
+      cwd: dir,
+      env,
+    });
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /BUCKET_NOT_FOUND: source/);
     assert.match(r.stderr, /fix: check the source bucket name and region/);
@@ -245,10 +263,10 @@ describe('lifecycle: plan is a survey', () => {
     assert.equal(b.code, 0, b.stderr);
     assert.equal(events(b.stdout).find((e) => e.type === 'plan')!.objects, 1);
     assert.deepEqual(await filesUnder(work), [], 'a plan writes nothing to the work dir');
-    const imp = await runCli(
-      ['import', ...planArgs(sb.info.cos.bucket, 'plan-a/', work).slice(1)],
-      { cwd: dir, env },
-    );
+    const imp = await runCli(['import', ...planArgs(sb.info.cos.bucket, 'plan-a/', work).slice(1)], {
+      cwd: dir,
+      env,
+    });
     assert.equal(imp.code, 0, imp.stderr);
     assert.equal(events(imp.stdout).pop()!.copied, 3);
     // A job in the work dir does not block a plan of another source either.

@@ -56,7 +56,8 @@ export function register(program: Command): void {
         if (file || o.src) {
           const def = await definitionFrom(file, o);
           for (const n of def.notes) c.say(`note: ${n}`);
-          if (fleetSettings(o, def.spec.queue?.url)) session = await submitSession(o, def, file ? { file } : {});
+          if (fleetSettings(o, def.spec.queue?.url))
+            session = await submitSession(o, def, file ? { file } : {});
           else stores = await makeStores(def.spec, await credentialsFor(o, def.credentials));
           spec = def.spec;
         } else {
@@ -68,7 +69,9 @@ export function register(program: Command): void {
           c.say(`${jobLine(spec)} — surveying the source (nothing is copied)`);
           // An unreachable endpoint or a missing bucket is a failed preflight, not "nothing to move".
           c.event({ type: 'stage', stage: 'preflight', state: 'start' });
-          const problems = session ? await session.preflightSource() : await preflightSource(spec, stores!.src);
+          const problems = session
+            ? await session.preflightSource()
+            : await preflightSource(spec, stores!.src);
           for (const problem of problems) c.event({ type: 'problem', problem });
           c.event({ type: 'stage', stage: 'preflight', state: 'end' });
           if (problems.some((p) => p.severity === 'error')) throw new PreflightError(problems);

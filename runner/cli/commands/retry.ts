@@ -8,6 +8,8 @@ export function register(program: Command): void {
     .description('copy again only the objects that failed in the latest pass, then verify')
     .option('--no-verify', 'skip the verification after the retry')
     .action(
-      action(async (o: GlobalOptions & { verify?: boolean }) => runFlow(await openSession(o, {}, 'needed'), 'retry', o)),
+      action(async (o: GlobalOptions & { verify?: boolean }) =>
+        runFlow(await openSession(o, {}, 'needed'), 'retry', o),
+      ),
     );
 }
