@@ -309,8 +309,8 @@ async function rereadCfg(s: JobSession, o: GlobalOptions, strict: boolean): Prom
     const gone = [origin.cfg, origin.sys].find((f) => f !== undefined && !existsSync(f));
     if (gone)
       throw new ConfigError(
-        `job "${s.name}" was submitted from ${origin.cfg}, which holds its keys, and ${gone} is gone`,
-        `put it back, or submit the job again from where the file is now: ossmigrate submit NEW/PATH/job.cfg${where} (or export the keys: ALIBABA_CLOUD_ACCESS_KEY_ID / …, see Credentials in the README, and submit again)`,
+        `job "${s.name}" was submitted from ${origin.cfg}, which holds its keys, and ${gone === origin.cfg ? 'that file' : gone} is gone`,
+        `put it back, or submit the job again from where it is now: ossmigrate submit NEW/PATH/job.cfg${origin.sys ? ' --sys NEW/PATH/sys.properties' : ''}${where}`,
       );
     throw new ConfigError(
       `job "${s.name}" was submitted from ${origin.cfg}, which holds its keys, and it no longer reads: ${(e as Error).message}`,
