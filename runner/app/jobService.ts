@@ -3,8 +3,8 @@
  * verify → report), plan, verify, retry, stat. Standalone: SQLite state and local journals in
  * the work dir. The fleet coordinator reuses the same flow with Redis ports (runner/fleet).
  */
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { LocalJournal } from '../adapters/journal/localJournal.ts';
 import type { WorkerRecord } from '../adapters/queue/fleetStore.ts';
@@ -27,22 +27,16 @@ import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { QueueCounts, WorkQueue } from '../ports/workQueue.ts';
+import { hasCopied, identity, sameJob } from './jobIdentity.ts';
 import { jobLogger, logEvent, routeConsole } from './logger.ts';
-import { preflight } from './preflight.ts';
+import { preflight, preflightSource } from './preflight.ts';
 import { writeReport } from './report.ts';
-import type { Workspace } from './workspace.ts';
+import { type JobOrigin, LockedError, type Workspace } from './workspace.ts';
 
 export type Stores = { src: ObjectStore; dst: ObjectStore };
 export type StoresFactory = (spec: JobSpec, creds: Credentials) => Promise<Stores> | Stores;
 
-/**
- * The spec without its window (re-running with a new --since/--until is the same job) and
- * without its queue URL (where the job is coordinated, not what it does).
- */
-function identity(spec: JobSpec): unknown {
-  const { window: _w, queue: _q, ...rest } = spec;
-  return JSON.parse(JSON.stringify(rest));
-}
+export { sameJob };
 
 export class PreflightError extends Error {
   constructor(readonly problems: Problem[]) {
@@ -91,6 +85,25 @@ type Backend =
 
 export type { FleetSettings };
 
+export type SubmitOptions = {
+  /**
+   * Run the preflight before anything is written (`import`): a run it stops leaves no job dir,
+   * no state.db and no log, and does not register the job (README: "nothing was written").
+   */
+  preflight?: { emit: EventSink };
+  /** The ossimport cfg the job comes from (its keys are re-read from it at each run). */
+  origin?: JobOrigin;
+};
+
+/** What a session starts with besides its backend. */
+type Extras = {
+  /** Stores built for the preflight at submit (reused, not built twice). */
+  stores?: Stores;
+  /** The preflight's result at submit: the run reports it instead of probing again. */
+  problems?: Problem[];
+  replaced?: boolean;
+};
+
 export class JobSession {
   readonly log: Logger;
   readonly journal: Journal;
@@ -100,7 +113,12 @@ export class JobSession {
   readonly sqlite?: SqliteStore;
   /** The fleet connection, for a fleet job (`import --queue`, a job file with queue.url). */
   readonly fleet?: Extract<Backend, { kind: 'fleet' }>;
+  /** The submit replaced an earlier definition of this job that had copied nothing. */
+  readonly replaced: boolean;
   private closed = false;
+  /** Every secret the log must never show (grows when the cfg's keys are read again). */
+  private readonly secrets: string[];
+  private early: Problem[] | undefined;
 
   private constructor(
     readonly ws: Workspace,
@@ -110,19 +128,32 @@ export class JobSession {
     private readonly creds: Credentials,
     private readonly makeStores: StoresFactory,
     secrets: readonly string[],
+    extras: Extras = {},
   ) {
     this.state = backend.state;
     this.journal = backend.journal;
     if (backend.kind === 'standalone') this.sqlite = backend.state;
     else this.fleet = backend;
-    const all =
-      backend.kind === 'fleet' && backend.conn.target.password
-        ? [...secrets, backend.conn.target.password]
-        : secrets;
-    this.log = jobLogger({ file: ws.logFile(name), secrets: () => all });
+    this.secrets = [...secrets];
+    if (backend.kind === 'fleet' && backend.conn.target.password)
+      this.secrets.push(backend.conn.target.password);
+    if (extras.stores) this.stores = extras.stores;
+    this.early = extras.problems;
+    this.replaced = extras.replaced ?? false;
+    this.log = jobLogger({ file: ws.logFile(name), secrets: () => this.secrets });
     this.restoreConsole = routeConsole(this.log);
   }
   private readonly restoreConsole: () => void;
+
+  /**
+   * Credentials resolved after the session opened (with the inline keys of the cfg the job was
+   * submitted from); call it before any store is made.
+   */
+  addCredentials(creds: Credentials, secrets: readonly string[]): void {
+    // In place: a fleet job's lazy journal holds this same object.
+    Object.assign(this.creds, creds);
+    this.secrets.push(...secrets);
+  }
 
   /**
    * Register a job (ossimport `submit`). The same name with a different definition is refused
@@ -136,12 +167,31 @@ export class JobSession {
     makeStores: StoresFactory,
     secrets: readonly string[] = [],
     fleet?: FleetSettings,
+    opts: SubmitOptions = {},
   ): Promise<JobSession> {
     const url = fleet?.url ?? spec.queue?.url;
+    // Read-only until the preflight passes: a refused or unreachable job leaves nothing behind.
+    let extras: Extras = {};
+    const check = async () => {
+      if (!opts.preflight) return;
+      const stores = await makeStores(spec, creds);
+      const problems = await preflight(spec, stores.src, stores.dst, sourcePrefix(spec));
+      if (problems.some((p) => p.severity === 'error')) {
+        // Shown, not logged: there is no job (and so no log) to write it to.
+        const { emit } = opts.preflight;
+        emit({ type: 'stage', stage: 'preflight', state: 'start' });
+        for (const problem of problems) emit({ type: 'problem', problem });
+        emit({ type: 'stage', stage: 'preflight', state: 'end' });
+        throw new PreflightError(problems);
+      }
+      extras = { stores, problems };
+    };
     if (url) {
-      await ws.ensureJobDir(spec.name);
+      await check();
       const { submitFleetJob } = await import('../fleet/session.ts');
       const f = await submitFleetJob(ws, spec, { ...fleet, url }, identity, creds);
+      await ws.ensureJobDir(spec.name);
+      await ws.writeOrigin(spec.name, opts.origin);
       return new JobSession(
         ws,
         spec.name,
@@ -150,26 +200,50 @@ export class JobSession {
         creds,
         makeStores,
         secrets,
+        { ...extras, replaced: f.replaced },
       );
     }
-    await ws.ensureJobDir(spec.name);
-    const state = new SqliteStore(ws.statePath(spec.name));
-    const existing = await state.getJob();
-    if (existing) {
-      const old = parseJob(JSON.parse(existing.spec), 'submitted job');
-      if (!isDeepStrictEqual(identity(old), identity(spec))) {
+    let state: SqliteStore | undefined;
+    let existing: Awaited<ReturnType<SqliteStore['getJob']>>;
+    let replaced = false;
+    if (existsSync(ws.statePath(spec.name))) {
+      state = new SqliteStore(ws.statePath(spec.name));
+      try {
+        existing = await state.getJob();
+        if (existing && !sameJob(parseJob(JSON.parse(existing.spec), 'submitted job'), spec)) {
+          if (await hasCopied(state)) {
+            throw new ConfigError(
+              `a different job named "${spec.name}" is already in ${ws.root}, and it has copied objects`,
+              `finish it, or remove it with: ossmigrate clean --job ${spec.name} (or use another name / --workdir)`,
+            );
+          }
+          const holder = ws.lockHolder(spec.name);
+          if (holder) throw new LockedError(holder.pid, holder.host, ws.lockPath(spec.name));
+          replaced = true;
+        }
+        await check();
+      } catch (e) {
         await state.close();
-        throw new ConfigError(
-          `a different job named "${spec.name}" is already in ${ws.root}`,
-          `finish it, or remove it with: ossmigrate clean --job ${spec.name} (or use another name / --workdir)`,
-        );
+        throw e;
       }
+      if (replaced) {
+        // It copied nothing: its passes and tasks describe the old definition, so start afresh.
+        await state.close();
+        await ws.removeJob(spec.name);
+        state = undefined;
+        existing = undefined;
+      }
+    } else {
+      await check();
     }
+    await ws.ensureJobDir(spec.name);
+    state ??= new SqliteStore(ws.statePath(spec.name));
     await state.putJob({
       name: spec.name,
       spec: JSON.stringify(spec),
       submittedAt: existing?.submittedAt ?? new Date().toISOString(),
     });
+    await ws.writeOrigin(spec.name, opts.origin);
     return new JobSession(
       ws,
       spec.name,
@@ -178,6 +252,7 @@ export class JobSession {
       creds,
       makeStores,
       secrets,
+      { ...extras, replaced },
     );
   }
 
@@ -322,6 +397,11 @@ export class JobSession {
     return preflight(this.spec, src, dst, sourcePrefix(this.spec));
   }
 
+  /** What a survey needs: the source answers (the destination may not exist yet). */
+  async preflightSource(): Promise<Problem[]> {
+    return preflightSource(this.spec, (await this.getStores()).src);
+  }
+
   /** The pass this run continues, or a new one, for the job's window. */
   async planCopyPass(now = new Date()): Promise<{ pass: PassInfo; resumed: boolean; done: boolean }> {
     const w = this.spec.window;
@@ -347,19 +427,22 @@ export class JobSession {
 
   /** One-click import: preflight → copy (or resume) → verify → report. */
   async runImport(o: FlowOptions & { verify?: boolean }): Promise<FlowResult> {
+    // The preflight first: it writes nothing, and a run it stops takes no lock.
+    let problems: Problem[] = [];
+    if (!o.skipPreflight) {
+      const emit = this.sink(o);
+      emit({ type: 'stage', stage: 'preflight', state: 'start' });
+      // An `import` ran it before registering the job: report that result, do not probe twice.
+      problems = this.early ?? (await this.preflight());
+      this.early = undefined;
+      for (const p of problems) emit({ type: 'problem', problem: p });
+      emit({ type: 'stage', stage: 'preflight', state: 'end' });
+      if (problems.some((p) => p.severity === 'error')) throw new PreflightError(problems);
+    }
     const release = await this.acquire();
     const ran: Array<string | undefined> = [];
     try {
       await this.state.setControl({ stopRequested: false });
-      let problems: Problem[] = [];
-      if (!o.skipPreflight) {
-        const emit = this.sink(o);
-        emit({ type: 'stage', stage: 'preflight', state: 'start' });
-        problems = await this.preflight();
-        for (const p of problems) emit({ type: 'problem', problem: p });
-        emit({ type: 'stage', stage: 'preflight', state: 'end' });
-        if (problems.some((p) => p.severity === 'error')) throw new PreflightError(problems);
-      }
       const planned = await this.planCopyPass();
       return await this.copyThenVerify(planned.pass, { resumed: planned.resumed }, o, ran, problems);
     } finally {
@@ -523,21 +606,16 @@ export class JobSession {
   }
 
   /** Survey the source (ossimport has none): counts, bytes, histogram, classes, bad names. */
-  async runPlan(o: FlowOptions): Promise<{ survey: Survey; pass: PassInfo; elapsedMs: number }> {
+  async runPlan(o: FlowOptions): Promise<SurveyResult> {
+    // Standalone: a survey in memory, beside the job and outside its state.
+    if (!this.fleet) return surveySource(this.spec, await this.getStores(), o);
     const started = Date.now();
-    const now = new Date();
-    const w = this.spec.window;
-    const pass = newPass(
-      'plan',
-      w.since ? { phase: 'incremental', t1: w.since, t2: w.until ?? now } : { phase: 'full', t1: now },
-      now,
-    );
-    pass.id = `${pass.id}-${now.getTime().toString(36)}`;
-    // Standalone plans run beside a job (read-only); a fleet plan points the whole fleet at it.
-    const release = this.fleet ? await this.acquire() : async () => {};
+    const pass = planPass(this.spec);
+    // A fleet plan points the whole fleet at the job (its workers read the definition in Redis).
+    const release = await this.acquire();
     try {
       // A fleet left stopped by `ossmigrate stop` would hold the plan's tasks.
-      if (this.fleet) await this.state.setControl({ stopRequested: false });
+      await this.state.setControl({ stopRequested: false });
       await executePass(await this.ports(o), pass, {
         resumed: false,
         ...(o.progressMs ? { progressMs: o.progressMs } : {}),
@@ -605,6 +683,59 @@ export class JobSession {
     }
     await this.state.close();
     await this.fleet?.conn.close();
+  }
+}
+
+export type SurveyResult = { survey: Survey; pass: PassInfo; elapsedMs: number };
+
+function planPass(spec: JobSpec): PassInfo {
+  const now = new Date();
+  const w = spec.window;
+  const pass = newPass(
+    'plan',
+    w.since ? { phase: 'incremental', t1: w.since, t2: w.until ?? now } : { phase: 'full', t1: now },
+    now,
+  );
+  pass.id = `${pass.id}-${now.getTime().toString(36)}`;
+  return pass;
+}
+
+/** A plan copies nothing, so it journals nothing. */
+const noJournal: Journal = {
+  append: async () => {},
+  finished: async () => new Map(),
+  setStatus: async () => {},
+  ledger: async function* () {},
+  location: () => '(none: a plan copies nothing)',
+};
+
+/**
+ * Survey the source without a job (standalone `plan`): its tasks and counters live in an
+ * in-memory SQLite, so a plan needs no job, registers none and is refused by none.
+ */
+export async function surveySource(spec: JobSpec, stores: Stores, o: FlowOptions): Promise<SurveyResult> {
+  const started = Date.now();
+  const pass = planPass(spec);
+  const scratch = new SqliteStore(':memory:');
+  try {
+    await executePass(
+      {
+        spec,
+        src: stores.src,
+        dst: stores.dst,
+        state: scratch,
+        queue: scratch,
+        journal: noJournal,
+        emit: o.emit,
+        log: jobLogger({}),
+        signal: o.signal,
+      },
+      pass,
+      { resumed: false, ...(o.progressMs ? { progressMs: o.progressMs } : {}) },
+    );
+    return { survey: await scratch.survey(pass.id), pass, elapsedMs: Date.now() - started };
+  } finally {
+    await scratch.close();
   }
 }
 

@@ -165,3 +165,13 @@ export async function preflight(
   if (!problems.some((p) => p.severity === 'error')) await sampleNames(spec, src, srcPrefix, problems);
   return problems;
 }
+
+/**
+ * What `plan` checks before it surveys: that the source answers (an unreachable endpoint or a
+ * missing bucket would otherwise survey as "nothing to move"). The destination may not exist yet.
+ */
+export async function preflightSource(spec: JobSpec, src: ObjectStore): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  await probe('source', src, spec.source.type === 'local' ? undefined : spec.source.region, problems);
+  return problems;
+}

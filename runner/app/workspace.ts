@@ -8,6 +8,9 @@
  *   <workdir>/jobs/<name>/fleet.json        a fleet job: its Redis URL (never the password); the
  *                                           job's state and journals are in the fleet, logs and
  *                                           reports here
+ *   <workdir>/jobs/<name>/origin.json       a job submitted from an ossimport cfg: the cfg's path,
+ *                                           its sys.properties and the flags given with it (never
+ *                                           a key: the keys stay in the cfg, re-read at each run)
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +19,20 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 
 export const DEFAULT_WORKDIR = '.ossmigrate';
+
+/** Where a job's definition came from, when its keys are in that file (an ossimport cfg). */
+export type JobOrigin = {
+  /** Absolute path of the job.cfg. */
+  cfg: string;
+  /** Absolute path of the sys.properties read with it. */
+  sys?: string;
+  /** The definition flags given with it (re-applied when the cfg is read again). */
+  flags: Record<string, string | number | boolean>;
+  /** The cfg holds the job's keys: a run cannot start without it. */
+  inlineKeys: boolean;
+  /** jobType=audit: `start` verifies instead of copying. */
+  auditOnly: boolean;
+};
 
 export class LockedError extends Error {
   constructor(
@@ -55,6 +72,27 @@ export class Workspace {
   }
   fleetPointerPath(name: string): string {
     return join(this.jobDir(name), 'fleet.json');
+  }
+  originPath(name: string): string {
+    return join(this.jobDir(name), 'origin.json');
+  }
+
+  /** Remember (or, with undefined, forget) the cfg a job was submitted from. */
+  async writeOrigin(name: string, origin: JobOrigin | undefined): Promise<void> {
+    if (!origin) {
+      await rm(this.originPath(name), { force: true });
+      return;
+    }
+    await mkdir(this.jobDir(name), { recursive: true });
+    await writeFile(this.originPath(name), `${JSON.stringify(origin)}\n`, { mode: 0o600 });
+  }
+
+  async origin(name: string): Promise<JobOrigin | undefined> {
+    try {
+      return JSON.parse(await readFile(this.originPath(name), 'utf8')) as JobOrigin;
+    } catch {
+      return undefined;
+    }
   }
 
   async jobs(): Promise<string[]> {

@@ -3,14 +3,16 @@
  * output (NDJSON events on stdout with --json; humans read stderr), Ctrl-C handling, and the
  * mapping from errors to documented exit codes.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { makeStores } from '../adapters/factory.ts';
 import { maskRedisUrls, REDIS_ENV, refusePasswordInArgv } from '../adapters/queue/redisConnection.ts';
-import { type FleetSettings, JobSession, PreflightError } from '../app/jobService.ts';
+import { type FleetSettings, JobSession, PreflightError, sameJob } from '../app/jobService.ts';
 import { describeDestination, describeSource } from '../app/report.ts';
-import { LockedError, Workspace } from '../app/workspace.ts';
+import { DEFAULT_WORKDIR, type JobOrigin, LockedError, Workspace } from '../app/workspace.ts';
 import { type Credentials, loadCredentials, secretValues } from '../config/credentials.ts';
 import { type JobInput, type JobSpec, loadJobFile, parseJob } from '../config/job.ts';
 import { loadOssimportCfg, looksLikeOssimport } from '../config/ossimportCfg.ts';
@@ -239,16 +241,117 @@ export function fleetSettings(o: GlobalOptions, specUrl?: string): FleetSettings
   return { url, env: process.env, ...(journal ? { journal } : {}) };
 }
 
-export async function openSession(o: GlobalOptions, inline: Partial<Credentials> = {}): Promise<JobSession> {
+/**
+ * Open the submitted job. `cfgKeys`: a job submitted from an ossimport cfg keeps its keys in
+ * that file (never copied into the work dir), so runs read it again — 'needed' refuses to go on
+ * when it is gone or now describes another job; 'if-readable' uses it when it can (clean).
+ */
+export async function openSession(
+  o: GlobalOptions,
+  inline: Partial<Credentials> = {},
+  cfgKeys?: 'needed' | 'if-readable',
+): Promise<JobSession> {
   const creds = await credentialsFor(o, inline);
   const fleet = fleetSettings(o);
-  return JobSession.open(new Workspace(o.workdir), o.job, creds, makeStores, secretValues(creds), fleet);
+  const s = await JobSession.open(
+    new Workspace(o.workdir),
+    o.job,
+    creds,
+    makeStores,
+    secretValues(creds),
+    fleet,
+  );
+  if (cfgKeys) {
+    try {
+      await rereadCfg(s, o, cfgKeys === 'needed');
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+  }
+  return s;
 }
 
-export async function submitSession(o: GlobalOptions, def: Definition): Promise<JobSession> {
+/** Options that are not part of a job's definition (and `--queue` may hold a password). */
+const NOT_DEFINITION = new Set(['workdir', 'json', 'yes', 'credentials', 'queue', 'journalDir', 'sys']);
+
+/** What to remember of a cfg-defined job so a later run can read its keys again. */
+async function originOf(
+  file: string,
+  o: GlobalOptions & { sys?: string },
+  def: Definition,
+): Promise<JobOrigin | undefined> {
+  const text = await readFile(file, 'utf8');
+  if (!looksLikeOssimport(file, text)) return undefined;
+  const flags: JobOrigin['flags'] = {};
+  for (const [k, v] of Object.entries(o))
+    if (!NOT_DEFINITION.has(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'))
+      flags[k] = v;
+  return {
+    cfg: resolve(file),
+    ...(o.sys ? { sys: resolve(o.sys) } : {}),
+    flags,
+    inlineKeys: Boolean(def.credentials.oss ?? def.credentials.cos ?? def.credentials.sourceOss),
+    auditOnly: def.auditOnly,
+  };
+}
+
+async function rereadCfg(s: JobSession, o: GlobalOptions, strict: boolean): Promise<void> {
+  const origin = await s.ws.origin(s.name);
+  if (!origin) return;
+  const where = o.workdir === DEFAULT_WORKDIR ? '' : ` --workdir ${o.workdir}`;
+  const submitAgain = `ossmigrate submit ${origin.cfg}${origin.sys ? ` --sys ${origin.sys}` : ''}${where}`;
+  let def: Definition;
+  try {
+    def = await definitionFrom(origin.cfg, { ...origin.flags, ...(origin.sys ? { sys: origin.sys } : {}) });
+  } catch (e) {
+    if (!strict || !origin.inlineKeys) return;
+    const gone = [origin.cfg, origin.sys].find((f) => f !== undefined && !existsSync(f));
+    if (gone)
+      throw new ConfigError(
+        `job "${s.name}" was submitted from ${origin.cfg}, which holds its keys, and ${gone === origin.cfg ? 'that file' : gone} is gone`,
+        `put it back, or submit the job again from where it is now: ossmigrate submit NEW/PATH/job.cfg${origin.sys ? ' --sys NEW/PATH/sys.properties' : ''}${where}`,
+      );
+    throw new ConfigError(
+      `job "${s.name}" was submitted from ${origin.cfg}, which holds its keys, and it no longer reads: ${(e as Error).message}`,
+      (e as ConfigError).fix ?? `fix the file, then: ${submitAgain}`,
+    );
+  }
+  if (!sameJob(def.spec, s.spec)) {
+    if (!strict) return;
+    throw new ConfigError(
+      `${origin.cfg} now describes a different job than the "${s.name}" submitted from it`,
+      `undo the edit, or submit the edited file: ${submitAgain} (a job that copied nothing is replaced; one that copied objects needs ossmigrate clean --job ${s.name}${where} first)`,
+    );
+  }
+  const creds = await credentialsFor(o, def.credentials);
+  s.addCredentials(creds, secretValues(creds));
+}
+
+/**
+ * Register the job. `file`: the job file it came from (an ossimport cfg is remembered, see
+ * openSession). `preflight`: run it before anything is written (import).
+ */
+export async function submitSession(
+  o: GlobalOptions,
+  def: Definition,
+  how: { file?: string; preflight?: EventSink } = {},
+): Promise<JobSession> {
   const creds = await credentialsFor(o, def.credentials);
   const fleet = fleetSettings(o, def.spec.queue?.url);
-  return JobSession.submit(new Workspace(o.workdir), def.spec, creds, makeStores, secretValues(creds), fleet);
+  const origin = how.file ? await originOf(how.file, o, def) : undefined;
+  return JobSession.submit(
+    new Workspace(o.workdir),
+    def.spec,
+    creds,
+    makeStores,
+    secretValues(creds),
+    fleet,
+    {
+      ...(how.preflight ? { preflight: { emit: how.preflight } } : {}),
+      ...(origin ? { origin } : {}),
+    },
+  );
 }
 
 // ---- output ----------------------------------------------------------------------------------
@@ -455,3 +558,8 @@ export async function confirm(question: string, o: { yes?: boolean; fallback: bo
 }
 
 export { Workspace };
+
+/** Said when a submit replaced a job that had copied nothing (see JobSession.submit). */
+export function replacedNote(name: string): string {
+  return `note: job "${name}" had copied nothing yet: its earlier definition is replaced by this one`;
+}

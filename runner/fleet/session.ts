@@ -7,6 +7,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { BULL_PREFIX, fleetKeys, jobKeys } from '../adapters/queue/keys.ts';
 import { RedisJobState } from '../adapters/state/redisState.ts';
+import { hasCopied } from '../app/jobIdentity.ts';
+import { jobLogger } from '../app/logger.ts';
 import { LockedError, type Workspace } from '../app/workspace.ts';
 import type { Credentials } from '../config/credentials.ts';
 import { type JobSpec, parseJob } from '../config/job.ts';
@@ -106,35 +108,47 @@ function journalFor(
   );
 }
 
-/** Register (or re-use) a fleet job: the same rules as a standalone submit. */
+/**
+ * Register (or re-use) a fleet job: the same rules as a standalone submit — a different
+ * definition under the same name replaces the job only if it has copied nothing.
+ */
 export async function submitFleetJob(
   ws: Workspace,
   spec: JobSpec,
   settings: FleetSettings,
   identity: (s: JobSpec) => unknown,
   creds: Credentials,
-): Promise<FleetJob> {
+): Promise<FleetJob & { replaced: boolean }> {
   const env = settings.env ?? process.env;
   const conn = await connectFleet(settings.url, { env, role: 'coordinator' });
   try {
     const state = new RedisJobState(conn.redis, spec.name);
-    const existing = await state.getJob();
+    let existing = await state.getJob();
+    let replaced = false;
     if (existing) {
       const old = parseJob(JSON.parse(existing.spec), 'submitted job');
       const { isDeepStrictEqual } = await import('node:util');
       if (!isDeepStrictEqual(identity(old), identity(storable(spec)))) {
-        throw new ConfigError(
-          `a different job named "${spec.name}" is already in the fleet at ${conn.target.display}`,
-          'finish it, or use another job name (--job NAME)',
-        );
+        if (await hasCopied(state)) {
+          throw new ConfigError(
+            `a different job named "${spec.name}" is already in the fleet at ${conn.target.display}, and it has copied objects`,
+            `finish it, or remove it with: ossmigrate clean --job ${spec.name} --queue … (or use another job name)`,
+          );
+        }
+        // Nothing copied: forget it (refused while a coordinator runs it) and start afresh.
+        await forgetFleetJob(conn, spec.name, jobLogger({}));
+        existing = undefined;
+        replaced = true;
       }
     }
+    // Where the journals go is settled before the job is registered: a job without one is refused
+    // and leaves nothing in Redis.
+    const location = await resolveLocation(conn, spec.name, settings.journal);
     await state.putJob({
       name: spec.name,
       spec: JSON.stringify(storable(spec)),
       submittedAt: existing?.submittedAt ?? new Date().toISOString(),
     });
-    const location = await resolveLocation(conn, spec.name, settings.journal);
     await ws.writeFleetPointer(spec.name, withoutPassword(settings.url));
     return {
       name: spec.name,
@@ -143,6 +157,7 @@ export async function submitFleetJob(
       journal: journalFor(location, spec.name, spec, creds, env),
       conn,
       location,
+      replaced,
     };
   } catch (e) {
     await conn.close();

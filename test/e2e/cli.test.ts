@@ -186,13 +186,14 @@ describe('cli: submit, start, stat, report, plan, limit', () => {
     const sub = await runCli(['submit', file, '--workdir', work], { cwd: dir, env });
     assert.equal(sub.code, 0, sub.stderr);
     assert.equal(ossKeys('s1/').length, 0, 'submit copies nothing');
-    const again = await runCli(['submit', await job('s1', 'other/'), '--workdir', work], { cwd: dir, env });
-    assert.equal(again.code, 2, 'a different job under the same name is refused');
-    assert.match(again.stderr, /ossmigrate clean --job s1/);
 
     const start = await runCli(['start', '--workdir', work, '--json'], { cwd: dir, env });
     assert.equal(start.code, 0, start.stderr);
     assert.equal(ossKeys('s1/').length, 12);
+    // Once it has copied, a different job under the same name is refused (before, it is replaced).
+    const again = await runCli(['submit', await job('s1', 'other/'), '--workdir', work], { cwd: dir, env });
+    assert.equal(again.code, 2, 'a different job under the same name is refused');
+    assert.match(again.stderr, /ossmigrate clean --job s1/);
 
     const stat = await runCli(['stat', '--workdir', work, '--json'], { cwd: dir, env });
     assert.equal(stat.code, 0, stat.stderr);

@@ -13,7 +13,8 @@ export function register(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(
       action(async (o: GlobalOptions & { yes?: boolean }) => {
-        const s = await openSession(o);
+        // The cfg's keys, when it is still there, abort the job's unfinished uploads; gone, clean still works.
+        const s = await openSession(o, {}, 'if-readable');
         const c = new Console(o);
         const holder = s.ws.lockHolder(s.name);
         if (holder) {

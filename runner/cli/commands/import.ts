@@ -7,6 +7,7 @@ import {
   definitionOptions,
   type GlobalOptions,
   jobOptions,
+  replacedNote,
   submitSession,
 } from '../shared.ts';
 
@@ -27,8 +28,11 @@ export function register(program: Command): void {
     .action(
       action(async (file: string | undefined, o: GlobalOptions & Record<string, never>) => {
         const def = await definitionFrom(file, o);
-        for (const n of def.notes) new Console(o).say(`note: ${n}`);
-        const session = await submitSession(o, def);
+        const c = new Console(o);
+        for (const n of def.notes) c.say(`note: ${n}`);
+        // The preflight runs before the job is registered: a failed one leaves the work dir as it was.
+        const session = await submitSession(o, def, { ...(file ? { file } : {}), preflight: c.sink });
+        if (session.replaced) c.say(replacedNote(session.name));
         return runFlow(session, def.auditOnly ? 'verify' : 'import', o);
       }),
     );

@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
 import { fleetSize } from '../../../infra/sizing.ts';
+import { makeStores } from '../../adapters/factory.ts';
+import { type JobSession, PreflightError, type Stores, surveySource } from '../../app/jobService.ts';
+import { preflightSource } from '../../app/preflight.ts';
+import type { JobSpec } from '../../config/job.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { estimateSeconds, SIZE_BUCKET_LABELS, type Survey } from '../../core/survey.ts';
 import { formatBytes, formatDuration } from '../../core/units.ts';
 import {
   action,
   Console,
+  credentialsFor,
   definitionFrom,
   definitionOptions,
+  fleetSettings,
   type GlobalOptions,
   jobLine,
   jobOptions,
@@ -46,27 +52,48 @@ export function register(program: Command): void {
         const days = num(o.days, '--days');
         const mbps = num(o.mbps, '--mbps');
         const price = o.egressPrice === undefined ? undefined : num(o.egressPrice, '--egress-price');
-        const session =
-          file || o.src ? await submitSession(o, await definitionFrom(file, o)) : await openSession(o);
         const c = new Console(o);
+        // A survey needs no job: standalone, it registers none and no job in the work dir blocks it.
+        // A fleet plan is the exception: its workers read the definition from Redis.
+        let session: JobSession | undefined;
+        let spec: JobSpec;
+        let stores: Stores | undefined;
+        if (file || o.src) {
+          const def = await definitionFrom(file, o);
+          for (const n of def.notes) c.say(`note: ${n}`);
+          if (fleetSettings(o, def.spec.queue?.url))
+            session = await submitSession(o, def, file ? { file } : {});
+          else stores = await makeStores(def.spec, await credentialsFor(o, def.credentials));
+          spec = def.spec;
+        } else {
+          session = await openSession(o, {}, 'needed');
+          spec = session.spec;
+        }
         const signals = stopSignals((s) => c.say(s));
         try {
-          c.say(`${jobLine(session.spec)} — surveying the source (nothing is copied)`);
-          const { survey, elapsedMs } = await session.runPlan({
-            emit: () => {},
-            signal: signals.hard,
-            softStop: signals.soft,
-          });
+          c.say(`${jobLine(spec)} — surveying the source (nothing is copied)`);
+          // An unreachable endpoint or a missing bucket is a failed preflight, not "nothing to move".
+          c.event({ type: 'stage', stage: 'preflight', state: 'start' });
+          const problems = session
+            ? await session.preflightSource()
+            : await preflightSource(spec, stores!.src);
+          for (const problem of problems) c.event({ type: 'problem', problem });
+          c.event({ type: 'stage', stage: 'preflight', state: 'end' });
+          if (problems.some((p) => p.severity === 'error')) throw new PreflightError(problems);
+          const flow = { emit: () => {}, signal: signals.hard, softStop: signals.soft };
+          const { survey, elapsedMs } = session
+            ? await session.runPlan(flow)
+            : await surveySource(spec, stores!, flow);
           const tb = survey.bytes / 1e12;
           const sizing = tb > 0 ? fleetSize({ dataTB: tb, days, mbpsPerInstance: mbps }) : undefined;
           const perMachine = (mbps * 1e6) / 8;
           const oneMachine = estimateSeconds(survey, {
             bytesPerSecond: perMachine,
-            concurrency: session.spec.transfer.concurrency,
+            concurrency: spec.transfer.concurrency,
           });
           const plan = {
             type: 'plan',
-            job: session.name,
+            job: spec.name,
             ...survey,
             histogramLabels: SIZE_BUCKET_LABELS,
             estimate: {
@@ -96,7 +123,7 @@ export function register(program: Command): void {
           return 0;
         } finally {
           signals.dispose();
-          await session.close();
+          await session?.close();
         }
       }),
     );

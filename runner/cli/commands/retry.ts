@@ -11,6 +11,8 @@ export function register(program: Command): void {
     )
     .option('--no-verify', 'skip the verification after the retry')
     .action(
-      action(async (o: GlobalOptions & { verify?: boolean }) => runFlow(await openSession(o), 'retry', o)),
+      action(async (o: GlobalOptions & { verify?: boolean }) =>
+        runFlow(await openSession(o, {}, 'needed'), 'retry', o),
+      ),
     );
 }

@@ -19,7 +19,8 @@ export function register(program: Command): void {
     )
     .action(
       action(async (o: GlobalOptions & { detach?: boolean; verify?: boolean }) => {
-        const session = await openSession(o);
+        // A cfg-submitted job's keys are read from the cfg again (before detaching, so errors show).
+        const session = await openSession(o, {}, 'needed');
         if (o.detach) {
           const log = session.ws.logFile(session.name).replace(/\.log$/, '.console.log');
           await session.close();
@@ -47,7 +48,9 @@ export function register(program: Command): void {
           );
           return 0;
         }
-        return runFlow(session, 'start', o);
+        // ossimport jobType=audit: the job verifies, it does not copy.
+        const audit = (await session.ws.origin(session.name))?.auditOnly ?? false;
+        return runFlow(session, audit ? 'verify' : 'start', o);
       }),
     );
 }

@@ -7,6 +7,7 @@ import {
   type GlobalOptions,
   jobLine,
   jobOptions,
+  replacedNote,
   submitSession,
 } from '../shared.ts';
 
@@ -22,8 +23,9 @@ export function register(program: Command): void {
         const def = await definitionFrom(file, o);
         const c = new Console(o);
         for (const n of def.notes) c.say(`note: ${n}`);
-        const s = await submitSession(o, def);
+        const s = await submitSession(o, def, file ? { file } : {});
         try {
+          if (s.replaced) c.say(replacedNote(s.name));
           c.say(`submitted ${jobLine(s.spec)} (work dir ${s.ws.root})`);
           c.json({ type: 'submitted', job: s.name, workdir: s.ws.root });
         } finally {

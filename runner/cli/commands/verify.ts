@@ -9,5 +9,5 @@ export function register(program: Command): void {
     .description(
       'Compare source and destination: missing, different and extra objects, by size and CRC-64 from listings and HEAD requests (nothing is downloaded). Writes check.txt; exit code 5 when something is missing or different.',
     )
-    .action(action(async (o: GlobalOptions) => runFlow(await openSession(o), 'verify', o)));
+    .action(action(async (o: GlobalOptions) => runFlow(await openSession(o, {}, 'needed'), 'verify', o)));
 }
