@@ -28,7 +28,10 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
       if (!creds.cos) {
         throw new ConfigError(
           'no Tencent Cloud credentials for the COS source',
-          'export TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or add cos: {secretId, secretKey} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+          withHint(
+            creds.hint?.cos,
+            'export TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or add cos: {secretId, secretKey} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+          ),
         );
       }
       const { CosStore } = await import('./cos/cosStore.ts');
@@ -41,7 +44,7 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
     }
     case 'oss': {
       const c = creds.sourceOss ?? creds.oss;
-      if (!c) throw missingOss('source');
+      if (!c) throw missingOss('source', creds.hint?.sourceOss ?? creds.hint?.oss);
       const { OssStore } = await import('./oss/ossStore.ts');
       return new OssStore({
         bucket: s.bucket,
@@ -56,7 +59,7 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
 
 export async function destinationStore(spec: JobSpec, creds: Credentials): Promise<ObjectStore> {
   const d = spec.destination;
-  if (!creds.oss) throw missingOss('destination');
+  if (!creds.oss) throw missingOss('destination', creds.hint?.oss);
   const endpoint = ossEndpoint(d.endpoint);
   const { OssStore } = await import('./oss/ossStore.ts');
   return new OssStore({
@@ -69,9 +72,17 @@ export async function destinationStore(spec: JobSpec, creds: Credentials): Promi
   });
 }
 
-function missingOss(side: string): ConfigError {
+/** The job's own place for keys (a cfg's destAccessKey/destSecretKey) comes first in the fix. */
+function withHint(hint: string | undefined, fix: string): string {
+  return hint ? `${hint}; or ${fix}` : fix;
+}
+
+function missingOss(side: string, hint: string | undefined): ConfigError {
   return new ConfigError(
     `no Alibaba Cloud credentials for the OSS ${side}`,
-    'export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add oss: {accessKeyId, accessKeySecret} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+    withHint(
+      hint,
+      'export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add oss: {accessKeyId, accessKeySecret} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+    ),
   );
 }

@@ -7,15 +7,15 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { makeStores } from '../adapters/factory.ts';
 import { maskRedisUrls, REDIS_ENV, refusePasswordInArgv } from '../adapters/queue/redisConnection.ts';
 import { type FleetSettings, JobSession, PreflightError, sameJob } from '../app/jobService.ts';
 import { describeDestination, describeSource } from '../app/report.ts';
 import { DEFAULT_WORKDIR, type JobOrigin, LockedError, Workspace } from '../app/workspace.ts';
 import { type Credentials, loadCredentials, secretValues } from '../config/credentials.ts';
-import { type JobInput, type JobSpec, loadJobFile, parseJob } from '../config/job.ts';
-import { loadOssimportCfg, looksLikeOssimport } from '../config/ossimportCfg.ts';
+import { type JobSpec, type KeyNamer, parseJob, readJobFile } from '../config/job.ts';
+import { cfgKeyName, looksLikeOssimport, readOssimportCfg } from '../config/ossimportCfg.ts';
 import { formatRate } from '../core/bandwidth.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { EngineEvent, EventSink, Problem } from '../core/events.ts';
@@ -66,23 +66,31 @@ export function definitionOptions(cmd: Command): Command {
     .option('--sys <file>', 'ossimport sys.properties to read with a job.cfg')
     .option('--src <url>', 'source: cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/ or local:///path/')
     .option('--dst <url>', 'destination: oss://BUCKET/prefix/')
-    .option('--src-region <region>', 'source region (COS: ap-guangzhou; OSS: cn-hangzhou)')
-    .option('--dst-region <region>', 'destination OSS region, e.g. cn-hangzhou')
-    .option('--src-endpoint <url>', 'source endpoint override (e.g. the sandbox)')
-    .option('--dst-endpoint <url>', 'destination endpoint override (e.g. the sandbox)')
+    .option(
+      '--src-region <region>',
+      'source region (COS: ap-guangzhou; OSS: cn-hangzhou); replaces the job file’s',
+    )
+    .option('--dst-region <region>', 'destination OSS region, e.g. cn-hangzhou; replaces the job file’s')
+    .option('--src-endpoint <url>', 'source endpoint (e.g. the sandbox); replaces the job file’s')
+    .option('--dst-endpoint <url>', 'destination endpoint (e.g. the sandbox); replaces the job file’s')
     .option('--since <time>', 'T1: copy only objects modified since (the incremental phase)')
     .option('--until <time>', 'T2: … and up to this time (cutover); default: when the pass starts')
     .option('--concurrency <n>', 'connections in flight', (v) => positiveInt(v, '--concurrency'))
     .option('--bwlimit <rate>', 'bandwidth limit or timetable, e.g. 20M, 200Mbit/s, "08:00,10M 23:00,off"');
 }
 
-function positiveInt(v: string, flag: string): number {
+/**
+ * An option parser for a whole number ≥ 1. Commander calls parsers outside the command's error
+ * boundary: it must throw commander's InvalidArgumentError (→ a usage error, exit 2), never ours.
+ */
+export function positiveInt(v: string, flag: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer, not "${v}"`);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`Use a whole number of 1 or more, e.g. ${flag} 16.`);
   return n;
 }
 
-type DefinitionFlags = {
+export type DefinitionFlags = {
   sys?: string;
   src?: string;
   dst?: string;
@@ -96,6 +104,20 @@ type DefinitionFlags = {
   bwlimit?: string;
   job?: string;
 };
+
+/** The flag that set each job key, so validation messages name what the user typed. */
+const FLAG_OF: Record<string, keyof DefinitionFlags> = {
+  name: 'job',
+  'source.region': 'srcRegion',
+  'source.endpoint': 'srcEndpoint',
+  'destination.region': 'dstRegion',
+  'destination.endpoint': 'dstEndpoint',
+  'window.since': 'since',
+  'window.until': 'until',
+  'transfer.concurrency': 'concurrency',
+  'bandwidth.limit': 'bwlimit',
+};
+const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** cos://bucket/prefix/ → parts. */
 export function parseLocation(
@@ -132,27 +154,54 @@ export type Definition = {
   notes: string[];
 };
 
-/** The job from a file and/or flags. Flags override the file's window, concurrency and bandwidth. */
+/**
+ * The job from a file and/or flags. On top of a file, every flag is applied (regions and
+ * endpoints replace the file's, like the window, concurrency, bandwidth and name) or refused
+ * with the reason: --src/--dst (the file names both ends), --sys without a job.cfg.
+ */
 export async function definitionFrom(file: string | undefined, f: DefinitionFlags): Promise<Definition> {
-  let base: JobInput | undefined;
+  let base: Record<string, unknown>;
   let credentials: Partial<Credentials> = {};
   let auditOnly = false;
   let notes: string[] = [];
+  let fileNames: KeyNamer | undefined;
   if (file) {
+    for (const flag of ['src', 'dst'] as const)
+      if (f[flag])
+        throw new ConfigError(
+          `${flagName(flag)} cannot be used with a job file (${file} names the source and destination)`,
+          `drop ${flagName(flag)}, or drop the job file and give both --src and --dst`,
+        );
     const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
       throw new ConfigError(`cannot read ${file}: ${e.code ?? e.message}`, 'check the path');
     });
     if (looksLikeOssimport(file, text)) {
-      const t = await loadOssimportCfg(file, f.sys);
-      base = t.spec as unknown as JobInput;
+      const t = await readOssimportCfg(file, f.sys, {
+        ...(f.srcRegion ? { srcRegion: f.srcRegion } : {}),
+        ...(f.dstRegion ? { dstRegion: f.dstRegion } : {}),
+        ...(f.srcEndpoint ? { srcEndpoint: f.srcEndpoint } : {}),
+        ...(f.dstEndpoint ? { dstEndpoint: f.dstEndpoint } : {}),
+      });
+      base = t.input as Record<string, unknown>;
       credentials = t.credentials;
       auditOnly = t.auditOnly;
       notes = t.notes;
+      fileNames = cfgKeyName;
     } else {
-      base = (await loadJobFile(file)) as unknown as JobInput;
+      if (f.sys)
+        throw new ConfigError(
+          `--sys reads an ossimport sys.properties with a job.cfg; ${file} is an ossmigrate job file`,
+          'drop --sys (its settings are transfer.concurrency, bandwidth.limit and metadata.recordMd5 in the job file)',
+        );
+      base = await readJobFile(file);
+      base = withEndpoints(base, f);
     }
-    if (f.src || f.dst) throw new ConfigError('give either a job file or --src/--dst, not both');
   } else {
+    if (f.sys)
+      throw new ConfigError(
+        '--sys reads an ossimport sys.properties with a job.cfg, and no job.cfg was given',
+        'give the job.cfg too: ossmigrate import job.cfg --sys sys.properties',
+      );
     if (!f.src || !f.dst) {
       throw new ConfigError(
         'no job: give a job file, or --src and --dst',
@@ -167,6 +216,13 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
       if (!v) throw new ConfigError(`${flag} is required`, `e.g. ${flag} ${example}`);
       return v;
     };
+    if (src.scheme === 'local')
+      for (const flag of ['srcRegion', 'srcEndpoint'] as const)
+        if (f[flag])
+          throw new ConfigError(
+            `${flagName(flag)} does not apply to a local source (${f.src})`,
+            `drop ${flagName(flag)}`,
+          );
     base = {
       ...(f.job ? { name: f.job } : {}),
       source:
@@ -195,23 +251,55 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
       },
     };
   }
-  const input: JobInput = { ...base };
+  const input: Record<string, unknown> = { ...base };
+  const section = (k: string) => (typeof base[k] === 'object' && base[k] !== null ? base[k] : {});
   if (f.since || f.until) {
     const now = new Date();
-    try {
-      input.window = {
-        ...(base.window ?? {}),
-        ...(f.since ? { since: parseTime(f.since, now) } : {}),
-        ...(f.until ? { until: parseTime(f.until, now) } : {}),
-      };
-    } catch (e) {
-      throw new ConfigError(`--since/--until: ${(e as Error).message}`);
-    }
+    const at = (v: string, flag: string) => {
+      try {
+        return parseTime(v, now);
+      } catch (e) {
+        throw new ConfigError(`${flag}: ${(e as Error).message}`);
+      }
+    };
+    input.window = {
+      ...section('window'),
+      ...(f.since ? { since: at(f.since, '--since') } : {}),
+      ...(f.until ? { until: at(f.until, '--until') } : {}),
+    };
   }
-  if (f.concurrency) input.transfer = { ...(base.transfer ?? {}), concurrency: f.concurrency };
-  if (f.bwlimit) input.bandwidth = { ...(base.bandwidth ?? {}), limit: f.bwlimit };
+  if (f.concurrency) input.transfer = { ...section('transfer'), concurrency: f.concurrency };
+  if (f.bwlimit) input.bandwidth = { ...section('bandwidth'), limit: f.bwlimit };
   if (f.job && file) input.name = f.job;
-  return { spec: parseJob(input, file ?? 'flags'), credentials, auditOnly, notes };
+  // A message names the flag the user typed, else their cfg key, else the YAML key.
+  const nameOf: KeyNamer = (path) => {
+    const flag = FLAG_OF[path];
+    if (flag && f[flag] !== undefined) return flagName(flag);
+    return fileNames?.(path);
+  };
+  return { spec: parseJob(input, file ?? 'flags', nameOf), credentials, auditOnly, notes };
+}
+
+/** --src-/--dst-region/-endpoint on top of a YAML job file replace its values. */
+function withEndpoints(doc: Record<string, unknown>, f: DefinitionFlags): Record<string, unknown> {
+  const side = (k: 'source' | 'destination', region?: string, endpoint?: string) => {
+    const s = doc[k];
+    if (!region && !endpoint) return s;
+    const o = typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
+    if (o.type === 'local') {
+      const flag = region ? '--src-region' : '--src-endpoint';
+      throw new ConfigError(
+        `${flag} does not apply: the job file's source is a local directory`,
+        `drop ${flag}`,
+      );
+    }
+    return { ...o, ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) };
+  };
+  return {
+    ...doc,
+    source: side('source', f.srcRegion, f.srcEndpoint),
+    destination: side('destination', f.dstRegion, f.dstEndpoint),
+  };
 }
 
 export async function credentialsFor(
@@ -225,6 +313,8 @@ export async function credentialsFor(
     ...((c.cos ?? inline.cos) ? { cos: c.cos ?? inline.cos! } : {}),
     ...((c.sourceOss ?? inline.sourceOss) ? { sourceOss: c.sourceOss ?? inline.sourceOss! } : {}),
     origin: { ...inline.origin, ...c.origin },
+    // Where the job's own file takes keys (a cfg's destAccessKey…), for "no credentials" messages.
+    ...(inline.hint ? { hint: inline.hint } : {}),
   };
 }
 

@@ -24,6 +24,11 @@ export type Credentials = {
   sourceOss?: OssCredentials;
   /** Where each came from, for messages (never the values). */
   origin: { oss?: string; cos?: string; sourceOss?: string };
+  /**
+   * Where this job's own definition takes the keys (an ossimport job.cfg: "fill in destAccessKey
+   * and destSecretKey in job.cfg"), so a "no credentials" message names the user's own keys.
+   */
+  hint?: { oss?: string; cos?: string; sourceOss?: string };
 };
 
 const OssCreds = z.strictObject({

@@ -9,7 +9,38 @@ import { z } from 'zod';
 import { parseTimetable, RateSyntaxError } from '../core/bandwidth.ts';
 import { ConfigError } from '../core/errors.ts';
 import { STORAGE_CLASSES } from '../core/types.ts';
-import { parseSize, parseTime } from '../core/units.ts';
+import { formatBytes, parseSize, parseTime } from '../core/units.ts';
+
+/** What OSS accepts (the destination is always OSS): parts 100 KB – 5 GB, ≤ 10,000 of them; PUT ≤ 5 GB. */
+export const OSS_LIMITS = {
+  minPartSize: 100 * 1024,
+  maxPartSize: 5 * 1024 ** 3,
+  maxParts: 10_000,
+  maxPutSize: 5 * 1024 ** 3,
+} as const;
+
+/**
+ * A size within [min, max] (or "auto" when allowed), refused with the service's reason so it
+ * fails here, not mid-copy.
+ */
+function boundedSize<A extends boolean = false>(min: number, max: number, why: string, auto?: A) {
+  const range = `from ${formatBytes(min)} to ${formatBytes(max)} (${why})`;
+  return z.union([z.string(), z.number()]).transform((v, ctx) => {
+    if (auto && v === 'auto') return 'auto' as A extends true ? 'auto' : never;
+    let n: number;
+    try {
+      n = parseSize(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `${(e as Error).message}${auto ? ' or "auto"' : ''}` });
+      return z.NEVER;
+    }
+    if (n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be ${range}, not ${formatBytes(n)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
 
 const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   try {
@@ -116,6 +147,10 @@ export const JobSchema = z.strictObject({
       /** ossimport isIncremental + incrementalModeInterval: repeat incremental passes this often. */
       repeatSeconds: z.number().int().min(900, { message: 'must be at least 900 (15 minutes)' }).optional(),
     })
+    .refine((w) => !(w.since && w.until && w.until.getTime() < w.since.getTime()), {
+      message: 'is before window.since: the window would be empty (until is T2, since is T1)',
+      path: ['until'],
+    })
     .prefault({}),
   /** What to do when the destination key exists. ossimport isSkipExistFile=true ≈ if-different. */
   overwrite: z.enum(['if-different', 'always', 'never', 'if-newer']).default('if-different'),
@@ -139,10 +174,22 @@ export const JobSchema = z.strictObject({
     .strictObject({
       /** Connections in flight (ossimport workerTaskThreadNum). */
       concurrency: z.number().int().min(1).max(1024).default(32),
-      /** ossimport multipartUploadThreshold. */
-      multipartThreshold: size.default(100 * 1024 ** 2),
-      /** ossimport multipartUploadPartSize; "auto" aims for ≤ 1000 parts of ≥ 8 MiB. */
-      partSize: z.union([z.literal('auto'), size]).default('auto'),
+      /** ossimport multipartUploadThreshold. Below it one PUT, which OSS limits to 5 GB. */
+      multipartThreshold: boundedSize(
+        OSS_LIMITS.minPartSize,
+        OSS_LIMITS.maxPutSize,
+        'objects below it go in one PUT, at most 5 GiB on OSS',
+      ).default(100 * 1024 ** 2),
+      /**
+       * ossimport multipartUploadPartSize; "auto" aims for ≤ 1000 parts of ≥ 8 MiB. An object
+       * larger than partSize × 10,000 gets larger parts (choosePartSize): OSS allows 10,000.
+       */
+      partSize: boundedSize(
+        OSS_LIMITS.minPartSize,
+        OSS_LIMITS.maxPartSize,
+        'the OSS part limits',
+        true,
+      ).default('auto'),
       /** Parallel parts per large object (ossimport uploadThreadNumPerLargeFile). */
       partConcurrency: z.number().int().min(1).max(64).default(4),
       /** Attempts after the first for transient failures (throttling, network, 5xx). */
@@ -224,11 +271,19 @@ export type JobInput = z.input<typeof JobSchema>;
 export type SourceSpec = JobSpec['source'];
 export type DestinationSpec = JobSpec['destination'];
 
+/**
+ * The user's own name for a job key (a cfg key such as multipartUploadPartSize, or a flag such
+ * as --concurrency) when the job did not come from YAML; undefined = the YAML key.
+ */
+export type KeyNamer = (yamlPath: string) => string | undefined;
+
 /** Turn zod issues into one message per problem: where, what, how to fix. */
-export function formatIssues(file: string, error: z.ZodError): string {
+export function formatIssues(file: string, error: z.ZodError, nameOf?: KeyNamer): string {
   return error.issues
     .map((issue) => {
-      const where = issue.path.length ? issue.path.join('.') : '(top level)';
+      const path = issue.path.join('.');
+      const own = path ? nameOf?.(path) : undefined;
+      const where = own ? `${own} (${path})` : path || '(top level)';
       let what = issue.message;
       if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
         what = `is required (add "${String(issue.path[issue.path.length - 1])}:" to the file)`;
@@ -242,19 +297,19 @@ export function formatIssues(file: string, error: z.ZodError): string {
     .join('\n');
 }
 
-export function parseJob(input: unknown, file = 'job'): JobSpec {
+export function parseJob(input: unknown, file = 'job', nameOf?: KeyNamer): JobSpec {
   const r = JobSchema.safeParse(input);
   if (!r.success) {
     throw new ConfigError(
-      formatIssues(file, r.error),
-      'fix the job file and run the command again; nothing was written',
+      formatIssues(file, r.error, nameOf),
+      `fix ${nameOf ? 'it' : 'the job file'} and run the command again; nothing was written`,
     );
   }
   return r.data;
 }
 
-/** Read and validate a YAML job file. */
-export async function loadJobFile(path: string): Promise<JobSpec> {
+/** Read a YAML job file into its raw mapping (flags are merged in before it is validated). */
+export async function readJobFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -276,5 +331,10 @@ export async function loadJobFile(path: string): Promise<JobSpec> {
       'see the README for an example job file',
     );
   }
-  return parseJob(doc, path);
+  return doc as Record<string, unknown>;
+}
+
+/** Read and validate a YAML job file. */
+export async function loadJobFile(path: string): Promise<JobSpec> {
+  return parseJob(await readJobFile(path), path);
 }

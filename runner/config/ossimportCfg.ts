@@ -6,12 +6,26 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.ts';
 import type { Credentials } from './credentials.ts';
-import { type JobInput, type JobSpec, parseJob } from './job.ts';
+import { type JobInput, type JobSpec, type KeyNamer, parseJob } from './job.ts';
+
+/**
+ * A cfg file's text: UTF-8 (a BOM is dropped), else GBK — ossimport ran on Chinese Windows,
+ * where Notepad saves the Chinese comments in GBK. Node 24 has full ICU, so TextDecoder knows GBK.
+ */
+export function decodeCfg(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = new TextDecoder('gbk').decode(bytes);
+  }
+  return text.replace(/^\uFEFF/, '');
+}
 
 /** Java .properties: `key=value` / `key: value`, `#`/`!` comments, `\` continuations and escapes. */
 export function parseProperties(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  const lines = text.split(/\r?\n/);
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!.replace(/^\s+/, '');
     if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
@@ -29,7 +43,7 @@ export function parseProperties(text: string): Map<string, string> {
   return out;
 }
 
-/** COS v4 short region codes (ossimport srcDomain for srcType=cos) → COS v5 regions. */
+/** COS v4 short region codes and v4 region names (ossimport srcDomain for srcType=cos) → COS v5 regions. */
 const COS_REGIONS: Record<string, string> = {
   gz: 'ap-guangzhou',
   sh: 'ap-shanghai',
@@ -43,104 +57,291 @@ const COS_REGIONS: Record<string, string> = {
   ger: 'eu-frankfurt',
   sg: 'ap-singapore',
   nj: 'ap-nanjing',
+  'cn-south': 'ap-guangzhou',
+  'cn-east': 'ap-shanghai',
+  'cn-north': 'ap-beijing-1',
+  'cn-southwest': 'ap-chengdu',
 };
 
-export type Translated = {
-  spec: JobSpec;
+/** Region assumed for an endpoint whose host name does not say (the vendors' first regions). */
+const ASSUMED = { cos: 'ap-guangzhou', oss: 'cn-hangzhou' } as const;
+
+/** Every key ossimport's job.cfg and sys.properties know (all source types): others are typos. */
+const KNOWN_KEYS = new Set([
+  ...'jobName jobType isIncremental incrementalModeInterval srcType srcAccessKey srcSecretKey srcDomain srcBucket srcPrefix destAccessKey destSecretKey destDomain destBucket destPrefix appId isDownloadFromCdn cdnDomain httpListFilePath httpPrefixColumn relativePathColumn importSince lastModify isSkipExistFile taskObjectCountLimit taskObjectSizeLimit scanThreadCount maxMultiThreadScanDepth multipartUploadThreshold multipartUploadPartSize uploadThreadNumPerLargeFile isServerSideEncryption isAllowSymbolicLink getObjectMetaMode isAuditAfterImport auditMode'.split(
+    ' ',
+  ),
+  ...EXPRESS_TUNNEL_KEYS(),
+  ...'workingDir workerUserName workerUser workerPassword privateKeyFile sshPort workerTaskThreadNum workerMaxThroughput(KB/s) workerMaxThroughput dispatcherThreadNum workerAbortWhenUncatchedException workerRecordMd5 javaHeapMaxSize'.split(
+    ' ',
+  ),
+]);
+
+function EXPRESS_TUNNEL_KEYS(): string[] {
+  return [
+    'isUseExpressTunnel',
+    'expressTunnelProxyHost',
+    'expressTunnelProxyType',
+    'expressTunnelProxyUser',
+    'expressTunnelProxyDest',
+    'expressTunnelAuthToken',
+  ];
+}
+
+/** The cfg key behind each job key, so validation messages name what the user wrote. */
+const CFG_NAMES: Record<string, string> = {
+  name: 'jobName',
+  'source.bucket': 'srcBucket',
+  'source.region': 'srcDomain',
+  'source.endpoint': 'srcDomain',
+  'source.prefix': 'srcPrefix',
+  'source.path': 'srcPrefix',
+  'destination.bucket': 'destBucket',
+  'destination.region': 'destDomain',
+  'destination.endpoint': 'destDomain',
+  'destination.prefix': 'destPrefix',
+  'window.since': 'importSince',
+  'window.until': 'lastModify',
+  'window.repeatSeconds': 'incrementalModeInterval',
+  'tasks.maxObjects': 'taskObjectCountLimit',
+  'tasks.maxBytes': 'taskObjectSizeLimit',
+  'scan.parallelism': 'scanThreadCount',
+  'scan.depth': 'maxMultiThreadScanDepth',
+  'transfer.concurrency': 'workerTaskThreadNum (sys.properties)',
+  'transfer.multipartThreshold': 'multipartUploadThreshold',
+  'transfer.partSize': 'multipartUploadPartSize',
+  'transfer.partConcurrency': 'uploadThreadNumPerLargeFile',
+  'bandwidth.limit': 'workerMaxThroughput(KB/s) (sys.properties)',
+};
+export const cfgKeyName: KeyNamer = (path) => CFG_NAMES[path];
+
+/** Region and endpoint settings from flags: they fill in (or replace) what srcDomain/destDomain say. */
+export type CfgOverrides = {
+  srcRegion?: string;
+  dstRegion?: string;
+  srcEndpoint?: string;
+  dstEndpoint?: string;
+};
+
+/** The translation before validation: flags are merged into `input`, then it is parsed once. */
+export type CfgJob = {
+  input: JobInput;
   /** Keys carried inline in the cfg (ossimport keeps them there); never printed. */
   credentials: Partial<Credentials>;
   /** jobType=audit: verify only. */
   auditOnly: boolean;
   workdir?: string;
-  /** Keys that have no meaning here, with why — shown to the user. */
+  /** Keys that have no meaning here, and assumptions made, with why — shown to the user. */
   notes: string[];
 };
+
+export type Translated = Omit<CfgJob, 'input'> & { spec: JobSpec };
 
 const bool = (v: string | undefined) => v?.trim().toLowerCase() === 'true';
 const num = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : Number(v));
 
-/** Parse an OSS endpoint like http://oss-cn-hangzhou-internal.aliyuncs.com. */
-function ossEndpoint(domain: string): { region: string; internal: boolean; endpoint?: string } {
-  const m = /^(?:https?:\/\/)?oss-([a-z]{2}-[a-z0-9-]+?)(-internal)?\.aliyuncs\.com\/?$/.exec(domain.trim());
-  if (m) return { region: m[1]!, internal: m[2] !== undefined };
+type Domain = { region?: string; internal?: boolean; endpoint?: string };
+
+/**
+ * srcDomain/destDomain. A standard host name gives the region (the adapter then uses the
+ * region's HTTPS endpoint); any other URL or host[:port] is an endpoint contacted as written,
+ * http:// unless https:// is given, as ossimport's Java SDK did.
+ */
+function parseDomain(
+  value: string,
+  key: string,
+  file: string,
+  kind: 'oss' | 'cos',
+  notes: string[],
+  flag: string,
+): Domain {
+  const v = value.trim();
+  const m = /^(?:(https?):\/\/)?([^/\s?#]+)\/?$/i.exec(v);
+  if (!m) {
+    throw new ConfigError(
+      `${file}: ${key}=${v} is not an endpoint`,
+      kind === 'oss'
+        ? `write ${key}=https://oss-cn-hangzhou.aliyuncs.com (the bucket's region), or a URL like http://host:port`
+        : `write ${key}=ap-guangzhou (or ossimport's short code such as gz), or a URL like http://host:port`,
+    );
+  }
+  const scheme = m[1]?.toLowerCase();
+  const host = m[2]!.toLowerCase();
+  const std =
+    kind === 'oss'
+      ? /^(?:[a-z0-9-]+\.)?oss-([a-z]{2}-[a-z0-9-]+?)(-internal)?\.aliyuncs\.com$/.exec(host)
+      : /^(?:[a-z0-9-]+\.)?cos\.([a-z]{2}-[a-z0-9-]+)\.myqcloud\.com$/.exec(host);
+  if (std && !/^oss-accelerate/.test(host)) {
+    if (scheme === 'http')
+      notes.push(
+        `${key}: ${host} is contacted over HTTPS (ossimport used http://; the data is the same, the link is encrypted)`,
+      );
+    return { region: std[1]!, ...(kind === 'oss' ? { internal: std[2] !== undefined } : {}) };
+  }
+  const endpoint = `${scheme ?? 'http'}://${host}`;
+  notes.push(
+    `${key}: ${endpoint} is not a standard ${kind === 'oss' ? 'OSS' : 'COS'} host name, so ossmigrate connects to it as written and signs for region ${ASSUMED[kind]} (assumed); ${flag} sets the region`,
+  );
+  return { region: ASSUMED[kind], endpoint };
+}
+
+/** COS srcDomain: a short code (sh), a region (ap-shanghai) or an endpoint. */
+function cosDomain(value: string, file: string, notes: string[]): Domain {
+  const v = value.trim().toLowerCase();
+  const region =
+    COS_REGIONS[v] ?? (/^[a-z]{2}-[a-z]+(-[a-z0-9]+)*$/.test(v) && !v.includes('.') ? v : undefined);
+  if (region) return { region };
+  if (/[.:/]/.test(v)) return parseDomain(value, 'srcDomain', file, 'cos', notes, '--src-region');
   throw new ConfigError(
-    `destDomain/srcDomain "${domain}" is not an OSS endpoint like http://oss-cn-hangzhou.aliyuncs.com`,
-    'set it to the OSS endpoint of the bucket region',
+    `${file}: srcDomain "${value.trim()}" is not a COS region`,
+    `use a COS region such as ap-guangzhou, ossimport's short code (${Object.keys(COS_REGIONS)
+      .filter((k) => !k.includes('-'))
+      .join(', ')}), or an endpoint URL`,
   );
 }
 
-export function translate(
+const missing = (file: string, key: string, example: string) =>
+  new ConfigError(`${file}: ${key} is missing or empty`, `add ${key}=${example} to ${file}`);
+
+/** Windows paths (D:/work/data/) are how ossimport's samples write srcPrefix: they mean nothing here. */
+const windowsPath = (p: string) => /^[a-zA-Z]:[\\/]/.test(p);
+
+export function translateCfg(
   job: Map<string, string>,
   sys: Map<string, string> = new Map(),
   file = 'job.cfg',
-): Translated {
+  over: CfgOverrides = {},
+): CfgJob {
   const get = (k: string) => {
     const v = job.get(k);
     return v === undefined || v === '' ? undefined : v;
   };
   const notes: string[] = [];
-  const credentials: Partial<Credentials> = { origin: {} };
-  const srcType = get('srcType') ?? 'local';
+  const credentials: Partial<Credentials> = { origin: {}, hint: {} };
+  const rawType = get('srcType');
+  if (!rawType)
+    throw new ConfigError(
+      `${file}: srcType is missing or empty — ossmigrate will not guess what to migrate`,
+      `add srcType=local (a directory), srcType=cos or srcType=oss to ${file}`,
+    );
+  const srcType = rawType.toLowerCase();
+  const srcKeys = (which: 'cos' | 'sourceOss') => {
+    const id = get('srcAccessKey');
+    const key = get('srcSecretKey');
+    credentials.hint![which] = keyHint(file, 'srcAccessKey', id, 'srcSecretKey', key);
+    if (!id || !key) return;
+    if (which === 'cos') credentials.cos = { secretId: id, secretKey: key };
+    else credentials.sourceOss = { accessKeyId: id, accessKeySecret: key };
+    credentials.origin![which] = file;
+  };
+  /** srcPrefix for buckets: ossimport's COS v4 form "/docs/" is the key prefix "docs/". */
+  const keyPrefix = () => {
+    const p = get('srcPrefix') ?? '';
+    const stripped = p.replace(/^\/+/, '');
+    if (stripped !== p)
+      notes.push(
+        `srcPrefix=${p}: read as the key prefix "${stripped}" (ossimport's COS v4 path form; keys do not start with "/")`,
+      );
+    return stripped;
+  };
+  const bucket = () => {
+    const b = get('srcBucket');
+    if (!b) throw missing(file, 'srcBucket', 'the source bucket name');
+    return b;
+  };
+  const refuseFlag = (flag: string | undefined, name: string) => {
+    if (flag)
+      throw new ConfigError(
+        `${name} does not apply: ${file} has srcType=local (a directory)`,
+        `drop ${name}, or change srcType`,
+      );
+  };
   let source: JobInput['source'];
   if (srcType === 'local') {
     const path = get('srcPrefix');
     if (!path)
       throw new ConfigError(
-        `${file}: srcPrefix must be the local directory to import (ending in /)`,
-        'set srcPrefix=/data/to/import/',
+        `${file}: srcPrefix is missing or empty: for srcType=local it is the directory to import`,
+        `add srcPrefix=/data/to/import/ to ${file}`,
       );
+    if (windowsPath(path) && process.platform !== 'win32')
+      throw new ConfigError(
+        `${file}: srcPrefix=${path} is a Windows path; this machine is ${process.platform}`,
+        `set srcPrefix to the directory on this machine, e.g. srcPrefix=/data/to/import/`,
+      );
+    refuseFlag(over.srcRegion, '--src-region');
+    refuseFlag(over.srcEndpoint, '--src-endpoint');
     source = { type: 'local', path, followSymlinks: bool(get('isAllowSymbolicLink')) };
   } else if (srcType === 'cos') {
-    const domain = get('srcDomain') ?? '';
-    const region = COS_REGIONS[domain] ?? (/^[a-z]{2}-[a-z0-9-]+$/.test(domain) ? domain : undefined);
-    if (!region) {
-      throw new ConfigError(
-        `${file}: srcDomain "${domain}" is not a COS region`,
-        `use a COS region such as ap-guangzhou (or ossimport's short code: ${Object.keys(COS_REGIONS).join(', ')})`,
-      );
-    }
+    const domain = get('srcDomain');
+    const d: Domain =
+      over.srcEndpoint || over.srcRegion
+        ? domain
+          ? cosDomain(domain, file, [])
+          : {}
+        : domain
+          ? cosDomain(domain, file, notes)
+          : {};
+    const region = over.srcRegion ?? d.region;
+    if (!region) throw missing(file, 'srcDomain', 'sh (or ap-shanghai: the bucket region)');
     const appId = get('appId');
-    let bucket = get('srcBucket') ?? '';
-    if (appId && appId !== '0' && !bucket.endsWith(`-${appId}`)) bucket = `${bucket}-${appId}`;
-    source = { type: 'cos', bucket, region, prefix: get('srcPrefix') ?? '' };
-    const id = get('srcAccessKey');
-    const key = get('srcSecretKey');
-    if (id && key) {
-      credentials.cos = { secretId: id, secretKey: key };
-      credentials.origin!.cos = file;
-    }
+    let b = bucket();
+    if (appId && appId !== '0' && !b.endsWith(`-${appId}`)) b = `${b}-${appId}`;
+    else if (!/-\d+$/.test(b))
+      throw new ConfigError(
+        `${file}: srcBucket=${b} has no APPID and appId is ${appId ? '0' : 'missing'}`,
+        `add appId=<your APPID> (the digits after the bucket name in the COS console) to ${file}, or write srcBucket=${b}-<APPID>`,
+      );
+    const endpoint = over.srcEndpoint ?? d.endpoint;
+    source = { type: 'cos', bucket: b, region, prefix: keyPrefix(), ...(endpoint ? { endpoint } : {}) };
+    srcKeys('cos');
   } else if (srcType === 'oss') {
-    const ep = ossEndpoint(get('srcDomain') ?? '');
+    const domain = get('srcDomain');
+    const quiet = Boolean(over.srcEndpoint || over.srcRegion);
+    const d: Domain = domain
+      ? parseDomain(domain, 'srcDomain', file, 'oss', quiet ? [] : notes, '--src-region')
+      : {};
+    const region = over.srcRegion ?? d.region;
+    if (!region) throw missing(file, 'srcDomain', 'https://oss-cn-shanghai.aliyuncs.com (the bucket region)');
+    const endpoint = over.srcEndpoint ?? d.endpoint;
     source = {
       type: 'oss',
-      bucket: get('srcBucket') ?? '',
-      region: ep.region,
-      internal: ep.internal,
-      prefix: get('srcPrefix') ?? '',
+      bucket: bucket(),
+      region,
+      internal: d.internal ?? false,
+      prefix: keyPrefix(),
+      ...(endpoint ? { endpoint } : {}),
     };
-    const id = get('srcAccessKey');
-    const key = get('srcSecretKey');
-    if (id && key) {
-      credentials.sourceOss = { accessKeyId: id, accessKeySecret: key };
-      credentials.origin!.sourceOss = file;
-    }
+    srcKeys('sourceOss');
   } else {
     throw new ConfigError(
-      `${file}: srcType=${srcType} is not supported by ossmigrate`,
+      `${file}: srcType=${rawType} is not supported by ossmigrate`,
       'supported sources are local, cos and oss; for other clouds use Alibaba Data Online Migration, or export to a local directory first',
     );
   }
 
-  const dest = ossEndpoint(get('destDomain') ?? 'http://oss-cn-hangzhou.aliyuncs.com');
+  const destDomain = get('destDomain');
+  const dQuiet = Boolean(over.dstEndpoint || over.dstRegion);
+  const dest: Domain = destDomain
+    ? parseDomain(destDomain, 'destDomain', file, 'oss', dQuiet ? [] : notes, '--dst-region')
+    : {};
+  const destRegion = over.dstRegion ?? dest.region;
+  if (!destRegion)
+    throw missing(file, 'destDomain', 'https://oss-cn-hangzhou.aliyuncs.com (the destination bucket region)');
+  const destBucket = get('destBucket');
+  if (!destBucket) throw missing(file, 'destBucket', 'the destination OSS bucket name');
+  const destEndpoint = over.dstEndpoint ?? dest.endpoint;
   const destination: JobInput['destination'] = {
-    bucket: get('destBucket') ?? '',
-    region: dest.region,
-    internal: dest.internal,
+    bucket: destBucket,
+    region: destRegion,
+    internal: dest.internal ?? false,
     prefix: get('destPrefix') ?? '',
     serverSideEncryption: bool(get('isServerSideEncryption')) ? 'AES256' : 'none',
+    ...(destEndpoint ? { endpoint: destEndpoint } : {}),
   };
   const dId = get('destAccessKey');
   const dKey = get('destSecretKey');
+  credentials.hint!.oss = keyHint(file, 'destAccessKey', dId, 'destSecretKey', dKey);
   if (dId && dKey) {
     credentials.oss = { accessKeyId: dId, accessKeySecret: dKey };
     credentials.origin!.oss = file;
@@ -182,7 +383,7 @@ export function translate(
       ...(num(get('uploadThreadNumPerLargeFile'))
         ? { partConcurrency: Math.min(64, num(get('uploadThreadNumPerLargeFile'))!) }
         : {}),
-      ...(sys.has('workerAbortWhenUncatchedException')
+      ...(sys.get('workerAbortWhenUncatchedException')
         ? { stopOnInternalError: bool(sys.get('workerAbortWhenUncatchedException')) }
         : {}),
     },
@@ -202,6 +403,12 @@ export function translate(
   ] as const) {
     if (get(k)) notes.push(`${k}: ignored (${why})`);
   }
+  const tunnel = EXPRESS_TUNNEL_KEYS().filter((k) => get(k));
+  // Named, never their values: expressTunnelAuthToken is a credential.
+  if (tunnel.length)
+    notes.push(
+      `${tunnel.join(', ')}: ignored — Express Tunnel was a proxy service for ossimport; ossmigrate connects to destDomain directly (the token is not used or kept)`,
+    );
   for (const k of [
     'workerUserName',
     'workerUser',
@@ -214,16 +421,42 @@ export function translate(
     if (sys.get(k))
       notes.push(`${k}: not needed — ossmigrate has no SSH or JVM; fleet workers join through the queue`);
   }
+  const unknown = [...job.keys(), ...sys.keys()].filter((k) => !KNOWN_KEYS.has(k));
+  if (unknown.length) notes.push(`${unknown.join(', ')}: not ossimport keys, ignored (check the spelling)`);
   if (auditMode === 'detailed')
     notes.push('auditMode=detailed: ossmigrate verifies by CRC-64 on both sides (no download)');
   const workdir = sys.get('workingDir');
   return {
-    spec: parseJob(input, file),
+    input,
     credentials,
-    auditOnly: get('jobType') === 'audit',
+    auditOnly: get('jobType')?.toLowerCase() === 'audit',
     ...(workdir && workdir !== '.' ? { workdir } : {}),
     notes,
   };
+}
+
+/** Where to put the keys for this job, for the "no credentials" message (never the values). */
+function keyHint(
+  file: string,
+  idKey: string,
+  id: string | undefined,
+  secretKey: string,
+  secret: string | undefined,
+): string {
+  if (id && !secret) return `${secretKey} is empty in ${file}: fill it in`;
+  if (!id && secret) return `${idKey} is empty in ${file}: fill it in`;
+  return `fill in ${idKey} and ${secretKey} in ${file}`;
+}
+
+/** Translate and validate (messages name the cfg keys). */
+export function translate(
+  job: Map<string, string>,
+  sys: Map<string, string> = new Map(),
+  file = 'job.cfg',
+  over: CfgOverrides = {},
+): Translated {
+  const { input, ...rest } = translateCfg(job, sys, file, over);
+  return { spec: parseJob(input, file, cfgKeyName), ...rest };
 }
 
 /** Is this file an ossimport config (rather than an ossmigrate YAML job)? */
@@ -231,18 +464,33 @@ export function looksLikeOssimport(path: string, text: string): boolean {
   return /\.(cfg|properties)$/.test(path) || /^\s*(jobName|srcType)\s*[=:]/m.test(text);
 }
 
-export async function loadOssimportCfg(path: string, sysPath?: string): Promise<Translated> {
-  const read = async (p: string) => {
-    try {
-      return await readFile(p, 'utf8');
-    } catch (e) {
-      throw new ConfigError(
-        `cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        'check the path',
-      );
-    }
-  };
-  const job = parseProperties(await read(path));
-  const sys = sysPath ? parseProperties(await read(sysPath)) : new Map<string, string>();
-  return translate(job, sys, path);
+async function readText(p: string): Promise<string> {
+  try {
+    return decodeCfg(await readFile(p));
+  } catch (e) {
+    throw new ConfigError(
+      `cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'check the path',
+    );
+  }
+}
+
+/** Read a job.cfg (and sys.properties) into a job, not yet validated. */
+export async function readOssimportCfg(
+  path: string,
+  sysPath?: string,
+  over: CfgOverrides = {},
+): Promise<CfgJob> {
+  const job = parseProperties(await readText(path));
+  const sys = sysPath ? parseProperties(await readText(sysPath)) : new Map<string, string>();
+  return translateCfg(job, sys, path, over);
+}
+
+export async function loadOssimportCfg(
+  path: string,
+  sysPath?: string,
+  over: CfgOverrides = {},
+): Promise<Translated> {
+  const { input, ...rest } = await readOssimportCfg(path, sysPath, over);
+  return { spec: parseJob(input, path, cfgKeyName), ...rest };
 }

@@ -200,7 +200,7 @@ javaHeapMaxSize=2048m
     );
     assert.throws(
       () => translate(parseProperties('srcType=local\ndestBucket=d\n')),
-      /srcPrefix must be the local directory/,
+      /srcPrefix is missing or empty: for srcType=local it is the directory/,
     );
   });
 

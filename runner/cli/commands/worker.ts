@@ -1,14 +1,7 @@
 import type { Command } from 'commander';
 import { refusePasswordInArgv } from '../../adapters/queue/redisConnection.ts';
-import { ConfigError } from '../../core/errors.ts';
 import { ExitCode } from '../../core/exitCodes.ts';
-import { action } from '../shared.ts';
-
-function positiveInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer, not "${v}"`);
-  return n;
-}
+import { action, positiveInt } from '../shared.ts';
 
 /**
  * `ossmigrate worker`: a fleet service (systemd runs one per ECS instance). Joins at any time,
