@@ -143,9 +143,10 @@ const num = (v: string | undefined) => (v === undefined || v.trim() === '' ? und
 type Domain = { region?: string; internal?: boolean; endpoint?: string };
 
 /**
- * srcDomain/destDomain. A standard host name gives the region (the adapter then uses the
- * region's HTTPS endpoint); any other URL or host[:port] is an endpoint contacted as written,
- * http:// unless https:// is given, as ossimport's Java SDK did.
+ * srcDomain/destDomain. A standard host name gives the region (and, written with http://, is
+ * contacted over http as written; otherwise the region's HTTPS endpoint); any other URL or
+ * host[:port] is an endpoint contacted as written, http:// unless https:// is given, as
+ * ossimport's Java SDK did.
  */
 function parseDomain(
   value: string,
@@ -172,11 +173,14 @@ function parseDomain(
       ? /^(?:[a-z0-9-]+\.)?oss-([a-z]{2}-[a-z0-9-]+?)(-internal)?\.aliyuncs\.com$/.exec(host)
       : /^(?:[a-z0-9-]+\.)?cos\.([a-z]{2}-[a-z0-9-]+)\.myqcloud\.com$/.exec(host);
   if (std && !/^oss-accelerate/.test(host)) {
-    if (scheme === 'http')
-      notes.push(
-        `${key}: ${host} is contacted over HTTPS (ossimport used http://; the data is the same, the link is encrypted)`,
-      );
-    return { region: std[1]!, ...(kind === 'oss' ? { internal: std[2] !== undefined } : {}) };
+    const named = { region: std[1]!, ...(kind === 'oss' ? { internal: std[2] !== undefined } : {}) };
+    // The user's scheme is kept: http:// (as ossimport's samples write it, common on -internal
+    // endpoints inside the VPC) is contacted over http; without a scheme, or https://, over TLS.
+    if (scheme === 'http') {
+      notes.push(`${key}: http://${host} is contacted over plain http as written (write https:// for TLS)`);
+      return { ...named, endpoint: `http://${host}` };
+    }
+    return named;
   }
   const endpoint = `${scheme ?? 'http'}://${host}`;
   notes.push(

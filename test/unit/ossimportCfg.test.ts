@@ -52,10 +52,14 @@ describe('ossimport samples translate as they are', () => {
     });
     assert.equal(t.spec.destination.region, 'cn-hangzhou');
     assert.equal(t.spec.destination.internal, true);
-    assert.equal(t.spec.destination.endpoint, undefined, 'a standard host name is a region, not an endpoint');
+    assert.equal(
+      t.spec.destination.endpoint,
+      'http://oss-cn-hangzhou-internal.aliyuncs.com',
+      'an http:// endpoint is contacted over http, as written',
+    );
     assert.equal(t.spec.verify.afterImport, true, '"true " with a trailing space is true');
     assert.ok(t.notes.some((n) => /srcPrefix=\/docs\/: read as the key prefix "docs\/"/.test(n)));
-    assert.ok(t.notes.some((n) => /destDomain: .*HTTPS/.test(n)));
+    assert.ok(t.notes.some((n) => /destDomain: http:\/\/.* plain http as written/.test(n)));
   });
 
   it('local: an odd standard-looking host (oss-cn-hangzhou-zmf) is read, not a crash', async () => {
@@ -80,7 +84,14 @@ describe('ossimport samples translate as they are', () => {
     assert.equal(t.spec.source.type, 'oss');
     assert.deepEqual(
       { ...t.spec.source },
-      { type: 'oss', bucket: 'mybucket', region: 'cn-hangzhou', internal: true, prefix: 'src/' },
+      {
+        type: 'oss',
+        bucket: 'mybucket',
+        region: 'cn-hangzhou',
+        internal: true,
+        prefix: 'src/',
+        endpoint: 'http://oss-cn-hangzhou-internal.aliyuncs.com',
+      },
     );
     assert.equal(t.credentials.sourceOss?.accessKeyId, 'LTAI******example');
   });
