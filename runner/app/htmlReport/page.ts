@@ -14,7 +14,9 @@ const esc = (s: unknown) =>
   );
 
 const iso = (t?: number) => (t === undefined ? '—' : new Date(t).toISOString().replace('.000Z', 'Z'));
-const PAGE_ROWS = 50;
+/** 2026-12-01 21:35:41 UTC, without milliseconds (the table's width). */
+const when = (t?: number) => (t === undefined ? '—' : `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')}`);
+const PAGE_ROWS = 25;
 
 const CSS = `
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2329;background:#f4f6f8}
@@ -86,11 +88,11 @@ export function renderPage(m: ReportModel, charts: Chart[]): string {
 <div class="nums">${h.numbers.map((n) => `<div class="num"><b data-num="${esc(n.name)}">${n.value}</b>${esc(n.label)}</div>`).join('')}</div></header>`,
     chart('timeline'),
     m.phases.length
-      ? `<section><h2>Phases</h2><table><thead><tr><th>phase</th><th>pass</th><th>started</th><th>finished</th><th>took</th><th class="n">copied</th><th class="n">skipped</th><th class="n">deferred</th><th class="n">kept</th><th class="n">failed</th></tr></thead><tbody>
+      ? `<section><h2>Phases</h2><table><thead><tr><th>phase</th><th>started (UTC)</th><th>finished (UTC)</th><th>took</th><th class="n">copied</th><th class="n">skipped</th><th class="n">deferred</th><th class="n">kept</th><th class="n">failed</th></tr></thead><tbody>
 ${m.phases
   .map(
     (p) =>
-      `<tr><td>${esc(p.label)}</td><td><code>${esc(p.passId)}</code></td><td>${iso(p.startedAt)}</td><td>${iso(p.finishedAt)}</td><td>${p.finishedAt ? formatDuration(p.finishedAt - p.startedAt) : '—'}</td>${(['copied', 'skipped', 'deferred', 'kept', 'failed'] as const).map((k) => `<td class="n">${p.outcomes ? p.outcomes[k] : ''}</td>`).join('')}</tr>`,
+      `<tr><td title="pass ${esc(p.passId)}">${esc(p.label)}</td><td>${when(p.startedAt)}</td><td>${when(p.finishedAt)}</td><td>${p.finishedAt ? formatDuration(p.finishedAt - p.startedAt) : '—'}</td>${(['copied', 'skipped', 'deferred', 'kept', 'failed'] as const).map((k) => `<td class="n">${p.outcomes ? p.outcomes[k] : ''}</td>`).join('')}</tr>`,
   )
   .join('\n')}
 </tbody></table></section>`
