@@ -28,7 +28,10 @@ export type Series = { intervalMs: number; points: SeriesPoint[] };
 /** Points kept per pass: a 30-day pass ends with ~1.4 h buckets, a 10-minute one keeps every second. */
 export const SERIES_MAX_POINTS = 512;
 
-export const emptySeries = (intervalMs: number): Series => ({ intervalMs: Math.max(1, intervalMs), points: [] });
+export const emptySeries = (intervalMs: number): Series => ({
+  intervalMs: Math.max(1, intervalMs),
+  points: [],
+});
 
 const bucket = (t: number, intervalMs: number) => Math.floor(t / intervalMs);
 

@@ -6,7 +6,7 @@
  */
 import { parseTimetable, type Rate, rateAt } from '../core/bandwidth.ts';
 import { isReadable } from '../core/policy.ts';
-import { sameBucket, type SeriesPoint } from '../core/series.ts';
+import { type SeriesPoint, sameBucket } from '../core/series.ts';
 import type { Counters, Task } from '../core/types.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
@@ -89,7 +89,8 @@ export function startControlLoop(
 
 /** One point of the pass's time series from its counters (cumulative values). */
 export function seriesPoint(t: number, c: Counters, workers?: Record<string, number>): SeriesPoint {
-  const problems = c.missing + c.different + c.extra + c.unverifiable + c.pending + c.verifyErrors + c.destNewer;
+  const problems =
+    c.missing + c.different + c.extra + c.unverifiable + c.pending + c.verifyErrors + c.destNewer;
   return {
     t,
     bytes: c.bytes,

@@ -102,7 +102,11 @@ export interface JobState {
    * Atomic per call. `intervalMs` sets the first bucket width of a new series; returns the
    * width in force, so the sampler can write once per bucket.
    */
-  addSample(passId: string, point: SeriesPoint, o?: { intervalMs?: number; maxPoints?: number }): Promise<number>;
+  addSample(
+    passId: string,
+    point: SeriesPoint,
+    o?: { intervalMs?: number; maxPoints?: number },
+  ): Promise<number>;
   series(passId: string): Promise<Series | undefined>;
 
   /** Live settings every worker re-reads within seconds. */

@@ -275,8 +275,14 @@ export function defineJobStateSuite(name: string, setup: () => Promise<JobStateF
       assert.equal(got.intervalMs, 16_000, 'doubled until 100 s fit in 8 buckets');
       assert.equal(got.points.at(-1)!.t, 99_000, 'the latest sample is kept');
       const ts = got.points.map((p) => p.t);
-      assert.deepEqual(ts, [...ts].sort((a, b) => a - b));
-      assert.ok(ts.every((t) => added.includes(t)), 'merging keeps real samples (cumulative values)');
+      assert.deepEqual(
+        ts,
+        [...ts].sort((a, b) => a - b),
+      );
+      assert.ok(
+        ts.every((t) => added.includes(t)),
+        'merging keeps real samples (cumulative values)',
+      );
       assert.equal(await s.series('other'), undefined, 'series are per pass');
     });
 

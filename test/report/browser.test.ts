@@ -99,7 +99,16 @@ describe('the demo report.html in headless Chromium', () => {
     );
     const names = charts.map((c) => c.name);
     // The demo has no failures and no fleet: those two charts are replaced by a sentence.
-    for (const want of ['timeline', 'bytes', 'objects', 'outcomes', 'verification', 'sizes', 'classes', 'deadline'])
+    for (const want of [
+      'timeline',
+      'bytes',
+      'objects',
+      'outcomes',
+      'verification',
+      'sizes',
+      'classes',
+      'deadline',
+    ])
       assert.ok(names.includes(want), `chart ${want} is in the page (${names.join(', ')})`);
     for (const c of charts) {
       assert.equal(c.svgs, 1, `${c.name}: one svg`);
@@ -143,7 +152,11 @@ describe('the demo report.html in headless Chromium', () => {
     for (const d of Object.values(json.passReports) as string[]) {
       const html = await readFile(join(d, 'report.html'), 'utf8');
       assert.match(html, /<svg/, `${d}: charts inline`);
-      assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/, `${d}: nothing remote`);
+      assert.doesNotMatch(
+        html,
+        /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/,
+        `${d}: nothing remote`,
+      );
     }
   });
 });

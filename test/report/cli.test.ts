@@ -76,7 +76,10 @@ describe('ossmigrate report and report.html', () => {
     const fake = join(dir, 'fake-browser');
     await writeFile(fake, `#!/bin/sh\necho "$1" > ${opened}\n`);
     await chmod(fake, 0o755);
-    const r = await runCli(['report', '--workdir', work, '--open'], { cwd: dir, env: { ...env, BROWSER: fake } });
+    const r = await runCli(['report', '--workdir', work, '--open'], {
+      cwd: dir,
+      env: { ...env, BROWSER: fake },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /opened .*report\.html with .*fake-browser/);
     let got = '';
@@ -91,7 +94,10 @@ describe('ossmigrate report and report.html', () => {
       env: { ...env, BROWSER: '', PATH: join(dir, 'empty-path') },
     });
     assert.equal(none.code, 0, none.stderr);
-    assert.match(none.stderr, /no browser here \(\$BROWSER is not set and xdg-open is not installed\): open .*report\.html yourself/);
+    assert.match(
+      none.stderr,
+      /no browser here \(\$BROWSER is not set and xdg-open is not installed\): open .*report\.html yourself/,
+    );
   });
 
   it('--open with --no-html is a usage error (exit 2) naming both flags', async () => {

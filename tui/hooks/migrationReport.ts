@@ -12,7 +12,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JobSession } from '../../runner/app/jobService.ts';
 import { HTML_REPORT, writeHtmlReport } from '../../runner/app/htmlReport/index.ts';
 import {
   capList,
@@ -22,6 +21,7 @@ import {
   type PhaseTrack,
   type ReportModel,
 } from '../../runner/app/htmlReport/model.ts';
+import type { JobSession } from '../../runner/app/jobService.ts';
 import { describeDestination, describeSource } from '../../runner/app/report.ts';
 import { ExitCode } from '../../runner/core/exitCodes.ts';
 import type { Counters, ObjectResult, VerifyStatus } from '../../runner/core/types.ts';
@@ -363,7 +363,8 @@ export async function writeMigrationReport(o: {
           deadline: {
             deadlineDays: p.deadlineDays,
             estimatedMs:
-              (plan.sizing.instances > 0 ? plan.estimate.fleetSeconds : plan.estimate.oneMachineSeconds) * 1000,
+              (plan.sizing.instances > 0 ? plan.estimate.fleetSeconds : plan.estimate.oneMachineSeconds) *
+              1000,
             instances: plan.sizing.instances,
             elapsedMs: Math.max(0, Date.parse(json.generatedAt) - startedAt),
             transferredBytes: (full?.bytes ?? 0) + (inc?.bytes ?? 0),
@@ -371,10 +372,15 @@ export async function writeMigrationReport(o: {
         }
       : {}),
     lists: [
-      capList('Objects: how each got to OSS, and what the final verification says', ['key', 'size', 'migrated by', 'verify', 'note'], [...attention, ...fine], {
-        total: listed,
-        ...(objectsFile ? { fullList: join(dir, objectsFile) } : {}),
-      }),
+      capList(
+        'Objects: how each got to OSS, and what the final verification says',
+        ['key', 'size', 'migrated by', 'verify', 'note'],
+        [...attention, ...fine],
+        {
+          total: listed,
+          ...(objectsFile ? { fullList: join(dir, objectsFile) } : {}),
+        },
+      ),
     ],
     files: [
       { name: 'report.txt', path: join(dir, 'report.txt') },

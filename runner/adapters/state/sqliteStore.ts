@@ -320,7 +320,9 @@ export class SqliteStore implements JobState, WorkQueue {
 
   async addSample(passId: string, point: SeriesPoint, o: { intervalMs?: number; maxPoints?: number } = {}) {
     return this.tx(() => {
-      const row = this.stmt('SELECT body FROM series WHERE pass = ?').get(passId) as { body: string } | undefined;
+      const row = this.stmt('SELECT body FROM series WHERE pass = ?').get(passId) as
+        | { body: string }
+        | undefined;
       const cur = row ? (JSON.parse(row.body) as Series) : emptySeries(o.intervalMs ?? 1000);
       const next = addPoint(cur, point, o.maxPoints);
       this.stmt(
@@ -333,7 +335,9 @@ export class SqliteStore implements JobState, WorkQueue {
   async series(passId: string): Promise<Series | undefined> {
     // A state file from before the series existed, opened read-only, has no such table.
     try {
-      const row = this.stmt('SELECT body FROM series WHERE pass = ?').get(passId) as { body: string } | undefined;
+      const row = this.stmt('SELECT body FROM series WHERE pass = ?').get(passId) as
+        | { body: string }
+        | undefined;
       return row ? (JSON.parse(row.body) as Series) : undefined;
     } catch {
       return undefined;

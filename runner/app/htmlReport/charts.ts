@@ -121,7 +121,7 @@ function timeline(m: ReportModel): Option | undefined {
 
 function throughput(m: ReportModel, what: 'bytes' | 'objects'): Option | undefined {
   const series = m.phases
-    .filter((p) => p.series && p.series.points.length)
+    .filter((p) => p.series?.points.length)
     .map((p) => ({
       name: p.label,
       type: 'line',
@@ -282,10 +282,20 @@ function deadline(m: ReportModel): Option | undefined {
   });
 }
 
-const CHARTS: Array<{ name: string; title: string; height: number; build(m: ReportModel): Option | undefined }> = [
+const CHARTS: Array<{
+  name: string;
+  title: string;
+  height: number;
+  build(m: ReportModel): Option | undefined;
+}> = [
   { name: 'timeline', title: 'Phases on a time axis (T1, T2 marked)', height: 200, build: timeline },
   { name: 'bytes', title: 'Bytes per second, per phase', height: 280, build: (m) => throughput(m, 'bytes') },
-  { name: 'objects', title: 'Objects per second, per phase', height: 280, build: (m) => throughput(m, 'objects') },
+  {
+    name: 'objects',
+    title: 'Objects per second, per phase',
+    height: 280,
+    build: (m) => throughput(m, 'objects'),
+  },
   { name: 'workers', title: 'Bytes per second, per worker', height: 280, build: perWorker },
   { name: 'outcomes', title: 'Outcomes by phase', height: 200, build: outcomes },
   { name: 'failures', title: 'Failures by class', height: 220, build: failures },

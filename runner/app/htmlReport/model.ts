@@ -177,7 +177,13 @@ export function capList(
     if (kept.length < cap) kept.push(r);
     n++;
   }
-  return { title, columns, rows: kept, total: Math.max(n, o.total ?? 0), ...(o.fullList ? { fullList: o.fullList } : {}) };
+  return {
+    title,
+    columns,
+    rows: kept,
+    total: Math.max(n, o.total ?? 0),
+    ...(o.fullList ? { fullList: o.fullList } : {}),
+  };
 }
 
 /** The one line a person reads first. */

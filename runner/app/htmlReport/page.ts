@@ -15,7 +15,8 @@ const esc = (s: unknown) =>
 
 const iso = (t?: number) => (t === undefined ? '—' : new Date(t).toISOString().replace('.000Z', 'Z'));
 /** 2026-12-01 21:35:41 UTC, without milliseconds (the table's width). */
-const when = (t?: number) => (t === undefined ? '—' : `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')}`);
+const when = (t?: number) =>
+  t === undefined ? '—' : `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')}`;
 const PAGE_ROWS = 25;
 
 const CSS = `

@@ -17,13 +17,20 @@ export function register(program: Command): void {
   jobOptions(program.command('report'))
     .description('print the report of the latest run (summary, failures by class, where the files are)')
     .option('--pass <id>', 'a specific pass (see `ossmigrate stat`)')
-    .option('--html', 'name (and write, when missing) the self-contained report.html with charts (default)', true)
+    .option(
+      '--html',
+      'name (and write, when missing) the self-contained report.html with charts (default)',
+      true,
+    )
     .option('--no-html', 'text only: do not write or name report.html')
     .option('--open', 'open report.html in a browser ($BROWSER, else xdg-open)')
     .action(
       action(async (o: ReportOptions) => {
         if (o.open && !o.html)
-          throw new ConfigError('--open opens report.html, which --no-html turns off', 'drop one of the two flags');
+          throw new ConfigError(
+            '--open opens report.html, which --no-html turns off',
+            'drop one of the two flags',
+          );
         const s = await openSession(o);
         try {
           const passes = await s.state.passes();
@@ -54,7 +61,13 @@ export function register(program: Command): void {
                 if (!p) return undefined;
                 const info = passes.find((x) => x.id === p.id) ?? p;
                 const r = await summarize(info, s.journal, s.state, 0, 0);
-                return { pass: info, summary: r.summary, totals: r.totals, restoresPending: 0, stopped: false };
+                return {
+                  pass: info,
+                  summary: r.summary,
+                  totals: r.totals,
+                  restoresPending: 0,
+                  stopped: false,
+                };
               };
               const [copy, verify] = await Promise.all([run(json.copyPass), run(json.verifyPass)]);
               const [cs, vs] = await Promise.all([
@@ -133,14 +146,19 @@ const isExecutable = (p: string) =>
  * $BROWSER (a colon-separated list of commands, `%s` for the file, as xdg-utils reads it), else
  * xdg-open. Returns the command used, or undefined when this machine has none.
  */
-export async function openInBrowser(file: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function openInBrowser(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   const candidates = [...(env.BROWSER ?? '').split(':').filter(Boolean), 'xdg-open'];
   for (const c of candidates) {
     const [cmd, ...rest] = c.trim().split(/\s+/);
     if (!cmd) continue;
     const bin = await onPath(cmd, env);
     if (!bin) continue;
-    const args = rest.some((a) => a.includes('%s')) ? rest.map((a) => a.replace('%s', file)) : [...rest, file];
+    const args = rest.some((a) => a.includes('%s'))
+      ? rest.map((a) => a.replace('%s', file))
+      : [...rest, file];
     const child = spawn(bin, args, { detached: true, stdio: 'ignore', env });
     child.on('error', () => {});
     child.unref();
