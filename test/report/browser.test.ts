@@ -47,6 +47,11 @@ describe('the demo report.html in headless Chromium', () => {
     const r = await demo(join(dir, 'w'));
     assert.equal(r.code, 0, r.stderr);
     reportDir = r.stdout.trim();
+    assert.match(
+      r.stderr,
+      new RegExp(`open in a browser: ${join(reportDir, 'report.html')}`),
+      'the plain output names it',
+    );
     // A fresh profile per run (playwright's way of passing --user-data-dir).
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
