@@ -655,6 +655,7 @@ export class JobSession {
       ...(verify ? { verify, verifyProblems: await this.state.verifyProblems(verify.pass.id) } : {}),
       ...(copy ? { failures: await this.state.failures(copy.pass.id) } : {}),
       journal: this.journal.location((copy ?? verify)!.pass.id),
+      state: this.state,
     });
     summary.report = reportDir;
     this.log.info({ ...summary }, 'summary');

@@ -7,6 +7,7 @@
  *                  (missing), "- key" only in the destination (extra), "* key" different,
  *                  "? key" unverifiable, "~ key" changed after the window, "! key" comparison
  *                  failed, "> key" rewritten in the destination by the business after T2 (kept)
+ *   report.html    the same with charts, self-contained (htmlReport/)
  * No secrets: the report holds keys, sizes, CRCs and reasons only.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,7 +18,8 @@ import type { Summary } from '../core/events.ts';
 import type { VerifyResult } from '../core/types.ts';
 import { formatBytes, formatDuration } from '../core/units.ts';
 import type { PassRun } from '../engine/run.ts';
-import type { FailureRecord } from '../ports/jobState.ts';
+import type { FailureRecord, JobState } from '../ports/jobState.ts';
+import { HTML_REPORT, passReportModel, writeHtmlReport } from './htmlReport/index.ts';
 
 const SIGIL: Record<VerifyResult['status'], string> = {
   missing: '+',
@@ -100,8 +102,13 @@ export async function writeReport(o: {
   verifyProblems?: VerifyResult[];
   failures?: FailureRecord[];
   journal: string;
+  /** Where the pass's time series is (the charts); without it report.html has no rate charts. */
+  state?: Pick<JobState, 'series'>;
+  /** report.html too (default). */
+  html?: boolean;
 }): Promise<string> {
   await mkdir(o.dir, { recursive: true });
+  const html = o.html !== false;
   const s = { ...o.summary, report: o.dir };
   const json = {
     job: o.job,
@@ -115,6 +122,7 @@ export async function writeReport(o: {
     ...(o.copy ? { copyPass: o.copy.pass } : {}),
     ...(o.verify ? { verifyPass: o.verify.pass } : {}),
     journals: o.journal,
+    ...(html ? { html: join(o.dir, HTML_REPORT) } : {}),
   };
   await writeFile(join(o.dir, 'summary.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(
@@ -148,6 +156,29 @@ export async function writeReport(o: {
             `${SIGIL[p.status]} ${p.status === 'extra' ? p.dstKey : p.key}${p.detail ? `\t${p.detail}` : ''}\n`,
         )
         .join(''),
+    );
+  }
+  if (html) {
+    const series = async (r?: PassRun) => (r && o.state ? await o.state.series(r.pass.id) : undefined);
+    const [copySeries, verifySeries] = await Promise.all([series(o.copy), series(o.verify)]);
+    await writeHtmlReport(
+      o.dir,
+      passReportModel({
+        job: o.job,
+        source: json.source,
+        destination: json.destination,
+        summary: s,
+        ...(o.copy ? { copy: o.copy } : {}),
+        ...(o.verify ? { verify: o.verify } : {}),
+        series: {
+          ...(copySeries ? { copy: copySeries } : {}),
+          ...(verifySeries ? { verify: verifySeries } : {}),
+        },
+        failures: o.failures ?? [],
+        ...(o.verifyProblems ? { verifyProblems: o.verifyProblems } : {}),
+        dir: o.dir,
+        journal: o.journal,
+      }),
     );
   }
   return o.dir;

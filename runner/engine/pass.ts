@@ -6,7 +6,8 @@
  */
 import { parseTimetable, type Rate, rateAt } from '../core/bandwidth.ts';
 import { isReadable } from '../core/policy.ts';
-import type { Task } from '../core/types.ts';
+import { type SeriesPoint, sameBucket } from '../core/series.ts';
+import type { Counters, Task } from '../core/types.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
 import { processObject } from './copyObject.ts';
@@ -86,15 +87,55 @@ export function startControlLoop(
   };
 }
 
-/** Progress events from the pass counters (works whoever moves the bytes: this process or a fleet). */
+/** One point of the pass's time series from its counters (cumulative values). */
+export function seriesPoint(t: number, c: Counters, workers?: Record<string, number>): SeriesPoint {
+  const problems =
+    c.missing + c.different + c.extra + c.unverifiable + c.pending + c.verifyErrors + c.destNewer;
+  return {
+    t,
+    bytes: c.bytes,
+    objects: c.copied + c.skipped + c.deferred + c.failed + c.verified + problems,
+    copied: c.copied,
+    skipped: c.skipped,
+    deferred: c.deferred,
+    failed: c.failed,
+    verified: c.verified,
+    problems,
+    ...(workers && Object.keys(workers).length ? { workers } : {}),
+  };
+}
+
+/**
+ * Progress events from the pass counters (works whoever moves the bytes: this process or a fleet),
+ * and the pass's time series in the job state: the latest sample of each bucket is written when
+ * the next bucket starts (one write per bucket, however long the pass) and at the end.
+ */
 export function startProgress(ctx: EngineContext, o: { intervalMs: number }): () => Promise<void> {
   const started = Date.now();
   const samples: Array<{ t: number; bytes: number }> = [];
-  const tick = async () => {
+  const record = ctx.pass.mode !== 'plan';
+  let pending: SeriesPoint | undefined;
+  let bucketMs = o.intervalMs;
+  const flush = async () => {
+    if (!pending) return;
+    const p = pending;
+    pending = undefined;
+    bucketMs = await ctx.state.addSample(ctx.pass.id, p, { intervalMs: o.intervalMs });
+  };
+  const sample = async (now: number, c: Counters) => {
+    if (!record) return;
+    const workers = await ctx.queue.workerBytes?.(ctx.pass.id).catch(() => undefined);
+    const p = seriesPoint(now, c, workers);
+    if (pending && !sameBucket(pending.t, p.t, bucketMs)) await flush();
+    pending = p;
+  };
+  const tick = async (last = false) => {
     const c = await ctx.state.counters(ctx.pass.id);
     const scans = await ctx.queue.counts(ctx.pass.id, 'scan');
     const scanDone = scans.pending + scans.running === 0;
     const now = Date.now();
+    await sample(now, c).catch((err: unknown) => ctx.log.warn({ err }, 'time series sample failed'));
+    if (last) await flush().catch((err: unknown) => ctx.log.warn({ err }, 'time series sample failed'));
     samples.push({ t: now, bytes: c.bytes });
     while (samples.length > 2 && now - samples[0]!.t > 10_000) samples.shift();
     const first = samples[0]!;
@@ -114,7 +155,7 @@ export function startProgress(ctx: EngineContext, o: { intervalMs: number }): ()
   }, o.intervalMs);
   return async () => {
     clearInterval(timer);
-    await tick().catch(() => {});
+    await tick(true).catch(() => {});
   };
 }
 

@@ -109,6 +109,13 @@ export class CoordinatorQueue implements WorkQueue {
     return this.inner.requeueUnfinished(passId);
   }
 
+  async workerBytes(passId: string): Promise<Record<string, number>> {
+    const all = await this.conn.fleet.workers();
+    return Object.fromEntries(
+      all.filter((w) => w.job === this.job && w.passId === passId).map((w) => [w.id, w.bytes]),
+    );
+  }
+
   /** Relay worker events of the pass from `after` on; returns the last id read. */
   private async relay(passId: string, after: string): Promise<string> {
     let last = after;

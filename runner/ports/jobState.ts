@@ -5,6 +5,7 @@
  * progress, multipart checkpoints, and the live control settings.
  */
 import type { FailureClass } from '../core/errors.ts';
+import type { Series, SeriesPoint } from '../core/series.ts';
 import type { Survey } from '../core/survey.ts';
 import type { Counters, ObjectResult, Phase, VerifyResult } from '../core/types.ts';
 import type { PartResult } from './objectStore.ts';
@@ -94,6 +95,19 @@ export interface JobState {
   /** Scan statistics (plan), merged across scan tasks; a task's survey counts once. */
   addSurvey(passId: string, taskId: string, survey: Survey): Promise<void>;
   survey(passId: string): Promise<Survey>;
+
+  /**
+   * The pass's time series (the report's charts), bounded: a point in the last point's bucket
+   * replaces it, a full series doubles its interval and merges neighbours (see core/series.ts).
+   * Atomic per call. `intervalMs` sets the first bucket width of a new series; returns the
+   * width in force, so the sampler can write once per bucket.
+   */
+  addSample(
+    passId: string,
+    point: SeriesPoint,
+    o?: { intervalMs?: number; maxPoints?: number },
+  ): Promise<number>;
+  series(passId: string): Promise<Series | undefined>;
 
   /** Live settings every worker re-reads within seconds. */
   getControl(): Promise<Control>;

@@ -35,4 +35,6 @@ export interface WorkQueue {
   counts(passId: string, kind?: Task['kind']): Promise<QueueCounts>;
   /** Tasks whose run failed or was interrupted go back to pending (resume). */
   requeueUnfinished(passId: string): Promise<number>;
+  /** Fleet queues: bytes each live worker of the pass has moved (its running total), for the report's per-worker chart. */
+  workerBytes?(passId: string): Promise<Record<string, number>>;
 }

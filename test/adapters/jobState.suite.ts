@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { compareKeys } from '../../runner/core/keys.ts';
+import type { SeriesPoint } from '../../runner/core/series.ts';
 import { addToSurvey, emptySurvey } from '../../runner/core/survey.ts';
 import type { ObjectResult, VerifyResult } from '../../runner/core/types.ts';
 import type { JobState, MultipartCheckpoint, PassInfo } from '../../runner/ports/jobState.ts';
@@ -47,6 +48,18 @@ const copied = (key: string): ObjectResult => ({
   bytes: 10,
   attempts: 1,
   ms: 1,
+});
+
+const point = (t: number, bytes = t): SeriesPoint => ({
+  t,
+  bytes,
+  objects: t / 1000,
+  copied: t / 1000,
+  skipped: 0,
+  deferred: 0,
+  failed: 0,
+  verified: 0,
+  problems: 0,
 });
 
 /** Keys whose UTF-8 order differs from UTF-16 code-unit order (astral vs. high BMP). */
@@ -245,6 +258,62 @@ export function defineJobStateSuite(name: string, setup: () => Promise<JobStateF
       assert.equal(m.objects, 2);
       assert.equal(m.bytes, 105);
       assert.equal((await s.survey('none')).objects, 0);
+    });
+
+    it('keeps a bounded time series per pass, merging neighbours as it grows', async () => {
+      await fresh();
+      assert.equal(await s.series('p'), undefined);
+      const added: number[] = [];
+      let interval = 0;
+      for (let i = 0; i < 100; i++) {
+        added.push(i * 1000);
+        interval = await s.addSample('p', point(i * 1000), { intervalMs: 1000, maxPoints: 8 });
+      }
+      const got = (await s.series('p'))!;
+      assert.ok(got.points.length <= 8, `${got.points.length} points kept`);
+      assert.equal(got.intervalMs, interval, 'the interval in force is returned');
+      assert.equal(got.intervalMs, 16_000, 'doubled until 100 s fit in 8 buckets');
+      assert.equal(got.points.at(-1)!.t, 99_000, 'the latest sample is kept');
+      const ts = got.points.map((p) => p.t);
+      assert.deepEqual(
+        ts,
+        [...ts].sort((a, b) => a - b),
+      );
+      assert.ok(
+        ts.every((t) => added.includes(t)),
+        'merging keeps real samples (cumulative values)',
+      );
+      assert.equal(await s.series('other'), undefined, 'series are per pass');
+    });
+
+    it('keeps one sample per bucket (the later), in time order, with big byte counts exact', async () => {
+      await fresh();
+      const big = 500_000_000_000_001; // 500 TB and a byte: more digits than a Lua number prints
+      await s.addSample('p', point(10_000), { intervalMs: 1000 });
+      await s.addSample('p', point(10_400, big), { intervalMs: 1000 });
+      await s.addSample('p', point(10_100), { intervalMs: 1000 });
+      await s.addSample('p', point(9_000), { intervalMs: 1000 });
+      await s.addSample('p', { ...point(11_000), workers: { w1: 7, w2: big } });
+      const got = (await s.series('p'))!;
+      assert.deepEqual(
+        got.points.map((p) => [p.t, p.bytes]),
+        [
+          [9_000, 9_000],
+          [10_400, big],
+          [11_000, 11_000],
+        ],
+      );
+      assert.deepEqual(got.points[2]!.workers, { w1: 7, w2: big });
+    });
+
+    it('loses no sample when several writers add at once', async () => {
+      await fresh();
+      await Promise.all(Array.from({ length: 40 }, (_, i) => s.addSample('p', point(i * 1000))));
+      const got = (await s.series('p'))!;
+      assert.deepEqual(
+        got.points.map((p) => p.t),
+        Array.from({ length: 40 }, (_, i) => i * 1000),
+      );
     });
 
     it('patches live control settings field by field', async () => {

@@ -7,10 +7,20 @@
  *   objects.ndjson  one line per object: key, size, how it was migrated, verification status
  *                   (built from the pass ledgers, up to OBJECT_LIST_CAP objects)
  *   business.json   the demo's simulated business: what it wrote and read (demo only)
+ *   report.html     all of it with charts, one self-contained file to forward (htmlReport/)
  * No secrets: keys, sizes and counts only.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HTML_REPORT, writeHtmlReport } from '../../runner/app/htmlReport/index.ts';
+import {
+  capList,
+  groupFailures,
+  LIST_CAP,
+  migrationHeadline,
+  type PhaseTrack,
+  type ReportModel,
+} from '../../runner/app/htmlReport/model.ts';
 import type { JobSession } from '../../runner/app/jobService.ts';
 import { describeDestination, describeSource } from '../../runner/app/report.ts';
 import { ExitCode } from '../../runner/core/exitCodes.ts';
@@ -68,6 +78,8 @@ export type MigrationReport = {
   text: string;
   verdict: MigrationVerdict;
   json: Record<string, unknown>;
+  /** report.html, when written. */
+  html?: string;
 };
 
 type Last = Pick<ObjectResult, 'outcome' | 'size' | 'skipReason' | 'failureClass'>;
@@ -127,6 +139,8 @@ export async function writeMigrationReport(o: {
   progress: SavedProgress;
   business?: BusinessRecord;
   teardown?: string;
+  /** report.html too (default). */
+  html?: boolean;
 }): Promise<MigrationReport> {
   const { session, progress: p } = o;
   const st = session.state;
@@ -175,6 +189,17 @@ export async function writeMigrationReport(o: {
   const cosWritten = new Set(o.business?.cosWrites ?? []);
   let objectsFile = 'objects.ndjson';
   let byHow: Partial<Record<MigratedBy, number>> = {};
+  // For report.html: the objects that need attention first, then the others, up to its cap.
+  const attention: string[][] = [];
+  const fine: string[][] = [];
+  let listed = 0;
+  const listRow = (l: ObjectLine) => {
+    listed++;
+    const row = [l.key, String(l.size), l.migratedBy, l.verify, l.note ?? ''];
+    const bad = l.verify !== 'match' && l.verify !== 'dest-newer' && l.verify !== 'extra';
+    if (bad || l.migratedBy === 'failed' || l.migratedBy === 'not-copied') attention.push(row);
+    else if (fine.length < LIST_CAP) fine.push(row);
+  };
   if (fullLast && incLast) {
     const keys = [...new Set([...fullLast.keys(), ...incLast.keys()])].sort();
     const lines: string[] = [];
@@ -198,19 +223,20 @@ export async function writeMigrationReport(o: {
         ...(describe(i) ? { incremental: describe(i)! } : {}),
         ...(notes.length ? { note: notes.join('; ') } : {}),
       };
+      listRow(line);
       lines.push(JSON.stringify(line));
     }
     for (const x of problems.filter((y) => y.status === 'extra')) {
       byHow = { ...byHow, 'destination-only': (byHow['destination-only'] ?? 0) + 1 };
-      lines.push(
-        JSON.stringify({
-          key: x.dstKey,
-          size: x.dstSize ?? 0,
-          migratedBy: 'destination-only',
-          verify: 'extra',
-          ...(ossWritten.has(x.dstKey) ? { note: 'written to OSS by the business after cutover' } : {}),
-        } satisfies ObjectLine),
-      );
+      const line: ObjectLine = {
+        key: x.dstKey,
+        size: x.dstSize ?? 0,
+        migratedBy: 'destination-only',
+        verify: 'extra',
+        ...(ossWritten.has(x.dstKey) ? { note: 'written to OSS by the business after cutover' } : {}),
+      };
+      listRow(line);
+      lines.push(JSON.stringify(line));
     }
     await writeFile(join(dir, objectsFile), lines.map((l) => `${l}\n`).join(''));
   } else {
@@ -250,6 +276,7 @@ export async function writeMigrationReport(o: {
     teardown: o.teardown ?? 'not yet',
     passReports,
     objects: objectsFile ? join(dir, objectsFile) : null,
+    ...(o.html !== false ? { html: join(dir, HTML_REPORT) } : {}),
   };
   await writeFile(join(dir, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
   if (o.business) await writeFile(join(dir, 'business.json'), `${JSON.stringify(o.business, null, 2)}\n`);
@@ -263,9 +290,117 @@ export async function writeMigrationReport(o: {
     byHow,
     business: o.business,
     objectsFile,
+    html: o.html !== false,
   });
   await writeFile(join(dir, 'report.txt'), text);
-  return { dir, text, verdict, json };
+  if (o.html === false) return { dir, text, verdict, json };
+
+  const passes = new Map((await st.passes()).map((x) => [x.id, x]));
+  const labels: Array<[keyof SavedProgress['passes'], string]> = [
+    ['full', 'full copy'],
+    ['verify', 'verify'],
+    ['incremental', 'incremental'],
+    ['finalVerify', 'final verify'],
+  ];
+  const copyCounts = { full: countsOf(fullLast, full), incremental: countsOf(incLast, inc) };
+  const copyKept = { full: full?.destNewer ?? 0, incremental: inc?.destNewer ?? 0 };
+  const phases: PhaseTrack[] = [];
+  for (const [k, label] of labels) {
+    const pass = ids[k] ? passes.get(ids[k]!) : undefined;
+    if (!pass) continue;
+    const series = await st.series(pass.id);
+    const c = k === 'full' || k === 'incremental' ? copyCounts[k] : undefined;
+    phases.push({
+      label,
+      passId: pass.id,
+      mode: pass.mode,
+      startedAt: Date.parse(pass.startedAt),
+      ...(pass.finishedAt ? { finishedAt: Date.parse(pass.finishedAt) } : {}),
+      ...(series ? { series } : {}),
+      ...(c && (k === 'full' || k === 'incremental')
+        ? {
+            outcomes: {
+              copied: c.copied,
+              skipped: c.skipped,
+              deferred: c.deferred,
+              kept: copyKept[k],
+              failed: c.failed,
+            },
+          }
+        : {}),
+    });
+  }
+  const plan = p.plan;
+  const startedAt = p.startedAt ? Date.parse(p.startedAt) : phases[0]?.startedAt;
+  const model: ReportModel = {
+    title: `ossmigrate migration report — ${session.name}`,
+    job: session.name,
+    source: json.source,
+    destination: json.destination,
+    generatedAt: json.generatedAt,
+    headline: migrationHeadline(verdict),
+    ...(p.t1 ? { t1: Date.parse(p.t1) } : {}),
+    ...(p.t2 ? { t2: Date.parse(p.t2) } : {}),
+    phases,
+    failures: groupFailures(openFailures),
+    ...(fv
+      ? {
+          verification: {
+            verified: verdict.verified,
+            kept: verdict.kept,
+            missing: fv.missing,
+            different: fv.different,
+            extra: fv.extra,
+            unverifiable: fv.unverifiable,
+            changedAfterWindow: fv.pending,
+            errors: fv.verifyErrors,
+          },
+        }
+      : {}),
+    ...(plan ? { survey: plan.survey } : {}),
+    ...(plan && startedAt !== undefined
+      ? {
+          deadline: {
+            deadlineDays: p.deadlineDays,
+            estimatedMs:
+              (plan.sizing.instances > 0 ? plan.estimate.fleetSeconds : plan.estimate.oneMachineSeconds) *
+              1000,
+            instances: plan.sizing.instances,
+            elapsedMs: Math.max(0, Date.parse(json.generatedAt) - startedAt),
+            transferredBytes: (full?.bytes ?? 0) + (inc?.bytes ?? 0),
+          },
+        }
+      : {}),
+    lists: [
+      capList(
+        'Objects: how each got to OSS, and what the final verification says',
+        ['key', 'size', 'migrated by', 'verify', 'note'],
+        [...attention, ...fine],
+        {
+          total: listed,
+          ...(objectsFile ? { fullList: join(dir, objectsFile) } : {}),
+        },
+      ),
+    ],
+    files: [
+      { name: 'report.txt', path: join(dir, 'report.txt') },
+      { name: 'report.json', path: join(dir, 'report.json') },
+      ...(objectsFile ? [{ name: objectsFile, path: join(dir, objectsFile) }] : []),
+      ...(o.business ? [{ name: 'business.json', path: join(dir, 'business.json') }] : []),
+      ...Object.entries(passReports).map(([k, d]) => ({ name: `${k} pass report`, path: d })),
+    ],
+    notes: [
+      `teardown: ${o.teardown ?? 'not yet'}`,
+      ...(o.business
+        ? [
+            `simulated business (demo): ${businessNumbers(o.business).cosWrites} writes to COS during the migration, ${o.business.ossReads} reads through OSS after cutover, ${o.business.ossWrites.length} writes to OSS after cutover`,
+          ]
+        : []),
+      'No secrets: keys, sizes, checksums and counts only.',
+    ],
+  };
+  const written = await writeHtmlReport(dir, model);
+  return { dir, text, verdict, json, html: written.path };
 }
 
 function phaseNumbers(c: Counters) {
@@ -322,6 +457,7 @@ function reportText(o: {
   teardown: string;
   objectsFile: string;
   passReports: Record<string, string>;
+  html: boolean;
 }): string {
   const v = o.verdict;
   const row = (name: string, c: PhaseCounts | undefined) =>
@@ -365,6 +501,7 @@ function reportText(o: {
     `  teardown  ${o.teardown}`,
     '',
     `  report    ${o.dir}`,
+    ...(o.html ? [`  html      ${join(o.dir, HTML_REPORT)}  (charts; open it in a browser)`] : []),
     ...(o.objectsFile
       ? [`  objects   ${join(o.dir, o.objectsFile)}`]
       : ['  objects   (too many to list here: see the pass ledgers)']),

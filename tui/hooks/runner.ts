@@ -545,7 +545,10 @@ async function report(c: PhaseCtx, teardown?: string): Promise<PhaseOutcome> {
   });
   c.progress.report = rep.dir;
   c.verdict = rep.verdict;
-  c.io.dispatch({ type: 'report', report: { dir: rep.dir, text: rep.text, ok: rep.verdict.ok } });
+  c.io.dispatch({
+    type: 'report',
+    report: { dir: rep.dir, text: rep.text, ok: rep.verdict.ok, ...(rep.html ? { html: rep.html } : {}) },
+  });
   return {
     detail: rep.verdict.ok
       ? `every object migrated and verified (${rep.verdict.verified}/${rep.verdict.sourceObjects})`

@@ -72,6 +72,7 @@ export function plainLines(before: TuiState, after: TuiState, a: Action): string
       out.push(
         `  report: ${a.report.dir}${a.report.ok ? ' — every object migrated and verified' : ' — some objects need attention'}`,
       );
+      if (a.report.html) out.push(`  open in a browser: ${a.report.html}`);
       break;
     default:
       break;

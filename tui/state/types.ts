@@ -140,6 +140,8 @@ export type ReportView = {
   /** The report's text (report.txt). */
   text: string;
   ok: boolean;
+  /** report.html (charts), when written. */
+  html?: string;
 };
 
 export type TuiState = {

@@ -6,7 +6,7 @@
  *   ossm:job:<job>:def|journal|lock      job definition, journal location, coordinator lock
  *   ossm:job:<job>:passes|passorder      HASH id → PassInfo JSON / LIST of ids in start order
  *   ossm:job:<job>:control|multipart     HASH of live settings / HASH dstKey → checkpoint JSON
- *   ossm:job:<job>:p:<pass>:…            per pass: counters, failures, verify, restore, surveys,
+ *   ossm:job:<job>:p:<pass>:…            per pass: counters, failures, verify, restore, surveys, series,
  *                                        ids (dedup), st (task states), tc (task counts), errs, events
  *   ossmq:<job>.<pass>:…                 BullMQ's own keys (prefix ossmq), one queue per pass
  */
@@ -45,6 +45,8 @@ export function passKeys(job: string, passId: string) {
     verify: `${p}:verify`,
     restore: `${p}:restore`,
     surveys: `${p}:surveys`,
+    /** The report's time series: HASH v (version, for compare-and-set) and body (JSON). */
+    series: `${p}:series`,
     /** Task ids ever enqueued (dedup) → kind. */
     ids: `${p}:ids`,
     /** Task id → r (running) | q (back to pending) | d (done) | f (done with failed objects) | e (errored). */

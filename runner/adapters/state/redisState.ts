@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { FailureClass } from '../../core/errors.ts';
 import { compareKeys } from '../../core/keys.ts';
+import { addPoint, emptySeries, type Series, type SeriesPoint } from '../../core/series.ts';
 import { emptySurvey, mergeSurveys, type Survey } from '../../core/survey.ts';
 import { type Counters, type ObjectResult, type VerifyResult, zeroCounters } from '../../core/types.ts';
 import type {
@@ -37,6 +38,17 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 0`;
+
+/**
+ * Compare-and-set of the series: write the new body only if nobody did since it was read. The
+ * merge itself stays in TypeScript (core/series.ts): Lua's cjson would round byte counts past
+ * 10^14 to 14 digits.
+ */
+const SET_SERIES = `
+local v = redis.call('HGET', KEYS[1], 'v') or '0'
+if v ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 'body', ARGV[2])
+return 1`;
 
 const byKey = <T>(entries: Array<[string, T]>): Array<[string, T]> =>
   entries.sort((a, b) => compareKeys(a[0], b[0]));
@@ -236,6 +248,26 @@ export class RedisJobState implements JobState {
     for (const v of await this.redis.hvals(this.p(passId).surveys))
       s = mergeSurveys(s, JSON.parse(v) as Survey);
     return s;
+  }
+
+  async addSample(
+    passId: string,
+    point: SeriesPoint,
+    o: { intervalMs?: number; maxPoints?: number } = {},
+  ): Promise<number> {
+    const key = this.p(passId).series;
+    for (;;) {
+      const [v, body] = await this.redis.hmget(key, 'v', 'body');
+      const cur = body ? (JSON.parse(body) as Series) : emptySeries(o.intervalMs ?? 1000);
+      const next = addPoint(cur, point, o.maxPoints);
+      const ok = await this.redis.eval(SET_SERIES, 1, key, v ?? '0', JSON.stringify(next));
+      if (ok === 1) return next.intervalMs;
+    }
+  }
+
+  async series(passId: string): Promise<Series | undefined> {
+    const body = await this.redis.hget(this.p(passId).series, 'body');
+    return body ? (JSON.parse(body) as Series) : undefined;
   }
 
   private static control(flat: Record<string, string>): Control {

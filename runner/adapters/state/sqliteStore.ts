@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { FailureClass } from '../../core/errors.ts';
+import { addPoint, emptySeries, type Series, type SeriesPoint } from '../../core/series.ts';
 import { emptySurvey, mergeSurveys, type Survey } from '../../core/survey.ts';
 import {
   type Counters,
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS verify (pass TEXT NOT NULL, key TEXT NOT NULL, status
 CREATE TABLE IF NOT EXISTS multipart (dst_key TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS restore_wait (pass TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, since TEXT NOT NULL, PRIMARY KEY (pass, key));
 CREATE TABLE IF NOT EXISTS surveys (pass TEXT NOT NULL, task TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (pass, task));
+CREATE TABLE IF NOT EXISTS series (pass TEXT PRIMARY KEY, body TEXT NOT NULL);
 `;
 
 /** Task attempts that threw (not object failures) before the task is given up as failed. */
@@ -314,6 +316,32 @@ export class SqliteStore implements JobState, WorkQueue {
       s = mergeSurveys(s, JSON.parse(r.body) as Survey);
     }
     return s;
+  }
+
+  async addSample(passId: string, point: SeriesPoint, o: { intervalMs?: number; maxPoints?: number } = {}) {
+    return this.tx(() => {
+      const row = this.stmt('SELECT body FROM series WHERE pass = ?').get(passId) as
+        | { body: string }
+        | undefined;
+      const cur = row ? (JSON.parse(row.body) as Series) : emptySeries(o.intervalMs ?? 1000);
+      const next = addPoint(cur, point, o.maxPoints);
+      this.stmt(
+        'INSERT INTO series (pass, body) VALUES (?, ?) ON CONFLICT(pass) DO UPDATE SET body = excluded.body',
+      ).run(passId, JSON.stringify(next));
+      return next.intervalMs;
+    });
+  }
+
+  async series(passId: string): Promise<Series | undefined> {
+    // A state file from before the series existed, opened read-only, has no such table.
+    try {
+      const row = this.stmt('SELECT body FROM series WHERE pass = ?').get(passId) as
+        | { body: string }
+        | undefined;
+      return row ? (JSON.parse(row.body) as Series) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async getControl(): Promise<Control> {

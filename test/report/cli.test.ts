@@ -1,0 +1,109 @@
+/**
+ * `ossmigrate report` and report.html: written by `start` beside summary.txt, named by
+ * `report`, rewritten when missing, `--no-html` for text only, `--open` through $BROWSER (or
+ * saying that there is no browser), and `--open --no-html` refused as a usage error.
+ */
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { events, runCli } from '../helpers/cli.ts';
+import { patternBytes } from '../sandbox/common/blobs.ts';
+import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
+
+let sb: Sandbox;
+let dir: string;
+let env: Record<string, string>;
+let work: string;
+let reportDir: string;
+
+before(async () => {
+  sb = await startSandbox();
+  dir = await mkdtemp(join(tmpdir(), 'ossmigrate-report-cli-'));
+  env = sb.env();
+  for (let i = 0; i < 6; i++)
+    await sb.cos.seed(sb.info.cos.bucket, {
+      key: `r/${i}.bin`,
+      body: patternBytes(1000 + i, i + 1),
+      size: 1000 + i,
+      lastModified: new Date(Date.now() - 3600_000),
+    });
+  const file = join(dir, 'r.yaml');
+  await writeFile(file, stringify({ name: 'r', ...sb.jobSpec({ srcPrefix: 'r/', dstPrefix: 'r/' }) }));
+  work = join(dir, 'w');
+  const start = await runCli(['import', file, '--workdir', work, '--json'], { cwd: dir, env });
+  assert.equal(start.code, 0, start.stderr);
+  const summary = events(start.stdout).find((e) => e.type === 'summary') as { report: string };
+  reportDir = summary.report;
+});
+after(async () => {
+  await sb.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ossmigrate report and report.html', () => {
+  it('start writes report.html beside summary.txt; report names it; summary.json too', async () => {
+    const html = await readFile(join(reportDir, 'report.html'), 'utf8');
+    assert.match(html, /<figure class="chart" data-chart="outcomes"><svg/);
+    assert.match(html, /data-num="copied">6</);
+    const json = JSON.parse(await readFile(join(reportDir, 'summary.json'), 'utf8'));
+    assert.equal(json.html, join(reportDir, 'report.html'));
+    const r = await runCli(['report', '--workdir', work], { cwd: dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`html {6}${join(reportDir, 'report.html')}`));
+    const j = await runCli(['report', '--workdir', work, '--json'], { cwd: dir, env });
+    assert.equal(events(j.stdout).find((e) => e.type === 'report')?.html, join(reportDir, 'report.html'));
+  });
+
+  it('rewrites a missing report.html; --no-html neither writes nor names it', async () => {
+    await rm(join(reportDir, 'report.html'));
+    const off = await runCli(['report', '--workdir', work, '--no-html'], { cwd: dir, env });
+    assert.equal(off.code, 0, off.stderr);
+    assert.doesNotMatch(off.stdout, /report\.html/);
+    await assert.rejects(readFile(join(reportDir, 'report.html')));
+    const on = await runCli(['report', '--workdir', work], { cwd: dir, env });
+    assert.equal(on.code, 0, on.stderr);
+    const html = await readFile(join(reportDir, 'report.html'), 'utf8');
+    assert.match(html, /data-chart="outcomes"/);
+    assert.match(html, /data-chart="bytes"/, 'from the time series recorded during the run');
+  });
+
+  it('--open runs $BROWSER with the file, or says there is no browser', async () => {
+    const opened = join(dir, 'opened.txt');
+    const fake = join(dir, 'fake-browser');
+    await writeFile(fake, `#!/bin/sh\necho "$1" > ${opened}\n`);
+    await chmod(fake, 0o755);
+    const r = await runCli(['report', '--workdir', work, '--open'], {
+      cwd: dir,
+      env: { ...env, BROWSER: fake },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /opened .*report\.html with .*fake-browser/);
+    let got = '';
+    for (let i = 0; i < 100 && !got; i++) {
+      got = await readFile(opened, 'utf8').catch(() => '');
+      if (!got) await sleep(50);
+    }
+    assert.equal(got.trim(), join(reportDir, 'report.html'));
+
+    const none = await runCli(['report', '--workdir', work, '--open'], {
+      cwd: dir,
+      env: { ...env, BROWSER: '', PATH: join(dir, 'empty-path') },
+    });
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(
+      none.stderr,
+      /no browser here \(\$BROWSER is not set and xdg-open is not installed\): open .*report\.html yourself/,
+    );
+  });
+
+  it('--open with --no-html is a usage error (exit 2) naming both flags', async () => {
+    const r = await runCli(['report', '--workdir', work, '--open', '--no-html'], { cwd: dir, env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--open opens report\.html, which --no-html turns off/);
+    assert.match(r.stderr, /drop one of the two flags/);
+  });
+});
