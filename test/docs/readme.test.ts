@@ -120,7 +120,9 @@ describe('the documentation prints valid job files', () => {
         const job = sys ? await file('job.cfg', MINIMAL_CFG) : await file('job.cfg', b.text);
         const sysFile = sys ? await file('sys.properties', b.text) : undefined;
         await loadOssimportCfg(job, sysFile).catch((e: Error & { fix?: string }) =>
-          assert.fail(`${where} is refused by the cfg translator:\n${e.message}${e.fix ? `\nfix: ${e.fix}` : ''}`),
+          assert.fail(
+            `${where} is refused by the cfg translator:\n${e.message}${e.fix ? `\nfix: ${e.fix}` : ''}`,
+          ),
         );
       });
     }

@@ -61,7 +61,8 @@ describe('scripts/test-prereqs.sh (npm test on a fresh machine)', () => {
     await exe('id', `[ "$1" = -u ] && echo ${o.uid ?? 0}`);
     if ((o.apt ?? 'ok') !== 'absent') {
       const installs = TABLE.map(
-        (t) => `[ "$a" = ${t.pkg} ] && printf '#!${BASH}\\n' > ${bin}/${t.command} && /bin/chmod 755 ${bin}/${t.command}`,
+        (t) =>
+          `[ "$a" = ${t.pkg} ] && printf '#!${BASH}\\n' > ${bin}/${t.command} && /bin/chmod 755 ${bin}/${t.command}`,
       ).join('\n    ');
       await exe(
         'apt-get',
@@ -136,12 +137,17 @@ fi`,
     const r = await run({ have: [], apt: 'fails' });
     assert.equal(r.code, 1);
     const lines = r.stderr.trim().split('\n');
-    assert.equal(lines.at(-1), `test setup: apt-get could not install ${pkgs.join(' ')} (its errors are above): fix that, or run  apt-get update && apt-get install -y --no-install-recommends ${pkgs.join(' ')}  yourself, then npm test again`);
+    assert.equal(
+      lines.at(-1),
+      `test setup: apt-get could not install ${pkgs.join(' ')} (its errors are above): fix that, or run  apt-get update && apt-get install -y --no-install-recommends ${pkgs.join(' ')}  yourself, then npm test again`,
+    );
     assert.equal(r.aptCalls.length, 1, 'stopped after the failed update');
   });
 
   it('npm test and .ci/run both go through it before any test runs', async () => {
-    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: { test: string } };
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: { test: string };
+    };
     assert.match(pkg.scripts.test, /^bash scripts\/test-prereqs\.sh && /);
     const ci = await readFile(join(ROOT, '.ci/run'), 'utf8');
     assert.match(ci, /^bash scripts\/test-prereqs\.sh$/m);
