@@ -67,7 +67,7 @@ try {
   await run('rclone', ['version']);
 } catch {
   throw new Error(
-    'rclone is not installed: run `apt-get update && apt-get install -y rclone` (.ci/run does)',
+    'rclone is not installed: run `apt-get update && apt-get install -y rclone` (npm test does it when run as root)',
   );
 }
 

@@ -3,13 +3,27 @@
  * `maxmemory-policy noeviction` as BullMQ requires. Restart keeps the port and the dir.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
+/** `$REDIS_SERVER`, else the first redis-server on PATH (Debian's is /usr/bin, others differ). */
+export function redisServerPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.REDIS_SERVER) return env.REDIS_SERVER;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, 'redis-server'), constants.X_OK);
+      return join(dir, 'redis-server');
+    } catch {}
+  }
+  throw new Error(
+    'redis-server is not on PATH (the fleet tests run a real one): install it — apt-get install -y --no-install-recommends redis-server; `npm test` does this itself when run as root — or set REDIS_SERVER=/path/to/redis-server',
+  );
+}
 
 export type TestRedis = {
   port: number;
@@ -108,6 +122,7 @@ export type RedisTls = { cert: string; key: string; ca: string };
 export async function startRedis(
   o: { password?: string; maxmemoryPolicy?: string; port?: number; tls?: RedisTls } = {},
 ): Promise<TestRedis> {
+  const bin = redisServerPath();
   const dir = await mkdtemp(join(tmpdir(), 'ossmigrate-redis-'));
   const port = o.port ?? (await freePort());
   let child: ChildProcess | undefined;
@@ -148,16 +163,31 @@ export async function startRedis(
       'no',
       ...(o.password ? ['--requirepass', o.password] : []),
     ];
-    const c = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
+    // Without a listener a failed spawn (ENOENT, EACCES) is an uncaught 'error' that kills the
+    // test file with a native assertion and no hint; with one, start() rejects with the fix.
+    let spawnError: Error | undefined;
+    c.once('error', (e) => {
+      spawnError = e;
+    });
     c.stdout!.on('data', (d: Buffer) => {
       log = (log + d.toString()).slice(-4000);
     });
     c.stderr!.on('data', (d: Buffer) => {
       log = (log + d.toString()).slice(-4000);
     });
-    exited = new Promise((resolve) => c.once('exit', () => resolve()));
+    exited = new Promise((resolve) => {
+      c.once('exit', () => resolve());
+      c.once('error', () => resolve());
+    });
     for (let i = 0; i < 200; i++) {
+      if (spawnError) {
+        child = undefined;
+        throw new Error(
+          `cannot start ${bin}: ${spawnError.message} — ${process.env.REDIS_SERVER ? 'REDIS_SERVER must name a redis-server binary (or unset it to use the one on PATH)' : 'install redis-server (apt-get install -y --no-install-recommends redis-server) or set REDIS_SERVER'}`,
+        );
+      }
       if (c.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
       if (await canConnect(port)) return;
       await sleep(25);
@@ -173,7 +203,12 @@ export async function startRedis(
     child = undefined;
   };
 
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   const auth = o.password ? `:${encodeURIComponent(o.password)}@` : '';
   return {
     port,
