@@ -3,6 +3,7 @@ import type { LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../config/job.ts';
 import type { EventSink } from '../core/events.ts';
+import type { MappedKey } from '../core/policy.ts';
 import type { PhaseWindow } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
@@ -19,6 +20,11 @@ export type EngineContext = {
   /** Source prefix in the source store (empty for a local directory: the path is the root). */
   srcPrefix: string;
   dstPrefix: string;
+  /**
+   * Where a source key goes (or why OSS would refuse it): the one mapping that copy, verify, the
+   * report and the plan survey all use.
+   */
+  mapKey: (srcKey: string) => MappedKey;
   state: JobState;
   journal: Journal;
   queue: WorkQueue;

@@ -13,7 +13,6 @@ import {
   inWindow,
   isPlainMd5,
   isReadable,
-  mapKey,
   mapMetadata,
   mapStorageClass,
   partCount,
@@ -181,11 +180,7 @@ export async function processObject(
     return result(base, started, 0, { outcome: 'deferred', skipReason: 'outside-window' });
   }
 
-  const mapped = mapKey(src.key, {
-    srcPrefix: ctx.srcPrefix,
-    dstPrefix: ctx.dstPrefix,
-    stripLeadingSlash: spec.keys.stripLeadingSlash,
-  });
+  const mapped = ctx.mapKey(src.key);
   if ('problem' in mapped) {
     return result(base, started, 0, {
       outcome: 'failed',

@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../config/job.ts';
 import type { EventSink, Summary } from '../core/events.ts';
+import { keyMapper } from '../core/policy.ts';
 import type { PhaseWindow, Task } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
@@ -102,6 +103,11 @@ export function makeContext(
     dst: p.dst,
     srcPrefix: sourcePrefix(p.spec),
     dstPrefix: p.spec.destination.prefix,
+    mapKey: keyMapper({
+      srcPrefix: sourcePrefix(p.spec),
+      dstPrefix: p.spec.destination.prefix,
+      stripLeadingSlash: p.spec.keys.stripLeadingSlash,
+    }),
     state: p.state,
     journal: p.journal,
     queue: p.queue,

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { toMigrationError } from '../core/errors.ts';
 import { compareKeys } from '../core/keys.ts';
-import { inWindow, isPlainMd5, mapKey, PROVENANCE } from '../core/policy.ts';
+import { inWindow, isPlainMd5, listedKey, PROVENANCE } from '../core/policy.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
 import type {
   CopyTask,
@@ -175,11 +175,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       objects++;
       bytes += e.info.size;
       if (survey) {
-        const m = mapKey(e.info.key, {
-          srcPrefix: ctx.srcPrefix,
-          dstPrefix: ctx.dstPrefix,
-          stripLeadingSlash: ctx.spec.keys.stripLeadingSlash,
-        });
+        const m = ctx.mapKey(e.info.key);
         addToSurvey(survey, e.info, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
       }
       const t = chunker?.add(e.info);
@@ -271,10 +267,33 @@ class DestCursor {
   }
 }
 
-/** Can the destination be listed alongside the source (key mapping keeps the order)? */
-function mergeable(ctx: EngineContext): boolean {
-  return !ctx.spec.keys.stripLeadingSlash;
+/**
+ * Will the destination listing (the task's range, prefix swapped) show `dstKey` in step with the
+ * source? Only when the mapping swapped the prefix and nothing else; a key whose leading "/" was
+ * stripped sorts elsewhere and is looked up by itself.
+ */
+function inListing(ctx: EngineContext, srcKey: string, dstKey: string): boolean {
+  return dstKey === listedKey(srcKey, ctx);
 }
+
+/**
+ * Could a source key outside this task's range map to `dstKey`? With keys.stripLeadingSlash,
+ * "x" in the destination is the copy of "/x" (or "//x") when no source "x" exists.
+ */
+async function mappedFromSlashKey(ctx: EngineContext, dstKey: string): Promise<boolean> {
+  if (!ctx.spec.keys.stripLeadingSlash || ctx.dstPrefix !== '' || !dstKey.startsWith(ctx.dstPrefix))
+    return false;
+  const rel = dstKey.slice(ctx.dstPrefix.length);
+  for (let slashes = 1; slashes <= MAX_STRIPPED_SLASHES; slashes++) {
+    const srcKey = `${ctx.srcPrefix}${'/'.repeat(slashes)}${rel}`;
+    const m = ctx.mapKey(srcKey);
+    if ('dstKey' in m && m.dstKey === dstKey && (await ctx.src.head(srcKey, ctx.signal))) return true;
+  }
+  return false;
+}
+
+/** Leading slashes looked for when telling a stripped copy from a destination extra. */
+const MAX_STRIPPED_SLASHES = 3;
 
 /** Source objects of a task: its listing, or (retry tasks) its keys looked up one by one. */
 async function* sourceObjects(ctx: EngineContext, task: CopyTask | VerifyTask): AsyncIterable<ObjectInfo> {
@@ -298,8 +317,7 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   const passId = ctx.pass.id;
   await ctx.journal.setStatus(passId, task.id, 'Running');
   const finished = await ctx.journal.finished(passId, task.id);
-  const merge = mergeable(ctx) && !task.keys;
-  const cursor = merge
+  const cursor = !task.keys
     ? new DestCursor(
         listRange(ctx.dst, mapRange(task.range, ctx.srcPrefix, ctx.dstPrefix), ctx.signal),
         false,
@@ -395,16 +413,14 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
       continue;
     }
     let dst: ObjectInfo | undefined;
-    if (cursor) {
-      const m = mapKey(src.key, {
-        srcPrefix: ctx.srcPrefix,
-        dstPrefix: ctx.dstPrefix,
-        stripLeadingSlash: false,
-      });
-      if ('dstKey' in m) dst = await cursor.seek(m.dstKey);
+    let dstKnown = false;
+    const m = ctx.mapKey(src.key);
+    if (cursor && 'dstKey' in m && inListing(ctx, src.key, m.dstKey)) {
+      dst = await cursor.seek(m.dstKey);
+      dstKnown = true;
     }
     await inflight.add(
-      processObject(ctx, src, dst, cursor !== undefined)
+      processObject(ctx, src, dst, dstKnown)
         .then(record)
         .catch((e: unknown) => {
           firstError ??= e;
@@ -531,16 +547,18 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
     }
     const src = e.info;
     objects++;
-    const m = mapKey(src.key, {
-      srcPrefix: ctx.srcPrefix,
-      dstPrefix: ctx.dstPrefix,
-      stripLeadingSlash: false,
-    });
+    const m = ctx.mapKey(src.key);
     if (!('dstKey' in m)) {
-      emit({ key: src.key, dstKey: '', status: 'missing', detail: 'name not allowed in OSS' });
+      emit({
+        key: src.key,
+        dstKey: '',
+        status: 'missing',
+        detail: `name not allowed in OSS: ${m.problem.reason}`,
+      });
       continue;
     }
-    const dst = await cursor.seek(m.dstKey);
+    const listed = inListing(ctx, src.key, m.dstKey);
+    const dst = listed ? await cursor.seek(m.dstKey) : undefined;
     if (!inScope(src, ctx.window, 'verify')) {
       emit({
         key: src.key,
@@ -550,10 +568,16 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
       });
       continue;
     }
-    const p = withRetries(() => ctx.objectSlots(() => compareObjects(ctx, src, m.dstKey, dst)), {
-      retries: ctx.spec.transfer.retries,
-      signal: ctx.signal,
-    })
+    const p = withRetries(
+      () =>
+        ctx.objectSlots(async () =>
+          compareObjects(ctx, src, m.dstKey, listed ? dst : await ctx.dst.head(m.dstKey, ctx.signal)),
+        ),
+      {
+        retries: ctx.spec.transfer.retries,
+        signal: ctx.signal,
+      },
+    )
       .then((r) => emit(r.value))
       .catch((err: unknown) => {
         if (ctx.signal.aborted) {
@@ -570,6 +594,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   await cursor.rest();
   // Destination objects with no source counterpart: deletions at the source, or business writes.
   for (const d of cursor.skipped) {
+    if (await mappedFromSlashKey(ctx, d.key)) continue;
     emit({ key: d.key, dstKey: d.key, status: 'extra', dstSize: d.size, detail: 'in the destination only' });
   }
   // A destination sub-prefix the source does not have is extra as a whole (shallow tasks).
@@ -579,7 +604,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   for (const p of cursor.prefixes) {
     if (srcAsDst.has(p)) continue;
     for await (const e of listRange(ctx.dst, { prefix: p }, ctx.signal)) {
-      if (e.kind === 'object')
+      if (e.kind === 'object' && !(await mappedFromSlashKey(ctx, e.info.key)))
         emit({
           key: e.info.key,
           dstKey: e.info.key,

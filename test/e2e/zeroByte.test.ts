@@ -52,10 +52,7 @@ async function importFrom(name: string, source: Record<string, unknown>, dstPref
   return { s, report, check, failed };
 }
 
-function assertCopied(
-  r: Awaited<ReturnType<typeof importFrom>>,
-  keys: { empty: string; full: string },
-) {
+function assertCopied(r: Awaited<ReturnType<typeof importFrom>>, keys: { empty: string; full: string }) {
   assert.equal(r.s.copied, 2);
   assert.equal(r.s.failed, 0, r.failed);
   assert.equal(r.s.verified, 2, r.check);
@@ -91,11 +88,27 @@ describe('e2e: 0-byte objects', () => {
 
   it('from OSS', async () => {
     sb.oss.createBucket('zero-src', 'oss-cn-shanghai');
-    await sb.oss.seed('zero-src', { key: 'o/empty', body: Buffer.alloc(0), size: 0, lastModified: hourAgo() });
-    await sb.oss.seed('zero-src', { key: 'o/five', body: patternBytes(5, 4), size: 5, lastModified: hourAgo() });
+    await sb.oss.seed('zero-src', {
+      key: 'o/empty',
+      body: Buffer.alloc(0),
+      size: 0,
+      lastModified: hourAgo(),
+    });
+    await sb.oss.seed('zero-src', {
+      key: 'o/five',
+      body: patternBytes(5, 4),
+      size: 5,
+      lastModified: hourAgo(),
+    });
     const r = await importFrom(
       'zoss',
-      { type: 'oss', bucket: 'zero-src', region: 'cn-shanghai', prefix: 'o/', endpoint: sb.info.oss.endpoint },
+      {
+        type: 'oss',
+        bucket: 'zero-src',
+        region: 'cn-shanghai',
+        prefix: 'o/',
+        endpoint: sb.info.oss.endpoint,
+      },
       'oss/',
     );
     assertCopied(r, { empty: 'oss/empty', full: 'oss/five' });
