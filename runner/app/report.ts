@@ -84,6 +84,7 @@ export function summaryText(o: {
         : []),
     );
   }
+  if (s.stoppedBy) lines.push('', `  stopped   ${s.stoppedBy.message}`);
   lines.push('', `  elapsed   ${formatDuration(s.elapsedMs)}`, `  exit code ${s.exitCode}`);
   if (o.reportDir) lines.push(`  report    ${o.reportDir}`);
   if (o.journal) lines.push(`  journals  ${o.journal}`);

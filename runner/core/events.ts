@@ -89,6 +89,19 @@ export type Summary = {
   exitCode: number;
   report?: string;
   failuresByClass: Partial<Record<FailureClass, number>>;
+  /** Set when the run stopped itself (transfer.stopOnInternalError): which object, and why. */
+  stoppedBy?: StopReason;
+};
+
+/** Why a run stopped itself before the end (transfer.stopOnInternalError). */
+export type StopReason = {
+  /** The job-file setting that asked for the stop. */
+  setting: 'transfer.stopOnInternalError';
+  key: string;
+  failureClass: FailureClass;
+  reason: string;
+  /** One line for humans: what happened and how to resume. */
+  message: string;
 };
 
 export type EventSink = (event: EngineEvent) => void;

@@ -2,7 +2,7 @@
 import type { LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../config/job.ts';
-import type { EventSink } from '../core/events.ts';
+import type { EventSink, StopReason } from '../core/events.ts';
 import type { MappedKey } from '../core/policy.ts';
 import type { PhaseWindow } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
@@ -37,6 +37,8 @@ export type EngineContext = {
   signal: AbortSignal;
   /** Soft stop: finish what is in flight, start nothing new. */
   stopping: () => boolean;
+  /** Ask for a soft stop of the whole run (the first reason given is the one reported). */
+  requestStop: (why: StopReason) => void;
   /** Count bytes for the rate meter (called as they flow). */
   onBytes: (n: number) => void;
   now: () => Date;

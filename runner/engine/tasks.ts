@@ -390,6 +390,20 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
     objects++;
     bytes += r.bytes;
     if (r.outcome === 'failed') failed++;
+    // ossimport workerAbortWhenUncatchedException: an unexpected failure stops the run (softly).
+    if (r.outcome === 'failed' && r.failureClass === 'INTERNAL' && ctx.spec.transfer.stopOnInternalError) {
+      ctx.requestStop({
+        setting: 'transfer.stopOnInternalError',
+        key: r.key,
+        failureClass: 'INTERNAL',
+        reason: r.reason ?? '',
+        message:
+          `stopping: ${JSON.stringify(r.key)} failed with INTERNAL (${r.reason ?? 'no reason'}) and ` +
+          'transfer.stopOnInternalError is true; objects in flight finish, nothing new starts. ' +
+          'Fix the cause, then run the same command again to resume (`ossmigrate retry` re-runs the failed object), ' +
+          'or set transfer.stopOnInternalError: false to record such failures and go on',
+      });
+    }
     batch.push(r);
     if (batch.length >= COMMIT_BATCH) void commit().catch(() => {});
     else batchTimer ??= setTimeout(() => void commit().catch(() => {}), COMMIT_MS);
