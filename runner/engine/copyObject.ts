@@ -550,7 +550,14 @@ async function copyMultipart(
   } catch (raw) {
     const err = toMigrationError(raw);
     if (firstRead && !firstRead.body.destroyed) firstRead.body.destroy();
-    if (!err.transient && err.failureClass !== 'NETWORK') {
+    // A stop, or a failure that may pass (network, 5xx, a bug fixed before the resume), keeps the
+    // upload and its checkpoint for the next run.
+    if (
+      !ctx.signal.aborted &&
+      !err.transient &&
+      err.failureClass !== 'NETWORK' &&
+      err.failureClass !== 'INTERNAL'
+    ) {
       // The source changed or cannot be read: this upload will never complete.
       await dst.multipartAbort(base.dstKey, checkpoint.uploadId).catch(() => {});
       await ctx.state.deleteMultipart(base.dstKey);
