@@ -77,7 +77,12 @@ export type Summary = {
   copied: number;
   skipped: number;
   failed: number;
+  /** Left for a later pass: modified after the window (deferredAfterWindow), or awaiting a restore. */
   deferred: number;
+  /** Of `deferred`: modified after the window's end (T1 full, T2 incremental); the next phase copies them. */
+  deferredAfterWindow?: number;
+  /** Incremental phase: listed but unchanged since T1 (the full phase copied them); in no other count. */
+  unchanged?: number;
   bytes: number;
   verified: number;
   missing: number;

@@ -176,8 +176,12 @@ export async function processObject(
   };
 
   if (!inWindow(src.lastModified, ctx.window)) {
-    // Full phase: modified since T1 → the incremental phase copies it.
-    return result(base, started, 0, { outcome: 'deferred', skipReason: 'outside-window' });
+    // Modified after the window's end: the next phase copies it.
+    return result(base, started, 0, {
+      outcome: 'deferred',
+      skipReason: 'outside-window',
+      reason: afterWindowReason(ctx.window, src.lastModified),
+    });
   }
 
   const mapped = ctx.mapKey(src.key);
@@ -230,6 +234,13 @@ export async function processObject(
     }
     return failure(base, started, attempts, err);
   }
+}
+
+/** Why an object outside the window was left, in the phase's own terms. */
+export function afterWindowReason(w: EngineContext['window'], mtime: Date): string {
+  if (w.phase === 'full') return 'modified after T1: the incremental phase copies it';
+  if (mtime.getTime() < w.t1.getTime()) return 'unchanged since T1: the full phase copied it';
+  return 'modified after T2: the next incremental pass copies it';
 }
 
 type CopyOutcome = Partial<ObjectResult> & Pick<ObjectResult, 'outcome'>;

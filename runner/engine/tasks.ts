@@ -76,7 +76,7 @@ export function mapRange(range: KeyRange, srcPrefix: string, dstPrefix: string):
 class Chunker {
   private startAfter: string | undefined;
   private last: string | undefined;
-  private counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0 };
+  private counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0, unchanged: 0, unchangedBytes: 0 };
 
   constructor(
     private readonly kind: 'copy' | 'verify',
@@ -84,6 +84,7 @@ class Chunker {
     private readonly shallow: boolean,
     private readonly limits: { maxObjects: number; maxBytes: number },
     private readonly inScope: (o: ObjectInfo) => boolean,
+    private readonly isUnchanged: (o: ObjectInfo) => boolean,
     startAfter: string | undefined,
     private readonly endKey: string | undefined,
   ) {
@@ -97,6 +98,9 @@ class Chunker {
     if (this.inScope(o)) {
       this.counts.objects++;
       this.counts.bytes += o.size;
+    } else if (this.isUnchanged(o)) {
+      this.counts.unchanged++;
+      this.counts.unchangedBytes += o.size;
     }
     this.last = o.key;
     if (this.counts.seenObjects >= this.limits.maxObjects || this.counts.seenBytes >= this.limits.maxBytes) {
@@ -122,9 +126,17 @@ class Chunker {
     };
     const task = { kind: this.kind, id: taskId(this.kind, range), range, ...this.counts };
     this.startAfter = this.last;
-    this.counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0 };
+    this.counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0, unchanged: 0, unchangedBytes: 0 };
     return task;
   }
+}
+
+/**
+ * Incremental phase: not modified since T1, so the full phase copied it. Not this phase's work:
+ * neither copied, skipped nor deferred (ossimport's incremental listing does not see it either).
+ */
+export function unchangedSinceT1(o: Pick<ObjectInfo, 'lastModified'>, w: PhaseWindow): boolean {
+  return w.phase === 'incremental' && o.lastModified.getTime() < w.t1.getTime();
 }
 
 /** Does this object belong to the pass (copy window, or verify scope)? */
@@ -156,6 +168,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
           fanOut,
           { maxObjects: ctx.spec.tasks.maxObjects, maxBytes: ctx.spec.tasks.maxBytes },
           (o) => inScope(o, ctx.window, mode),
+          (o) => mode === 'copy' && unchangedSinceT1(o, ctx.window),
           task.range.startAfter,
           task.range.endKey,
         );
@@ -197,15 +210,25 @@ async function enqueueCounted(ctx: EngineContext, tasks: Task[]): Promise<void> 
   let scannedBytes = 0;
   let plannedObjects = 0;
   let plannedBytes = 0;
+  let unchanged = 0;
+  let unchangedBytes = 0;
   for (const t of fresh) {
     if (t.kind === 'scan') continue;
     scannedObjects += t.seenObjects;
     scannedBytes += t.seenBytes;
     plannedObjects += t.objects;
     plannedBytes += t.bytes;
+    unchanged += t.unchanged ?? 0;
+    unchangedBytes += t.unchangedBytes ?? 0;
   }
   if (scannedObjects > 0) {
-    await ctx.state.addCounters(ctx.pass.id, { scannedObjects, scannedBytes, plannedObjects, plannedBytes });
+    await ctx.state.addCounters(ctx.pass.id, {
+      scannedObjects,
+      scannedBytes,
+      plannedObjects,
+      plannedBytes,
+      ...(unchanged ? { unchanged, unchangedBytes } : {}),
+    });
   }
 }
 
@@ -363,6 +386,11 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
         add(r.outcome, 1);
         add('bytes', r.bytes);
         add('doneBytes', r.size);
+        // Progress counts the phase's scope only: what the next phase takes is set apart.
+        if (r.skipReason === 'outside-window') {
+          add('afterWindow', 1);
+          add('afterWindowBytes', r.size);
+        }
         if (r.outcome === 'copied') add('copiedBytes', r.size);
       }
       if (Date.now() - lastFlush >= 250) await flushCounters();
@@ -412,6 +440,8 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   for await (const src of sourceObjects(ctx, task)) {
     if (ctx.signal.aborted || ctx.stopping() || firstError) break;
     if (finished.has(src.key)) continue;
+    // Counted by the scan as unchanged; no journal line, no request.
+    if (!task.keys && unchangedSinceT1(src, ctx.window)) continue;
     if (task.keys && src.etag === '') {
       record({
         key: src.key,
@@ -578,7 +608,10 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
         key: src.key,
         dstKey: m.dstKey,
         status: 'pending',
-        detail: 'modified after the window; the next incremental copies it',
+        detail:
+          ctx.window.phase === 'full'
+            ? 'modified after T1; the incremental phase copies it'
+            : 'modified after T2; the next incremental pass copies it',
       });
       continue;
     }
