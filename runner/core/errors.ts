@@ -49,7 +49,7 @@ export const CLASS_INFO: Record<FailureClass, ClassInfo> = {
     transient: false,
     benign: false,
     reason: 'OSS does not accept this object name',
-    fix: 'rename the source object, or set keys.stripLeadingSlash / a keys.rename rule in the job file',
+    fix: 'rename the source object; for names starting with "/", set keys.stripLeadingSlash: true in the job file',
   },
   ARCHIVED: {
     transient: false,
@@ -67,7 +67,7 @@ export const CLASS_INFO: Record<FailureClass, ClassInfo> = {
     transient: true,
     benign: false,
     reason: 'the service throttled the request (429/503)',
-    fix: 'lower transfer.concurrency or set a bandwidth limit, then run `ossmigrate retry`',
+    fix: 'lower transfer.concurrency or set bandwidth.limit in the job file, then run `ossmigrate retry`',
   },
   NETWORK: {
     transient: true,
