@@ -79,7 +79,7 @@ function literals(source: string): string[] {
   for (const m of code.matchAll(/'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`/g)) {
     if (m[3] !== undefined) {
       for (const side of ['source', 'destination'])
-        out.push(m[3].replaceAll('${side}', side).replace(/\$\{[^}]*\}/g, ' '));
+        out.push(m[3].replaceAll(`\${side}`, side).replace(/\$\{[^}]*\}/g, ' '));
     } else out.push(m[1] ?? m[2]!);
   }
   return out;
