@@ -109,7 +109,7 @@ export function summaryText(o: {
         : []),
     );
   }
-  if (s.stoppedBy) lines.push('', `  stopped   ${s.stoppedBy.message}`);
+  if (s.stoppedBy) lines.push('', `  stopped   ${s.stoppedBy.message.replace(/^stopping: /, '')}`);
   lines.push('', `  elapsed   ${formatDuration(s.elapsedMs)}`, `  exit code ${s.exitCode}`);
   if (o.reportDir) lines.push(`  report    ${o.reportDir}`);
   if (o.journal) lines.push(`  journals  ${o.journal}`);
