@@ -41,6 +41,26 @@ export function describeDestination(spec: JobSpec): string {
   return `oss://${spec.destination.bucket}/${spec.destination.prefix}`;
 }
 
+/** What the deferred objects are waiting for, in the phase's own terms. */
+function deferredWhy(s: Summary): string {
+  if (!s.deferred) return '';
+  const later = s.deferredAfterWindow ?? 0;
+  const restores = s.deferred - later;
+  const parts = [
+    ...(later
+      ? [
+          s.phase === 'full'
+            ? `${later} modified after T1: the incremental phase (import --since T1) copies them`
+            : `${later} modified after T2: the next incremental pass copies them`,
+        ]
+      : []),
+    ...(restores
+      ? [`${restores} awaiting an archive restore: \`ossmigrate retry\` copies them once readable`]
+      : []),
+  ];
+  return `  (${parts.join('; ')})`;
+}
+
 export function summaryText(o: {
   job: string;
   spec: JobSpec;
@@ -67,7 +87,12 @@ export function summaryText(o: {
               .join(', ')})`
           : ''
       }`,
-      `  deferred  ${s.deferred}${s.deferred ? '  (modified after T1, or awaiting an archive restore: the next incremental pass / retry takes them)' : ''}`,
+      ...(s.phase === 'incremental'
+        ? [
+            `  unchanged ${s.unchanged ?? 0}  (not modified since T1: the full phase copied them; not counted as work)`,
+          ]
+        : []),
+      `  deferred  ${s.deferred}${deferredWhy(s)}`,
       `  failed    ${s.failed}`,
     );
     for (const [cls, n] of Object.entries(s.failuresByClass) as Array<[FailureClass, number]>) {
@@ -86,6 +111,7 @@ export function summaryText(o: {
         : []),
     );
   }
+  if (s.stoppedBy) lines.push('', `  stopped   ${s.stoppedBy.message.replace(/^stopping: /, '')}`);
   lines.push('', `  elapsed   ${formatDuration(s.elapsedMs)}`, `  exit code ${s.exitCode}`);
   if (o.reportDir) lines.push(`  report    ${o.reportDir}`);
   if (o.journal) lines.push(`  journals  ${o.journal}`);

@@ -20,6 +20,7 @@ import { formatRate } from '../core/bandwidth.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { EngineEvent, EventSink, Problem } from '../core/events.ts';
 import { ExitCode } from '../core/exitCodes.ts';
+import type { Phase } from '../core/types.ts';
 import { formatBytes, formatDuration, parseTime } from '../core/units.ts';
 import { journalLocationFrom } from '../fleet/journalLocation.ts';
 
@@ -455,6 +456,7 @@ export class Console {
   private failuresShown = 0;
   private limited = false;
   private liveWorkers = -1;
+  private phase: Phase = 'full';
   readonly sink: EventSink;
 
   constructor(private readonly o: { json?: boolean; quiet?: boolean; progressEveryMs?: number }) {
@@ -481,6 +483,7 @@ export class Console {
     this.json(e);
     switch (e.type) {
       case 'pass':
+        this.phase = e.phase;
         this.say(
           `${e.resumed ? 'resuming' : 'starting'} ${e.mode === 'copy' ? `${e.phase} pass` : `${e.mode} pass`} ${e.passId}` +
             (e.phase === 'full'
@@ -513,14 +516,7 @@ export class Console {
         const every = this.o.progressEveryMs ?? (isTTY() ? 1000 : 10_000);
         if (this.o.quiet || now - this.lastProgress < every) break;
         this.lastProgress = now;
-        const done = e.copied + e.skipped + e.failed + e.deferred;
-        const verifying = e.verified + e.missing + e.different + e.extra + e.unverifiable + e.pending;
-        const line =
-          verifying > 0 || (done === 0 && e.plannedObjects === 0 && e.scannedObjects === 0)
-            ? `verify ${verifying} checked · ${e.verified} match · ${e.missing} missing · ${e.different} different · ${e.extra} extra`
-            : `copy ${done}/${e.plannedObjects}${e.scanDone ? '' : '+'} objects · ${formatBytes(e.doneBytes)}/${formatBytes(e.plannedBytes)} · ` +
-              `${formatBytes(e.bytesPerSec)}/s · ${e.etaMs !== undefined ? `ETA ${formatDuration(e.etaMs)}` : 'ETA —'} · ` +
-              `${e.copied} copied, ${e.skipped} skipped, ${e.failed} failed`;
+        const line = Console.progressLine(e, this.phase);
         if (isTTY() && !this.o.json) {
           process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);
           this.progressShown = true;
@@ -550,6 +546,39 @@ export class Console {
 
   done(): void {
     this.clearProgress();
+  }
+
+  /**
+   * The progress line. done/planned count only the phase's scope: what the next phase takes
+   * (modified after the window) and, in an incremental pass, what is unchanged since T1 are
+   * shown apart, never as work done.
+   */
+  static progressLine(e: Extract<EngineEvent, { type: 'progress' }>, phase: Phase): string {
+    const afterWindow = e.afterWindow;
+    const done = e.copied + e.skipped + e.failed + e.deferred - afterWindow;
+    const verifying = e.verified + e.missing + e.different + e.extra + e.unverifiable + e.pending;
+    if (
+      verifying > 0 ||
+      (done === 0 && afterWindow === 0 && e.plannedObjects === 0 && e.scannedObjects === 0)
+    )
+      return `verify ${verifying} checked · ${e.verified} match · ${e.missing} missing · ${e.different} different · ${e.extra} extra`;
+    const restoring = e.deferred - afterWindow;
+    const aside = [
+      ...(restoring > 0 ? [`${restoring} awaiting restore`] : []),
+      ...(e.unchanged > 0 ? [`${e.unchanged} unchanged since T1`] : []),
+      ...(afterWindow > 0
+        ? [
+            phase === 'full'
+              ? `${afterWindow} modified after T1 (→ incremental)`
+              : `${afterWindow} modified after T2 (next incremental)`,
+          ]
+        : []),
+    ];
+    return (
+      `copy ${done}/${e.plannedObjects}${e.scanDone ? '' : '+'} objects · ${formatBytes(e.doneBytes - e.afterWindowBytes)}/${formatBytes(e.plannedBytes)} · ` +
+      `${formatBytes(e.bytesPerSec)}/s · ${e.etaMs !== undefined ? `ETA ${formatDuration(e.etaMs)}` : 'ETA —'} · ` +
+      `${e.copied} copied, ${e.skipped} skipped, ${e.failed} failed${aside.length ? ` · ${aside.join(', ')}` : ''}`
+    );
   }
 }
 

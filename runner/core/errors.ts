@@ -1,6 +1,7 @@
 /**
  * The failure taxonomy. Every failure the engine records carries one of these classes, a human
- * reason and a fix; the class alone decides whether it is retried and how it is reported.
+ * reason and a fix. The class decides how it is reported (names are stable: reports and journals
+ * carry them); whether it is retried is a property of the error itself (see MigrationError.transient).
  * (ossimport's SIZE_NOT_MATCH is SOURCE_CHANGED here.)
  */
 
@@ -19,7 +20,11 @@ export const FAILURE_CLASSES = [
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 type ClassInfo = {
-  /** Worth retrying automatically (with backoff) within the run. */
+  /**
+   * Every error of the class can succeed on a retry (throttling, network, a corrupted transfer).
+   * INTERNAL is retried only when the service failed (5xx): a bug or an unknown 4xx fails the same
+   * way every time.
+   */
   transient: boolean;
   /** Counted as "skipped" rather than "failed" in the summary: nothing is wrong with the migration. */
   benign: boolean;
@@ -44,7 +49,7 @@ export const CLASS_INFO: Record<FailureClass, ClassInfo> = {
     transient: false,
     benign: false,
     reason: 'OSS does not accept this object name',
-    fix: 'rename the source object, or set keys.stripLeadingSlash / a keys.rename rule in the job file',
+    fix: 'rename the source object; for names starting with "/", set keys.stripLeadingSlash: true in the job file',
   },
   ARCHIVED: {
     transient: false,
@@ -62,7 +67,7 @@ export const CLASS_INFO: Record<FailureClass, ClassInfo> = {
     transient: true,
     benign: false,
     reason: 'the service throttled the request (429/503)',
-    fix: 'lower transfer.concurrency or set a bandwidth limit, then run `ossmigrate retry`',
+    fix: 'lower transfer.concurrency or set bandwidth.limit in the job file, then run `ossmigrate retry`',
   },
   NETWORK: {
     transient: true,
@@ -83,7 +88,7 @@ export const CLASS_INFO: Record<FailureClass, ClassInfo> = {
     fix: 'none needed: the newer destination object wins',
   },
   INTERNAL: {
-    transient: true,
+    transient: false,
     benign: false,
     reason: 'the service or ossmigrate failed unexpectedly',
     fix: 'run `ossmigrate retry`; if it persists, report the request id from the error list',
@@ -107,6 +112,8 @@ export class MigrationError extends Error {
       code?: string;
       requestId?: string;
       retryAfterMs?: number;
+      /** Overrides what the class and status say (an adapter that knows better). */
+      transient?: boolean;
       cause?: unknown;
     } = {},
   ) {
@@ -117,11 +124,17 @@ export class MigrationError extends Error {
     this.code = extra.code;
     this.requestId = extra.requestId;
     this.retryAfterMs = extra.retryAfterMs;
+    this.transient = extra.transient ?? isTransient(failureClass, extra.status);
   }
 
-  get transient(): boolean {
-    return CLASS_INFO[this.failureClass].transient;
-  }
+  /** Worth retrying automatically (with backoff) within the run: can a retry succeed? */
+  readonly transient: boolean;
+}
+
+/** Can a retry succeed? The class says so, or (INTERNAL) the service answered 5xx. */
+export function isTransient(failureClass: FailureClass, status: number | undefined): boolean {
+  if (CLASS_INFO[failureClass].transient) return true;
+  return failureClass === 'INTERNAL' && status !== undefined && status >= 500;
 }
 
 /** A problem with the user's input (job file, flags, credentials): exit code 2, nothing written. */

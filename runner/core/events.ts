@@ -77,7 +77,12 @@ export type Summary = {
   copied: number;
   skipped: number;
   failed: number;
+  /** Left for a later pass: modified after the window (deferredAfterWindow), or awaiting a restore. */
   deferred: number;
+  /** Of `deferred`: modified after the window's end (T1 full, T2 incremental); the next phase copies them. */
+  deferredAfterWindow?: number;
+  /** Incremental phase: listed but unchanged since T1 (the full phase copied them); in no other count. */
+  unchanged?: number;
   bytes: number;
   verified: number;
   missing: number;
@@ -89,6 +94,19 @@ export type Summary = {
   exitCode: number;
   report?: string;
   failuresByClass: Partial<Record<FailureClass, number>>;
+  /** Set when the run stopped itself (transfer.stopOnInternalError): which object, and why. */
+  stoppedBy?: StopReason;
+};
+
+/** Why a run stopped itself before the end (transfer.stopOnInternalError). */
+export type StopReason = {
+  /** The job-file setting that asked for the stop. */
+  setting: 'transfer.stopOnInternalError';
+  key: string;
+  failureClass: FailureClass;
+  reason: string;
+  /** One line for humans: what happened and how to resume. */
+  message: string;
 };
 
 export type EventSink = (event: EngineEvent) => void;

@@ -66,7 +66,7 @@ export function ossKeyProblem(key: string): KeyProblem | undefined {
       code: 'InvalidObjectName',
       ec: '0016-00000002',
       reason: 'the object name is not valid UTF-8',
-      fix: 'rename the source object to a valid UTF-8 name, or map it with a key rename rule',
+      fix: 'rename the source object to a valid UTF-8 name',
     };
   }
   const bytes = Buffer.byteLength(key, 'utf8');
@@ -75,7 +75,7 @@ export function ossKeyProblem(key: string): KeyProblem | undefined {
       code: 'InvalidObjectName',
       ec: '0016-00000002',
       reason: `the object name is ${bytes} bytes long; OSS allows at most ${MAX_OSS_KEY_BYTES}`,
-      fix: 'shorten the name at the source, or map it with a key rename rule',
+      fix: 'rename the source object to a shorter name (or copy it under a shorter destination.prefix)',
     };
   }
   if (key.startsWith('/') || key.startsWith('\\')) {
@@ -83,7 +83,10 @@ export function ossKeyProblem(key: string): KeyProblem | undefined {
       code: 'InvalidObjectName',
       ec: '0016-00000005',
       reason: `the object name starts with "${key[0]}", which OSS does not allow`,
-      fix: 'strip the leading character with a key rename rule (keyRewrite.stripLeadingSlash), or rename the source object',
+      fix:
+        key[0] === '/'
+          ? 'set keys.stripLeadingSlash: true in the job file (copies "/a" as "a"), or rename the source object'
+          : 'rename the source object (OSS names cannot start with "\\")',
     };
   }
   return undefined;

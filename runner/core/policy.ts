@@ -21,13 +21,29 @@ export const PROVENANCE = {
 
 export type KeyMapping = { srcPrefix: string; dstPrefix: string; stripLeadingSlash: boolean };
 
+export type MappedKey = { dstKey: string } | { problem: KeyProblem };
+
 /** Destination key for a source key, or the reason OSS would refuse it. */
-export function mapKey(srcKey: string, m: KeyMapping): { dstKey: string } | { problem: KeyProblem } {
+export function mapKey(srcKey: string, m: KeyMapping): MappedKey {
   let rel = srcKey.startsWith(m.srcPrefix) ? srcKey.slice(m.srcPrefix.length) : srcKey;
   if (m.stripLeadingSlash && m.dstPrefix === '') rel = rel.replace(/^\/+/, '');
   const dstKey = m.dstPrefix + rel;
   const problem = ossKeyProblem(dstKey);
   return problem ? { problem } : { dstKey };
+}
+
+/** The job's key mapping as one function (what the engine context hands every task). */
+export function keyMapper(m: KeyMapping): (srcKey: string) => MappedKey {
+  return (srcKey) => mapKey(srcKey, m);
+}
+
+/**
+ * The destination key a merge-join listing finds for `srcKey`: the prefix swapped and nothing
+ * else. Where the mapping does more (a stripped "/"), the destination key sorts elsewhere and
+ * must be looked up by itself.
+ */
+export function listedKey(srcKey: string, m: Pick<KeyMapping, 'srcPrefix' | 'dstPrefix'>): string {
+  return m.dstPrefix + (srcKey.startsWith(m.srcPrefix) ? srcKey.slice(m.srcPrefix.length) : srcKey);
 }
 
 /** Default COS/OSS class mapping: OSS has no intelligent tiering; COS DEEP_ARCHIVE ≈ OSS DeepColdArchive. */

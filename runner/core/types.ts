@@ -122,6 +122,9 @@ export type CopyTask = {
   /** Everything the scan saw in the range, in the window or not. */
   seenObjects: number;
   seenBytes: number;
+  /** Incremental phase: objects the scan saw unchanged since T1 (not work for this phase). */
+  unchanged?: number;
+  unchangedBytes?: number;
   /** Only these keys (retry of failures): they are looked up one by one instead of listed. */
   keys?: string[];
 };
@@ -142,8 +145,24 @@ export type Counters = {
   deferred: number;
   /** Bytes transferred (including retries and skipped-after-partial attempts). */
   bytes: number;
-  /** Size of the objects processed so far, whatever the outcome (progress against plannedBytes). */
+  /**
+   * Size of the objects processed so far, whatever the outcome. Progress against plannedBytes is
+   * doneBytes - afterWindowBytes (the phase's scope); unchanged objects are never processed.
+   */
   doneBytes: number;
+  /**
+   * Incremental phase: objects listed that are unchanged since T1 (the full phase copied them).
+   * Not work: in no other count, never "deferred".
+   */
+  unchanged: number;
+  /**
+   * Of `deferred`: objects modified after the window's end (T1 in the full phase, T2 in an
+   * incremental one) that the next phase copies. Not in the phase's scope (plannedObjects).
+   */
+  afterWindow: number;
+  /** Sizes of the two above (unchangedBytes at scan time; afterWindowBytes is part of doneBytes). */
+  unchangedBytes: number;
+  afterWindowBytes: number;
   /** Verify passes. */
   verified: number;
   missing: number;
@@ -170,6 +189,10 @@ export const zeroCounters = (): Counters => ({
   deferred: 0,
   bytes: 0,
   doneBytes: 0,
+  unchanged: 0,
+  afterWindow: 0,
+  unchangedBytes: 0,
+  afterWindowBytes: 0,
   verified: 0,
   missing: 0,
   different: 0,

@@ -2,7 +2,8 @@
 import type { LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../config/job.ts';
-import type { EventSink } from '../core/events.ts';
+import type { EventSink, StopReason } from '../core/events.ts';
+import type { MappedKey } from '../core/policy.ts';
 import type { PhaseWindow } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
@@ -19,6 +20,11 @@ export type EngineContext = {
   /** Source prefix in the source store (empty for a local directory: the path is the root). */
   srcPrefix: string;
   dstPrefix: string;
+  /**
+   * Where a source key goes (or why OSS would refuse it): the one mapping that copy, verify, the
+   * report and the plan survey all use.
+   */
+  mapKey: (srcKey: string) => MappedKey;
   state: JobState;
   journal: Journal;
   queue: WorkQueue;
@@ -31,6 +37,8 @@ export type EngineContext = {
   signal: AbortSignal;
   /** Soft stop: finish what is in flight, start nothing new. */
   stopping: () => boolean;
+  /** Ask for a soft stop of the whole run (the first reason given is the one reported). */
+  requestStop: (why: StopReason) => void;
   /** Count bytes for the rate meter (called as they flow). */
   onBytes: (n: number) => void;
   now: () => Date;

@@ -13,7 +13,6 @@ import {
   inWindow,
   isPlainMd5,
   isReadable,
-  mapKey,
   mapMetadata,
   mapStorageClass,
   partCount,
@@ -177,15 +176,15 @@ export async function processObject(
   };
 
   if (!inWindow(src.lastModified, ctx.window)) {
-    // Full phase: modified since T1 → the incremental phase copies it.
-    return result(base, started, 0, { outcome: 'deferred', skipReason: 'outside-window' });
+    // Modified after the window's end: the next phase copies it.
+    return result(base, started, 0, {
+      outcome: 'deferred',
+      skipReason: 'outside-window',
+      reason: afterWindowReason(ctx.window, src.lastModified),
+    });
   }
 
-  const mapped = mapKey(src.key, {
-    srcPrefix: ctx.srcPrefix,
-    dstPrefix: ctx.dstPrefix,
-    stripLeadingSlash: spec.keys.stripLeadingSlash,
-  });
+  const mapped = ctx.mapKey(src.key);
   if ('problem' in mapped) {
     return result(base, started, 0, {
       outcome: 'failed',
@@ -235,6 +234,13 @@ export async function processObject(
     }
     return failure(base, started, attempts, err);
   }
+}
+
+/** Why an object outside the window was left, in the phase's own terms. */
+export function afterWindowReason(w: EngineContext['window'], mtime: Date): string {
+  if (w.phase === 'full') return 'modified after T1: the incremental phase copies it';
+  if (mtime.getTime() < w.t1.getTime()) return 'unchanged since T1: the full phase copied it';
+  return 'modified after T2: the next incremental pass copies it';
 }
 
 type CopyOutcome = Partial<ObjectResult> & Pick<ObjectResult, 'outcome'>;
@@ -555,7 +561,14 @@ async function copyMultipart(
   } catch (raw) {
     const err = toMigrationError(raw);
     if (firstRead && !firstRead.body.destroyed) firstRead.body.destroy();
-    if (!err.transient && err.failureClass !== 'NETWORK') {
+    // A stop, or a failure that may pass (network, 5xx, a bug fixed before the resume), keeps the
+    // upload and its checkpoint for the next run.
+    if (
+      !ctx.signal.aborted &&
+      !err.transient &&
+      err.failureClass !== 'NETWORK' &&
+      err.failureClass !== 'INTERNAL'
+    ) {
       // The source changed or cannot be read: this upload will never complete.
       await dst.multipartAbort(base.dstKey, checkpoint.uploadId).catch(() => {});
       await ctx.state.deleteMultipart(base.dstKey);

@@ -140,7 +140,8 @@ export function startProgress(ctx: EngineContext, o: { intervalMs: number }): ()
     while (samples.length > 2 && now - samples[0]!.t > 10_000) samples.shift();
     const first = samples[0]!;
     const bytesPerSec = now > first.t ? ((c.bytes - first.bytes) * 1000) / (now - first.t) : 0;
-    const remaining = Math.max(0, c.plannedBytes - c.doneBytes);
+    // The phase's scope only: objects modified after the window are the next phase's.
+    const remaining = Math.max(0, c.plannedBytes - (c.doneBytes - c.afterWindowBytes));
     ctx.emit({
       type: 'progress',
       ...c,

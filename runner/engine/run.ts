@@ -5,7 +5,8 @@
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../config/job.ts';
-import type { EventSink, Summary } from '../core/events.ts';
+import type { EventSink, StopReason, Summary } from '../core/events.ts';
+import { keyMapper } from '../core/policy.ts';
 import type { PhaseWindow, Task } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
@@ -37,6 +38,8 @@ export type PassRun = {
   /** Archived objects still being restored when the pass ended. */
   restoresPending: number;
   stopped: boolean;
+  /** The run stopped itself (transfer.stopOnInternalError). */
+  stoppedBy?: StopReason;
 };
 
 export function windowOf(pass: Pick<PassInfo, 'phase' | 't1' | 't2'>): PhaseWindow {
@@ -89,6 +92,7 @@ export function makeContext(
   pass: PassInfo,
   o: {
     stopping: () => boolean;
+    requestStop?: (why: StopReason) => void;
     bucket?: TokenBucket;
     objectSlots?: EngineContext['objectSlots'];
     onBytes?: (n: number) => void;
@@ -102,6 +106,11 @@ export function makeContext(
     dst: p.dst,
     srcPrefix: sourcePrefix(p.spec),
     dstPrefix: p.spec.destination.prefix,
+    mapKey: keyMapper({
+      srcPrefix: sourcePrefix(p.spec),
+      dstPrefix: p.spec.destination.prefix,
+      stripLeadingSlash: p.spec.keys.stripLeadingSlash,
+    }),
     state: p.state,
     journal: p.journal,
     queue: p.queue,
@@ -111,6 +120,13 @@ export function makeContext(
     log: p.log,
     signal: p.signal,
     stopping: o.stopping,
+    // A fleet worker stops the whole fleet the way `ossmigrate stop` does.
+    requestStop:
+      o.requestStop ??
+      ((why) => {
+        p.log.error({ ...why }, 'stopping the run');
+        p.state.setControl({ stopRequested: true }).catch(() => {});
+      }),
     onBytes: o.onBytes ?? (() => {}),
     now: p.now ?? (() => new Date()),
   };
@@ -137,7 +153,18 @@ export async function executePass(
   const onHard = () => soft.abort();
   p.signal.addEventListener('abort', onHard, { once: true });
   o.softStop?.addEventListener('abort', () => soft.abort(), { once: true });
-  const ctx = makeContext(p, pass, { stopping: () => soft.signal.aborted });
+  let stoppedBy: StopReason | undefined;
+  const ctx = makeContext(p, pass, {
+    stopping: () => soft.signal.aborted,
+    requestStop: (why) => {
+      if (!stoppedBy) {
+        stoppedBy = why;
+        p.log.error({ ...why }, 'stopping the run');
+        p.emit({ type: 'log', level: 'error', message: why.message });
+      }
+      soft.abort();
+    },
+  });
 
   p.emit({
     type: 'pass',
@@ -175,7 +202,9 @@ export async function executePass(
     p.emit({ type: 'stage', stage, state: 'end' });
   }
   const counts = await p.queue.counts(pass.id);
-  const stopped = soft.signal.aborted && (counts.pending > 0 || counts.running > 0);
+  // A self-stop counts as stopped even on the last object: the run did not go on to verify.
+  const stopped =
+    (soft.signal.aborted && (counts.pending > 0 || counts.running > 0)) || stoppedBy !== undefined;
   if (!stopped) {
     // A restart with the same work dir must see this pass as finished only if nothing is left.
     await p.state.updatePass(pass.id, { status: 'done', finishedAt: new Date().toISOString() });
@@ -183,5 +212,6 @@ export async function executePass(
     await p.state.updatePass(pass.id, { status: 'stopped' });
   }
   const { summary, totals } = await summarize(pass, p.journal, p.state, Date.now() - started, 0);
-  return { pass, summary, totals, restoresPending, stopped };
+  if (stoppedBy) summary.stoppedBy = stoppedBy;
+  return { pass, summary, totals, restoresPending, stopped, ...(stoppedBy ? { stoppedBy } : {}) };
 }

@@ -14,6 +14,8 @@ export type LedgerTotals = {
   skipped: number;
   failed: number;
   deferred: number;
+  /** Of `deferred`: modified after the window (the next phase copies them). */
+  deferredAfterWindow: number;
   bytes: number;
   copiedBytes: number;
   failuresByClass: Partial<Record<FailureClass, number>>;
@@ -29,6 +31,7 @@ export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise
     skipped: 0,
     failed: 0,
     deferred: 0,
+    deferredAfterWindow: 0,
     bytes: 0,
     copiedBytes: 0,
     failuresByClass: {},
@@ -59,6 +62,7 @@ export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise
       t.failuresByClass[cls] = (t.failuresByClass[cls] ?? 0) + 1;
     } else {
       t.deferred++;
+      if (r.skipReason === 'outside-window') t.deferredAfterWindow++;
       if (r.failureClass) t.failuresByClass[r.failureClass] = (t.failuresByClass[r.failureClass] ?? 0) + 1;
     }
   }
@@ -76,6 +80,9 @@ export async function summarize(
 ): Promise<{ summary: Summary; totals: LedgerTotals }> {
   const totals = await ledgerTotals(journal.ledger(pass.id));
   const v = verifyCounters ?? (pass.mode === 'verify' ? await state.counters(pass.id) : undefined);
+  // Unchanged objects have no ledger line (they are not work): the scan counted them, exactly once.
+  const unchanged =
+    pass.mode === 'copy' && pass.phase === 'incremental' ? (await state.counters(pass.id)).unchanged : 0;
   const summary: Summary = {
     passId: pass.id,
     phase: pass.phase,
@@ -83,6 +90,8 @@ export async function summarize(
     skipped: totals.skipped,
     failed: totals.failed,
     deferred: totals.deferred,
+    deferredAfterWindow: totals.deferredAfterWindow,
+    unchanged,
     bytes: totals.bytes,
     verified: v?.verified ?? 0,
     missing: v?.missing ?? 0,

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { toMigrationError } from '../core/errors.ts';
 import { compareKeys } from '../core/keys.ts';
-import { inWindow, isPlainMd5, mapKey, PROVENANCE } from '../core/policy.ts';
+import { inWindow, isPlainMd5, listedKey, PROVENANCE } from '../core/policy.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
 import type {
   CopyTask,
@@ -76,7 +76,7 @@ export function mapRange(range: KeyRange, srcPrefix: string, dstPrefix: string):
 class Chunker {
   private startAfter: string | undefined;
   private last: string | undefined;
-  private counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0 };
+  private counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0, unchanged: 0, unchangedBytes: 0 };
 
   constructor(
     private readonly kind: 'copy' | 'verify',
@@ -84,6 +84,7 @@ class Chunker {
     private readonly shallow: boolean,
     private readonly limits: { maxObjects: number; maxBytes: number },
     private readonly inScope: (o: ObjectInfo) => boolean,
+    private readonly isUnchanged: (o: ObjectInfo) => boolean,
     startAfter: string | undefined,
     private readonly endKey: string | undefined,
   ) {
@@ -97,6 +98,9 @@ class Chunker {
     if (this.inScope(o)) {
       this.counts.objects++;
       this.counts.bytes += o.size;
+    } else if (this.isUnchanged(o)) {
+      this.counts.unchanged++;
+      this.counts.unchangedBytes += o.size;
     }
     this.last = o.key;
     if (this.counts.seenObjects >= this.limits.maxObjects || this.counts.seenBytes >= this.limits.maxBytes) {
@@ -122,9 +126,17 @@ class Chunker {
     };
     const task = { kind: this.kind, id: taskId(this.kind, range), range, ...this.counts };
     this.startAfter = this.last;
-    this.counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0 };
+    this.counts = { objects: 0, bytes: 0, seenObjects: 0, seenBytes: 0, unchanged: 0, unchangedBytes: 0 };
     return task;
   }
+}
+
+/**
+ * Incremental phase: not modified since T1, so the full phase copied it. Not this phase's work:
+ * neither copied, skipped nor deferred (ossimport's incremental listing does not see it either).
+ */
+export function unchangedSinceT1(o: Pick<ObjectInfo, 'lastModified'>, w: PhaseWindow): boolean {
+  return w.phase === 'incremental' && o.lastModified.getTime() < w.t1.getTime();
 }
 
 /** Does this object belong to the pass (copy window, or verify scope)? */
@@ -156,6 +168,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
           fanOut,
           { maxObjects: ctx.spec.tasks.maxObjects, maxBytes: ctx.spec.tasks.maxBytes },
           (o) => inScope(o, ctx.window, mode),
+          (o) => mode === 'copy' && unchangedSinceT1(o, ctx.window),
           task.range.startAfter,
           task.range.endKey,
         );
@@ -175,11 +188,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       objects++;
       bytes += e.info.size;
       if (survey) {
-        const m = mapKey(e.info.key, {
-          srcPrefix: ctx.srcPrefix,
-          dstPrefix: ctx.dstPrefix,
-          stripLeadingSlash: ctx.spec.keys.stripLeadingSlash,
-        });
+        const m = ctx.mapKey(e.info.key);
         addToSurvey(survey, e.info, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
       }
       const t = chunker?.add(e.info);
@@ -201,15 +210,25 @@ async function enqueueCounted(ctx: EngineContext, tasks: Task[]): Promise<void> 
   let scannedBytes = 0;
   let plannedObjects = 0;
   let plannedBytes = 0;
+  let unchanged = 0;
+  let unchangedBytes = 0;
   for (const t of fresh) {
     if (t.kind === 'scan') continue;
     scannedObjects += t.seenObjects;
     scannedBytes += t.seenBytes;
     plannedObjects += t.objects;
     plannedBytes += t.bytes;
+    unchanged += t.unchanged ?? 0;
+    unchangedBytes += t.unchangedBytes ?? 0;
   }
   if (scannedObjects > 0) {
-    await ctx.state.addCounters(ctx.pass.id, { scannedObjects, scannedBytes, plannedObjects, plannedBytes });
+    await ctx.state.addCounters(ctx.pass.id, {
+      scannedObjects,
+      scannedBytes,
+      plannedObjects,
+      plannedBytes,
+      ...(unchanged ? { unchanged, unchangedBytes } : {}),
+    });
   }
 }
 
@@ -271,10 +290,33 @@ class DestCursor {
   }
 }
 
-/** Can the destination be listed alongside the source (key mapping keeps the order)? */
-function mergeable(ctx: EngineContext): boolean {
-  return !ctx.spec.keys.stripLeadingSlash;
+/**
+ * Will the destination listing (the task's range, prefix swapped) show `dstKey` in step with the
+ * source? Only when the mapping swapped the prefix and nothing else; a key whose leading "/" was
+ * stripped sorts elsewhere and is looked up by itself.
+ */
+function inListing(ctx: EngineContext, srcKey: string, dstKey: string): boolean {
+  return dstKey === listedKey(srcKey, ctx);
 }
+
+/**
+ * Could a source key outside this task's range map to `dstKey`? With keys.stripLeadingSlash,
+ * "x" in the destination is the copy of "/x" (or "//x") when no source "x" exists.
+ */
+async function mappedFromSlashKey(ctx: EngineContext, dstKey: string): Promise<boolean> {
+  if (!ctx.spec.keys.stripLeadingSlash || ctx.dstPrefix !== '' || !dstKey.startsWith(ctx.dstPrefix))
+    return false;
+  const rel = dstKey.slice(ctx.dstPrefix.length);
+  for (let slashes = 1; slashes <= MAX_STRIPPED_SLASHES; slashes++) {
+    const srcKey = `${ctx.srcPrefix}${'/'.repeat(slashes)}${rel}`;
+    const m = ctx.mapKey(srcKey);
+    if ('dstKey' in m && m.dstKey === dstKey && (await ctx.src.head(srcKey, ctx.signal))) return true;
+  }
+  return false;
+}
+
+/** Leading slashes looked for when telling a stripped copy from a destination extra. */
+const MAX_STRIPPED_SLASHES = 3;
 
 /** Source objects of a task: its listing, or (retry tasks) its keys looked up one by one. */
 async function* sourceObjects(ctx: EngineContext, task: CopyTask | VerifyTask): AsyncIterable<ObjectInfo> {
@@ -298,8 +340,7 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   const passId = ctx.pass.id;
   await ctx.journal.setStatus(passId, task.id, 'Running');
   const finished = await ctx.journal.finished(passId, task.id);
-  const merge = mergeable(ctx) && !task.keys;
-  const cursor = merge
+  const cursor = !task.keys
     ? new DestCursor(
         listRange(ctx.dst, mapRange(task.range, ctx.srcPrefix, ctx.dstPrefix), ctx.signal),
         false,
@@ -345,6 +386,11 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
         add(r.outcome, 1);
         add('bytes', r.bytes);
         add('doneBytes', r.size);
+        // Progress counts the phase's scope only: what the next phase takes is set apart.
+        if (r.skipReason === 'outside-window') {
+          add('afterWindow', 1);
+          add('afterWindowBytes', r.size);
+        }
         if (r.outcome === 'copied') add('copiedBytes', r.size);
       }
       if (Date.now() - lastFlush >= 250) await flushCounters();
@@ -372,6 +418,20 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
     objects++;
     bytes += r.bytes;
     if (r.outcome === 'failed') failed++;
+    // ossimport workerAbortWhenUncatchedException: an unexpected failure stops the run (softly).
+    if (r.outcome === 'failed' && r.failureClass === 'INTERNAL' && ctx.spec.transfer.stopOnInternalError) {
+      ctx.requestStop({
+        setting: 'transfer.stopOnInternalError',
+        key: r.key,
+        failureClass: 'INTERNAL',
+        reason: r.reason ?? '',
+        message:
+          `stopping: ${JSON.stringify(r.key)} failed with INTERNAL (${r.reason ?? 'no reason'}) and ` +
+          'transfer.stopOnInternalError is true; objects in flight finish, nothing new starts. ' +
+          'Fix the cause, then run the same command again to resume (`ossmigrate retry` re-runs the failed object), ' +
+          'or set transfer.stopOnInternalError: false to record such failures and go on',
+      });
+    }
     batch.push(r);
     if (batch.length >= COMMIT_BATCH) void commit().catch(() => {});
     else batchTimer ??= setTimeout(() => void commit().catch(() => {}), COMMIT_MS);
@@ -380,6 +440,8 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   for await (const src of sourceObjects(ctx, task)) {
     if (ctx.signal.aborted || ctx.stopping() || firstError) break;
     if (finished.has(src.key)) continue;
+    // Counted by the scan as unchanged; no journal line, no request.
+    if (!task.keys && unchangedSinceT1(src, ctx.window)) continue;
     if (task.keys && src.etag === '') {
       record({
         key: src.key,
@@ -395,16 +457,14 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
       continue;
     }
     let dst: ObjectInfo | undefined;
-    if (cursor) {
-      const m = mapKey(src.key, {
-        srcPrefix: ctx.srcPrefix,
-        dstPrefix: ctx.dstPrefix,
-        stripLeadingSlash: false,
-      });
-      if ('dstKey' in m) dst = await cursor.seek(m.dstKey);
+    let dstKnown = false;
+    const m = ctx.mapKey(src.key);
+    if (cursor && 'dstKey' in m && inListing(ctx, src.key, m.dstKey)) {
+      dst = await cursor.seek(m.dstKey);
+      dstKnown = true;
     }
     await inflight.add(
-      processObject(ctx, src, dst, cursor !== undefined)
+      processObject(ctx, src, dst, dstKnown)
         .then(record)
         .catch((e: unknown) => {
           firstError ??= e;
@@ -531,29 +591,40 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
     }
     const src = e.info;
     objects++;
-    const m = mapKey(src.key, {
-      srcPrefix: ctx.srcPrefix,
-      dstPrefix: ctx.dstPrefix,
-      stripLeadingSlash: false,
-    });
+    const m = ctx.mapKey(src.key);
     if (!('dstKey' in m)) {
-      emit({ key: src.key, dstKey: '', status: 'missing', detail: 'name not allowed in OSS' });
+      emit({
+        key: src.key,
+        dstKey: '',
+        status: 'missing',
+        detail: `name not allowed in OSS: ${m.problem.reason}`,
+      });
       continue;
     }
-    const dst = await cursor.seek(m.dstKey);
+    const listed = inListing(ctx, src.key, m.dstKey);
+    const dst = listed ? await cursor.seek(m.dstKey) : undefined;
     if (!inScope(src, ctx.window, 'verify')) {
       emit({
         key: src.key,
         dstKey: m.dstKey,
         status: 'pending',
-        detail: 'modified after the window; the next incremental copies it',
+        detail:
+          ctx.window.phase === 'full'
+            ? 'modified after T1; the incremental phase copies it'
+            : 'modified after T2; the next incremental pass copies it',
       });
       continue;
     }
-    const p = withRetries(() => ctx.objectSlots(() => compareObjects(ctx, src, m.dstKey, dst)), {
-      retries: ctx.spec.transfer.retries,
-      signal: ctx.signal,
-    })
+    const p = withRetries(
+      () =>
+        ctx.objectSlots(async () =>
+          compareObjects(ctx, src, m.dstKey, listed ? dst : await ctx.dst.head(m.dstKey, ctx.signal)),
+        ),
+      {
+        retries: ctx.spec.transfer.retries,
+        signal: ctx.signal,
+      },
+    )
       .then((r) => emit(r.value))
       .catch((err: unknown) => {
         if (ctx.signal.aborted) {
@@ -570,6 +641,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   await cursor.rest();
   // Destination objects with no source counterpart: deletions at the source, or business writes.
   for (const d of cursor.skipped) {
+    if (await mappedFromSlashKey(ctx, d.key)) continue;
     emit({ key: d.key, dstKey: d.key, status: 'extra', dstSize: d.size, detail: 'in the destination only' });
   }
   // A destination sub-prefix the source does not have is extra as a whole (shallow tasks).
@@ -579,7 +651,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   for (const p of cursor.prefixes) {
     if (srcAsDst.has(p)) continue;
     for await (const e of listRange(ctx.dst, { prefix: p }, ctx.signal)) {
-      if (e.kind === 'object')
+      if (e.kind === 'object' && !(await mappedFromSlashKey(ctx, e.info.key)))
         emit({
           key: e.info.key,
           dstKey: e.info.key,

@@ -453,8 +453,8 @@ async function copy(c: PhaseCtx, phase: 'full' | 'incremental'): Promise<PhaseOu
   const kept = r.copy?.totals.skippedBy.DEST_NEWER ?? 0;
   const detail =
     phase === 'full'
-      ? `${s.copied} copied, ${s.skipped} skipped, ${s.deferred} changed after T1 (→ incremental), ${s.failed} failed · ${formatBytes(r.copy?.totals.copiedBytes ?? 0)}`
-      : `${s.copied} copied, ${kept} kept (newer in OSS), ${s.deferred} unchanged since T1, ${s.failed} failed`;
+      ? `${s.copied} copied, ${s.skipped} skipped, ${s.deferredAfterWindow ?? 0} modified after T1 (→ incremental), ${s.failed} failed · ${formatBytes(r.copy?.totals.copiedBytes ?? 0)}`
+      : `${s.copied} copied, ${kept} kept (newer in OSS), ${s.unchanged ?? 0} unchanged since T1, ${s.deferredAfterWindow ?? 0} modified after T2 (next incremental), ${s.failed} failed`;
   return { detail, result: { summary: s, ...(r.reportDir ? { reportDir: r.reportDir } : {}) } };
 }
 

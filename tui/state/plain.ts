@@ -97,6 +97,10 @@ export function progressLine(s: TuiState): string | undefined {
   return (
     `  copy ${n.objectsDone}/${n.objectsPlanned}${n.scanDone ? '' : '+'} objects · ${formatBytes(n.bytesDone)}/${formatBytes(n.bytesPlanned)} · ` +
     `${rate(n.bytesPerSec)} · ETA ${n.etaMs !== undefined ? formatDuration(n.etaMs) : '—'}${deadline} · ` +
-    `${p.copied} copied, ${p.skipped} skipped, ${p.deferred} deferred, ${p.failed} failed`
+    `${p.copied} copied, ${p.skipped} skipped, ${p.deferred} deferred, ${p.failed} failed` +
+    ((p.unchanged ?? 0) > 0 ? ` · ${p.unchanged} unchanged since T1` : '') +
+    ((p.afterWindow ?? 0) > 0
+      ? ` · ${p.afterWindow} of the deferred modified after ${s.pass?.phase === 'incremental' ? 'T2 (next incremental)' : 'T1 (→ incremental)'}`
+      : '')
   );
 }

@@ -90,19 +90,21 @@ export function progressNumbers(s: TuiState): ProgressNumbers | undefined {
     p.pending +
     p.verifyErrors +
     p.destNewer;
-  const objectsDone = verifying ? checked : p.copied + p.skipped + p.failed + p.deferred;
+  // Unchanged objects (incremental, counted by the scan) need no work: done as soon as listed.
+  const objectsDone = verifying ? checked : p.copied + p.skipped + p.failed + p.deferred + (p.unchanged ?? 0);
+  const bytesDone = verifying ? p.doneBytes : p.doneBytes + (p.unchangedBytes ?? 0);
   // A task re-lists its range: objects written after the scan are processed too, so the totals
   // never fall below what was done.
   const objectsPlanned = Math.max(p.scannedObjects, objectsDone);
-  const bytesPlanned = Math.max(p.scannedBytes, p.doneBytes);
+  const bytesPlanned = Math.max(p.scannedBytes, bytesDone);
   const out: ProgressNumbers = {
     objectsDone,
     objectsPlanned,
-    bytesDone: p.doneBytes,
+    bytesDone,
     bytesPlanned,
     window: { objects: p.plannedObjects, bytes: p.plannedBytes },
     objectsPct: pct(objectsDone, objectsPlanned),
-    bytesPct: pct(p.doneBytes, bytesPlanned),
+    bytesPct: pct(bytesDone, bytesPlanned),
     bytesPerSec: p.bytesPerSec,
     ...(p.etaMs !== undefined ? { etaMs: p.etaMs } : {}),
     scanDone: p.scanDone,
@@ -111,7 +113,7 @@ export function progressNumbers(s: TuiState): ProgressNumbers | undefined {
   };
   if (s.deadline) {
     const leftMs = s.deadline.at - p.at;
-    const remaining = Math.max(0, bytesPlanned - p.doneBytes);
+    const remaining = Math.max(0, bytesPlanned - bytesDone);
     out.deadline = {
       at: s.deadline.at,
       leftMs,

@@ -88,7 +88,9 @@ export class CosSigner {
     }
     const h = canonical(signed);
     const q = canonical(r.query);
-    const pathname = r.key.startsWith('/') ? r.key : `/${r.key}`;
+    // The path as sent: a key "/x" is requested as "//x" (the SDK's UseRawKey; without it the
+    // SDK would drop the key's leading "/" and address another object).
+    const pathname = `/${r.key}`;
     const format = `${r.method.toLowerCase()}\n${pathname}\n${q.str}\n${h.str}\n`;
     const digest = createHash('sha1').update(format, 'utf8').digest('hex');
     const signature = createHmac('sha1', this.signKey).update(`sha1\n${keyTime}\n${digest}\n`).digest('hex');

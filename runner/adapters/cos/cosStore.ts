@@ -131,6 +131,8 @@ export class CosStore implements ObjectStore {
       ...(o.endpoint ? { Ip: this.target.host } : {}),
       KeepAlive: true,
       Timeout: 0,
+      // Keys as stored: "/x" is its own object (by default the SDK strips the leading "/").
+      UseRawKey: true,
     } as COS.COSOptions);
   }
 

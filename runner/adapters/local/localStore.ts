@@ -6,6 +6,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc64 } from '../../core/crc64.ts';
 import { MigrationError } from '../../core/errors.ts';
@@ -156,6 +157,7 @@ export class LocalStore implements ObjectStore {
       throw new MigrationError('SOURCE_CHANGED', `${key}: modified since it was listed`, { status: 412 });
     }
     const range = o.range ?? { start: 0, end: head.size };
+    // An empty range (a 0-byte file) is an empty body: fs streams refuse `end: -1`.
     const body =
       range.end > range.start
         ? createReadStream(this.pathOf(key), {
@@ -164,7 +166,7 @@ export class LocalStore implements ObjectStore {
             highWaterMark: 64 * 1024,
             ...(o.signal ? { signal: o.signal } : {}),
           })
-        : createReadStream(this.pathOf(key), { start: 0, end: -1 });
+        : Readable.from([]);
     return { body, head };
   }
 
