@@ -41,7 +41,9 @@ describe('the demo report.html in headless Chromium', () => {
   let reportDir: string;
   before(async () => {
     await access(CHROMIUM).catch(() => {
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (npm test does it when run as root)`);
+      throw new Error(
+        `no Chromium at ${CHROMIUM}: apt-get install chromium (npm test does it when run as root)`,
+      );
     });
     dir = await mkdtemp(join(tmpdir(), 'ossmigrate-html-test-'));
     const r = await demo(join(dir, 'w'));

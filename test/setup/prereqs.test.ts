@@ -92,7 +92,8 @@ fi`,
   const pkgs = TABLE.map((t) => t.pkg);
 
   it('the table names the commands the suite runs for real, each with its Debian package', () => {
-    for (const c of ['redis-server', 'tmux', 'rclone', 'chromium']) assert.ok(all.includes(c), `${c} is in the table`);
+    for (const c of ['redis-server', 'tmux', 'rclone', 'chromium'])
+      assert.ok(all.includes(c), `${c} is in the table`);
     for (const t of TABLE) assert.match(t.pkg, /^[a-z0-9][a-z0-9+.-]+$/, `${t.command} has a package`);
   });
 
