@@ -38,17 +38,9 @@ export type StoresFactory = (spec: JobSpec, creds: Credentials) => Promise<Store
 
 export { sameJob };
 
-export class PreflightError extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(
-      problems
-        .filter((p) => p.severity === 'error')
-        .map((p) => `${p.code}: ${p.message}`)
-        .join('; '),
-    );
-    this.name = 'PreflightError';
-  }
-}
+import { PreflightError } from '../core/errors.ts';
+
+export { PreflightError };
 
 export type FlowOptions = {
   emit: EventSink;

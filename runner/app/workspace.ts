@@ -34,16 +34,9 @@ export type JobOrigin = {
   auditOnly: boolean;
 };
 
-export class LockedError extends Error {
-  constructor(
-    readonly pid: number,
-    readonly host: string,
-    readonly path: string,
-  ) {
-    super(`the job is being run by process ${pid} on ${host} (lock ${path})`);
-    this.name = 'LockedError';
-  }
-}
+import { LockedError } from '../core/errors.ts';
+
+export { LockedError };
 
 export class Workspace {
   readonly root: string;

@@ -5,6 +5,9 @@
  * (ossimport's SIZE_NOT_MATCH is SOURCE_CHANGED here.)
  */
 
+import type { Problem } from './events.ts';
+import { ExitCode } from './exitCodes.ts';
+
 export const FAILURE_CLASSES = [
   'SOURCE_CHANGED',
   'SOURCE_GONE',
@@ -210,4 +213,67 @@ export function toMigrationError(err: unknown): MigrationError {
   if (isNetworkCode(code))
     return new MigrationError('NETWORK', message, { ...(code ? { code } : {}), cause: err });
   return new MigrationError('INTERNAL', message, { ...(code ? { code } : {}), cause: err });
+}
+
+// ---- errors that end a command ---------------------------------------------------------------
+// One taxonomy for the CLI, the TUI and the migration flow: each class below maps to one exit
+// code (exitCodeFor) and one message + fix (describeError). Anything else is a bug (exit 1).
+
+/** The preflight found errors (credentials, bucket, region, clock skew): exit 3, nothing written. */
+export class PreflightError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(
+      problems
+        .filter((p) => p.severity === 'error')
+        .map((p) => `${p.code}: ${p.message}`)
+        .join('; '),
+    );
+    this.name = 'PreflightError';
+  }
+}
+
+/** Another ossmigrate process runs this job (work dir lock or fleet lease): exit 7. */
+export class LockedError extends Error {
+  constructor(
+    readonly pid: number,
+    readonly host: string,
+    readonly path: string,
+  ) {
+    super(`the job is being run by process ${pid} on ${host} (lock ${path})`);
+    this.name = 'LockedError';
+  }
+}
+
+/** Provisioning, the mirror rule or teardown failed (Pulumi, the sandbox driver). */
+export class InfraError extends Error {
+  readonly fix: string | undefined;
+  constructor(message: string, fix?: string) {
+    super(fix ? `${message}\nfix: ${fix}` : message);
+    this.name = 'InfraError';
+    this.fix = fix;
+  }
+}
+
+/** The documented exit code for an error that ended a command. */
+export function exitCodeFor(e: unknown): ExitCode {
+  if (e instanceof ConfigError) return ExitCode.USAGE;
+  if (e instanceof PreflightError) return ExitCode.PREFLIGHT;
+  if (e instanceof LockedError) return ExitCode.LOCKED;
+  return ExitCode.INTERNAL;
+}
+
+/** What to tell the user: one message and, where we know it, the fix. */
+export function describeError(e: unknown): { message: string; fix?: string } {
+  if (e instanceof InfraError) {
+    const [message = e.message] = e.message.split('\nfix: ');
+    return { message, ...(e.fix ? { fix: e.fix } : {}) };
+  }
+  if (e instanceof ConfigError) return { message: e.message, ...(e.fix ? { fix: e.fix } : {}) };
+  if (e instanceof PreflightError) {
+    const first = e.problems.find((p) => p.severity === 'error');
+    return { message: `preflight failed: ${e.message}`, ...(first?.fix ? { fix: first.fix } : {}) };
+  }
+  if (e instanceof LockedError)
+    return { message: e.message, fix: 'wait for it, or stop it with: ossmigrate stop' };
+  return { message: (e as Error)?.message ?? String(e) };
 }

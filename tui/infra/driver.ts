@@ -55,14 +55,9 @@ export interface InfraDriver {
   teardown(o?: RunOptions): Promise<void>;
 }
 
-export class InfraError extends Error {
-  readonly fix: string | undefined;
-  constructor(message: string, fix?: string) {
-    super(fix ? `${message}\nfix: ${fix}` : message);
-    this.name = 'InfraError';
-    this.fix = fix;
-  }
-}
+import { InfraError } from '../../runner/core/errors.ts';
+
+export { InfraError };
 
 const outputsSchema = z.object({
   region: z.string().min(1),
