@@ -223,13 +223,17 @@ describe('cli: submit, start, stat, report, plan, limit', () => {
     );
     assert.equal(r.code, 0, r.stderr);
     const plan = events(r.stdout).find((x) => x.type === 'plan') as Record<string, unknown> & {
-      estimate: { fleet: { instances: number; explanation: string } };
+      estimate: { fleet: { instances: number; explanation: string; bound: string; warnings?: string[] } };
     };
     assert.equal(plan.objects, 7);
     assert.equal(plan.invalidNames, 1);
     assert.deepEqual((plan.storageClasses as Record<string, { objects: number }>).ARCHIVE?.objects, 1);
     assert.equal(plan.estimate.fleet.instances, 1);
     assert.match(plan.estimate.fleet.explanation, /needs 1 instance/);
+    // 200 Mbit/s is above what a pay-as-you-go worker gets: plan sizes as the stack does, and says so.
+    assert.equal(plan.estimate.fleet.bound, 'bandwidthCap');
+    assert.match(plan.estimate.fleet.warnings?.[0] ?? '', /capped at 100 Mbit\/s/);
+    assert.match(r.stderr, /! mbpsPerInstance is 200 Mbit\/s/);
     assert.equal(ossKeys('p/').length, 0);
     assert.match(r.stderr, /invalid names {2}1/);
   });

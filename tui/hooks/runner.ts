@@ -8,7 +8,7 @@
  * the job; a soft stop (q, Ctrl-C, SIGTERM, SIGHUP) lets the engine finish the objects in flight
  * and leaves the phase to be resumed by the next start.
  */
-import { fleetSize, sizingWarnings } from '../../infra/sizing.ts';
+import { sizeFleet, sizingWarnings } from '../../infra/sizing.ts';
 import {
   type FlowOptions,
   type FlowResult,
@@ -344,7 +344,7 @@ async function plan(c: PhaseCtx): Promise<PhaseOutcome> {
   const input = { dataTB: tb, days: d.deadlineDays, mbpsPerInstance: d.mbpsPerInstance };
   const sizing =
     tb > 0
-      ? { ...fleetSize(input), warnings: sizingWarnings(input) }
+      ? { ...sizeFleet(input), warnings: sizingWarnings(input) }
       : { instances: 0, explanation: 'nothing to move: the source is empty', warnings: [] };
   const oneMachineSeconds = estimateSeconds(survey, {
     bytesPerSecond: (d.mbpsPerInstance * 1e6) / 8,

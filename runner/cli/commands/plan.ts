@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { fleetSize } from '../../../infra/sizing.ts';
+import { sizeFleet, sizingWarnings } from '../../../infra/sizing.ts';
 import { makeStores } from '../../adapters/factory.ts';
 import { type JobSession, PreflightError, type Stores, surveySource } from '../../app/jobService.ts';
 import { preflightSource } from '../../app/preflight.ts';
@@ -85,7 +85,11 @@ export function register(program: Command): void {
             ? await session.runPlan(flow)
             : await surveySource(spec, stores!, flow);
           const tb = survey.bytes / 1e12;
-          const sizing = tb > 0 ? fleetSize({ dataTB: tb, days, mbpsPerInstance: mbps }) : undefined;
+          // Sized as the stack sizes it (at most the pay-as-you-go public bandwidth per worker), so
+          // plan, the TUI and `pulumi up` name the same fleet.
+          const sizingInput = { dataTB: tb, days, mbpsPerInstance: mbps };
+          const sizing = tb > 0 ? sizeFleet(sizingInput) : undefined;
+          const sizingNotes = tb > 0 ? sizingWarnings(sizingInput) : [];
           const perMachine = (mbps * 1e6) / 8;
           const oneMachine = estimateSeconds(survey, {
             bytesPerSecond: perMachine,
@@ -101,7 +105,12 @@ export function register(program: Command): void {
               oneMachineSeconds: Math.round(oneMachine),
               deadlineDays: days,
               fleet: sizing
-                ? { instances: sizing.instances, explanation: sizing.explanation }
+                ? {
+                    instances: sizing.instances,
+                    explanation: sizing.explanation,
+                    bound: sizing.bound,
+                    ...(sizingNotes.length ? { warnings: sizingNotes } : {}),
+                  }
                 : { instances: 0, explanation: 'nothing to move' },
               requests: {
                 list: Math.ceil(survey.objects / 1000),
@@ -131,7 +140,11 @@ export function register(program: Command): void {
 
 function planText(
   s: Survey,
-  e: { oneMachineSeconds: number; fleet: { explanation: string }; egressCost?: number },
+  e: {
+    oneMachineSeconds: number;
+    fleet: { explanation: string; warnings?: string[] };
+    egressCost?: number;
+  },
   days: number,
   price?: number,
 ): string {
@@ -163,6 +176,7 @@ function planText(
   for (const x of s.invalidSamples.slice(0, 5)) lines.push(`    ${JSON.stringify(x.key)}: ${x.reason}`);
   lines.push(`  estimate  one machine: ${formatDuration(e.oneMachineSeconds * 1000)}`);
   lines.push(`            ${days}-day deadline: ${e.fleet.explanation}`);
+  for (const w of e.fleet.warnings ?? []) lines.push(`            ! ${w}`);
   if (e.egressCost !== undefined) lines.push(`            egress ≈ ${e.egressCost} (at ${price} per GB)`);
   return lines.join('\n');
 }
