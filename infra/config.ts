@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { redisPasswordProblem } from './redisPassword.ts';
+import { ConfigError } from '../runner/core/errors.ts';
 import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet, surveyBytes } from './sizing.ts';
 
 export const NAMESPACE = 'ossmigrate';
@@ -105,14 +106,10 @@ export interface FleetConfig {
   bundlePath?: string;
 }
 
-export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`invalid stack configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+// One ConfigError for the runner and the stack (runner/core is pure: no cycle). A stack config
+// lists every problem at once, each naming its ossmigrate:KEY and the `pulumi config set` fix.
+export { ConfigError };
+const invalidStack = (problems: string[]) => ConfigError.list('invalid stack configuration', problems);
 
 // Secrets get no example value: typed on the command line they would land in shell history; the
 // CLI prompts for them (or reads stdin) instead.
@@ -350,7 +347,7 @@ export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo, secrecy?: S
   // Unset and empty mean the same thing: `pulumi config set key ""` should not switch a feature on.
   const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) throw new ConfigError([...new Set(parsed.error.issues.map((i) => i.message))]);
+  if (!parsed.success) throw invalidStack([...new Set(parsed.error.issues.map((i) => i.message))]);
   const c = parsed.data;
   const { region, destBucket, cosBucket, cosRegion, cosSecretId, cosSecretKey } = c;
   // superRefine rejected any missing one; this narrows the types.
@@ -459,7 +456,7 @@ export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo, secrecy?: S
       }
     }
   }
-  if (problems.length > 0 || sizing === undefined) throw new ConfigError(problems);
+  if (problems.length > 0 || sizing === undefined) throw invalidStack(problems);
 
   return {
     region,

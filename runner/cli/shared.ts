@@ -10,14 +10,20 @@ import { createInterface } from 'node:readline/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { makeStores } from '../adapters/factory.ts';
 import { maskRedisUrls, REDIS_ENV, refusePasswordInArgv } from '../adapters/queue/redisConnection.ts';
-import { type FleetSettings, JobSession, PreflightError, sameJob } from '../app/jobService.ts';
+import { type FleetSettings, JobSession, sameJob } from '../app/jobService.ts';
 import { describeDestination, describeSource } from '../app/report.ts';
-import { DEFAULT_WORKDIR, type JobOrigin, LockedError, Workspace } from '../app/workspace.ts';
+import { DEFAULT_WORKDIR, type JobOrigin, Workspace } from '../app/workspace.ts';
 import { type Credentials, loadCredentials, secretValues } from '../config/credentials.ts';
 import { type JobSpec, type KeyNamer, parseJob, readJobFile } from '../config/job.ts';
 import { cfgKeyName, looksLikeOssimport, readOssimportCfg } from '../config/ossimportCfg.ts';
 import { formatRate } from '../core/bandwidth.ts';
-import { ConfigError } from '../core/errors.ts';
+import {
+  ConfigError,
+  describeError,
+  errorKind,
+  exitCodeFor,
+  PreflightError,
+} from '../core/errors.ts';
 import type { EngineEvent, EventSink, Problem } from '../core/events.ts';
 import { ExitCode } from '../core/exitCodes.ts';
 import type { Phase } from '../core/types.ts';
@@ -638,29 +644,29 @@ export function action<A extends unknown[]>(
   };
 }
 
-export function reportError(e: unknown): number {
-  if (e instanceof ConfigError) {
-    process.stderr.write(maskRedisUrls(`error: ${e.message}\n${e.fix ? `  fix: ${e.fix}\n` : ''}`));
-    return ExitCode.USAGE;
-  }
+/**
+ * Print an error that ended a command and return its exit code: one mapping (core/errors.ts
+ * exitCodeFor + describeError) for the CLI, the TUI and the migration flow. A preflight lists
+ * every failed check; a bug (errorKind 'fatal') says so and where the details are.
+ */
+export function reportError(e: unknown, debug = Boolean(process.env.OSSMIGRATE_DEBUG)): number {
+  const code = exitCodeFor(e);
   if (e instanceof PreflightError) {
     process.stderr.write('preflight failed; nothing was written:\n');
     for (const p of e.problems.filter((x) => x.severity === 'error'))
       process.stderr.write(`${problemLine(p)}\n`);
-    return ExitCode.PREFLIGHT;
+    return code;
   }
-  if (e instanceof LockedError) {
-    process.stderr.write(`error: ${e.message}\n  fix: wait for it, or stop it with: ossmigrate stop\n`);
-    return ExitCode.LOCKED;
+  const { message, fix } = describeError(e);
+  if (errorKind(e) !== 'fatal') {
+    process.stderr.write(maskRedisUrls(`error: ${message}\n${fix ? `  fix: ${fix}\n` : ''}`));
+    return code;
   }
-  const err = e as Error;
   process.stderr.write(
-    maskRedisUrls(
-      `internal error: ${err?.message ?? String(e)}\n  (a bug: the job log in the work dir has details)\n`,
-    ),
+    maskRedisUrls(`internal error: ${message}\n  (a bug: the job log in the work dir has details)\n`),
   );
-  if (process.env.OSSMIGRATE_DEBUG) process.stderr.write(maskRedisUrls(`${err?.stack}\n`));
-  return ExitCode.INTERNAL;
+  if (debug) process.stderr.write(maskRedisUrls(`${(e as Error)?.stack}\n`));
+  return code;
 }
 
 /** Ask yes/no on the terminal; without one, `fallback` (and say how to answer non-interactively). */

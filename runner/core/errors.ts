@@ -140,14 +140,26 @@ export function isTransient(failureClass: FailureClass, status: number | undefin
   return failureClass === 'INTERNAL' && status !== undefined && status >= 500;
 }
 
-/** A problem with the user's input (job file, flags, credentials): exit code 2, nothing written. */
+/**
+ * A problem with the user's input (job file, flags, credentials, stack config): exit code 2,
+ * nothing written. A check that collects several problems (the Pulumi stack config) lists them
+ * all in `problems`, one per line of the message, so the user fixes them in one go.
+ */
 export class ConfigError extends Error {
+  readonly problems: string[];
   constructor(
     message: string,
     readonly fix?: string,
+    problems: string[] = [],
   ) {
     super(message);
     this.name = 'ConfigError';
+    this.problems = problems;
+  }
+
+  /** "heading:\n  - problem\n  - problem": every problem at once, each naming its key and fix. */
+  static list(heading: string, problems: string[]): ConfigError {
+    return new ConfigError(`${heading}:\n  - ${problems.join('\n  - ')}`, undefined, problems);
   }
 }
 
@@ -244,7 +256,7 @@ export class LockedError extends Error {
   }
 }
 
-/** Provisioning, the mirror rule or teardown failed (Pulumi, the sandbox driver). */
+/** Provisioning, the mirror rule or teardown failed (Pulumi, the sandbox driver): exit 8. */
 export class InfraError extends Error {
   readonly fix: string | undefined;
   constructor(message: string, fix?: string) {
@@ -254,11 +266,41 @@ export class InfraError extends Error {
   }
 }
 
-/** The documented exit code for an error that ended a command. */
+/**
+ * The three kinds every failure is, for whoever decides what to do next (the engine's retry loop,
+ * the orchestrator, the CLI):
+ * - retryable: the same call can succeed (throttling, network, a 5xx, a corrupted transfer);
+ * - not-retryable: it fails the same way until someone changes something (a 4xx, access denied,
+ *   a bad job file, a failed preflight, a locked work dir, a failed provisioning step);
+ * - fatal: a bug — anything unclassified. It is never retried (a bug is not a 5xx) and ends the
+ *   command with exit 1.
+ */
+export type ErrorKind = 'retryable' | 'not-retryable' | 'fatal';
+
+export function errorKind(e: unknown): ErrorKind {
+  if (e instanceof MigrationError) return e.transient ? 'retryable' : 'not-retryable';
+  if (
+    e instanceof ConfigError ||
+    e instanceof PreflightError ||
+    e instanceof LockedError ||
+    e instanceof InfraError
+  )
+    return 'not-retryable';
+  // A raw network error from a socket or an SDK, not yet classified by an adapter.
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && isNetworkCode(code)) return 'retryable';
+  return 'fatal';
+}
+
+/**
+ * The documented exit code for an error that ended a command (EXIT_CODE_HELP says what each
+ * means; test/unit/errors.test.ts holds every class to its code).
+ */
 export function exitCodeFor(e: unknown): ExitCode {
   if (e instanceof ConfigError) return ExitCode.USAGE;
   if (e instanceof PreflightError) return ExitCode.PREFLIGHT;
   if (e instanceof LockedError) return ExitCode.LOCKED;
+  if (e instanceof InfraError) return ExitCode.INFRA;
   return ExitCode.INTERNAL;
 }
 
@@ -275,5 +317,8 @@ export function describeError(e: unknown): { message: string; fix?: string } {
   }
   if (e instanceof LockedError)
     return { message: e.message, fix: 'wait for it, or stop it with: ossmigrate stop' };
+  // A classified service failure outside any one object (listing the source…): its class's fix.
+  if (e instanceof MigrationError)
+    return { message: `${e.failureClass}: ${e.message}`, fix: CLASS_INFO[e.failureClass].fix };
   return { message: (e as Error)?.message ?? String(e) };
 }

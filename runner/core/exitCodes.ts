@@ -1,4 +1,4 @@
-/** Documented process exit codes (README "Exit codes"). Stable: scripts depend on them. */
+/** Documented process exit codes (docs/exit-codes.md, generated from EXIT_CODE_HELP). Stable: scripts depend on them. */
 export const ExitCode = {
   /** Every object in the phase's scope migrated and verified (or the command did what it was asked). */
   OK: 0,
@@ -16,17 +16,20 @@ export const ExitCode = {
   INTERRUPTED: 6,
   /** Another ossmigrate process is running this work dir. */
   LOCKED: 7,
+  /** Provisioning, the mirror rule or teardown failed (Pulumi, the sandbox driver): not a bug. */
+  INFRA: 8,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** One line per code, for `--help` and the README. */
+/** One line per code: `--help`, docs/exit-codes.md and the README print this table. */
 export const EXIT_CODE_HELP: Record<ExitCode, string> = {
   0: 'success: every object in scope migrated and verified',
-  1: 'internal error (a bug; see the log)',
+  1: 'internal error: a bug, or a service failure outside any one object (see the message and the log)',
   2: 'usage or configuration error; nothing was written',
   3: 'preflight failed (credentials, bucket, region, clock); nothing was written',
   4: 'finished, but some objects failed (see the report; `ossmigrate retry`)',
   5: 'verification found missing or different objects',
   6: 'interrupted; run the same command again to resume',
   7: 'the work dir is in use by another ossmigrate process',
+  8: 'provisioning, the mirror rule or teardown failed (the message names the step and the fix)',
 };
