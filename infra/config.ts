@@ -8,8 +8,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
-import { redisPasswordProblem } from './redisPassword.ts';
 import { ConfigError } from '../runner/core/errors.ts';
+import { redisPasswordProblem } from './redisPassword.ts';
 import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet, surveyBytes } from './sizing.ts';
 
 export const NAMESPACE = 'ossmigrate';
@@ -109,6 +109,7 @@ export interface FleetConfig {
 // One ConfigError for the runner and the stack (runner/core is pure: no cycle). A stack config
 // lists every problem at once, each naming its ossmigrate:KEY and the `pulumi config set` fix.
 export { ConfigError };
+
 const invalidStack = (problems: string[]) => ConfigError.list('invalid stack configuration', problems);
 
 // Secrets get no example value: typed on the command line they would land in shell history; the

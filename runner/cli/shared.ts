@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { makeStores } from '../adapters/factory.ts';
 import { maskRedisUrls, REDIS_ENV, refusePasswordInArgv } from '../adapters/queue/redisConnection.ts';
 import { type FleetSettings, JobSession, sameJob } from '../app/jobService.ts';
@@ -17,18 +17,22 @@ import { type Credentials, loadCredentials, secretValues } from '../config/crede
 import { type JobSpec, type KeyNamer, parseJob, readJobFile } from '../config/job.ts';
 import { cfgKeyName, looksLikeOssimport, readOssimportCfg } from '../config/ossimportCfg.ts';
 import { formatRate } from '../core/bandwidth.ts';
-import {
-  ConfigError,
-  describeError,
-  errorKind,
-  exitCodeFor,
-  PreflightError,
-} from '../core/errors.ts';
+import { ConfigError, describeError, errorKind, exitCodeFor, PreflightError } from '../core/errors.ts';
 import type { EngineEvent, EventSink, Problem } from '../core/events.ts';
 import { ExitCode } from '../core/exitCodes.ts';
 import type { Phase } from '../core/types.ts';
 import { formatBytes, formatDuration, parseTime } from '../core/units.ts';
 import { journalLocationFrom } from '../fleet/journalLocation.ts';
+import {
+  DEFINITION_COMMANDS,
+  FLAG_OF,
+  JOB_COMMANDS,
+  JOBFILE_ARGUMENT,
+  longFlag,
+  OPTIONS,
+  positiveInt,
+  toOption,
+} from './options.ts';
 
 export type GlobalOptions = {
   workdir: string;
@@ -42,60 +46,32 @@ export type GlobalOptions = {
   journalDir?: string;
 };
 
-/** Options every job command takes. */
-export function jobOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--workdir <dir>',
-      'work dir holding job state, journals and reports',
-      process.env.OSSMIGRATE_WORKDIR ?? '.ossmigrate',
-    )
-    .option('--job <name>', 'job name (default: the only job in the work dir)')
-    .option('--json', 'print NDJSON events on stdout (the last line is the summary)')
-    .option(
-      '--credentials <file>',
-      'credentials file (YAML, chmod 600); default ~/.ossmigrate/credentials.yaml',
-    )
-    .option(
-      '--queue <url>',
-      'fleet mode: the Redis queue, redis://host:6379/0 or rediss:// (default $OSSMIGRATE_REDIS_URL; password in $OSSMIGRATE_REDIS_PASSWORD)',
-    )
-    .option(
-      '--journal-dir <dir>',
-      'fleet mode: a journal directory every worker mounts (default $OSSMIGRATE_JOURNAL_DIR, or the OSS prefix of $OSSMIGRATE_CONTROL_BUCKET)',
-    );
-}
-
-/** Job-definition flags shared by import, submit and plan. */
-export function definitionOptions(cmd: Command): Command {
-  return cmd
-    .argument('[jobfile]', 'job file: ossmigrate YAML, or an ossimport job.cfg / local_job.cfg')
-    .option('--sys <file>', 'ossimport sys.properties to read with a job.cfg')
-    .option('--src <url>', 'source: cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/ or local:///path/')
-    .option('--dst <url>', 'destination: oss://BUCKET/prefix/')
-    .option(
-      '--src-region <region>',
-      'source region (COS: ap-guangzhou; OSS: cn-hangzhou); replaces the job file’s',
-    )
-    .option('--dst-region <region>', 'destination OSS region, e.g. cn-hangzhou; replaces the job file’s')
-    .option('--src-endpoint <url>', 'source endpoint (e.g. the sandbox); replaces the job file’s')
-    .option('--dst-endpoint <url>', 'destination endpoint (e.g. the sandbox); replaces the job file’s')
-    .option('--since <time>', 'T1: copy only objects modified since (the incremental phase)')
-    .option('--until <time>', 'T2: … and up to this time (cutover); default: when the pass starts')
-    .option('--concurrency <n>', 'connections in flight', (v) => positiveInt(v, '--concurrency'))
-    .option('--bwlimit <rate>', 'bandwidth limit or timetable, e.g. 20M, 200Mbit/s, "08:00,10M 23:00,off"');
-}
-
 /**
- * An option parser for a whole number ≥ 1. Commander calls parsers outside the command's error
- * boundary: it must throw commander's InvalidArgumentError (→ a usage error, exit 2), never ours.
+ * Options every job command takes (from the options table). A command in the table gets them
+ * from applyOptions; this stays for a command added before its rows are (the table test then
+ * names what to add to runner/cli/options.ts).
  */
-export function positiveInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`Use a whole number of 1 or more, e.g. ${flag} 16.`);
-  return n;
+export function jobOptions(cmd: Command): Command {
+  for (const row of OPTIONS)
+    if (row.flags && row.commands === JOB_COMMANDS && !cmd.options.some((o) => o.long === longFlag(row)))
+      cmd.addOption(toOption(row));
+  return cmd;
 }
+
+/** The job-definition argument and flags (import, submit, plan, tui), from the options table. */
+export function definitionOptions(cmd: Command): Command {
+  if (!cmd.registeredArguments.length) cmd.argument(...JOBFILE_ARGUMENT);
+  for (const row of OPTIONS)
+    if (
+      row.flags &&
+      row.commands === DEFINITION_COMMANDS &&
+      !cmd.options.some((o) => o.long === longFlag(row))
+    )
+      cmd.addOption(toOption(row));
+  return cmd;
+}
+
+export { positiveInt };
 
 export type DefinitionFlags = {
   sys?: string;
@@ -112,18 +88,6 @@ export type DefinitionFlags = {
   job?: string;
 };
 
-/** The flag that set each job key, so validation messages name what the user typed. */
-const FLAG_OF: Record<string, keyof DefinitionFlags> = {
-  name: 'job',
-  'source.region': 'srcRegion',
-  'source.endpoint': 'srcEndpoint',
-  'destination.region': 'dstRegion',
-  'destination.endpoint': 'dstEndpoint',
-  'window.since': 'since',
-  'window.until': 'until',
-  'transfer.concurrency': 'concurrency',
-  'bandwidth.limit': 'bwlimit',
-};
 const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** cos://bucket/prefix/ → parts. */
@@ -280,7 +244,7 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
   if (f.job && file) input.name = f.job;
   // A message names the flag the user typed, else their cfg key, else the YAML key.
   const nameOf: KeyNamer = (path) => {
-    const flag = FLAG_OF[path];
+    const flag = FLAG_OF[path] as keyof DefinitionFlags | undefined;
     if (flag && f[flag] !== undefined) return flagName(flag);
     return fileNames?.(path);
   };

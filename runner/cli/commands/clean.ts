@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { LockedError } from '../../app/workspace.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { action, Console, confirm, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+import { applyOptions } from '../options.ts';
+import { action, Console, confirm, type GlobalOptions, openSession } from '../shared.ts';
 
 /** `ossmigrate clean`: forget a job (its work dir state); aborts its unfinished multipart uploads. Never touches objects. */
 export function register(program: Command): void {
-  jobOptions(program.command('clean'))
+  applyOptions(program.command('clean'))
     .summary('forget a job: remove its state from the work dir (objects are never deleted)')
     .description(
       "Remove a job's state, journals and reports from the work dir, and abort its unfinished multipart uploads. Objects are never deleted, in the source or the destination.",
     )
-    .option('-y, --yes', 'do not ask for confirmation')
     .action(
       action(async (o: GlobalOptions & { yes?: boolean }) => {
         // The cfg's keys, when it is still there, abort the job's unfinished uploads; gone, clean still works.

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { runFlow } from '../flow.ts';
+import { applyOptions, JOBFILE_ARGUMENT } from '../options.ts';
 import {
   action,
   Console,
   definitionFrom,
-  definitionOptions,
   type GlobalOptions,
-  jobOptions,
   replacedNote,
   submitSession,
 } from '../shared.ts';
@@ -17,14 +16,11 @@ import {
  * incremental phase.
  */
 export function register(program: Command): void {
-  jobOptions(definitionOptions(program.command('import')))
+  applyOptions(program.command('import').argument(...JOBFILE_ARGUMENT))
     .summary("migrate: preflight, copy, verify, report (ossimport's import.sh)")
     .description(
       "Migrate in one command (ossimport's import.sh): register the job, run the preflight (credentials, buckets, region, clock), copy every object in scope (resuming if interrupted), verify (size + CRC-64) and write the report. The first run copies what was modified before T1, its own start; --since T1 [--until T2] is the incremental phase. When objects fail it asks whether to retry them (--yes answers yes once, for unattended runs).",
     )
-    .option('-y, --yes', 'answer yes to prompts (retry failed objects once) — for unattended runs')
-    .option('--no-verify', 'skip the verification after the copy')
-    .option('--no-retry', 'do not offer to retry failed objects')
     .action(
       action(async (file: string | undefined, o: GlobalOptions & Record<string, never>) => {
         const def = await definitionFrom(file, o);

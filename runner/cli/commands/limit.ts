@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
 import { formatRate, parseTimetable, RateSyntaxError, rateAt } from '../../core/bandwidth.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { action, Console, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+import { applyOptions } from '../options.ts';
+import { action, Console, type GlobalOptions, openSession } from '../shared.ts';
 
 /** `ossmigrate limit`: change the bandwidth limit (or timetable) of a running job, live; pause and resume. */
 export function register(program: Command): void {
-  jobOptions(program.command('limit'))
+  applyOptions(program.command('limit'))
     .summary('change the bandwidth limit of a running job, live')
     .description(
       'Set the bandwidth limit of the running job (the whole fleet\'s, in fleet mode), applied within seconds: a rate (20M, 200Mbit/s, off) or a timetable ("08:00,10M 23:00,off"); "job" restores the job file\'s setting. --pause holds every transfer where it is, --resume continues.',
     )
     .argument('[limit]', 'rate, timetable, or "job"')
-    .option('--pause', 'hold every transfer where it is')
-    .option('--resume', 'continue paused transfers')
     .action(
       action(async (limit: string | undefined, o: GlobalOptions & { pause?: boolean; resume?: boolean }) => {
         if (limit === undefined && !o.pause && !o.resume)

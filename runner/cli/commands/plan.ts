@@ -7,16 +7,15 @@ import type { JobSpec } from '../../config/job.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { estimateSeconds, SIZE_BUCKET_LABELS, type Survey } from '../../core/survey.ts';
 import { formatBytes, formatDuration } from '../../core/units.ts';
+import { applyOptions, JOBFILE_ARGUMENT } from '../options.ts';
 import {
   action,
   Console,
   credentialsFor,
   definitionFrom,
-  definitionOptions,
   fleetSettings,
   type GlobalOptions,
   jobLine,
-  jobOptions,
   openSession,
   stopSignals,
   submitSession,
@@ -32,20 +31,10 @@ function num(v: string, flag: string): number {
 
 /** `ossmigrate plan`: survey the source and estimate time, fleet size and egress — before anything runs. */
 export function register(program: Command): void {
-  jobOptions(definitionOptions(program.command('plan')))
+  applyOptions(program.command('plan').argument(...JOBFILE_ARGUMENT))
     .summary('survey the source (count, bytes, sizes, time, fleet); copies nothing')
     .description(
       'Survey the source without copying: object count, bytes, size histogram, storage classes, names OSS would refuse (with examples), the time on one machine and the fleet size for a deadline of --days at --mbps a machine; --egress-price adds a cost line.',
-    )
-    .option('--days <n>', 'deadline for the full copy, in days', '7')
-    .option(
-      '--mbps <n>',
-      'Mbit/s one machine sustains; 100 is the pay-as-you-go public bandwidth cap of an ECS worker (ossimport quotes 200)',
-      '100',
-    )
-    .option(
-      '--egress-price <cny-per-gb>',
-      'source egress price per GB, for a cost line (e.g. COS internet egress)',
     )
     .action(
       action(async (file: string | undefined, o: PlanOptions & Record<string, never>) => {

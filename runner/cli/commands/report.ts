@@ -8,25 +8,18 @@ import type { Summary } from '../../core/events.ts';
 import type { PassRun } from '../../engine/run.ts';
 import { summarize } from '../../engine/summary.ts';
 import type { PassInfo } from '../../ports/jobState.ts';
-import { action, Console, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+import { applyOptions } from '../options.ts';
+import { action, Console, type GlobalOptions, openSession } from '../shared.ts';
 
 type ReportOptions = GlobalOptions & { pass?: string; html: boolean; open?: boolean };
 
 /** `ossmigrate report`: print the report of the latest (or a named) pass. */
 export function register(program: Command): void {
-  jobOptions(program.command('report'))
+  applyOptions(program.command('report'))
     .summary('print the report of the latest run')
     .description(
       'Print the report of the latest pass, or of --pass ID (ids from `ossmigrate stat`): summary, failures by class, and where the report files are.',
     )
-    .option('--pass <id>', 'a specific pass (see `ossmigrate stat`)')
-    .option(
-      '--html',
-      'name (and write, when missing) the self-contained report.html with charts (default)',
-      true,
-    )
-    .option('--no-html', 'text only: do not write or name report.html')
-    .option('--open', 'open report.html in a browser ($BROWSER, else xdg-open)')
     .action(
       action(async (o: ReportOptions) => {
         if (o.open && !o.html)

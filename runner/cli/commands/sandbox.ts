@@ -1,20 +1,15 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
+import { applyOptions } from '../options.ts';
 import { action } from '../shared.ts';
 
 /** `ossmigrate sandbox`: local OSS + COS emulators the real SDKs talk to (no cloud account needed). */
 export function register(program: Command): void {
-  program
-    .command('sandbox')
+  applyOptions(program.command('sandbox'))
     .summary('start local OSS and COS emulators: try ossmigrate without a cloud account')
     .description(
       'Start local OSS and COS emulators (one bucket each, fresh credentials); prints one JSON line with their endpoints and keys when ready, then runs until Ctrl-C.',
     )
-    .option('--seed <set>', 'seed the COS bucket: demo | none', 'none')
-    .option('--data-dir <dir>', 'keep object bodies on disk here instead of in memory')
-    .option('--oss-port <port>', 'OSS emulator port (default: a free one)', Number)
-    .option('--cos-port <port>', 'COS emulator port (default: a free one)', Number)
-    .option('--restore-delay <ms>', 'how long an archive restore takes', Number, 2000)
     .action(
       action(
         async (o: {

@@ -2,20 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runFlow } from '../flow.ts';
-import { action, Console, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+import { applyOptions } from '../options.ts';
+import { action, Console, type GlobalOptions, openSession } from '../shared.ts';
 
 /** `ossmigrate start`: run (or resume) the submitted job. */
 export function register(program: Command): void {
-  jobOptions(program.command('start'))
+  applyOptions(program.command('start'))
     .summary('run the submitted job, resuming where it stopped')
     .description(
       "Run the job registered by `ossmigrate submit` (or an interrupted import), resuming where it stopped: preflight, copy, verify, report. --detach runs it in the background with its output in the job's log dir; follow it with `ossmigrate stat`, stop it with `ossmigrate stop`.",
-    )
-    .option('-y, --yes', 'answer yes to prompts (retry failed objects once)')
-    .option('--no-verify', 'skip the verification after the copy')
-    .option(
-      '--detach',
-      'run in the background; follow it with `ossmigrate stat`, stop it with `ossmigrate stop`',
     )
     .action(
       action(async (o: GlobalOptions & { detach?: boolean; verify?: boolean }) => {

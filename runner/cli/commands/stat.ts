@@ -4,15 +4,8 @@ import { formatRate, parseTimetable, rateAt } from '../../core/bandwidth.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { formatBytes } from '../../core/units.ts';
 import { describeLocation } from '../../fleet/journalLocation.ts';
-import {
-  action,
-  Console,
-  fleetSettings,
-  type GlobalOptions,
-  jobLine,
-  jobOptions,
-  openSession,
-} from '../shared.ts';
+import { applyOptions } from '../options.ts';
+import { action, Console, fleetSettings, type GlobalOptions, jobLine, openSession } from '../shared.ts';
 
 /** "12 s ago" from an ISO time. */
 function ago(iso: string, now = Date.now()): string {
@@ -55,7 +48,7 @@ export function workerTable(workers: WorkerRecord[], now = Date.now()): string[]
 
 /** `ossmigrate stat`: where the job stands (works while it runs: SQLite WAL readers don't block; Redis for a fleet). */
 export function register(program: Command): void {
-  jobOptions(program.command('stat'))
+  applyOptions(program.command('stat'))
     .summary('show progress: passes, tasks, failures by class, workers')
     .description(
       "Show the job's passes, progress, task counts, failures by class, archive restores waiting, live settings and (fleet) its workers. Safe while a run is writing.",

@@ -1,15 +1,15 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { action, Console, type GlobalOptions, jobOptions, openSession } from '../shared.ts';
+import { applyOptions } from '../options.ts';
+import { action, Console, type GlobalOptions, openSession } from '../shared.ts';
 
 /** `ossmigrate stop`: ask the running job to finish its in-flight objects and stop (resumable). */
 export function register(program: Command): void {
-  jobOptions(program.command('stop'))
+  applyOptions(program.command('stop'))
     .summary('stop the running job gracefully; `start` resumes')
     .description(
       'Ask the running job to finish its in-flight objects and stop; `ossmigrate start` (or the same import) resumes it. --now stops at once (multipart uploads resume from their last finished part).',
     )
-    .option('--now', 'stop at once (multipart uploads resume from their last finished part)')
     .action(
       action(async (o: GlobalOptions & { now?: boolean }) => {
         const s = await openSession(o);

@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
+import { applyOptions, JOBFILE_ARGUMENT } from '../options.ts';
 import {
   action,
   Console,
   definitionFrom,
-  definitionOptions,
   type GlobalOptions,
   jobLine,
-  jobOptions,
   replacedNote,
   submitSession,
 } from '../shared.ts';
 
 /** `ossmigrate submit`: validate and register a job (ossimport's submit); nothing is copied. */
 export function register(program: Command): void {
-  jobOptions(definitionOptions(program.command('submit')))
+  applyOptions(program.command('submit').argument(...JOBFILE_ARGUMENT))
     .summary('validate a job and register it in the work dir; copies nothing')
     .description(
       'Validate a job (an ossmigrate YAML file, an ossimport job.cfg / local_job.cfg with --sys sys.properties, or flags alone) and register it in the work dir, copying nothing; `ossmigrate start` then runs it. A different job under a registered name is refused until `ossmigrate clean`.',

@@ -2,14 +2,13 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { JobSession } from '../../app/jobService.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { applyOptions, JOBFILE_ARGUMENT } from '../options.ts';
 import {
   action,
   credentialsFor,
   type Definition,
   definitionFrom,
-  definitionOptions,
   type GlobalOptions,
-  jobOptions,
   openSession,
   submitSession,
   Workspace,
@@ -58,24 +57,11 @@ function positive(v: string, flag: string): number {
  * plain progress lines (the cutover and teardown confirmations need someone to type them).
  */
 export function register(program: Command): void {
-  jobOptions(definitionOptions(program.command('tui')))
+  applyOptions(program.command('tui').argument(...JOBFILE_ARGUMENT))
     .summary('the terminal UI: drive a migration phase by phase')
     .description(
       'The terminal UI: drive a migration phase by phase (plan … cutover … teardown), resuming the job in progress. `ossmigrate` alone in a terminal opens it. --infra says what provisions the bucket, mirror rule and fleet (pulumi, the local sandbox, or none).',
     )
-    .option(
-      '--infra <kind>',
-      'what provisions the bucket, mirror rule and fleet: pulumi | sandbox | none',
-      'pulumi',
-    )
-    .option('--stack <name>', 'Pulumi stack (with --infra pulumi)', process.env.OSSMIGRATE_STACK ?? 'prod')
-    .option('--deadline-days <n>', 'deadline for the full copy, in days (sizes the fleet)', '7')
-    .option(
-      '--mbps <n>',
-      'Mbit/s one machine sustains; 100 is the pay-as-you-go public bandwidth cap of an ECS worker (ossimport quotes 200)',
-      '100',
-    )
-    .option('-y, --yes', 'unattended: confirm every step, cutover and teardown included')
     .action(
       action(async (file: string | undefined, o: TuiOptions & Record<string, never>) => {
         if (!(INFRA as readonly string[]).includes(o.infra))

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { refusePasswordInArgv } from '../../adapters/queue/redisConnection.ts';
 import { ExitCode } from '../../core/exitCodes.ts';
-import { action, positiveInt } from '../shared.ts';
+import { applyOptions } from '../options.ts';
+import { action } from '../shared.ts';
 
 /**
  * `ossmigrate worker`: a fleet service (systemd runs one per ECS instance). Joins at any time,
@@ -10,38 +11,11 @@ import { action, positiveInt } from '../shared.ts';
  * in argv: /proc/<pid>/cmdline is world-readable), credentials from the vendors' variables.
  */
 export function register(program: Command): void {
-  program
-    .command('worker')
+  applyOptions(program.command('worker'))
     .summary('run a fleet worker on the Redis queue')
     .description(
       'Run a fleet worker: take tasks of the active job from the Redis queue until stopped (SIGTERM drains). The queue comes from --redis or $OSSMIGRATE_REDIS_URL, its password only from $OSSMIGRATE_REDIS_PASSWORD; credentials as for every command.',
     )
-    .option(
-      '--redis <url>',
-      'the fleet queue (default: $OSSMIGRATE_REDIS_URL; password: $OSSMIGRATE_REDIS_PASSWORD)',
-    )
-    .option(
-      '--workdir <dir>',
-      'where the worker keeps its log',
-      process.env.OSSMIGRATE_WORKDIR ?? '.ossmigrate',
-    )
-    .option(
-      '--concurrency <n>',
-      'object transfers in flight (default: the job file’s transfer.concurrency)',
-      (v) => positiveInt(v, '--concurrency'),
-    )
-    .option('--tasks <n>', 'tasks in flight', (v) => positiveInt(v, '--tasks'), 4)
-    .option(
-      '--journal-dir <dir>',
-      'shared journal directory, if the coordinator did not name one (tests, NFS)',
-    )
-    .option(
-      '--drain-timeout <seconds>',
-      'after SIGTERM, let tasks run this long before stopping them between objects',
-      (v) => positiveInt(v, '--drain-timeout'),
-      240,
-    )
-    .option('--json', 'print lifecycle events as NDJSON on stdout')
     .action(
       action(
         async (o: {
