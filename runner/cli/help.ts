@@ -207,7 +207,8 @@ export function applyHelp(program: Command): void {
       '',
       exitCodes(),
       '',
-      'Each command: ossmigrate COMMAND --help. The README has the playbook and the job file reference.',
+      'Each command: ossmigrate COMMAND --help. In the checkout: README.md (the playbook) and docs/ (a page per',
+      'command, the job file, environment variables, exit codes).',
     ].join('\n'),
   );
   for (const cmd of program.commands) {

@@ -23,13 +23,13 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** One line per code: `--help`, docs/exit-codes.md and the README print this table. */
 export const EXIT_CODE_HELP: Record<ExitCode, string> = {
-  0: 'success: every object in scope migrated and verified',
+  0: 'success: every object in scope migrated and verified (what changed after T1 is the next phase’s, not a failure)',
   1: 'internal error: a bug, or a service failure outside any one object (see the message and the log)',
-  2: 'usage or configuration error; nothing was written',
-  3: 'preflight failed (credentials, bucket, region, clock); nothing was written',
-  4: 'finished, but some objects failed (see the report; `ossmigrate retry`)',
-  5: 'verification found missing or different objects',
-  6: 'interrupted; run the same command again to resume',
-  7: 'the work dir is in use by another ossmigrate process',
+  2: 'usage or configuration error (flags, job file, credentials, stack config); nothing was written',
+  3: 'preflight failed (bucket missing, wrong region, bad credentials, clock skew); nothing was written',
+  4: 'finished, but some objects failed or archive restores are still pending (see the report; `ossmigrate retry`)',
+  5: 'verification found missing or different objects, or could not compare some',
+  6: 'interrupted (Ctrl-C, SIGTERM, `ossmigrate stop`); run the same command again to resume',
+  7: 'another ossmigrate process runs this job (the work dir lock or the fleet lease)',
   8: 'provisioning, the mirror rule or teardown failed (the message names the step and the fix)',
 };

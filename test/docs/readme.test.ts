@@ -1,6 +1,6 @@
 /**
  * Every job file the documentation prints is one a user can copy and run: each ```yaml block of
- * README.md (and docs/*.md) goes through loadJobFile, each ```properties / cfg / ini block (an
+ * README.md and every docs/ page goes through loadJobFile, each ```properties / cfg / ini block (an
  * ossimport job.cfg) through the cfg translator, exactly as `ossmigrate import FILE` reads them.
  * A partial snippet says so in its info string (```yaml snippet) and then only has to parse;
  * ```properties sys is a sys.properties, checked together with a minimal job.cfg.
@@ -89,11 +89,11 @@ describe('the documentation prints valid job files', () => {
     return p;
   };
 
-  it('finds the README full example among the blocks it checks', () => {
+  it('finds the full example job file (docs/job-file.md) among the blocks it checks', () => {
     const jobs = blocks.filter((b) => YAML.has(b.lang) && !b.flags.includes('snippet'));
     assert.ok(
-      jobs.some((b) => b.file === 'README.md' && /^version: 1$/m.test(b.text)),
-      'the full example job file is a ```yaml block of README.md',
+      jobs.some((b) => b.file === join('docs', 'job-file.md') && /^version: 1$/m.test(b.text)),
+      'the full example job file is a ```yaml block of docs/job-file.md',
     );
   });
 
