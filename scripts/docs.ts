@@ -14,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { EXAMPLES } from '../runner/cli/help.ts';
 import { ALL_COMMANDS, appliesTo, longFlag, OPTIONS, type OptionRow } from '../runner/cli/options.ts';
 import { buildProgram } from '../runner/cli/program.ts';
-import { ExitCode, EXIT_CODE_HELP } from '../runner/core/exitCodes.ts';
+import { EXIT_CODE_HELP, ExitCode } from '../runner/core/exitCodes.ts';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
