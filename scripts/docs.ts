@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { EXAMPLES } from '../runner/cli/help.ts';
-import { ALL_COMMANDS, appliesTo, longFlag, OPTIONS, type OptionRow } from '../runner/cli/options.ts';
+import {
+  ALL_COMMANDS,
+  appliesTo,
+  JOB_COMMANDS,
+  longFlag,
+  OPTIONS,
+  type OptionRow,
+} from '../runner/cli/options.ts';
 import { buildProgram } from '../runner/cli/program.ts';
 import { EXIT_CODE_HELP, ExitCode } from '../runner/core/exitCodes.ts';
 
@@ -110,23 +117,36 @@ function commandIndex(program: Command): string {
 }
 
 function environmentPage(program: Command): string {
-  const rows = OPTIONS.filter((r) => r.env).map((r) => {
-    const flags = r.flags
-      ? program.commands
-          .filter((c) => appliesTo(r, c.name()))
-          .map((c) => `${c.name()} ${longFlag(r)}`)
-          .join(', ')
-      : '';
-    const commands =
-      r.commands === ALL_COMMANDS ? 'all' : r.commands.map((c) => `[${c}](commands/${c}.md)`).join(', ');
-    const readBy = r.envReadBy === 'flag' ? 'commander, as the flag’s default' : code(r.envReadBy ?? '');
+  // One line per variable: a variable that backs a flag of several commands is listed once.
+  const byEnv = new Map<string, OptionRow[]>();
+  for (const r of OPTIONS) if (r.env) byEnv.set(r.env, [...(byEnv.get(r.env) ?? []), r]);
+  const uniq = (xs: string[]) => [...new Set(xs.filter(Boolean))];
+  const rows = [...byEnv].map(([env, rs]) => {
+    const first = rs[0]!;
+    const flags = uniq(rs.map((r) => (r.flags ? longFlag(r)! : '')));
+    const all = rs.some((r) => r.commands === ALL_COMMANDS);
+    const names = uniq(
+      rs.flatMap((r) => program.commands.filter((c) => appliesTo(r, c.name())).map((c) => c.name())),
+    );
+    const everyJob = JOB_COMMANDS.every((c) => names.includes(c));
+    const commands = all
+      ? 'all'
+      : [
+          ...(everyJob ? ['every job command'] : []),
+          ...names
+            .filter((c) => !everyJob || !(JOB_COMMANDS as readonly string[]).includes(c))
+            .map((c) => `[${c}](commands/${c}.md)`),
+        ].join(', ');
+    const readBy = uniq(
+      rs.map((r) => (r.envReadBy === 'flag' ? 'commander, as the flag’s default' : code(r.envReadBy ?? ''))),
+    ).join('; ');
     return [
-      code(r.env!),
-      flags ? code(flags) : '—',
+      code(env),
+      flags.length ? flags.map(code).join(', ') : '—',
       commands,
-      defaultOf(r),
+      uniq(rs.map(defaultOf)).join(', '),
       readBy,
-      `${r.help}${r.secret ? ' **Secret:** never a flag, never printed.' : ''}${r.internal ? ' (internal)' : ''}`,
+      `${first.help}${first.secret ? ' **Secret:** never a flag, never printed.' : ''}${first.internal ? ' (internal)' : ''}`,
     ];
   });
   return [

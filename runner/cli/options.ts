@@ -342,6 +342,12 @@ export const OPTIONS: readonly OptionRow[] = [
 
   // ---- variables with no flag --------------------------------------------------------------
   {
+    env: 'OSSMIGRATE_CREDENTIALS',
+    envReadBy: 'runner/config/credentials.ts',
+    help: 'the credentials file a worker reads (YAML, chmod 600)',
+    commands: ['worker'],
+  },
+  {
     env: 'OSSMIGRATE_REDIS_PASSWORD',
     envReadBy: 'runner/adapters/queue/redisConnection.ts',
     secret: true,

@@ -20,12 +20,29 @@ const all = [readme, ...pages].join('\n').replace(/\s+/g, ' ');
 const FACTS: Record<string, string[]> = {
   intro: ['Zero-download verification', 'Cutover-safe incremental', 'EBADENGINE', 'npm link'],
   'try it': ['PUT /__sandbox__/faults', '138 demo objects', '--restore-delay MS'],
-  tui: ['tui.json', 'alternate screen', 'CI=true', 'MirrorFetch', 'type the destination bucket', '`Esc` folds'],
+  tui: [
+    'tui.json',
+    'alternate screen',
+    'CI=true',
+    'MirrorFetch',
+    'type the destination bucket',
+    '`Esc` folds',
+  ],
   playbook: ['500 TB in COS Guangzhou', 'ceil(500 / 7 / (100/100)) = 72', 'never propagated'],
-  commands: ['A job submitted from an ossimport cfg keeps its keys', 'exit code 6', '"Mon-08:00,10M Sat-00:00,off"'],
+  commands: [
+    'A job submitted from an ossimport cfg keeps its keys',
+    'exit code 6',
+    '"Mon-08:00,10M Sat-00:00,off"',
+  ],
   'job file': ['version: 1', 'checkSourceAfterCopy', 'storageClassMap', 'stripLeadingSlash', 'MAZ_*'],
   credentials: ['source-oss:', 'chmod 600', 'OSS_ACCESS_KEY_ID'],
-  output: ['"type":"summary"', 'SIZE_NOT_MATCH', 'check.txt', 'Content-Security-Policy', '512 points per pass'],
+  output: [
+    '"type":"summary"',
+    'SIZE_NOT_MATCH',
+    'check.txt',
+    'Content-Security-Policy',
+    '512 points per pass',
+  ],
   distributed: [
     'maxmemory-policy noeviction',
     'ossm:active',
@@ -55,6 +72,7 @@ describe('docs: nothing of the old README was lost', () => {
   });
   for (const [section, phrases] of Object.entries(FACTS))
     it(`${section}: its facts are in the README or docs/`, () => {
-      for (const p of phrases) assert.ok(all.includes(p), `"${p}" (old README, ${section}) is nowhere in README.md or docs/`);
+      for (const p of phrases)
+        assert.ok(all.includes(p), `"${p}" (old README, ${section}) is nowhere in README.md or docs/`);
     });
 });
