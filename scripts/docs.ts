@@ -5,6 +5,7 @@
  * README's exit-code table, the Pulumi config table of docs/cloud.md from Pulumi.yaml's schema).
  * test/docs/generated.test.ts regenerates everything in memory and compares it with the files.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -263,6 +264,18 @@ export function fillRegions(
   return out;
 }
 
+/**
+ * The project's formatter (biome formats markdown too): generated pages are written as
+ * `biome check .` wants them, so the lint and the sync test agree.
+ */
+function formatted(file: string, text: string): string {
+  return execFileSync(join(ROOT, 'node_modules/.bin/biome'), ['format', `--stdin-file-path=${file}`], {
+    cwd: ROOT,
+    input: text,
+    encoding: 'utf8',
+  });
+}
+
 /** Every generated file (path relative to the checkout → content), built from the code. */
 export function generateDocs(): Map<string, string> {
   const program = buildProgram();
@@ -274,6 +287,7 @@ export function generateDocs(): Map<string, string> {
   for (const [file, regions] of Object.entries(REGIONS)) {
     out.set(file, fillRegions(file, readFileSync(join(ROOT, file), 'utf8'), regions, program));
   }
+  for (const [file, text] of out) out.set(file, formatted(file, text));
   return out;
 }
 
