@@ -288,7 +288,7 @@ export function formatIssues(file: string, error: z.ZodError, nameOf?: KeyNamer)
       if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
         what = `is required (add "${String(issue.path[issue.path.length - 1])}:" to the file)`;
       } else if (issue.code === 'unrecognized_keys') {
-        what = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} — check the spelling against the README's job file reference`;
+        what = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} — check the spelling against docs/job-file.md`;
       } else if (issue.code === 'invalid_union' && issue.path.join('.') === 'source') {
         what = 'source.type must be one of: cos, oss, local';
       }
@@ -328,7 +328,7 @@ export async function readJobFile(path: string): Promise<Record<string, unknown>
   if (doc === null || typeof doc !== 'object') {
     throw new ConfigError(
       `${path}: expected a YAML mapping with source: and destination:`,
-      'see the README for an example job file',
+      'see docs/job-file.md for an example job file',
     );
   }
   return doc as Record<string, unknown>;
