@@ -2,19 +2,29 @@
 import type { Credentials } from '../config/credentials.ts';
 import type { JobSpec } from '../config/job.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { ObjectStore } from '../ports/objectStore.ts';
+import type { ObjectStore, StoresFactory } from '../ports/objectStore.ts';
+
+/** What the entry point hands the factory from the environment. */
+export type StoreSettings = {
+  /**
+   * OSSMIGRATE_OSS_ENDPOINT: replaces the destination's endpoint (fleet workers: the region's
+   * internal one; tests: the sandbox).
+   */
+  ossEndpoint?: string;
+};
 
 /** The SDKs cost ~300 ms to load: only the adapters a job uses are loaded, when it needs them. */
 export async function makeStores(
   spec: JobSpec,
   creds: Credentials,
+  settings: StoreSettings = {},
 ): Promise<{ src: ObjectStore; dst: ObjectStore }> {
-  return { src: await sourceStore(spec, creds), dst: await destinationStore(spec, creds) };
+  return { src: await sourceStore(spec, creds), dst: await destinationStore(spec, creds, settings) };
 }
 
-/** Overridden in fleet workers: OSSMIGRATE_OSS_ENDPOINT (the region's internal endpoint). */
-function ossEndpoint(configured: string | undefined): string | undefined {
-  return process.env.OSSMIGRATE_OSS_ENDPOINT || configured;
+/** A StoresFactory bound to the entry point's settings. */
+export function storesFactory(settings: StoreSettings): StoresFactory {
+  return (spec, creds) => makeStores(spec, creds, settings);
 }
 
 export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<ObjectStore> {
@@ -57,10 +67,14 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
   }
 }
 
-export async function destinationStore(spec: JobSpec, creds: Credentials): Promise<ObjectStore> {
+export async function destinationStore(
+  spec: JobSpec,
+  creds: Credentials,
+  settings: StoreSettings = {},
+): Promise<ObjectStore> {
   const d = spec.destination;
   if (!creds.oss) throw missingOss('destination', creds.hint?.oss);
-  const endpoint = ossEndpoint(d.endpoint);
+  const endpoint = settings.ossEndpoint || d.endpoint;
   const { OssStore } = await import('./oss/ossStore.ts');
   return new OssStore({
     bucket: d.bucket,

@@ -1,6 +1,7 @@
 /**
  * When is a submitted definition "the same job", and when may a different one replace it?
- * Shared by the standalone submit (jobService) and the fleet submit (fleet/session).
+ * The rules every backend applies at submit (JobSession hands them to the standalone and the
+ * fleet backend alike).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { JobSpec } from '../config/job.ts';

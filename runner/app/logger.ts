@@ -32,8 +32,16 @@ function scrubbing(dest: DestinationStream, secrets: () => readonly string[]): D
   return { write: (line: string) => dest.write(scrub(line, secrets())) };
 }
 
+/** The level of job logs that name none; set once by the entry point (OSSMIGRATE_LOG_LEVEL). */
+let defaultLevel = 'info';
+
+/** Called by the entry points (runner/cli/main.ts, runner/worker/main.ts) with the environment's level. */
+export function setDefaultLogLevel(level: string | undefined): void {
+  defaultLevel = level ?? 'info';
+}
+
 export function jobLogger(o: { file?: string; level?: string; secrets?: () => readonly string[] }): Logger {
-  const level = o.level ?? process.env.OSSMIGRATE_LOG_LEVEL ?? 'info';
+  const level = o.level ?? defaultLevel;
   if (!o.file) return pino({ level: 'silent' });
   mkdirSync(dirname(o.file), { recursive: true });
   const dest = pino.destination({ dest: o.file, sync: false, mkdir: true });

@@ -1,4 +1,6 @@
 import { CommanderError } from 'commander';
+import { setDefaultLogLevel } from '../app/logger.ts';
+import { readEnvironment } from '../config/environment.ts';
 import { ExitCode } from '../core/exitCodes.ts';
 import { buildProgram } from './program.ts';
 
@@ -6,6 +8,8 @@ import { buildProgram } from './program.ts';
 export { buildProgram };
 
 async function main(argv: string[]): Promise<number> {
+  // The entry point reads the environment; job logs below it take the level as a value.
+  setDefaultLogLevel(readEnvironment(process.env).logLevel);
   const program = buildProgram();
   // `ossmigrate` alone in a terminal opens the TUI; without one, commander prints the help.
   const args = argv.length <= 2 && process.stdin.isTTY && process.stderr.isTTY ? [...argv, 'tui'] : argv;

@@ -8,12 +8,14 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { makeStores } from '../adapters/factory.ts';
-import { maskRedisUrls, REDIS_ENV, refusePasswordInArgv } from '../adapters/queue/redisConnection.ts';
-import { type FleetSettings, JobSession, sameJob } from '../app/jobService.ts';
+import { storesFactory } from '../adapters/factory.ts';
+import { maskRedisUrls, refusePasswordInArgv } from '../adapters/queue/redisConnection.ts';
+import { standaloneBackends } from '../app/backends/standalone.ts';
+import { JobSession, sameJob } from '../app/jobSession.ts';
 import { describeDestination, describeSource } from '../app/report.ts';
 import { DEFAULT_WORKDIR, type JobOrigin, Workspace } from '../app/workspace.ts';
 import { type Credentials, loadCredentials, secretValues } from '../config/credentials.ts';
+import { type RuntimeEnvironment, readEnvironment } from '../config/environment.ts';
 import { type JobSpec, type KeyNamer, parseJob, readJobFile } from '../config/job.ts';
 import { cfgKeyName, looksLikeOssimport, readOssimportCfg } from '../config/ossimportCfg.ts';
 import { formatRate } from '../core/bandwidth.ts';
@@ -22,7 +24,9 @@ import type { EngineEvent, EventSink, Problem } from '../core/events.ts';
 import { ExitCode } from '../core/exitCodes.ts';
 import type { Phase } from '../core/types.ts';
 import { formatBytes, formatDuration, parseTime } from '../core/units.ts';
+import type { FleetSettings } from '../fleet/backend.ts';
 import { journalLocationFrom } from '../fleet/journalLocation.ts';
+import type { JobBackendProvider } from '../ports/jobBackend.ts';
 import {
   DEFINITION_COMMANDS,
   FLAG_OF,
@@ -277,7 +281,7 @@ export async function credentialsFor(
   o: GlobalOptions,
   inline: Partial<Credentials> = {},
 ): Promise<Credentials> {
-  const c = await loadCredentials(o.credentials ? { file: o.credentials } : {});
+  const c = await loadCredentials({ ...(o.credentials ? { file: o.credentials } : {}), env: process.env });
   // Environment / file first; keys written in an ossimport job.cfg fill the gaps.
   return {
     ...((c.oss ?? inline.oss) ? { oss: c.oss ?? inline.oss! } : {}),
@@ -289,17 +293,52 @@ export async function credentialsFor(
   };
 }
 
+/** The environment's settings: the CLI reads them here and hands them down (nothing below does). */
+export function runtimeEnvironment(): RuntimeEnvironment {
+  return readEnvironment(process.env);
+}
+
 /** Fleet settings when a queue is named (flag, else the environment; a job file's queue.url is in the spec). */
 export function fleetSettings(o: GlobalOptions, specUrl?: string): FleetSettings | undefined {
   refusePasswordInArgv(o.queue, '--queue');
-  const url = o.queue ?? specUrl ?? process.env[REDIS_ENV.url];
+  const env = runtimeEnvironment();
+  const url = o.queue ?? specUrl ?? env.redis.url;
   if (!url) {
     if (o.journalDir)
       throw new ConfigError('--journal-dir is for fleet jobs', 'add --queue redis://… (or drop it)');
     return undefined;
   }
-  const journal = journalLocationFrom(process.env, o.journalDir ? { journalDir: o.journalDir } : {});
-  return { url, env: process.env, ...(journal ? { journal } : {}) };
+  const journal = journalLocationFrom(env.journal, o.journalDir ? { journalDir: o.journalDir } : {});
+  return { ...settingsFor(url), ...(journal ? { journal } : {}) };
+}
+
+/** The environment's settings for a queue (a job's journal location is the one it started with). */
+function settingsFor(url: string): FleetSettings {
+  const env = runtimeEnvironment();
+  const { url: _fromEnv, ...auth } = env.redis;
+  return {
+    url,
+    auth,
+    lease: env.lease,
+    ...(env.ossEndpoint ? { ossEndpoint: env.ossEndpoint } : {}),
+  };
+}
+
+/**
+ * The composition root's one choice of backend: the fleet when a queue is named (or the work
+ * dir's pointer says the job was submitted to one), else the work dir. The fleet code loads only
+ * then: standalone runs and quick commands start faster without BullMQ and ioredis.
+ */
+async function backendsFor(ws: Workspace, fleet: FleetSettings | undefined): Promise<JobBackendProvider> {
+  if (!fleet) return standaloneBackends(ws);
+  const { fleetBackends } = await import('../fleet/backend.ts');
+  return fleetBackends(ws, fleet);
+}
+
+/** Stores with the environment's endpoint override (OSSMIGRATE_OSS_ENDPOINT). */
+function stores() {
+  const { ossEndpoint } = runtimeEnvironment();
+  return storesFactory(ossEndpoint ? { ossEndpoint } : {});
 }
 
 /**
@@ -313,14 +352,18 @@ export async function openSession(
   cfgKeys?: 'needed' | 'if-readable',
 ): Promise<JobSession> {
   const creds = await credentialsFor(o, inline);
-  const fleet = fleetSettings(o);
+  const ws = new Workspace(o.workdir);
+  // A fleet job submitted from this work dir left a pointer to its Redis (without the password).
+  const named = fleetSettings(o);
+  const pointer = named ? undefined : await ws.fleetUrl(o.job);
+  const fleet = named ?? (pointer ? settingsFor(pointer) : undefined);
   const s = await JobSession.open(
-    new Workspace(o.workdir),
+    ws,
     o.job,
     creds,
-    makeStores,
+    stores(),
     secretValues(creds),
-    fleet,
+    await backendsFor(ws, fleet),
   );
   if (cfgKeys) {
     try {
@@ -401,18 +444,11 @@ export async function submitSession(
   const creds = await credentialsFor(o, def.credentials);
   const fleet = fleetSettings(o, def.spec.queue?.url);
   const origin = how.file ? await originOf(how.file, o, def) : undefined;
-  return JobSession.submit(
-    new Workspace(o.workdir),
-    def.spec,
-    creds,
-    makeStores,
-    secretValues(creds),
-    fleet,
-    {
-      ...(how.preflight ? { preflight: { emit: how.preflight } } : {}),
-      ...(origin ? { origin } : {}),
-    },
-  );
+  const ws = new Workspace(o.workdir);
+  return JobSession.submit(ws, def.spec, creds, stores(), secretValues(creds), await backendsFor(ws, fleet), {
+    ...(how.preflight ? { preflight: { emit: how.preflight } } : {}),
+    ...(origin ? { origin } : {}),
+  });
 }
 
 // ---- output ----------------------------------------------------------------------------------

@@ -75,11 +75,11 @@ function fromEnv(env: NodeJS.ProcessEnv): Credentials {
 /**
  * Load credentials: the environment wins over the file. `file` defaults to
  * $OSSMIGRATE_CREDENTIALS or ~/.ossmigrate/credentials.yaml (used only if it exists).
+ * `env`: the environment as the entry point hands it (no default: nothing below the entry points
+ * reads process.env).
  */
-export async function loadCredentials(
-  o: { file?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<Credentials> {
-  const env = o.env ?? process.env;
+export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv }): Promise<Credentials> {
+  const env = o.env;
   const creds = fromEnv(env);
   const explicit = o.file ?? env.OSSMIGRATE_CREDENTIALS;
   const file = explicit ?? DEFAULT_CREDENTIALS_FILE;

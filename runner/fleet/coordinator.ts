@@ -4,55 +4,14 @@
  * waits until BullMQ has nothing left to run, relaying the workers' events and emitting their
  * status as `workers` events. A soft stop (Ctrl-C, `ossmigrate stop`) stops the fleet too.
  */
-import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { BullWorkQueue, leaseFromEnv } from '../adapters/queue/bullQueue.ts';
-import type { FleetStore, WorkerRecord } from '../adapters/queue/fleetStore.ts';
-import { FleetStore as Fleet } from '../adapters/queue/fleetStore.ts';
-import {
-  checkEvictionPolicy,
-  connectRedis,
-  parseRedisUrl,
-  type RedisTarget,
-} from '../adapters/queue/redisConnection.ts';
+import type { BullWorkQueue, LeaseOptions } from '../adapters/queue/bullQueue.ts';
+import type { FleetConnection } from '../adapters/queue/fleetConnection.ts';
 import type { EventSink, WorkerStatus } from '../core/events.ts';
 import type { Task } from '../core/types.ts';
+import type { WorkerRecord } from '../ports/jobBackend.ts';
 import type { JobState } from '../ports/jobState.ts';
 import type { QueueCounts, TaskHandler, WorkQueue } from '../ports/workQueue.ts';
-
-export type FleetConnection = {
-  target: RedisTarget;
-  redis: Redis;
-  fleet: FleetStore;
-  close(): Promise<void>;
-};
-
-/** Connect to the fleet's Redis (fail fast when unreachable) and check it is safe for BullMQ. */
-export async function connectFleet(
-  url: string,
-  o: { env?: NodeJS.ProcessEnv; role?: string; readyTimeoutMs?: number } = {},
-): Promise<FleetConnection> {
-  const target = parseRedisUrl(url, o.env ?? process.env);
-  const redis = await connectRedis(target, {
-    name: `ossmigrate-${o.role ?? 'cli'}:${hostname()}:${process.pid}`,
-    readyTimeoutMs: o.readyTimeoutMs ?? 15_000,
-  });
-  try {
-    await checkEvictionPolicy(redis, target.display);
-  } catch (e) {
-    redis.disconnect();
-    throw e;
-  }
-  return {
-    target,
-    redis,
-    fleet: new Fleet(redis),
-    close: async () => {
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
-}
 
 /** The public part of a worker record (the `workers` event's schema). */
 export function workerStatus(w: WorkerRecord): WorkerStatus {
@@ -79,6 +38,8 @@ export type CoordinatorOptions = {
   workersEveryMs?: number;
   /** Warn when no worker is live for this long. */
   noWorkersWarnMs?: number;
+  /** Leases and retries (OSSMIGRATE_LOCK_MS …, read by the entry point; default DEFAULT_LEASE). */
+  lease?: Partial<LeaseOptions>;
 };
 
 export class CoordinatorQueue implements WorkQueue {
@@ -90,8 +51,8 @@ export class CoordinatorQueue implements WorkQueue {
     private readonly state: JobState,
     private readonly o: CoordinatorOptions,
   ) {
-    this.inner = new BullWorkQueue(conn.redis, job, {
-      lease: leaseFromEnv(),
+    this.inner = conn.queue(job, {
+      ...(o.lease ? { lease: o.lease } : {}),
       log: o.log,
       pollMs: o.pollMs ?? 250,
     });

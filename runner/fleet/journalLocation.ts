@@ -1,19 +1,23 @@
 /** Where a fleet keeps its journals, named by flags and the environment (pure: no SDK loaded). */
 import { resolve } from 'node:path';
-import type { JournalLocation } from '../adapters/queue/fleetStore.ts';
+import type { RuntimeEnvironment } from '../config/environment.ts';
+import type { JournalLocation } from '../ports/jobBackend.ts';
 
 export const DEFAULT_JOURNAL_PREFIX = 'journals/';
 
-/** The location named by flags and the environment (undefined: none given). */
+/**
+ * The location named by flags and the environment's values (OSSMIGRATE_JOURNAL_DIR,
+ * OSSMIGRATE_CONTROL_BUCKET, OSSMIGRATE_JOURNAL_PREFIX; undefined: none given).
+ */
 export function journalLocationFrom(
-  env: NodeJS.ProcessEnv,
+  given: RuntimeEnvironment['journal'],
   flags: { journalDir?: string } = {},
 ): JournalLocation | undefined {
-  const dir = flags.journalDir ?? env.OSSMIGRATE_JOURNAL_DIR;
+  const dir = flags.journalDir ?? given.dir;
   if (dir) return { type: 'local', dir: resolve(dir) };
-  const bucket = env.OSSMIGRATE_CONTROL_BUCKET;
+  const bucket = given.controlBucket;
   if (bucket) {
-    const prefix = (env.OSSMIGRATE_JOURNAL_PREFIX ?? DEFAULT_JOURNAL_PREFIX).replace(/^\/+|\/+$/g, '');
+    const prefix = (given.prefix ?? DEFAULT_JOURNAL_PREFIX).replace(/^\/+|\/+$/g, '');
     return { type: 'oss', bucket, prefix };
   }
   return undefined;

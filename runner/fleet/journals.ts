@@ -12,10 +12,10 @@ import type { Logger } from 'pino';
 import { LocalJournal } from '../adapters/journal/localJournal.ts';
 import { OssJournal } from '../adapters/journal/ossJournal.ts';
 import { OssStore } from '../adapters/oss/ossStore.ts';
-import type { JournalLocation } from '../adapters/queue/fleetStore.ts';
 import type { Credentials } from '../config/credentials.ts';
 import type { JobSpec } from '../config/job.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { JournalLocation } from '../ports/jobBackend.ts';
 import type { Journal } from '../ports/journal.ts';
 
 export {
@@ -27,11 +27,14 @@ export {
 } from './journalLocation.ts';
 export type { JournalLocation };
 
-/** Open a job's journal at a location, with this process's credentials and endpoint. */
+/**
+ * Open a job's journal at a location, with this process's credentials and endpoint
+ * (`ossEndpoint`: OSSMIGRATE_OSS_ENDPOINT, read by the entry point).
+ */
 export function openJournal(
   loc: JournalLocation,
   job: string,
-  o: { spec: JobSpec; creds: Credentials; env: NodeJS.ProcessEnv; writer: string; log?: Logger },
+  o: { spec: JobSpec; creds: Credentials; ossEndpoint?: string; writer: string; log?: Logger },
 ): Journal {
   if (loc.type === 'local') return new LocalJournal(resolve(loc.dir, job));
   if (!o.creds.oss) {
@@ -43,7 +46,7 @@ export function openJournal(
   const d = o.spec.destination;
   // Same region and endpoint rules as the destination: a fleet worker writes over the
   // region's internal endpoint (OSSMIGRATE_OSS_ENDPOINT), the operator's machine over the public one.
-  const endpoint = o.env.OSSMIGRATE_OSS_ENDPOINT || d.endpoint;
+  const endpoint = o.ossEndpoint || d.endpoint;
   const store = new OssStore({
     bucket: loc.bucket,
     region: loc.region ?? d.region,

@@ -14,24 +14,20 @@
  *   - Redis restarts: the client reconnects and BullMQ carries on; nothing is lost (AOF).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import pkg from '../../package.json' with { type: 'json' };
-import { BullWorkQueue, type Consumer, leaseFromEnv } from '../adapters/queue/bullQueue.ts';
-import { FleetStore, type JournalLocation, type WorkerRecord } from '../adapters/queue/fleetStore.ts';
+import { BullWorkQueue, type Consumer, type LeaseOptions } from '../adapters/queue/bullQueue.ts';
+import { FleetStore } from '../adapters/queue/fleetStore.ts';
 import {
   checkEvictionPolicy,
   connectRedis,
   maskRedisUrls,
-  parseRedisUrl,
+  type RedisTarget,
 } from '../adapters/queue/redisConnection.ts';
 import { RedisJobState } from '../adapters/state/redisState.ts';
-import type { StoresFactory } from '../app/jobService.ts';
-import { jobLogger, routeConsole } from '../app/logger.ts';
-import { type Credentials, loadCredentials, secretValues } from '../config/credentials.ts';
+import type { Credentials } from '../config/credentials.ts';
 import { parseJob } from '../config/job.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { EngineEvent } from '../core/events.ts';
@@ -40,21 +36,34 @@ import type { EngineContext } from '../engine/context.ts';
 import { TokenBucket } from '../engine/limiter.ts';
 import { runTask, startControlLoop } from '../engine/pass.ts';
 import { makeContext, type Ports } from '../engine/run.ts';
+import type { JournalLocation, WorkerRecord } from '../ports/jobBackend.ts';
 import type { Journal } from '../ports/journal.ts';
-import { closeJournal, flushTask, journalLocationFrom, openJournal } from './journals.ts';
+import type { StoresFactory } from '../ports/objectStore.ts';
+import { closeJournal, flushTask, openJournal } from './journals.ts';
 
+/**
+ * Everything is resolved by the entry point (runner/worker/main.ts): the queue, the credentials,
+ * the log and the environment's settings arrive as values.
+ */
 export type WorkerOptions = {
-  /** Redis URL (else OSSMIGRATE_REDIS_URL). */
-  redis?: string;
-  workdir: string;
+  /** The fleet's Redis (URL parsed, password from the environment applied). */
+  target: RedisTarget;
+  /** This machine's credentials (never stored in Redis). */
+  creds: Credentials;
+  /** The worker log (secrets scrubbed). */
+  log: Logger;
+  /** The journal location this machine's flags / environment name (the job's own wins). */
+  journal?: JournalLocation;
+  /** OSSMIGRATE_LOCK_MS … (default DEFAULT_LEASE). */
+  lease?: Partial<LeaseOptions>;
+  /** OSSMIGRATE_OSS_ENDPOINT: the region's internal endpoint, for a journal bucket. */
+  ossEndpoint?: string;
   /** Object transfers in flight on this worker (default: the job's transfer.concurrency). */
   concurrency?: number;
   /** Tasks in flight on this worker. */
   tasks?: number;
-  journalDir?: string;
   /** After SIGTERM, how long in-flight tasks may run before they stop at object boundaries. */
   drainTimeoutMs?: number;
-  env: NodeJS.ProcessEnv;
   makeStores: StoresFactory;
   /** A line for humans (stderr). */
   say: (line: string) => void;
@@ -152,27 +161,12 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 export async function runWorker(o: WorkerOptions): Promise<number> {
-  const url = o.redis ?? o.env.OSSMIGRATE_REDIS_URL;
-  if (!url) {
-    throw new ConfigError(
-      'no queue: the worker needs the fleet’s Redis URL',
-      'set OSSMIGRATE_REDIS_URL (or pass --redis redis://host:6379/0); the password may go in OSSMIGRATE_REDIS_PASSWORD',
-    );
-  }
-  const target = parseRedisUrl(url, o.env);
-  const creds: Credentials = await loadCredentials({ env: o.env });
-  const workdir = resolve(o.workdir);
-  mkdirSync(join(workdir, 'logs'), { recursive: true });
-  const secrets = [...secretValues(creds), ...(target.password ? [target.password] : [])];
-  const log = jobLogger({ file: join(workdir, 'logs', 'worker.log'), secrets: () => secrets });
-  const restoreConsole = routeConsole(log);
+  const { target, creds, log } = o;
   const id = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const say = (line: string) => o.say(maskRedisUrls(line));
-  const ownJournal: JournalLocation | undefined = journalLocationFrom(o.env, {
-    ...(o.journalDir ? { journalDir: o.journalDir } : {}),
-  });
+  const ownJournal = o.journal;
   const taskSlots = o.tasks ?? 4;
-  const lease = leaseFromEnv(o.env);
+  const lease = o.lease ?? {};
 
   let lastRetrySay = 0;
   say(`worker ${id}: connecting to ${target.display}`);
@@ -187,12 +181,10 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     },
   }).catch((e: unknown) => {
     if (o.drain.aborted) return undefined;
-    restoreConsole();
     throw e;
   });
   if (!redis) {
     say(`worker ${id} stopped before Redis was reached`);
-    restoreConsole();
     return ExitCode.OK;
   }
   redis.on('error', (err: Error) => log.warn({ err: maskRedisUrls(err.message) }, 'redis error'));
@@ -209,7 +201,6 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     await checkEvictionPolicy(redis, target.display);
   } catch (e) {
     redis.disconnect();
-    restoreConsole();
     throw e;
   }
 
@@ -296,7 +287,13 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     const loc = (await fleet.journal(job)) ?? ownJournal;
     if (!loc) throw new ConfigError(`job ${job} has no journal location`, 'the coordinator records it');
     const { src, dst } = await o.makeStores(spec, creds);
-    const journal = openJournal(loc, job, { spec, creds, env: o.env, writer: id, log });
+    const journal = openJournal(loc, job, {
+      spec,
+      creds,
+      ...(o.ossEndpoint ? { ossEndpoint: o.ossEndpoint } : {}),
+      writer: id,
+      log,
+    });
     const queue = new BullWorkQueue(redis, job, { lease, log });
     const relay = new Relay(fleet, job, passId, log);
     objectSlots ??= pLimit(spec.transfer.concurrency);
@@ -421,7 +418,6 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   say(`worker ${id} stopped`);
   o.json?.({ type: 'worker', id, state: 'stopped' });
   log.flush();
-  restoreConsole();
   await redis.quit().catch(() => redis.disconnect());
   return ExitCode.OK;
 }

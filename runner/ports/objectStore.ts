@@ -5,6 +5,8 @@
  * discovered by trying.
  */
 import type { Readable } from 'node:stream';
+import type { Credentials } from '../config/credentials.ts';
+import type { JobSpec } from '../config/job.ts';
 import type { ListEntry, ObjectHead, ObjectMetadata, StorageClass } from '../core/types.ts';
 
 export type StoreFeatures = {
@@ -118,3 +120,8 @@ export interface ObjectStore {
 
 /** Every adapter's write path gets these. */
 export const NO_METADATA: ObjectMetadata = { meta: {} };
+
+/** A job's two ends. */
+export type Stores = { src: ObjectStore; dst: ObjectStore };
+/** Builds a job's stores with its credentials (runner/adapters/factory.ts; tests pass their own). */
+export type StoresFactory = (spec: JobSpec, creds: Credentials) => Promise<Stores> | Stores;

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connectFleet } from '../../runner/adapters/queue/fleetConnection.ts';
 import {
   checkEvictionPolicy,
   connectRedis,
@@ -14,8 +15,8 @@ import {
   maskRedisUrls,
   parseRedisUrl,
 } from '../../runner/adapters/queue/redisConnection.ts';
+import { readEnvironment } from '../../runner/config/environment.ts';
 import { ConfigError } from '../../runner/core/errors.ts';
-import { connectFleet } from '../../runner/fleet/coordinator.ts';
 import { startCli } from '../helpers/cli.ts';
 import { makeTlsFiles, startRedis, type TestRedis } from '../helpers/redis.ts';
 
@@ -42,10 +43,10 @@ describe('Redis URLs', () => {
     );
     assert.equal(t.display, 'redis://:***@10.0.0.5:6380/3');
     assert.ok(!t.display.includes('p@ss') && !t.display.includes('p%40ss'));
-    const e = parseRedisUrl('redis://10.0.0.5/0', {
-      OSSMIGRATE_REDIS_PASSWORD: 'from-env',
-      OSSMIGRATE_REDIS_USERNAME: 'acct',
-    });
+    const e = parseRedisUrl(
+      'redis://10.0.0.5/0',
+      readEnvironment({ OSSMIGRATE_REDIS_PASSWORD: 'from-env', OSSMIGRATE_REDIS_USERNAME: 'acct' }).redis,
+    );
     assert.equal(e.options.password, 'from-env');
     assert.equal(e.options.username, 'acct');
     assert.equal(e.options.port, 6379);
@@ -63,7 +64,11 @@ describe('Redis URLs', () => {
       );
     }
     assert.throws(
-      () => parseRedisUrl('rediss://h:1/0', { OSSMIGRATE_REDIS_CA_FILE: '/nonexistent/ca.pem' }),
+      () =>
+        parseRedisUrl(
+          'rediss://h:1/0',
+          readEnvironment({ OSSMIGRATE_REDIS_CA_FILE: '/nonexistent/ca.pem' }).redis,
+        ),
       /OSSMIGRATE_REDIS_CA_FILE/,
     );
   });
@@ -88,12 +93,14 @@ describe('Redis connections', () => {
   it('authenticates with OSSMIGRATE_REDIS_PASSWORD and fails fast, masked, on a wrong one', async () => {
     const s = await start({ password: 'right-horse-battery' });
     const url = `redis://127.0.0.1:${s.port}/0`;
-    const ok = await connectFleet(url, { env: { OSSMIGRATE_REDIS_PASSWORD: 'right-horse-battery' } });
+    const ok = await connectFleet(url, {
+      auth: readEnvironment({ OSSMIGRATE_REDIS_PASSWORD: 'right-horse-battery' }).redis,
+    });
     assert.equal(await ok.redis.ping(), 'PONG');
     await ok.close();
     const t0 = Date.now();
     await assert.rejects(
-      connectFleet(`redis://:wrong-staple@127.0.0.1:${s.port}/0`, { env: {}, readyTimeoutMs: 20_000 }),
+      connectFleet(`redis://:wrong-staple@127.0.0.1:${s.port}/0`, { readyTimeoutMs: 20_000 }),
       (e: unknown) =>
         e instanceof ConfigError &&
         /refused the credentials/.test(e.message) &&
@@ -105,7 +112,7 @@ describe('Redis connections', () => {
 
   it('says clearly when Redis cannot be reached', async () => {
     await assert.rejects(
-      connectFleet('redis://:pw-not-shown@127.0.0.1:1/0', { env: {}, readyTimeoutMs: 500 }),
+      connectFleet('redis://:pw-not-shown@127.0.0.1:1/0', { readyTimeoutMs: 500 }),
       (e: unknown) =>
         e instanceof ConfigError &&
         /cannot reach Redis/.test(e.message) &&
@@ -125,22 +132,24 @@ describe('Redis connections', () => {
     } finally {
       redis.disconnect();
     }
-    await assert.rejects(connectFleet(s.url, { env: {} }), /maxmemory-policy allkeys-lru/);
+    await assert.rejects(connectFleet(s.url, {}), /maxmemory-policy allkeys-lru/);
   });
 
   it('connects over TLS with a private CA (OSSMIGRATE_REDIS_CA_FILE), and not without it', async () => {
     const tls = await makeTlsFiles(dir);
     const s = await start({ tls });
     assert.match(s.url, /^rediss:\/\/localhost:/);
-    const ok = await connectFleet(s.url, { env: { OSSMIGRATE_REDIS_CA_FILE: tls.ca } });
+    const ok = await connectFleet(s.url, {
+      auth: readEnvironment({ OSSMIGRATE_REDIS_CA_FILE: tls.ca }).redis,
+    });
     assert.equal(await ok.redis.ping(), 'PONG');
     await ok.close();
-    await assert.rejects(connectFleet(s.url, { env: {}, readyTimeoutMs: 1500 }), ConfigError);
+    await assert.rejects(connectFleet(s.url, { readyTimeoutMs: 1500 }), ConfigError);
   });
 
   it('rides out a restart: a command sent while Redis is down completes after it is back (AOF keeps the data)', async () => {
     const s = await start();
-    const c = await connectFleet(s.url, { env: {} });
+    const c = await connectFleet(s.url, {});
     await c.redis.set('k', 'before');
     await c.redis.set('k2', 'x');
     await new Promise((r) => setTimeout(r, 1200)); // AOF fsync is every second

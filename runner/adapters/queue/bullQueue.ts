@@ -46,21 +46,6 @@ export const DEFAULT_LEASE: LeaseOptions = {
   backoffMs: 5_000,
 };
 
-/** Lease settings from the environment (tests shorten them; operators rarely need to). */
-export function leaseFromEnv(env: NodeJS.ProcessEnv = process.env): LeaseOptions {
-  const n = (name: string, dflt: number) => {
-    const v = Number(env[name]);
-    return Number.isFinite(v) && v > 0 ? v : dflt;
-  };
-  return {
-    lockMs: n('OSSMIGRATE_LOCK_MS', DEFAULT_LEASE.lockMs),
-    stalledMs: n('OSSMIGRATE_STALLED_MS', DEFAULT_LEASE.stalledMs),
-    maxStalled: n('OSSMIGRATE_MAX_STALLED', DEFAULT_LEASE.maxStalled),
-    attempts: n('OSSMIGRATE_TASK_ATTEMPTS', DEFAULT_LEASE.attempts),
-    backoffMs: n('OSSMIGRATE_TASK_BACKOFF_MS', DEFAULT_LEASE.backoffMs),
-  };
-}
-
 /** Mark new ids (HSETNX) and count them; returns 1/0 per id. KEYS: ids, tc. ARGV: id, kind, … */
 const MARK_NEW = `
 local out = {}

@@ -5,35 +5,14 @@
  * Heartbeat times are Redis server time: workers' clocks need not agree.
  */
 import type { Redis } from 'ioredis';
-import type { EngineEvent, WorkerStatus } from '../../core/events.ts';
-import { fleetKeys, jobKeys, passKeys } from './keys.ts';
+import type { EngineEvent } from '../../core/events.ts';
+import type { JournalLocation, WorkerRecord } from '../../ports/jobBackend.ts';
+import { BULL_PREFIX, fleetKeys, jobKeys, passKeys } from './keys.ts';
 
 export type ActivePass = { job: string; passId: string; since: string };
 
-/** Where the per-task journals live: a directory every process mounts, or an OSS prefix. */
-export type JournalLocation =
-  | { type: 'local'; dir: string }
-  /** region: the control bucket's (default: the destination's, as the infra creates it). */
-  | { type: 'oss'; bucket: string; prefix: string; region?: string };
-
-export type WorkerRecord = WorkerStatus & {
-  version: string;
-  startedAt: string;
-  /** Object transfers in flight allowed (--concurrency) and tasks in flight allowed. */
-  concurrency: number;
-  taskSlots: number;
-  job?: string;
-  passId?: string;
-  /** Ids of the tasks in flight. */
-  taskIds?: string[];
-  /** Totals since the worker started. */
-  bytes: number;
-  objects: number;
-  /** The journal location its environment names (cloud workers: the control bucket). */
-  journal?: JournalLocation;
-  /** Why it is idle, when it cannot work (e.g. missing credentials). */
-  note?: string;
-};
+// The records' shapes belong to the job-backend port (the app reads them without loading Redis).
+export type { JournalLocation, WorkerRecord };
 
 /** A worker not seen for this long is gone (its leases expire; others re-run its tasks). */
 export const WORKER_STALE_MS = 10_000;
@@ -247,5 +226,27 @@ export class FleetStore {
       if (i >= 0 && fields[i + 1]) events.push(JSON.parse(fields[i + 1]!) as EngineEvent);
     }
     return { events, lastId };
+  }
+
+  /**
+   * Remove every Redis key of a job — definition, passes, counters, checkpoints, BullMQ queues —
+   * except its lease (the caller holds it), and point the fleet away from it. Returns how many.
+   */
+  async forgetJob(job: string): Promise<number> {
+    let removed = 0;
+    for (const pattern of [`${jobKeys(job).prefix}*`, `${BULL_PREFIX}:${job}.*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        const mine = keys.filter((k) => k !== jobKeys(job).lock);
+        if (mine.length) removed += await this.redis.unlink(...mine);
+      } while (cursor !== '0');
+    }
+    await this.redis.srem(fleetKeys.jobs, job);
+    const active = await this.redis.get(fleetKeys.active);
+    if (active && (JSON.parse(active) as { job?: string }).job === job)
+      await this.redis.del(fleetKeys.active);
+    return removed;
   }
 }

@@ -18,6 +18,19 @@ export const REDIS_ENV = {
   caFile: 'OSSMIGRATE_REDIS_CA_FILE',
 } as const;
 
+/**
+ * What the environment adds to a queue URL (REDIS_ENV names the variables). Read by the entry
+ * points (runner/cli, runner/worker) and handed down: adapters read no environment.
+ */
+export type RedisAuth = {
+  /** OSSMIGRATE_REDIS_PASSWORD: overrides the URL's. */
+  password?: string;
+  /** OSSMIGRATE_REDIS_USERNAME: overrides the URL's. */
+  username?: string;
+  /** OSSMIGRATE_REDIS_CA_FILE: a PEM CA for rediss://. */
+  caFile?: string;
+};
+
 export type RedisTarget = {
   /** The URL with any password masked: safe to print. */
   display: string;
@@ -66,7 +79,7 @@ export function refusePasswordInArgv(url: string | undefined, flag: string): voi
   }
 }
 
-export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env): RedisTarget {
+export function parseRedisUrl(url: string, auth: RedisAuth = {}): RedisTarget {
   let u: URL;
   try {
     u = new URL(url);
@@ -89,13 +102,13 @@ export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   const db = dbText === '' ? 0 : Number(dbText);
   if (!Number.isInteger(db) || db < 0)
     throw new ConfigError(`"${maskRedisUrl(url)}": "${dbText}" is not a database number`, 'e.g. …:6379/0');
-  const password = env[REDIS_ENV.password] || (u.password ? decodeURIComponent(u.password) : undefined);
-  const username = env[REDIS_ENV.username] || (u.username ? decodeURIComponent(u.username) : undefined);
+  const password = auth.password || (u.password ? decodeURIComponent(u.password) : undefined);
+  const username = auth.username || (u.username ? decodeURIComponent(u.username) : undefined);
   const options: RedisOptions = { host, port, db };
   if (password) options.password = password;
   if (username) options.username = username;
   if (u.protocol === 'rediss:') {
-    const caFile = env[REDIS_ENV.caFile];
+    const caFile = auth.caFile;
     let ca: Buffer | undefined;
     if (caFile) {
       try {

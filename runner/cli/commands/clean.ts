@@ -46,9 +46,7 @@ export function register(program: Command): void {
             }
           }
           // A fleet job also lives in Redis: its definition, passes, checkpoints and queues.
-          const redisKeys = s.fleet
-            ? await (await import('../../fleet/session.ts')).forgetFleetJob(s.fleet.conn, s.name, s.log)
-            : 0;
+          const redisKeys = await s.backend.forget(s.log);
           await s.close();
           await s.ws.removeJob(s.name);
           c.say(
@@ -58,7 +56,7 @@ export function register(program: Command): void {
             type: 'cleaned',
             job: s.name,
             abortedUploads: aborted,
-            ...(s.fleet ? { redisKeys } : {}),
+            ...(s.backend.kind === 'fleet' ? { redisKeys } : {}),
           });
           return 0;
         } finally {

@@ -32,10 +32,12 @@ export function register(program: Command): void {
           });
           const effective = next.bandwidth ?? s.spec.bandwidth.limit;
           const rate = rateAt(parseTimetable(effective), new Date());
-          const live = s.fleet ? (await s.workers()).filter((w) => w.state !== 'gone').length : 0;
-          const applies = s.fleet
-            ? `the whole fleet applies it within seconds${live > 1 && rate !== null ? ` (${live} live workers: ${formatRate(rate / live)} each)` : ''}`
-            : 'a running job applies it within seconds';
+          const live =
+            s.backend.kind === 'fleet' ? (await s.workers()).filter((w) => w.state !== 'gone').length : 0;
+          const applies =
+            s.backend.kind === 'fleet'
+              ? `the whole fleet applies it within seconds${live > 1 && rate !== null ? ` (${live} live workers: ${formatRate(rate / live)} each)` : ''}`
+              : 'a running job applies it within seconds';
           new Console(o).say(
             `job ${s.name}: bandwidth ${effective} (now ${formatRate(rate)})${next.paused ? ', paused' : ''}; ${applies}`,
           );

@@ -3,7 +3,6 @@ import type { WorkerRecord } from '../../adapters/queue/fleetStore.ts';
 import { formatRate, parseTimetable, rateAt } from '../../core/bandwidth.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { formatBytes } from '../../core/units.ts';
-import { describeLocation } from '../../fleet/journalLocation.ts';
 import { applyOptions } from '../options.ts';
 import { action, Console, fleetSettings, type GlobalOptions, jobLine, openSession } from '../shared.ts';
 
@@ -59,8 +58,8 @@ export function register(program: Command): void {
         const s = await openSession(o).catch(async (e: unknown) => {
           // A fleet with workers but no job yet: show the workers.
           if (!fleet || !(e instanceof ConfigError) || !/^no job in the fleet/.test(e.message)) throw e;
-          const { connectFleet } = await import('../../fleet/coordinator.ts');
-          const conn = await connectFleet(fleet.url, { env: fleet.env ?? process.env });
+          const { connectFleet } = await import('../../adapters/queue/fleetConnection.ts');
+          const conn = await connectFleet(fleet.url, { ...(fleet.auth ? { auth: fleet.auth } : {}) });
           try {
             const workers = await conn.fleet.workers();
             const c = new Console(o);
@@ -100,15 +99,14 @@ export function register(program: Command): void {
           for (const f of detail?.failures ?? [])
             byClass[f.failureClass] = (byClass[f.failureClass] ?? 0) + 1;
           const limit = control.bandwidth ?? s.spec.bandwidth.limit;
-          const workers = s.fleet ? await s.workers() : undefined;
-          const active = s.fleet ? await s.fleet.conn.fleet.active() : undefined;
+          const where = s.backend.where;
+          const workers = where ? await s.workers() : undefined;
+          const active = where ? await s.backend.active() : undefined;
           const out = {
             type: 'stat',
             job: s.name,
             workdir: s.ws.root,
-            ...(s.fleet
-              ? { queue: s.fleet.conn.target.display, journals: describeLocation(s.fleet.location) }
-              : {}),
+            ...(where ? { queue: where.queue, journals: where.journals } : {}),
             running: holder ? { pid: holder.pid, host: holder.host } : null,
             passes,
             current: current
@@ -133,12 +131,12 @@ export function register(program: Command): void {
           if (o.json) c.json(out);
           else {
             c.say(jobLine(s.spec));
-            if (s.fleet)
+            if (where)
               c.say(
-                `  fleet     ${s.fleet.conn.target.display}${active?.job === s.name ? `, working on ${active.passId}` : ''}`,
+                `  fleet     ${where.queue}${active?.job === s.name ? `, working on ${active.passId}` : ''}`,
               );
             c.say(
-              `  state     ${holder ? `running (${s.fleet ? 'coordinator ' : ''}pid ${holder.pid} on ${holder.host})` : 'not running'}${control.paused ? ', paused' : ''}${control.stopRequested ? ', stop requested' : ''}`,
+              `  state     ${holder ? `running (${where ? 'coordinator ' : ''}pid ${holder.pid} on ${holder.host})` : 'not running'}${control.paused ? ', paused' : ''}${control.stopRequested ? ', stop requested' : ''}`,
             );
             const share =
               workers && out.fleet!.live > 1

@@ -17,7 +17,7 @@ export function register(program: Command): void {
         try {
           await s.state.setControl({ stopRequested: true });
           const holder = await s.runner();
-          if (s.fleet) {
+          if (s.backend.kind === 'fleet') {
             // The request is in Redis: the coordinator and every worker see it within seconds,
             // wherever they run. Workers finish their objects in flight, put their tasks back and
             // wait; `start` / `import` clears the request and the fleet resumes.
