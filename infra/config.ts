@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { redisPasswordProblem } from './redisPassword.ts';
-import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet, surveyBytes } from './sizing.ts';
+import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet } from '../runner/core/sizing.ts';
+import { surveyBytes } from '../runner/core/survey.ts';
 
 export const NAMESPACE = 'ossmigrate';
 

@@ -6,7 +6,7 @@ import type { JobSpec } from '../config/job.ts';
 import { MigrationError } from '../core/errors.ts';
 import type { Problem } from '../core/events.ts';
 import { ossKeyProblem } from '../core/keys.ts';
-import { mapKey } from '../core/policy.ts';
+import { mapKey } from '../core/copyPolicy.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 
 const SKEW_LIMIT_MS = 15 * 60 * 1000;

@@ -17,7 +17,7 @@ import {
   mapStorageClass,
   partCount,
   partRange,
-} from '../core/policy.ts';
+} from '../core/copyPolicy.ts';
 import type { ObjectHead, ObjectInfo, ObjectResult, StorageClass } from '../core/types.ts';
 import type { MultipartCheckpoint } from '../ports/jobState.ts';
 import type { PartResult, ReadResult, WriteBody, WriteOptions, WriteResult } from '../ports/objectStore.ts';

@@ -5,7 +5,7 @@
  * drained by remote workers; see runner/fleet).
  */
 import { parseTimetable, type Rate, rateAt } from '../core/bandwidth.ts';
-import { isReadable } from '../core/policy.ts';
+import { isReadable } from '../core/copyPolicy.ts';
 import { type SeriesPoint, sameBucket } from '../core/series.ts';
 import type { Counters, Task } from '../core/types.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';

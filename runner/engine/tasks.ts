@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { toMigrationError } from '../core/errors.ts';
 import { compareKeys } from '../core/keys.ts';
-import { inWindow, isPlainMd5, listedKey, PROVENANCE } from '../core/policy.ts';
+import { inWindow, isPlainMd5, listedKey, PROVENANCE } from '../core/copyPolicy.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
 import type {
   CopyTask,

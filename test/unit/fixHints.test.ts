@@ -18,7 +18,7 @@ const HINT_FILES = [
   'runner/app/report.ts',
   'runner/core/errors.ts',
   'runner/core/keys.ts',
-  'runner/core/policy.ts',
+  'runner/core/copyPolicy.ts',
   'runner/engine/copyObject.ts',
   'runner/engine/tasks.ts',
   'runner/engine/run.ts',

@@ -8,7 +8,7 @@
  * the job; a soft stop (q, Ctrl-C, SIGTERM, SIGHUP) lets the engine finish the objects in flight
  * and leaves the phase to be resumed by the next start.
  */
-import { sizeFleet, sizingWarnings } from '../../infra/sizing.ts';
+import { sizeFleet, sizingWarnings } from '../../runner/core/sizing.ts';
 import {
   type FlowOptions,
   type FlowResult,

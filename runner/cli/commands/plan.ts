@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { sizeFleet, sizingWarnings } from '../../../infra/sizing.ts';
+import { sizeFleet, sizingWarnings } from '../../core/sizing.ts';
 import { makeStores } from '../../adapters/factory.ts';
 import { type JobSession, PreflightError, type Stores, surveySource } from '../../app/jobService.ts';
 import { preflightSource } from '../../app/preflight.ts';
