@@ -8,9 +8,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
-import { redisPasswordProblem } from './redisPassword.ts';
 import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet } from '../runner/core/sizing.ts';
 import { surveyBytes } from '../runner/core/survey.ts';
+import { redisPasswordProblem } from './redisPassword.ts';
 
 export const NAMESPACE = 'ossmigrate';
 

@@ -4,6 +4,7 @@
 
 import * as alicloud from '@pulumi/alicloud';
 import * as pulumi from '@pulumi/pulumi';
+import { publicBandwidth } from '../runner/core/sizing.ts';
 import { buildBundle, describeBundle } from './bundle.ts';
 import { loadConfig } from './config.ts';
 import { mirrorRule } from './mirror.ts';
@@ -18,7 +19,6 @@ import {
 import { pickZone, VPC_CIDR, VSWITCH_CIDR } from './network.ts';
 import { workerPolicyDocument } from './ramPolicy.ts';
 import { deriveRedisPassword } from './redisPassword.ts';
-import { publicBandwidth } from '../runner/core/sizing.ts';
 import { encodeUserData, renderUserData } from './userData.ts';
 
 const cfg = loadConfig();

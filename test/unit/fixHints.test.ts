@@ -20,7 +20,14 @@ const HINT_FILES = [
   'runner/core/keys.ts',
   'runner/core/copyPolicy.ts',
   'runner/engine/copyObject.ts',
-  'runner/engine/tasks.ts',
+  'runner/engine/multipartCopy.ts',
+  'runner/engine/transfer.ts',
+  'runner/engine/scanTask.ts',
+  'runner/engine/copyTask.ts',
+  'runner/engine/commitBatch.ts',
+  'runner/engine/destCursor.ts',
+  'runner/engine/verifyTask.ts',
+  'runner/engine/taskRange.ts',
   'runner/engine/run.ts',
 ];
 
