@@ -94,6 +94,7 @@ export async function summarize(
     unchanged,
     bytes: totals.bytes,
     verified: v?.verified ?? 0,
+    ...(v ? { verifiedBy: { crc64: v.verifiedCrc64, md5: v.verifiedMd5, size: v.verifiedSize } } : {}),
     missing: v?.missing ?? 0,
     different: v?.different ?? 0,
     extra: v?.extra ?? 0,

@@ -117,10 +117,13 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   const srcPrefixes = new Set<string>();
   const problems: VerifyResult[] = [];
   let matched = 0;
+  const matchedBy = { crc64: 0, md5: 0, size: 0 };
   let objects = 0;
   const emit = (r: VerifyResult) => {
-    if (r.status === 'match') matched++;
-    else problems.push(r);
+    if (r.status === 'match') {
+      matched++;
+      if (r.method) matchedBy[r.method]++;
+    } else problems.push(r);
     ctx.emit({ type: 'verify', key: r.key, status: r.status, ...(r.detail ? { detail: r.detail } : {}) });
   };
   const inflight = new InFlight(ctx.spec.transfer.concurrency);
@@ -208,6 +211,9 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   const count = (s: VerifyResult['status']) => problems.filter((p) => p.status === s).length;
   await ctx.state.addCounters(passId, {
     verified: matched,
+    verifiedCrc64: matchedBy.crc64,
+    verifiedMd5: matchedBy.md5,
+    verifiedSize: matchedBy.size,
     missing: count('missing'),
     different: count('different'),
     extra: count('extra'),
