@@ -8,7 +8,6 @@
  * the job; a soft stop (q, Ctrl-C, SIGTERM, SIGHUP) lets the engine finish the objects in flight
  * and leaves the phase to be resumed by the next start.
  */
-
 import {
   type FlowOptions,
   type FlowResult,
