@@ -18,6 +18,7 @@ import { ExitCode } from '../core/exitCodes.ts';
 import type { Survey } from '../core/survey.ts';
 import type { CopyTask, Phase } from '../core/types.ts';
 import { executePass, newPass, type PassRun, type Ports, sourcePrefix } from '../engine/run.ts';
+import { verifiedBy } from '../engine/summary.ts';
 // Fleet code (BullMQ, ioredis) loads only for fleet jobs: standalone runs and quick commands
 // (stat, limit, --help) start faster without it.
 import type { CoordinatorQueue, FleetConnection } from '../fleet/coordinator.ts';
@@ -631,6 +632,7 @@ export class JobSession {
     const summary: Summary = {
       ...base,
       verified: vc?.verified ?? 0,
+      ...(vc ? { verifiedBy: verifiedBy(vc) } : {}),
       missing: vc?.missing ?? 0,
       different: vc?.different ?? 0,
       extra: vc?.extra ?? 0,
