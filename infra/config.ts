@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { ConfigError } from '../runner/core/errors.ts';
+import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet } from '../runner/core/sizing.ts';
+import { surveyBytes } from '../runner/core/survey.ts';
 import { redisPasswordProblem } from './redisPassword.ts';
-import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet, surveyBytes } from './sizing.ts';
 
 export const NAMESPACE = 'ossmigrate';
 

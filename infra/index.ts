@@ -1,9 +1,10 @@
 // The ossmigrate stack: destination + control buckets, mirror rule, least-privilege RAM user,
-// network, Redis queue, and the pay-as-you-go worker fleet. Thin wiring only: names, policy,
-// mirror rule, user data and sizing are pure modules next to this file.
+// network, Redis queue, and the pay-as-you-go worker fleet. Thin wiring only: names, RAM policy,
+// mirror rule and user data are pure modules next to this file; the sizing is runner/core/sizing.ts.
 
 import * as alicloud from '@pulumi/alicloud';
 import * as pulumi from '@pulumi/pulumi';
+import { publicBandwidth } from '../runner/core/sizing.ts';
 import { buildBundle, describeBundle } from './bundle.ts';
 import { loadConfig } from './config.ts';
 import { mirrorRule } from './mirror.ts';
@@ -16,9 +17,8 @@ import {
   redisUrl,
 } from './naming.ts';
 import { pickZone, VPC_CIDR, VSWITCH_CIDR } from './network.ts';
-import { workerPolicyDocument } from './policy.ts';
+import { workerPolicyDocument } from './ramPolicy.ts';
 import { deriveRedisPassword } from './redisPassword.ts';
-import { publicBandwidth } from './sizing.ts';
 import { encodeUserData, renderUserData } from './userData.ts';
 
 const cfg = loadConfig();

@@ -16,6 +16,7 @@ import { ExitCode } from '../core/exitCodes.ts';
 import type { Survey } from '../core/survey.ts';
 import type { CopyTask, Phase } from '../core/types.ts';
 import { executePass, newPass, type PassRun, type Ports, sourcePrefix } from '../engine/run.ts';
+import { verifiedBy } from '../engine/summary.ts';
 import type { JobBackend, JobBackendProvider, WorkerRecord } from '../ports/jobBackend.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
@@ -468,6 +469,7 @@ export class JobSession {
     const summary: Summary = {
       ...base,
       verified: vc?.verified ?? 0,
+      ...(vc ? { verifiedBy: verifiedBy(vc) } : {}),
       missing: vc?.missing ?? 0,
       different: vc?.different ?? 0,
       extra: vc?.extra ?? 0,

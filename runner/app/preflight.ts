@@ -3,10 +3,10 @@
  * stable code, a message and a fix. Errors stop the run (exit 3); warnings are shown.
  */
 import type { JobSpec } from '../config/job.ts';
+import { mapKey } from '../core/copyPolicy.ts';
 import { MigrationError } from '../core/errors.ts';
 import type { Problem } from '../core/events.ts';
 import { ossKeyProblem } from '../core/keys.ts';
-import { mapKey } from '../core/policy.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 
 const SKEW_LIMIT_MS = 15 * 60 * 1000;

@@ -20,6 +20,7 @@ import { formatBytes, formatDuration } from '../core/units.ts';
 import type { PassRun } from '../engine/run.ts';
 import type { FailureRecord, JobState } from '../ports/jobState.ts';
 import { HTML_REPORT, passReportModel, writeHtmlReport } from './htmlReport/index.ts';
+import { provenBy } from './htmlReport/model.ts';
 
 const SIGIL: Record<VerifyResult['status'], string> = {
   missing: '+',
@@ -59,6 +60,12 @@ function deferredWhy(s: Summary): string {
       : []),
   ];
   return `  (${parts.join('; ')})`;
+}
+
+/** "147 proven by CRC-64, 0 by MD5, 1 by size only; " — what proved the matches, when counted. */
+function matchedBy(s: Summary): string {
+  const b = s.verifiedBy;
+  return b ? `${provenBy(b)}; ` : 'size + CRC-64, ';
 }
 
 export function summaryText(o: {
@@ -102,7 +109,7 @@ export function summaryText(o: {
   if (o.verify) {
     lines.push(
       '',
-      `  verified  ${s.verified} match (size + CRC-64, no download)`,
+      `  verified  ${s.verified} match (${matchedBy(s)}no download)`,
       `  missing   ${s.missing}`,
       `  different ${s.different}`,
       `  extra     ${s.extra}  (in the destination only; deletions are reported, never propagated)`,

@@ -85,6 +85,8 @@ export type Summary = {
   unchanged?: number;
   bytes: number;
   verified: number;
+  /** Verify passes: of `verified`, how many each method proved (unverifiable ones are in none). */
+  verifiedBy?: VerifiedBy;
   missing: number;
   different: number;
   extra: number;
@@ -97,6 +99,8 @@ export type Summary = {
   /** Set when the run stopped itself (transfer.stopOnInternalError): which object, and why. */
   stoppedBy?: StopReason;
 };
+
+export type VerifiedBy = { crc64: number; md5: number; size: number };
 
 /** Why a run stopped itself before the end (transfer.stopOnInternalError). */
 export type StopReason = {

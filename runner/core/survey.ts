@@ -128,3 +128,35 @@ export function estimateSeconds(
   const requests = (s.objects * (o.perObjectMs ?? 60)) / 1000 / o.concurrency;
   return Math.max(transfer, requests);
 }
+
+/**
+ * Bytes recorded in the output of `ossmigrate plan --json` (the Pulumi program sizes from it): either one JSON object or NDJSON.
+ * Takes the last object with "type":"plan" and a numeric `bytes`; failing that, the last object
+ * with a top-level numeric `bytes`. Returns undefined when there is none.
+ */
+export function surveyBytes(text: string): number | undefined {
+  const candidates: unknown[] = [];
+  const trimmed = text.trim();
+  try {
+    candidates.push(JSON.parse(trimmed));
+  } catch {
+    for (const line of trimmed.split(/\r?\n/)) {
+      const l = line.trim();
+      if (!l.startsWith('{')) continue;
+      try {
+        candidates.push(JSON.parse(l));
+      } catch {
+        // Not every line of a log needs to be JSON; skip it.
+      }
+    }
+  }
+  const withBytes = candidates.filter(
+    (c): c is { type?: unknown; bytes: number } =>
+      typeof c === 'object' &&
+      c !== null &&
+      typeof (c as { bytes?: unknown }).bytes === 'number' &&
+      Number.isFinite((c as { bytes: number }).bytes),
+  );
+  const plans = withBytes.filter((c) => c.type === 'plan');
+  return (plans.at(-1) ?? withBytes.at(-1))?.bytes;
+}

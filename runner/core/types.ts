@@ -165,6 +165,10 @@ export type Counters = {
   afterWindowBytes: number;
   /** Verify passes. */
   verified: number;
+  /** Of `verified`: what proved the match — CRC-64 on both sides, single-part MD5 ETags, or size only. */
+  verifiedCrc64: number;
+  verifiedMd5: number;
+  verifiedSize: number;
   missing: number;
   different: number;
   extra: number;
@@ -194,6 +198,9 @@ export const zeroCounters = (): Counters => ({
   unchangedBytes: 0,
   afterWindowBytes: 0,
   verified: 0,
+  verifiedCrc64: 0,
+  verifiedMd5: 0,
+  verifiedSize: 0,
   missing: 0,
   different: 0,
   extra: 0,

@@ -2,8 +2,8 @@
 import type { LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../config/job.ts';
+import type { MappedKey } from '../core/copyPolicy.ts';
 import type { EventSink, StopReason } from '../core/events.ts';
-import type { MappedKey } from '../core/policy.ts';
 import type { PhaseWindow } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';

@@ -5,13 +5,16 @@
  * drained by remote workers; see runner/fleet).
  */
 import { parseTimetable, type Rate, rateAt } from '../core/bandwidth.ts';
-import { isReadable } from '../core/policy.ts';
+import { isReadable } from '../core/copyPolicy.ts';
 import { type SeriesPoint, sameBucket } from '../core/series.ts';
 import type { Counters, Task } from '../core/types.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
 import { processObject } from './copyObject.ts';
-import { runCopyTask, runScanTask, runVerifyTask, taskId } from './tasks.ts';
+import { runCopyTask } from './copyTask.ts';
+import { runScanTask } from './scanTask.ts';
+import { taskId } from './taskRange.ts';
+import { runVerifyTask } from './verifyTask.ts';
 
 /** Run one task of any kind (what a fleet worker does per queue job, too). */
 export async function runTask(ctx: EngineContext, task: Task): Promise<TaskOutcome> {

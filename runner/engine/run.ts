@@ -5,8 +5,8 @@
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../config/job.ts';
+import { keyMapper } from '../core/copyPolicy.ts';
 import type { EventSink, StopReason, Summary } from '../core/events.ts';
-import { keyMapper } from '../core/policy.ts';
 import type { PhaseWindow, Task } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';

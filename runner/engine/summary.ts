@@ -4,7 +4,7 @@
  * final (failures, deferrals), never the whole listing.
  */
 import type { FailureClass } from '../core/errors.ts';
-import type { Summary } from '../core/events.ts';
+import type { Summary, VerifiedBy } from '../core/events.ts';
 import type { Counters, ObjectResult } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
@@ -70,6 +70,11 @@ export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise
   return t;
 }
 
+/** What proved the matches of a verify pass, from its counters. */
+export function verifiedBy(c: Counters): VerifiedBy {
+  return { crc64: c.verifiedCrc64, md5: c.verifiedMd5, size: c.verifiedSize };
+}
+
 export async function summarize(
   pass: PassInfo,
   journal: Journal,
@@ -94,6 +99,7 @@ export async function summarize(
     unchanged,
     bytes: totals.bytes,
     verified: v?.verified ?? 0,
+    ...(v ? { verifiedBy: verifiedBy(v) } : {}),
     missing: v?.missing ?? 0,
     different: v?.different ?? 0,
     extra: v?.extra ?? 0,

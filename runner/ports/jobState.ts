@@ -66,7 +66,10 @@ export interface JobState {
   beginPass(pass: PassInfo): Promise<void>;
   updatePass(id: string, patch: Partial<Pick<PassInfo, 'status' | 'finishedAt'>>): Promise<void>;
 
-  /** Add to the pass's counters (atomic in every implementation). */
+  /**
+   * Add to the pass's counters (atomic in every implementation). Counters are kept by name: every
+   * name zeroCounters() has is stored and read back, so a new counter needs no adapter change.
+   */
   addCounters(passId: string, delta: Partial<Counters>): Promise<void>;
   counters(passId: string): Promise<Counters>;
 

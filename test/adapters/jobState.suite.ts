@@ -121,6 +121,31 @@ export function defineJobStateSuite(name: string, setup: () => Promise<JobStateF
       assert.equal((await s.counters('other')).copied, 0, 'counters are per pass');
     });
 
+    it('counts verify matches by method (CRC-64, MD5, size only) beside the total, from concurrent tasks', async () => {
+      await fresh();
+      const zero = await s.counters('v');
+      assert.deepEqual([zero.verifiedCrc64, zero.verifiedMd5, zero.verifiedSize], [0, 0, 0]);
+      // What verify tasks running at once add: each its own mix.
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          s.addCounters('v', {
+            verified: 3,
+            verifiedCrc64: i % 3 === 0 ? 3 : 2,
+            verifiedMd5: i % 3 === 1 ? 1 : 0,
+            verifiedSize: i % 3 === 2 ? 1 : 0,
+            unverifiable: 1,
+          }),
+        ),
+      );
+      const c = await s.counters('v');
+      assert.equal(c.verified, 180);
+      assert.equal(c.verifiedCrc64, 20 * 3 + 40 * 2);
+      assert.equal(c.verifiedMd5, 20);
+      assert.equal(c.verifiedSize, 20);
+      assert.equal(c.verifiedCrc64 + c.verifiedMd5 + c.verifiedSize, c.verified);
+      assert.equal(c.unverifiable, 60, 'unverifiable objects are in no method count');
+    });
+
     it('keeps failures with accumulated attempts until a success clears them', async () => {
       await fresh();
       // A batch applies in order: x's two failures add up, the later class wins.

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { PROVENANCE } from '../../runner/core/copyPolicy.ts';
 import { crc64 } from '../../runner/core/crc64.ts';
 import { MigrationError } from '../../runner/core/errors.ts';
-import { PROVENANCE } from '../../runner/core/policy.ts';
 import { bytes, type Harness, harness, past } from '../helpers/engine.ts';
 
 describe('engine: full pass on memory stores', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PROVENANCE } from '../../runner/core/copyPolicy.ts';
 import { MigrationError } from '../../runner/core/errors.ts';
-import { PROVENANCE } from '../../runner/core/policy.ts';
 import { bytes, harness, past } from '../helpers/engine.ts';
 
 describe('engine: incremental phase', () => {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { Command } from 'commander';
 import { DEFAULTS } from '../../infra/config.ts';
-import { PAYG_MAX_PUBLIC_MBPS } from '../../infra/sizing.ts';
 import { register as registerPlan } from '../../runner/cli/commands/plan.ts';
 import { register as registerTui } from '../../runner/cli/commands/tui.ts';
+import { PAYG_MAX_PUBLIC_MBPS } from '../../runner/core/sizing.ts';
 
 it('defaults --mbps of plan and tui to the stack default, which is within the pay-as-you-go cap', () => {
   assert.ok(DEFAULTS.mbpsPerInstance <= PAYG_MAX_PUBLIC_MBPS);

@@ -16,7 +16,7 @@ import {
   redisUrl,
 } from '../../infra/naming.ts';
 import { pickZone } from '../../infra/network.ts';
-import { WORKER_OSS_ACTIONS, workerPolicy, workerPolicyDocument } from '../../infra/policy.ts';
+import { WORKER_OSS_ACTIONS, workerPolicy, workerPolicyDocument } from '../../infra/ramPolicy.ts';
 import { deriveRedisPassword, redisPasswordProblem } from '../../infra/redisPassword.ts';
 import {
   ENV_FILE,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { VSWITCH_CIDR } from '../../infra/network.ts';
-import { WORKER_OSS_ACTIONS } from '../../infra/policy.ts';
+import { WORKER_OSS_ACTIONS } from '../../infra/ramPolicy.ts';
 import { deriveRedisPassword } from '../../infra/redisPassword.ts';
 import {
   AK_ID,

@@ -8,10 +8,10 @@ import {
   publicBandwidth,
   sizeFleet,
   sizingWarnings,
-  surveyBytes,
   tbPerDay,
   tolerantCeil,
-} from '../../infra/sizing.ts';
+} from '../../runner/core/sizing.ts';
+import { surveyBytes } from '../../runner/core/survey.ts';
 
 // Plausible inputs: 1 GB … 100 PB, an hour … a year, 1 Mbit/s … 10 Gbit/s.
 const dataTB = fc.double({ min: 0.001, max: 100_000, noNaN: true });

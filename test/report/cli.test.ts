@@ -19,6 +19,7 @@ let dir: string;
 let env: Record<string, string>;
 let work: string;
 let reportDir: string;
+let startSummary: Record<string, unknown>;
 
 before(async () => {
   sb = await startSandbox();
@@ -36,8 +37,8 @@ before(async () => {
   work = join(dir, 'w');
   const start = await runCli(['import', file, '--workdir', work, '--json'], { cwd: dir, env });
   assert.equal(start.code, 0, start.stderr);
-  const summary = events(start.stdout).find((e) => e.type === 'summary') as { report: string };
-  reportDir = summary.report;
+  startSummary = events(start.stdout).find((e) => e.type === 'summary')!;
+  reportDir = startSummary.report as string;
 });
 after(async () => {
   await sb.close();
@@ -56,6 +57,18 @@ describe('ossmigrate report and report.html', () => {
     assert.match(r.stdout, new RegExp(`html {6}${join(reportDir, 'report.html')}`));
     const j = await runCli(['report', '--workdir', work, '--json'], { cwd: dir, env });
     assert.equal(events(j.stdout).find((e) => e.type === 'report')?.html, join(reportDir, 'report.html'));
+  });
+
+  it('import says what proved each match: --json, summary.json, summary.txt and report.html', async () => {
+    // Both emulators report CRC-64 (COS x-cos-hash-crc64ecma, OSS x-oss-hash-crc64ecma).
+    const by = { crc64: 6, md5: 0, size: 0 };
+    assert.equal(startSummary.verified, 6);
+    assert.deepEqual(startSummary.verifiedBy, by);
+    const json = JSON.parse(await readFile(join(reportDir, 'summary.json'), 'utf8'));
+    assert.deepEqual(json.summary.verifiedBy, by);
+    const mix = /6 proven by CRC-64, 0 by MD5, 0 by size only/;
+    assert.match(await readFile(join(reportDir, 'summary.txt'), 'utf8'), mix);
+    assert.match(await readFile(join(reportDir, 'report.html'), 'utf8'), mix);
   });
 
   it('rewrites a missing report.html; --no-html neither writes nor names it', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { writeHtmlReport } from '../../runner/app/htmlReport/index.ts';
+import { passReportModel, writeHtmlReport } from '../../runner/app/htmlReport/index.ts';
 import {
   capList,
   groupFailures,
@@ -102,6 +102,36 @@ describe('report data: recorded while the pass runs', () => {
     assert.equal(last.bytes, c.bytes);
     assert.equal(last.objects, 30);
     assert.ok(last.t >= Date.parse(r.pass.startedAt));
+  });
+});
+
+describe('report data: what proved each match', () => {
+  it('a verify pass report carries the per-method counts and the page says the mix', async () => {
+    const h = await harness();
+    try {
+      for (let i = 0; i < 9; i++) h.src.put(`m/${i}`, bytes(700 + i, i + 3), { lastModified: past(60) });
+      const t1 = past(30);
+      await h.run('copy', { phase: 'full', t1 });
+      delete h.dst.objects.get('m/8')!.crc64; // the destination reports no CRC-64: MD5 ETags prove it
+      const r = await h.run('verify', { phase: 'full', t1 });
+      const m = passReportModel({
+        job: 'j',
+        source: 'cos://b/',
+        destination: 'oss://d/',
+        summary: r.summary,
+        verify: r,
+        series: {},
+        failures: [],
+        verifyProblems: [],
+        dir: h.dir,
+        journal: h.dir,
+      });
+      assert.deepEqual(m.verification?.methods, { crc64: 8, md5: 1, size: 0 });
+      const w = await writeHtmlReport(h.dir, m);
+      assert.match(await readFile(w.path, 'utf8'), /8 proven by CRC-64, 1 by MD5, 0 by size only/);
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -18,9 +18,16 @@ const HINT_FILES = [
   'runner/app/report.ts',
   'runner/core/errors.ts',
   'runner/core/keys.ts',
-  'runner/core/policy.ts',
+  'runner/core/copyPolicy.ts',
   'runner/engine/copyObject.ts',
-  'runner/engine/tasks.ts',
+  'runner/engine/multipartCopy.ts',
+  'runner/engine/transfer.ts',
+  'runner/engine/scanTask.ts',
+  'runner/engine/copyTask.ts',
+  'runner/engine/commitBatch.ts',
+  'runner/engine/destCursor.ts',
+  'runner/engine/verifyTask.ts',
+  'runner/engine/taskRange.ts',
   'runner/engine/run.ts',
 ];
 

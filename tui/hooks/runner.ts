@@ -8,7 +8,6 @@
  * the job; a soft stop (q, Ctrl-C, SIGTERM, SIGHUP) lets the engine finish the objects in flight
  * and leaves the phase to be resumed by the next start.
  */
-import { sizeFleet, sizingWarnings } from '../../infra/sizing.ts';
 import {
   type FlowOptions,
   type FlowResult,
@@ -21,6 +20,7 @@ import { parseJob } from '../../runner/config/job.ts';
 import { ConfigError } from '../../runner/core/errors.ts';
 import type { EngineEvent } from '../../runner/core/events.ts';
 import { ExitCode } from '../../runner/core/exitCodes.ts';
+import { sizeFleet, sizingWarnings } from '../../runner/core/sizing.ts';
 import { estimateSeconds } from '../../runner/core/survey.ts';
 import { formatBytes } from '../../runner/core/units.ts';
 import { type InfraDriver, InfraError, type InfraOutputs, type ProvisionOptions } from '../infra/driver.ts';

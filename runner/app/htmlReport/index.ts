@@ -128,6 +128,7 @@ export function passReportModel(o: {
             unverifiable: count('unverifiable'),
             changedAfterWindow: count('pending'),
             errors: s.verifyErrors,
+            ...(s.verifiedBy ? { methods: s.verifiedBy } : {}),
           },
         }
       : {}),

@@ -186,6 +186,11 @@ export function capList(
   };
 }
 
+/** What proved the matches, as summary.txt and the page both say it: "147 proven by CRC-64, 0 by MD5, 1 by size only". */
+export function provenBy(m: NonNullable<Verification['methods']>): string {
+  return `${m.crc64 ?? 0} proven by CRC-64, ${m.md5 ?? 0} by MD5, ${m.size ?? 0} by size only`;
+}
+
 /** The one line a person reads first. */
 export function migrationHeadline(v: {
   ok: boolean;

@@ -5,7 +5,7 @@
  */
 import { formatBytes, formatDuration } from '../../core/units.ts';
 import type { Chart } from './charts.ts';
-import type { ListTable, ReportModel } from './model.ts';
+import { type ListTable, provenBy, type ReportModel } from './model.ts';
 
 const esc = (s: unknown) =>
   String(s).replace(
@@ -109,13 +109,10 @@ ${m.failures.map((f) => `<tr><td><b>${esc(f.cls)}</b></td><td class="n">${f.coun
       : '<section><h2>Failures</h2><p>None: no object is left failed.</p></section>',
     v
       ? `${chart('verification')}<section><h2>Verification totals</h2><table><tbody>
-<tr><td>verified</td><td class="n" data-num="verification.verified">${v.verified}</td><td>${v.verified - v.kept} identical by size + CRC-64 on both sides (no download)${v.kept ? `, ${v.kept} kept: rewritten in OSS by the business after cutover` : ''}</td></tr>
+<tr><td>verified</td><td class="n" data-num="verification.verified">${v.verified}</td><td>${v.verified - v.kept} identical ${v.methods ? '(no download)' : 'by size + CRC-64 on both sides (no download)'}${v.kept ? `, ${v.kept} kept: rewritten in OSS by the business after cutover` : ''}</td></tr>
 <tr><td>proved by</td><td class="n"></td><td>${
-          v.methods && Object.values(v.methods).some(Boolean)
-            ? Object.entries(v.methods)
-                .filter(([, n]) => n)
-                .map(([k, n]) => `${esc(k === 'crc64' ? 'CRC-64' : k === 'md5' ? 'MD5' : 'size only')} ${n}`)
-                .join(' · ')
+          v.methods
+            ? esc(provenBy(v.methods))
             : 'size + CRC-64 where both sides have one (the per-method count is not recorded by this version)'
         }</td></tr>
 <tr><td>missing</td><td class="n">${v.missing}</td><td>in the source, not in OSS</td></tr>

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { sizeFleet, sizingWarnings } from '../../../infra/sizing.ts';
 import { makeStores } from '../../adapters/factory.ts';
 import { type JobSession, PreflightError, type Stores, surveySource } from '../../app/jobService.ts';
 import { preflightSource } from '../../app/preflight.ts';
 import type { JobSpec } from '../../config/job.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { sizeFleet, sizingWarnings } from '../../core/sizing.ts';
 import { estimateSeconds, SIZE_BUCKET_LABELS, type Survey } from '../../core/survey.ts';
 import { formatBytes, formatDuration } from '../../core/units.ts';
 import { applyOptions, JOBFILE_ARGUMENT } from '../options.ts';

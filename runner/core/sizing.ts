@@ -1,4 +1,5 @@
-// Fleet sizing. PURE: no Pulumi, no I/O. The TUI and the runner's `plan` import it too.
+// Fleet sizing. PURE: no Pulumi, no I/O. Lives in core so the runner (`plan`, the migration flow)
+// and the Pulumi program (infra/) both import it without either depending on the other.
 //
 // ossimport's rule of thumb: one instance sustaining Z Mbit/s moves about Z/100 TB per day
 // (200 Mbit/s × 86 400 s ≈ 2.16 TB, rounded down to 2 TB, which leaves ~8 % headroom).
@@ -137,36 +138,4 @@ export function sizingWarnings(input: SizingInput): string[] {
 /** Bytes → TB (decimal, 10^12), the unit the sizing formula uses. */
 export function bytesToTB(bytes: number): number {
   return bytes / 1e12;
-}
-
-/**
- * Bytes recorded in the output of `ossmigrate plan --json`: either one JSON object or NDJSON.
- * Takes the last object with "type":"plan" and a numeric `bytes`; failing that, the last object
- * with a top-level numeric `bytes`. Returns undefined when there is none.
- */
-export function surveyBytes(text: string): number | undefined {
-  const candidates: unknown[] = [];
-  const trimmed = text.trim();
-  try {
-    candidates.push(JSON.parse(trimmed));
-  } catch {
-    for (const line of trimmed.split(/\r?\n/)) {
-      const l = line.trim();
-      if (!l.startsWith('{')) continue;
-      try {
-        candidates.push(JSON.parse(l));
-      } catch {
-        // Not every line of a log needs to be JSON; skip it.
-      }
-    }
-  }
-  const withBytes = candidates.filter(
-    (c): c is { type?: unknown; bytes: number } =>
-      typeof c === 'object' &&
-      c !== null &&
-      typeof (c as { bytes?: unknown }).bytes === 'number' &&
-      Number.isFinite((c as { bytes: number }).bytes),
-  );
-  const plans = withBytes.filter((c) => c.type === 'plan');
-  return (plans.at(-1) ?? withBytes.at(-1))?.bytes;
 }

@@ -96,6 +96,22 @@ export function isPlainMd5(etag: string | undefined): boolean {
   return etag !== undefined && /^[0-9a-f]{32}$/.test(etag);
 }
 
+/**
+ * Incremental phase: not modified since T1, so the full phase copied it. Not this phase's work:
+ * neither copied, skipped nor deferred (ossimport's incremental listing does not see it either).
+ */
+export function unchangedSinceT1(o: Pick<ObjectInfo, 'lastModified'>, w: PhaseWindow): boolean {
+  return w.phase === 'incremental' && o.lastModified.getTime() < w.t1.getTime();
+}
+
+/** Does this object belong to the pass (copy window, or verify scope)? */
+export function inScope(o: ObjectInfo, w: PhaseWindow, mode: 'copy' | 'verify' | 'plan'): boolean {
+  if (mode !== 'verify') return inWindow(o.lastModified, w);
+  // Verify checks everything that should be there by now, not only this window's changes.
+  const t = o.lastModified.getTime();
+  return w.phase === 'full' ? t < w.t1.getTime() : w.t2 === undefined || t <= w.t2.getTime();
+}
+
 /** Is the object's mtime inside the pass window? */
 export function inWindow(mtime: Date, w: PhaseWindow): boolean {
   const t = mtime.getTime();

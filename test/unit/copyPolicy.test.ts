@@ -12,7 +12,7 @@ import {
   PROVENANCE,
   partCount,
   partRange,
-} from '../../runner/core/policy.ts';
+} from '../../runner/core/copyPolicy.ts';
 import { addToSurvey, emptySurvey, mergeSurveys } from '../../runner/core/survey.ts';
 import type { ObjectInfo } from '../../runner/core/types.ts';
 import { formatBytes, parseSize } from '../../runner/core/units.ts';
