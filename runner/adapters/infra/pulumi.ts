@@ -9,15 +9,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import {
-  type InfraCheck,
-  type InfraDriver,
-  InfraError,
-  type InfraOutputs,
-  type ProvisionOptions,
-  parseInfraOutputs,
-  type RunOptions,
-} from './driver.ts';
+import { InfraError } from '../../core/errors.ts';
+import type {
+  InfraCheck,
+  InfraDriver,
+  InfraOutputs,
+  ProvisionOptions,
+  RunOptions,
+} from '../../ports/infra.ts';
+import { parseInfraOutputs } from './outputs.ts';
 
 export const NAMESPACE = 'ossmigrate';
 export const INSTALL_FIX =
