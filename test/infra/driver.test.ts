@@ -5,8 +5,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { InfraError, parseInfraOutputs } from '../../tui/infra/driver.ts';
-import { PulumiCliDriver } from '../../tui/infra/pulumi.ts';
+import { parseInfraOutputs } from '../../runner/adapters/infra/outputs.ts';
+import { InfraError } from '../../runner/core/errors.ts';
+import { PulumiCliDriver } from '../../runner/adapters/infra/pulumi.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-driver-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -24,7 +24,7 @@ import { ResumePrompt } from '../../tui/components/ResumePrompt.tsx';
 import { Screen } from '../../tui/components/Screen.tsx';
 import { Timeline } from '../../tui/components/Timeline.tsx';
 import { WorkersTable } from '../../tui/components/WorkersTable.tsx';
-import { INSTALL_FIX } from '../../tui/infra/pulumi.ts';
+import { INSTALL_FIX } from '../../runner/adapters/infra/pulumi.ts';
 import { failureGroups } from '../../tui/state/selectors.ts';
 import type { Ask, PendingAsk, TuiState } from '../../tui/state/types.ts';
 import { apply, at, base, DAY, engine, plan, progress, T0 } from './fixtures.ts';

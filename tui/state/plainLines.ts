@@ -4,7 +4,7 @@
  */
 import { SIZE_BUCKET_LABELS } from '../../runner/core/survey.ts';
 import { formatBytes, formatDuration, rate } from '../components/format.ts';
-import { PHASE_INFO, phaseNumber } from '../phases.ts';
+import { PHASE_INFO, phaseNumber } from '../../runner/app/migration/phases.ts';
 import { progressNumbers } from './selectors.ts';
 import type { Action, TuiState } from './types.ts';
 

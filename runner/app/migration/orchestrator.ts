@@ -1,36 +1,38 @@
 /**
- * The phase runner: drives one migration through its phases (tui/phases.ts) with a JobSession
- * (the engine) and an InfraDriver, dispatching what happens as actions for the reducer and
- * asking the operator through `io.ask` (auto-answered with --yes). Framework-free, so the Ink
- * hook (useMigration) and the plain-lines mode share it.
+ * The migration orchestrator: walks one migration through its ten phases (phases.ts) — plan,
+ * provision, full, verify, mirror, cutover, incremental, final verify, report, teardown — over
+ * the engine (a JobSession) and an InfraDriver (runner/ports/infra.ts). A state machine whose
+ * state is the saved progress (progressFile.ts): each run starts at the first phase not done.
+ * It emits what happens as MigrationEvents (types.ts) and puts its questions to `io.ask`: the
+ * TUI answers by keys, `ossmigrate migrate` by flags. No UI here.
  *
  * Never loses the job: after every phase (and when T1/T2 are known) it saves tui.json next to
  * the job; a soft stop (q, Ctrl-C, SIGTERM, SIGHUP) lets the engine finish the objects in flight
  * and leaves the phase to be resumed by the next start.
  */
-import { sizeFleet, sizingWarnings } from '../../infra/sizing.ts';
+import { sizeFleet, sizingWarnings } from '../../../infra/sizing.ts';
+import { parseJob } from '../../config/job.ts';
 import {
-  type FlowOptions,
-  type FlowResult,
-  type JobSession,
+  ConfigError,
+  describeError,
+  exitCodeFor,
+  InfraError,
   PreflightError,
-} from '../../runner/app/jobService.ts';
-import { describeDestination, describeSource } from '../../runner/app/report.ts';
-import { LockedError } from '../../runner/app/workspace.ts';
-import { parseJob } from '../../runner/config/job.ts';
-import { ConfigError } from '../../runner/core/errors.ts';
-import type { EngineEvent } from '../../runner/core/events.ts';
-import { ExitCode } from '../../runner/core/exitCodes.ts';
-import { estimateSeconds } from '../../runner/core/survey.ts';
-import { formatBytes } from '../../runner/core/units.ts';
-import { type InfraDriver, InfraError, type InfraOutputs, type ProvisionOptions } from '../infra/driver.ts';
-import { nextPhase, PHASES, type PhaseId } from '../phases.ts';
-import type { Action, Answer, Ask, InfraKind, Outcome, PhaseResult, PlanInfo } from '../state/types.ts';
+} from '../../core/errors.ts';
+import type { EngineEvent } from '../../core/events.ts';
+import { ExitCode } from '../../core/exitCodes.ts';
+import { estimateSeconds } from '../../core/survey.ts';
+import { formatBytes } from '../../core/units.ts';
+import type { InfraDriver, InfraOutputs, ProvisionOptions } from '../../ports/infra.ts';
+import type { FlowOptions, FlowResult, JobSession } from '../jobService.ts';
+import { describeDestination, describeSource } from '../report.ts';
 import { type BusinessRecord, writeMigrationReport } from './migrationReport.ts';
+import { nextPhase, PHASES, type PhaseId } from './phases.ts';
 import { isComplete, newProgress, type ProgressFile, type SavedProgress } from './progressFile.ts';
+import type { Answer, Ask, InfraKind, MigrationEvent, Outcome, PhaseResult, PlanInfo } from './types.ts';
 
 /** What the demo plugs in: a simulated business reacting to the migration. */
-export type RunnerHooks = {
+export type MigrationHooks = {
   /** Every engine event (the demo's business starts writing when the full pass begins). */
   onEvent?(e: EngineEvent): void;
   /** Cutover confirmed, before T2 is recorded: stop writing to the source. */
@@ -43,7 +45,7 @@ export type RunnerHooks = {
   record?(): BusinessRecord;
 };
 
-export type RunnerDeps = {
+export type MigrationDeps = {
   job: string;
   workdir: string;
   /** Opens (or submits) the job's session; called once the resume question is settled. */
@@ -59,13 +61,13 @@ export type RunnerDeps = {
   mbpsPerInstance: number;
   /** Pulumi stack settings for provisioning (sizing, source, secrets). */
   provisionOptions?(plan: PlanInfo, session: JobSession): ProvisionOptions;
-  hooks?: RunnerHooks;
+  hooks?: MigrationHooks;
   progressMs?: number;
   now?: () => number;
 };
 
-export type RunnerIO = {
-  dispatch(a: Action): void;
+export type MigrationIO = {
+  emit(e: MigrationEvent): void;
   ask(q: Ask): Promise<Answer>;
   /** Soft stop: finish in-flight objects, keep state. */
   soft: AbortSignal;
@@ -101,31 +103,9 @@ export function autoAnswerer(): (q: Ask) => Answer {
   };
 }
 
-export function exitCodeOf(e: unknown): number {
-  if (e instanceof ConfigError) return ExitCode.USAGE;
-  if (e instanceof PreflightError) return ExitCode.PREFLIGHT;
-  if (e instanceof LockedError) return ExitCode.LOCKED;
-  return ExitCode.INTERNAL;
-}
-
-function describeError(e: unknown): { message: string; fix?: string } {
-  if (e instanceof InfraError) {
-    const [message = e.message] = e.message.split('\nfix: ');
-    return { message, ...(e.fix ? { fix: e.fix } : {}) };
-  }
-  if (e instanceof ConfigError) return { message: e.message, ...(e.fix ? { fix: e.fix } : {}) };
-  if (e instanceof PreflightError) {
-    const first = e.problems.find((p) => p.severity === 'error');
-    return { message: `preflight failed: ${e.message}`, ...(first?.fix ? { fix: first.fix } : {}) };
-  }
-  if (e instanceof LockedError)
-    return { message: e.message, fix: 'wait for it, or stop it with: ossmigrate stop' };
-  return { message: (e as Error)?.message ?? String(e) };
-}
-
-export async function runMigration(d: RunnerDeps, io: RunnerIO): Promise<Outcome> {
+export async function runMigration(d: MigrationDeps, io: MigrationIO): Promise<Outcome> {
   const now = d.now ?? Date.now;
-  const dispatch = io.dispatch;
+  const emit = (e: MigrationEvent) => io.emit(e);
   let p: SavedProgress | undefined = await d.progressFile.load();
   if (p && p.done.length > 0) {
     const complete = isComplete(p);
@@ -161,12 +141,12 @@ export async function runMigration(d: RunnerDeps, io: RunnerIO): Promise<Outcome
   if ('error' in session) {
     return {
       status: 'failed',
-      exitCode: exitCodeOf(session.error),
+      exitCode: exitCodeFor(session.error),
       message: session.message,
       ...(session.fix ? { fix: session.fix } : {}),
     };
   }
-  dispatch({
+  emit({
     type: 'init',
     job: {
       name: session.name,
@@ -202,7 +182,7 @@ export async function runMigration(d: RunnerDeps, io: RunnerIO): Promise<Outcome
     const check = await driver
       .check()
       .catch((e: unknown) => ({ ok: false, problem: (e as Error).message, fix: '' }) as const);
-    dispatch({ type: 'infra-check', check });
+    emit({ type: 'infra-check', check });
   }
 
   let current: PhaseId | undefined;
@@ -211,13 +191,13 @@ export async function runMigration(d: RunnerDeps, io: RunnerIO): Promise<Outcome
       if (progress.done.includes(phase)) continue;
       current = phase;
       if (io.soft.aborted) throw new Stopped();
-      dispatch({ type: 'phase-start', phase, at: now() });
+      emit({ type: 'phase-start', phase, at: now() });
       const r = await runPhase(ctx, phase);
-      if (r.skipped) dispatch({ type: 'phase-skip', phase, reason: r.skipped });
+      if (r.skipped) emit({ type: 'phase-skip', phase, reason: r.skipped });
       progress.done.push(phase);
       await save();
       if (!r.skipped)
-        dispatch({
+        emit({
           type: 'phase-done',
           phase,
           at: now(),
@@ -236,7 +216,7 @@ export async function runMigration(d: RunnerDeps, io: RunnerIO): Promise<Outcome
   } catch (e) {
     await save().catch(() => {});
     if (e instanceof Stopped || io.soft.aborted || io.hard.aborted) {
-      if (current) dispatch({ type: 'phase-stopped', phase: current, at: now() });
+      if (current) emit({ type: 'phase-stopped', phase: current, at: now() });
       return {
         status: 'stopped',
         exitCode: ExitCode.INTERRUPTED,
@@ -245,8 +225,8 @@ export async function runMigration(d: RunnerDeps, io: RunnerIO): Promise<Outcome
       };
     }
     const err = describeError(e);
-    if (current) dispatch({ type: 'phase-failed', phase: current, at: now(), ...err });
-    return { status: 'failed', exitCode: exitCodeOf(e), ...err };
+    if (current) emit({ type: 'phase-failed', phase: current, at: now(), ...err });
+    return { status: 'failed', exitCode: exitCodeFor(e), ...err };
   } finally {
     await d.hooks?.finish?.().catch(() => {});
     await session.close();
@@ -254,9 +234,9 @@ export async function runMigration(d: RunnerDeps, io: RunnerIO): Promise<Outcome
 }
 
 type PhaseCtx = {
-  d: RunnerDeps;
+  d: MigrationDeps;
   driver?: InfraDriver;
-  io: RunnerIO;
+  io: MigrationIO;
   session: JobSession;
   progress: SavedProgress;
   save(): Promise<void>;
@@ -299,7 +279,7 @@ function flow(
   return {
     emit: (e) => {
       c.d.hooks?.onEvent?.(e);
-      c.io.dispatch({ type: 'engine', event: e, at: c.now() });
+      c.io.emit({ type: 'engine', event: e, at: c.now() });
     },
     signal: c.io.hard,
     softStop: c.io.soft,
@@ -309,13 +289,13 @@ function flow(
 }
 
 function infraOpts(c: PhaseCtx) {
-  return { onOutput: (line: string) => c.io.dispatch({ type: 'infra-line', line }), signal: c.io.soft };
+  return { onOutput: (line: string) => c.io.emit({ type: 'infra-line', line }), signal: c.io.soft };
 }
 
 function setOutputs(c: PhaseCtx, outputs: InfraOutputs): void {
   c.progress.outputs = outputs;
   c.progress.mirrorOn = outputs.mirrorEnabled;
-  c.io.dispatch({ type: 'infra-outputs', outputs });
+  c.io.emit({ type: 'infra-outputs', outputs });
 }
 
 async function plan(c: PhaseCtx): Promise<PhaseOutcome> {
@@ -373,7 +353,7 @@ async function plan(c: PhaseCtx): Promise<PhaseOutcome> {
   };
   c.progress.plan = info;
   c.progress.startedAt = new Date(startedAt).toISOString();
-  c.io.dispatch({ type: 'plan-ready', plan: info, startedAt });
+  c.io.emit({ type: 'plan-ready', plan: info, startedAt });
   return {
     detail: `${survey.objects} objects, ${formatBytes(survey.bytes)}; fleet ${sizing.instances}`,
   };
@@ -388,7 +368,7 @@ async function provision(c: PhaseCtx): Promise<PhaseOutcome> {
   if (go !== 'yes') throw new Stopped();
   if (!driver) return { skipped: 'no infra driver (--infra none): the bucket must exist already' };
   const check = await driver.check();
-  c.io.dispatch({ type: 'infra-check', check });
+  c.io.emit({ type: 'infra-check', check });
   if (!check.ok)
     throw new InfraError(
       check.problem,
@@ -431,7 +411,7 @@ async function copy(c: PhaseCtx, phase: 'full' | 'incremental'): Promise<PhaseOu
     if (phase === 'full') {
       progress.t1 = r.copy.pass.t1;
       progress.passes.full = r.copy.pass.id;
-      c.io.dispatch({ type: 'window', t1: r.copy.pass.t1 });
+      c.io.emit({ type: 'window', t1: r.copy.pass.t1 });
     } else progress.passes.incremental = r.copy.pass.id;
     await c.save();
   }
@@ -440,12 +420,12 @@ async function copy(c: PhaseCtx, phase: 'full' | 'incremental'): Promise<PhaseOu
     const failed = r.summary.failed + (r.copy?.restoresPending ?? 0);
     const answer = await c.io.ask({ kind: 'retry', phase, failed });
     if (answer !== 'retry') break;
-    c.io.dispatch({ type: 'failures-reset' });
+    c.io.emit({ type: 'failures-reset' });
     r = await session.runRetry(flow(c, { verify: false }));
     if (r.copy?.stopped) throw new Stopped();
   }
   const s = r.summary;
-  c.io.dispatch({
+  c.io.emit({
     type: 'failures-settle',
     failedByClass: s.failuresByClass,
     restoresPending: r.copy?.restoresPending ?? 0,
@@ -485,7 +465,7 @@ async function verify(c: PhaseCtx, phase: 'verify' | 'final-verify'): Promise<Ph
   };
   const bad = v.missing + v.different + v.errors;
   if (bad > 0)
-    c.io.dispatch({
+    c.io.emit({
       type: 'log',
       level: 'warn',
       at: c.now(),
@@ -530,7 +510,7 @@ async function cutover(c: PhaseCtx): Promise<PhaseOutcome> {
   const t2 = new Date(c.now());
   c.progress.t2 = t2.toISOString();
   await c.save();
-  c.io.dispatch({ type: 'window', t2: c.progress.t2 });
+  c.io.emit({ type: 'window', t2: c.progress.t2 });
   await c.d.hooks?.afterT2?.(t2);
   return { detail: `T2 = ${c.progress.t2}` };
 }
@@ -545,7 +525,7 @@ async function report(c: PhaseCtx, teardown?: string): Promise<PhaseOutcome> {
   });
   c.progress.report = rep.dir;
   c.verdict = rep.verdict;
-  c.io.dispatch({
+  c.io.emit({
     type: 'report',
     report: { dir: rep.dir, text: rep.text, ok: rep.verdict.ok, ...(rep.html ? { html: rep.html } : {}) },
   });
