@@ -9,11 +9,7 @@
  */
 import type { Command } from 'commander';
 import { runMigration } from '../runner/app/migration/orchestrator.ts';
-import {
-  type MigrationFlags,
-  migrationOptions,
-  prepareMigration,
-} from '../runner/cli/commands/migrate.ts';
+import { type MigrationFlags, migrationOptions, prepareMigration } from '../runner/cli/commands/migrate.ts';
 import { action } from '../runner/cli/shared.ts';
 import { ConfigError } from '../runner/core/errors.ts';
 

@@ -2,10 +2,11 @@
  * Without a terminal: the same orchestrator, no Ink — plain progress lines on stderr (CI logs,
  * pipes). Questions are answered automatically (the caller decides whether that is allowed).
  */
-import { ExitCode } from '../runner/core/exitCodes.ts';
+
 import { autoAnswerer } from '../runner/app/migration/orchestrator.ts';
-import type { StartFlow, TuiIO } from './hooks/useMigration.ts';
 import { ENGINE_PHASES } from '../runner/app/migration/phases.ts';
+import { ExitCode } from '../runner/core/exitCodes.ts';
+import type { StartFlow, TuiIO } from './hooks/useMigration.ts';
 import { plainLines, progressLine } from './state/plainLines.ts';
 import { initialState, reducer } from './state/reducer.ts';
 import type { Action, InfraKind, Outcome, TuiState } from './state/types.ts';

@@ -37,7 +37,10 @@ export const EXAMPLES: Record<string, readonly Example[]> = {
       what: 'the business now uses OSS: record T2, copy the rest, verify',
       cmd: 'ossmigrate migrate --infra pulumi --confirm-cutover media',
     },
-    { what: 'and remove the fleet and the mirror rule', cmd: 'ossmigrate migrate --infra pulumi --confirm-teardown' },
+    {
+      what: 'and remove the fleet and the mirror rule',
+      cmd: 'ossmigrate migrate --infra pulumi --confirm-teardown',
+    },
   ],
   import: [
     {

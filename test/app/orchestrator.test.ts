@@ -10,16 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeStores } from '../../runner/adapters/factory.ts';
+import { INSTALL_FIX, PulumiCliDriver } from '../../runner/adapters/infra/pulumi.ts';
+import { SandboxDriver } from '../../runner/adapters/infra/sandbox.ts';
 import { JobSession } from '../../runner/app/jobService.ts';
+import {
+  autoAnswerer,
+  type MigrationDeps,
+  type MigrationIO,
+  runMigration,
+} from '../../runner/app/migration/orchestrator.ts';
+import { ProgressFile } from '../../runner/app/migration/progressFile.ts';
 import { Workspace } from '../../runner/app/workspace.ts';
 import type { Credentials } from '../../runner/config/credentials.ts';
 import { parseJob } from '../../runner/config/job.ts';
 import { ExitCode } from '../../runner/core/exitCodes.ts';
-import { ProgressFile } from '../../runner/app/migration/progressFile.ts';
-import { autoAnswerer, type MigrationDeps, type MigrationIO, runMigration } from '../../runner/app/migration/orchestrator.ts';
 import type { InfraDriver } from '../../runner/ports/infra.ts';
-import { INSTALL_FIX, PulumiCliDriver } from '../../runner/adapters/infra/pulumi.ts';
-import { SandboxDriver } from '../../runner/adapters/infra/sandbox.ts';
 import { initialState, reducer } from '../../tui/state/reducer.ts';
 import type { Action, Answer, Ask, TuiState } from '../../tui/state/types.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';

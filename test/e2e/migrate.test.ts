@@ -68,7 +68,8 @@ describe('ossmigrate migrate --infra sandbox --yes (demo data)', () => {
       env: sb.env(),
     });
     assert.equal(r.code, 0, r.stderr);
-    TITLES.forEach((t, i) => assert.match(r.stderr, new RegExp(`^\\[${i + 1}/10\\] ${t}$`, 'm'), t));
+    for (const [i, t] of TITLES.entries())
+      assert.match(r.stderr, new RegExp(`^\\[${i + 1}/10\\] ${t}$`, 'm'), t);
     assert.match(r.stderr, /--yes: cutover confirmed/);
     assert.match(r.stderr, /--yes: teardown confirmed/);
     assert.match(r.stderr, /^migration complete\.$/m);
@@ -140,7 +141,10 @@ describe('ossmigrate migrate: the cutover and teardown confirmations', () => {
 
   it('--confirm-cutover naming another bucket: exit 2 with the fix, nothing written', async () => {
     const before = requests();
-    for (const args of [[job, '--confirm-cutover', 'demo-dts'], ['--confirm-cutover', 'demo-dts']]) {
+    for (const args of [
+      [job, '--confirm-cutover', 'demo-dts'],
+      ['--confirm-cutover', 'demo-dts'],
+    ]) {
       const r = await run(args);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /--confirm-cutover demo-dts: this job's destination bucket is demo-dst/);

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { parseInfraOutputs } from '../../runner/adapters/infra/outputs.ts';
-import { InfraError } from '../../runner/core/errors.ts';
 import { PulumiCliDriver } from '../../runner/adapters/infra/pulumi.ts';
+import { InfraError } from '../../runner/core/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-driver-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,8 +6,8 @@ import { it } from 'node:test';
 import { Command } from 'commander';
 import { DEFAULTS } from '../../infra/config.ts';
 import { PAYG_MAX_PUBLIC_MBPS } from '../../infra/sizing.ts';
-import { register as registerPlan } from '../../runner/cli/commands/plan.ts';
 import { register as registerMigrate } from '../../runner/cli/commands/migrate.ts';
+import { register as registerPlan } from '../../runner/cli/commands/plan.ts';
 import { register as registerTui } from '../../tui/command.ts';
 
 it('defaults --mbps of plan and tui to the stack default, which is within the pay-as-you-go cap', () => {

@@ -47,7 +47,12 @@ it('nothing under runner/ imports tui/', async () => {
 
 it('ali-oss and cos-nodejs-sdk-v5 are imported only under runner/adapters', async () => {
   const offending: string[] = [];
-  const product = [...(await files('runner')), ...(await files('tui')), ...(await files('infra')), ...(await files('bin'))];
+  const product = [
+    ...(await files('runner')),
+    ...(await files('tui')),
+    ...(await files('infra')),
+    ...(await files('bin')),
+  ];
   for (const file of product) {
     if (inside(file, join('runner', 'adapters'))) continue;
     for (const spec of await importsOf(file))

@@ -146,18 +146,19 @@ export class Business {
         size: body.length,
         meta: {},
         contentType: change ? 'application/octet-stream' : 'image/jpeg',
-      }).then(
-      () => {
-        this.written.set(key, body);
-        this.rec.cosWrites.push(key);
-        if (change) this.rec.cosChanged.push(key);
-        this.update(`COS PUT ${key} (${change ? 'changed' : 'new'})`);
-      },
-      (e: unknown) => {
-        this.errors.push(`COS PUT ${key}: ${(e as Error).message}`);
-        this.update(`COS PUT ${key} failed: ${(e as Error).message}`);
-      },
-    );
+      })
+      .then(
+        () => {
+          this.written.set(key, body);
+          this.rec.cosWrites.push(key);
+          if (change) this.rec.cosChanged.push(key);
+          this.update(`COS PUT ${key} (${change ? 'changed' : 'new'})`);
+        },
+        (e: unknown) => {
+          this.errors.push(`COS PUT ${key}: ${(e as Error).message}`);
+          this.update(`COS PUT ${key} failed: ${(e as Error).message}`);
+        },
+      );
     void this.track(p);
   }
 

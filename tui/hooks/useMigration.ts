@@ -4,10 +4,10 @@
  * actions (answer, stop, pause). The flow is injected, so tests can drive the UI with a fake one.
  */
 import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { autoAnswerer, type MigrationIO } from '../../runner/app/migration/orchestrator.ts';
 import { ExitCode } from '../../runner/core/exitCodes.ts';
 import { initialState, reducer } from '../state/reducer.ts';
 import type { Action, Answer, Ask, InfraKind, Outcome, TuiState } from '../state/types.ts';
-import { autoAnswerer, type MigrationIO } from '../../runner/app/migration/orchestrator.ts';
 
 /**
  * What the TUI hands a flow: the orchestrator's IO, whose emit also takes the UI's own actions

@@ -1,12 +1,8 @@
 /**
  * The TUI's state and the actions that change it. The reducer (reducer.ts) is the only writer;
- * hooks dispatch actions (engine events wrapped with the time they arrived, and the phase
- * runner's own actions); components only read. No I/O, no clocks here.
+ * actions are the orchestrator's MigrationEvents (runner/app/migration/types.ts) plus the UI's
+ * own (keys, dialogs, the end); components only read. No I/O, no clocks here.
  */
-import type { FailureClass } from '../../runner/core/errors.ts';
-import type { EngineEvent, Problem, Summary, WorkerStatus } from '../../runner/core/events.ts';
-import type { Survey } from '../../runner/core/survey.ts';
-import type { Counters, VerifyStatus } from '../../runner/core/types.ts';
 import type { PhaseId } from '../../runner/app/migration/phases.ts';
 import type {
   Answer,
@@ -19,6 +15,9 @@ import type {
   PlanInfo,
   ReportView,
 } from '../../runner/app/migration/types.ts';
+import type { FailureClass } from '../../runner/core/errors.ts';
+import type { Problem, WorkerStatus } from '../../runner/core/events.ts';
+import type { Counters, VerifyStatus } from '../../runner/core/types.ts';
 import type { InfraCheck, InfraOutputs } from '../../runner/ports/infra.ts';
 
 export type {

@@ -12,6 +12,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ExitCode } from '../../core/exitCodes.ts';
+import type { Counters, ObjectResult, VerifyStatus } from '../../core/types.ts';
+import { formatBytes } from '../../core/units.ts';
 import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
   capList,
@@ -23,9 +26,6 @@ import {
 } from '../htmlReport/model.ts';
 import type { JobSession } from '../jobService.ts';
 import { describeDestination, describeSource } from '../report.ts';
-import { ExitCode } from '../../core/exitCodes.ts';
-import type { Counters, ObjectResult, VerifyStatus } from '../../core/types.ts';
-import { formatBytes } from '../../core/units.ts';
 import type { SavedProgress } from './progressFile.ts';
 
 export const OBJECT_LIST_CAP = 250_000;

@@ -12,13 +12,7 @@
  */
 import { sizeFleet, sizingWarnings } from '../../../infra/sizing.ts';
 import { parseJob } from '../../config/job.ts';
-import {
-  ConfigError,
-  describeError,
-  exitCodeFor,
-  InfraError,
-  PreflightError,
-} from '../../core/errors.ts';
+import { ConfigError, describeError, exitCodeFor, InfraError, PreflightError } from '../../core/errors.ts';
 import type { EngineEvent } from '../../core/events.ts';
 import { ExitCode } from '../../core/exitCodes.ts';
 import { estimateSeconds } from '../../core/survey.ts';

@@ -12,8 +12,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { SandboxDriver } from '../../adapters/infra/sandbox.ts';
 import { PulumiCliDriver } from '../../adapters/infra/pulumi.ts';
+import { SandboxDriver } from '../../adapters/infra/sandbox.ts';
 import type { JobSession } from '../../app/jobService.ts';
 import { autoAnswerer, type MigrationDeps, runMigration } from '../../app/migration/orchestrator.ts';
 import { PHASE_INFO, phaseNumber } from '../../app/migration/phases.ts';
@@ -54,7 +54,10 @@ function positive(v: string, flag: string): number {
 export function migrationOptions(cmd: Command, o: { infraDefault?: string } = {}): Command {
   const c = jobOptions(definitionOptions(cmd));
   const infraHelp = 'what provisions the bucket, mirror rule and fleet: pulumi | sandbox | none';
-  (o.infraDefault ? c.option('--infra <kind>', infraHelp, o.infraDefault) : c.requiredOption('--infra <kind>', infraHelp))
+  (o.infraDefault
+    ? c.option('--infra <kind>', infraHelp, o.infraDefault)
+    : c.requiredOption('--infra <kind>', infraHelp)
+  )
     .option('--stack <name>', 'Pulumi stack (with --infra pulumi)', process.env.OSSMIGRATE_STACK ?? 'prod')
     .option('--deadline-days <n>', 'deadline for the full copy, in days (sizes the fleet)', '7')
     .option(
@@ -99,7 +102,8 @@ export async function prepareMigration(
   const ws = new Workspace(o.workdir);
   const name = def?.spec.name ?? o.job ?? (await ws.resolveJob(undefined));
   const creds = await credentialsFor(o, def?.credentials);
-  const open = (): Promise<JobSession> => (def ? submitSession(o, def) : openSession({ ...o, job: name }, {}));
+  const open = (): Promise<JobSession> =>
+    def ? submitSession(o, def) : openSession({ ...o, job: name }, {});
   const reset = async () => {
     const s = await open();
     try {
@@ -129,7 +133,8 @@ export async function prepareMigration(
         : infra === 'pulumi'
           ? new PulumiCliDriver({ stack: o.stack, cwd: root })
           : undefined,
-    provisionOptions: (plan, session) => pulumiSettings(plan.survey.bytes, deadlineDays, mbps, session, creds),
+    provisionOptions: (plan, session) =>
+      pulumiSettings(plan.survey.bytes, deadlineDays, mbps, session, creds),
   };
   return { infra, deps, def };
 }
@@ -215,7 +220,8 @@ function humanLines(con: Console): (e: MigrationEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'init':
-        if (e.job) con.say(`job ${e.job.name}: ${e.job.source} → ${e.job.destination} (work dir ${e.job.workdir})`);
+        if (e.job)
+          con.say(`job ${e.job.name}: ${e.job.source} → ${e.job.destination} (work dir ${e.job.workdir})`);
         if (e.saved?.done.length) con.say(`resuming: ${e.saved.done.length} of 10 phases done`);
         break;
       case 'phase-start':
@@ -248,7 +254,9 @@ function humanLines(con: Console): (e: MigrationEvent) => void {
         con.say(`  infra: ${e.line}`);
         break;
       case 'log':
-        con.say(`${e.level === 'info' ? '' : e.level === 'warn' ? '! ' : '✗ '}${e.source ? `${e.source}: ` : ''}${e.text}`);
+        con.say(
+          `${e.level === 'info' ? '' : e.level === 'warn' ? '! ' : '✗ '}${e.source ? `${e.source}: ` : ''}${e.text}`,
+        );
         break;
       case 'engine':
         con.event(e.event);
@@ -272,7 +280,10 @@ export function register(program: Command): void {
       '--confirm-cutover <bucket>',
       'confirm the cutover (the business now uses OSS; T2 is recorded): the destination bucket, as a check',
     )
-    .option('--confirm-teardown', 'confirm the teardown (fleet, queue and mirror rule removed; buckets and data kept)')
+    .option(
+      '--confirm-teardown',
+      'confirm the teardown (fleet, queue and mirror rule removed; buckets and data kept)',
+    )
     .option('-y, --yes', 'answer every question: resume, start, retry once, cutover and teardown included')
     .action(
       action(async (file: string | undefined, o: MigrateFlags & Record<string, never>) => {
@@ -323,7 +334,9 @@ export function register(program: Command): void {
               const a = answer(q);
               if (o.json) json({ type: 'answered', ask: q.kind, answer: a });
               else if (a !== 'quit' && (q.kind === 'cutover' || q.kind === 'teardown'))
-                con.say(`  ${o.yes ? '--yes' : q.kind === 'cutover' ? '--confirm-cutover' : '--confirm-teardown'}: ${q.kind} confirmed`);
+                con.say(
+                  `  ${o.yes ? '--yes' : q.kind === 'cutover' ? '--confirm-cutover' : '--confirm-teardown'}: ${q.kind} confirmed`,
+                );
               return a;
             },
           });
