@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ndjson } from '../../runner/cli/commands/migrate.ts';
 import { events, runCli } from '../helpers/cli.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
@@ -177,5 +178,17 @@ describe('ossmigrate migrate: the cutover and teardown confirmations', () => {
     const json = JSON.parse(await readFile(join(report, 'report.json'), 'utf8'));
     assert.equal(json.verdict.ok, true);
     assert.equal(json.verdict.sourceObjects, 6);
+  });
+});
+
+describe('ossmigrate migrate --json', () => {
+  it('masks the queue password in the infra outputs it prints', () => {
+    const line = ndjson({
+      type: 'infra-outputs',
+      outputs: { bucket: 'media', queueUrl: 'redis://:s3cret-pw@10.0.0.5:6379/0' },
+    });
+    assert.ok(!line.includes('s3cret-pw'), line);
+    assert.match(line, /redis:\/\/[^"]*10\.0\.0\.5:6379/);
+    assert.ok(line.endsWith('}\n'));
   });
 });

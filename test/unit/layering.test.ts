@@ -45,6 +45,14 @@ it('nothing under runner/ imports tui/', async () => {
   assert.deepEqual(offending, [], 'runner/ must not depend on the UI: compose in tui/cli.ts instead');
 });
 
+it('nothing under runner/ imports React or Ink', async () => {
+  const offending: string[] = [];
+  for (const file of await files('runner'))
+    for (const spec of await importsOf(file))
+      if (/^(react|ink)(\/|$)/.test(spec) || spec.startsWith('ink-')) offending.push(`${file} → ${spec}`);
+  assert.deepEqual(offending, [], 'the orchestrator emits events; the UI renders them');
+});
+
 it('ali-oss and cos-nodejs-sdk-v5 are imported only under runner/adapters', async () => {
   const offending: string[] = [];
   const product = [

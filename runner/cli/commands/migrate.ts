@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { PulumiCliDriver } from '../../adapters/infra/pulumi.ts';
 import { SandboxDriver } from '../../adapters/infra/sandbox.ts';
+import { maskRedisUrls } from '../../adapters/queue/redisConnection.ts';
 import type { JobSession } from '../../app/jobService.ts';
 import { autoAnswerer, type MigrationDeps, runMigration } from '../../app/migration/orchestrator.ts';
 import { PHASE_INFO, phaseNumber } from '../../app/migration/phases.ts';
@@ -174,6 +175,14 @@ function pulumiSettings(
   };
 }
 
+/**
+ * One NDJSON line. The infra outputs carry the queue's redis:// URL with its password (the
+ * orchestrator watches the queue through it): masked, as everywhere the CLI prints.
+ */
+export function ndjson(x: unknown): string {
+  return `${maskRedisUrls(JSON.stringify(x))}\n`;
+}
+
 type MigrateFlags = MigrationFlags & { confirmCutover?: string; confirmTeardown?: boolean };
 
 function cutoverMismatch(given: string, bucket: string): ConfigError {
@@ -217,44 +226,45 @@ function flagAnswerer(o: MigrateFlags, onHeld: (h: Held) => void): (q: Ask) => A
 
 /** Readable lines on stderr for the orchestrator's events (engine events through the CLI's Console). */
 function humanLines(con: Console): (e: MigrationEvent) => void {
+  const say = (line: string) => con.say(maskRedisUrls(line));
   return (e) => {
     switch (e.type) {
       case 'init':
         if (e.job)
-          con.say(`job ${e.job.name}: ${e.job.source} → ${e.job.destination} (work dir ${e.job.workdir})`);
-        if (e.saved?.done.length) con.say(`resuming: ${e.saved.done.length} of 10 phases done`);
+          say(`job ${e.job.name}: ${e.job.source} → ${e.job.destination} (work dir ${e.job.workdir})`);
+        if (e.saved?.done.length) say(`resuming: ${e.saved.done.length} of 10 phases done`);
         break;
       case 'phase-start':
-        con.say(`[${phaseNumber(e.phase)}/10] ${PHASE_INFO[e.phase].title}`);
+        say(`[${phaseNumber(e.phase)}/10] ${PHASE_INFO[e.phase].title}`);
         break;
       case 'phase-done':
-        con.say(`  ✓ ${e.detail ?? 'done'}`);
+        say(`  ✓ ${e.detail ?? 'done'}`);
         break;
       case 'phase-skip':
-        con.say(`  – skipped: ${e.reason}`);
+        say(`  – skipped: ${e.reason}`);
         break;
       case 'phase-failed':
-        con.say(`  ✗ ${e.message}${e.fix ? `\n    fix: ${e.fix}` : ''}`);
+        say(`  ✗ ${e.message}${e.fix ? `\n    fix: ${e.fix}` : ''}`);
         break;
       case 'phase-stopped':
-        con.say('  ■ stopped');
+        say('  ■ stopped');
         break;
       case 'plan-ready':
-        con.say(`  fleet: ${e.plan.sizing.explanation}`);
-        for (const w of e.plan.sizing.warnings) con.say(`  ! ${w}`);
+        say(`  fleet: ${e.plan.sizing.explanation}`);
+        for (const w of e.plan.sizing.warnings) say(`  ! ${w}`);
         break;
       case 'window':
-        if (e.t1) con.say(`  T1 = ${e.t1}`);
-        if (e.t2) con.say(`  T2 = ${e.t2}`);
+        if (e.t1) say(`  T1 = ${e.t1}`);
+        if (e.t2) say(`  T2 = ${e.t2}`);
         break;
       case 'infra-check':
-        if (!e.check.ok) con.say(`infra: ${e.check.problem}`);
+        if (!e.check.ok) say(`infra: ${e.check.problem}`);
         break;
       case 'infra-line':
-        con.say(`  infra: ${e.line}`);
+        say(`  infra: ${e.line}`);
         break;
       case 'log':
-        con.say(
+        say(
           `${e.level === 'info' ? '' : e.level === 'warn' ? '! ' : '✗ '}${e.source ? `${e.source}: ` : ''}${e.text}`,
         );
         break;
@@ -262,7 +272,7 @@ function humanLines(con: Console): (e: MigrationEvent) => void {
         con.event(e.event);
         break;
       case 'report':
-        con.say(`  report: ${e.report.dir}/report.txt`);
+        say(`  report: ${e.report.dir}/report.txt`);
         break;
       default:
         break;
@@ -304,7 +314,7 @@ export function register(program: Command): void {
         };
         const con = new Console({ json: false });
         const human = humanLines(con);
-        const json = (x: unknown) => void process.stdout.write(`${JSON.stringify(x)}\n`);
+        const json = (x: unknown) => void process.stdout.write(ndjson(x));
         const emit = (e: MigrationEvent) => {
           if (o.json) json(e);
           human(e);
