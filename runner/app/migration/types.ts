@@ -1,14 +1,17 @@
 /**
  * What the migration orchestrator (orchestrator.ts) says and asks: the events it emits while it
  * walks the ten phases, the questions it puts to the operator (answered by keys in the TUI, by
- * flags in `ossmigrate migrate`), and how it ended. Plain data, no I/O: the TUI's reducer and
- * the headless command's printers both consume these.
+ * flags in `ossmigrate migrate`), how it ended, and what it is given (MigrationDeps, MigrationIO).
+ * No I/O: the TUI's reducer and the headless command's printers both consume the events.
  */
 import type { FailureClass } from '../../core/errors.ts';
 import type { EngineEvent, Summary } from '../../core/events.ts';
 import type { Survey } from '../../core/survey.ts';
-import type { InfraCheck, InfraOutputs } from '../../ports/infra.ts';
+import type { InfraCheck, InfraDriver, InfraOutputs, ProvisionOptions } from '../../ports/infra.ts';
+import type { JobSession } from '../jobService.ts';
+import type { BusinessRecord } from './migrationReport.ts';
 import type { PhaseId } from './phases.ts';
+import type { ProgressFile } from './progressFile.ts';
 
 export type InfraKind = 'pulumi' | 'sandbox' | 'none';
 
@@ -131,3 +134,49 @@ export type MigrationEvent =
     }
   | { type: 'log'; level: LogLevel; text: string; at: number; source?: string }
   | { type: 'report'; report: ReportView };
+
+/** What the demo plugs in: a simulated business reacting to the migration. */
+export type MigrationHooks = {
+  /** Every engine event (the demo's business starts writing when the full pass begins). */
+  onEvent?(e: EngineEvent): void;
+  /** Cutover confirmed, before T2 is recorded: stop writing to the source. */
+  beforeT2?(): Promise<void>;
+  /** T2 recorded: the business now reads and writes OSS. */
+  afterT2?(t2: Date): Promise<void>;
+  /** The migration ended (done, stopped or failed). */
+  finish?(): Promise<void>;
+  /** What the business did, for the report. */
+  record?(): BusinessRecord;
+};
+
+export type MigrationDeps = {
+  job: string;
+  workdir: string;
+  /** Opens (or submits) the job's session; called once the resume question is settled. */
+  open(): Promise<JobSession>;
+  /** Forgets the job's progress (engine state, journals, reports, tui.json); data stays. */
+  reset(): Promise<void>;
+  progressFile: ProgressFile;
+  /** The infra driver; or made from the opened session (it needs the job); none skips infra phases. */
+  driver?: InfraDriver;
+  makeDriver?(session: JobSession): InfraDriver | undefined;
+  infraKind: InfraKind;
+  deadlineDays: number;
+  mbpsPerInstance: number;
+  /** Pulumi stack settings for provisioning (sizing, source, secrets). */
+  provisionOptions?(plan: PlanInfo, session: JobSession): ProvisionOptions;
+  hooks?: MigrationHooks;
+  progressMs?: number;
+  now?: () => number;
+};
+
+export type MigrationIO = {
+  emit(e: MigrationEvent): void;
+  ask(q: Ask): Promise<Answer>;
+  /** Soft stop: finish in-flight objects, keep state. */
+  soft: AbortSignal;
+  /** Hard stop: abort transfers now (multipart uploads resume from their last part). */
+  hard: AbortSignal;
+  /** Live controls the UI may use while a phase runs. */
+  controls?(c: { pause(paused: boolean): Promise<void> }): void;
+};
