@@ -21,6 +21,7 @@ import { PHASE_INFO, phaseNumber } from '../../app/migration/phases.ts';
 import { ProgressFile } from '../../app/migration/progressFile.ts';
 import type { Answer, Ask, InfraKind, MigrationEvent, Outcome } from '../../app/migration/types.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { ExitCode } from '../../core/exitCodes.ts';
 import {
   action,
   Console,
@@ -216,7 +217,7 @@ function flagAnswerer(o: MigrateFlags, onHeld: (h: Held) => void): (q: Ask) => A
       onHeld({
         phase: 'teardown',
         flag: '--confirm-teardown',
-        line: `the teardown waits for you: it removes ${q.removes.join(', ')} (keeps ${q.keeps.join(', ')}); run this command again with --confirm-teardown`,
+        line: `the teardown waits for you: it removes ${q.removes.join(', ')} and keeps ${q.keeps.join(', ')}; run this command again with --confirm-teardown`,
       });
       return 'quit';
     }
@@ -227,6 +228,8 @@ function flagAnswerer(o: MigrateFlags, onHeld: (h: Held) => void): (q: Ask) => A
 /** Readable lines on stderr for the orchestrator's events (engine events through the CLI's Console). */
 function humanLines(con: Console): (e: MigrationEvent) => void {
   const say = (line: string) => con.say(maskRedisUrls(line));
+  // The survey's progress counts nothing the operator waits for (the TUI hides it too).
+  let surveying = false;
   return (e) => {
     switch (e.type) {
       case 'init':
@@ -269,6 +272,8 @@ function humanLines(con: Console): (e: MigrationEvent) => void {
         );
         break;
       case 'engine':
+        if (e.event.type === 'pass') surveying = e.event.mode === 'plan';
+        if (surveying && e.event.type === 'progress') break;
         con.event(e.event);
         break;
       case 'report':
@@ -362,7 +367,11 @@ export function register(program: Command): void {
           );
         else if (outcome.status === 'stopped')
           con.say(`stopped: ${outcome.message ?? ''}${held ? `\n  continue with: ${held.flag}` : ''}`);
-        else con.say(`failed: ${outcome.message ?? ''}${outcome.fix ? `\n  fix: ${outcome.fix}` : ''}`);
+        // A usage error reads as the CLI's others do ("error: …", exit 2).
+        else
+          con.say(
+            `${outcome.exitCode === ExitCode.USAGE ? 'error' : 'failed'}: ${outcome.message ?? ''}${outcome.fix ? `\n  fix: ${outcome.fix}` : ''}`,
+          );
         if (outcome.report) con.say(`report: ${outcome.report}/report.txt`);
         if (o.json)
           json({
