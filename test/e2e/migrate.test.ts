@@ -148,7 +148,10 @@ describe('ossmigrate migrate: the cutover and teardown confirmations', () => {
     ]) {
       const r = await run(args);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /^error: --confirm-cutover demo-dts: this job's destination bucket is demo-dst$/m);
+      assert.match(
+        r.stderr,
+        /^error: --confirm-cutover demo-dts: this job's destination bucket is demo-dst$/m,
+      );
       assert.match(r.stderr, /fix: confirm with the destination bucket: --confirm-cutover demo-dst/);
     }
     assert.equal(requests(), before, 'no request reached the sandbox');
