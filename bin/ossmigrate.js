@@ -43,4 +43,4 @@ if (missing.length && typeof process.execve === 'function' && process.env.OSSMIG
 }
 const { register } = await import('tsx/esm/api');
 register();
-await import('../runner/cli/main.ts');
+await import('../tui/cli.ts');

@@ -23,6 +23,7 @@ import {
 } from '../runner/cli/options.ts';
 import { buildProgram } from '../runner/cli/program.ts';
 import { EXIT_CODE_HELP, ExitCode } from '../runner/core/exitCodes.ts';
+import { register as tui } from '../tui/command.ts';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -278,7 +279,7 @@ function formatted(file: string, text: string): string {
 
 /** Every generated file (path relative to the checkout → content), built from the code. */
 export function generateDocs(): Map<string, string> {
-  const program = buildProgram();
+  const program = buildProgram([tui]);
   const out = new Map<string, string>();
   out.set('docs/commands/README.md', commandIndex(program));
   for (const cmd of program.commands) out.set(`docs/commands/${cmd.name()}.md`, commandPage(cmd));

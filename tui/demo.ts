@@ -18,16 +18,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeStores } from '../runner/adapters/factory.ts';
+import { SandboxDriver } from '../runner/adapters/infra/sandbox.ts';
 import { JobSession } from '../runner/app/jobService.ts';
+import { type MigrationDeps, runMigration } from '../runner/app/migration/orchestrator.ts';
+import { ProgressFile } from '../runner/app/migration/progressFile.ts';
 import { Workspace } from '../runner/app/workspace.ts';
 import { type Credentials, secretValues } from '../runner/config/credentials.ts';
 import { parseJob } from '../runner/config/job.ts';
 import { startSandbox } from '../test/sandbox/sandbox.ts';
 import { Business } from './demo/business.ts';
-import { ProgressFile } from './hooks/progressFile.ts';
-import { type RunnerDeps, runMigration } from './hooks/runner.ts';
 import type { StartFlow } from './hooks/useMigration.ts';
-import { SandboxDriver } from './infra/sandbox.ts';
 import { runTui } from './main.tsx';
 import type { Action } from './state/types.ts';
 
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
       onUpdate: (stats, line) =>
         dispatch?.({ type: 'business', stats, ...(line ? { line } : {}), at: Date.now() }),
     });
-    const deps: RunnerDeps = {
+    const deps: MigrationDeps = {
       job: JOB,
       workdir: ws.root,
       open: () => JobSession.submit(ws, spec, creds, makeStores, secretValues(creds)),
@@ -146,13 +146,13 @@ async function main(): Promise<number> {
       },
     };
     const start: StartFlow = (io) => {
-      dispatch = io.dispatch;
+      dispatch = io.emit;
       // Show the OSS emulator's back-to-origin fetches as they happen.
       let mark = sb.oss.log.mark();
       const watch = setInterval(() => {
         for (const x of sb.oss.log.since(mark)) {
           if (x.op === 'MirrorFetch')
-            io.dispatch({
+            io.emit({
               type: 'log',
               level: 'info',
               source: 'oss',

@@ -10,7 +10,7 @@
 import { render } from 'ink';
 import { App } from './App.tsx';
 import type { StartFlow } from './hooks/useMigration.ts';
-import { runPlain } from './plain.ts';
+import { runPlain } from './plainRun.ts';
 import type { InfraKind, Outcome } from './state/types.ts';
 
 export type TuiMode = {

@@ -24,6 +24,24 @@ export const EXAMPLES: Record<string, readonly Example[]> = {
       cmd: 'ossmigrate tui job.yaml --infra sandbox --queue redis://127.0.0.1:6379 --journal-dir /tmp/journals',
     },
   ],
+  migrate: [
+    {
+      what: 'CI / cron: every phase against the local emulators, confirming cutover and teardown',
+      cmd: 'ossmigrate migrate job.yaml --infra sandbox --yes',
+    },
+    {
+      what: 'up to the cutover with Pulumi; it stops there (exit 6) until you confirm',
+      cmd: 'ossmigrate migrate job.yaml --infra pulumi --stack prod --json',
+    },
+    {
+      what: 'the business now uses OSS: record T2, copy the rest, verify',
+      cmd: 'ossmigrate migrate --infra pulumi --confirm-cutover media',
+    },
+    {
+      what: 'and remove the fleet and the mirror rule',
+      cmd: 'ossmigrate migrate --infra pulumi --confirm-teardown',
+    },
+  ],
   import: [
     {
       what: 'full copy of what the job file describes, then verify and report',

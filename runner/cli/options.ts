@@ -12,6 +12,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 /** Every job command (they take --workdir, --job, --json, --credentials, --queue, --journal-dir). */
 export const JOB_COMMANDS = [
   'tui',
+  'migrate',
   'import',
   'plan',
   'submit',
@@ -25,7 +26,7 @@ export const JOB_COMMANDS = [
   'clean',
 ] as const;
 /** The commands that take a job definition ([jobfile] and/or --src/--dst …). */
-export const DEFINITION_COMMANDS = ['tui', 'import', 'plan', 'submit'] as const;
+export const DEFINITION_COMMANDS = ['tui', 'migrate', 'import', 'plan', 'submit'] as const;
 /** Every command: for variables read whatever the command. */
 export const ALL_COMMANDS = '*';
 
@@ -50,6 +51,8 @@ export type OptionRow = {
   commands: readonly string[] | typeof ALL_COMMANDS;
   /** Parser (commander calls it outside the command's error boundary: throw InvalidArgumentError). */
   parse?: (value: string, previous: unknown) => unknown;
+  /** The command refuses to run without it (commander's mandatory option). */
+  required?: boolean;
   /** Holds a secret: never as a flag, never printed. */
   secret?: boolean;
   /** Set by ossmigrate itself (bin/ossmigrate.js re-executing); listed so nobody wonders. */
@@ -185,7 +188,7 @@ export const OPTIONS: readonly OptionRow[] = [
     commands: JOB_COMMANDS,
   },
 
-  // ---- tui ---------------------------------------------------------------------------------
+  // ---- tui and migrate (the ten-phase flow) ---------------------------------------------------
   {
     flags: '--infra <kind>',
     default: 'pulumi',
@@ -193,18 +196,24 @@ export const OPTIONS: readonly OptionRow[] = [
     commands: ['tui'],
   },
   {
+    flags: '--infra <kind>',
+    required: true,
+    help: 'what provisions the bucket, mirror rule and fleet: pulumi | sandbox | none (required: a headless run says what it drives)',
+    commands: ['migrate'],
+  },
+  {
     flags: '--stack <name>',
     env: 'OSSMIGRATE_STACK',
     envReadBy: 'flag',
     default: 'prod',
     help: 'Pulumi stack (with --infra pulumi)',
-    commands: ['tui'],
+    commands: ['tui', 'migrate'],
   },
   {
     flags: '--deadline-days <n>',
     default: '7',
     help: 'deadline for the full copy, in days (sizes the fleet)',
-    commands: ['tui'],
+    commands: ['tui', 'migrate'],
   },
 
   // ---- plan --------------------------------------------------------------------------------
@@ -213,7 +222,7 @@ export const OPTIONS: readonly OptionRow[] = [
     flags: '--mbps <n>',
     default: '100',
     help: 'Mbit/s one machine sustains; 100 is the pay-as-you-go public bandwidth cap of an ECS worker (ossimport quotes 200)',
-    commands: ['plan', 'tui'],
+    commands: ['plan', 'tui', 'migrate'],
   },
   {
     flags: '--egress-price <cny-per-gb>',
@@ -233,6 +242,21 @@ export const OPTIONS: readonly OptionRow[] = [
     flags: '-y, --yes',
     help: 'unattended: confirm every step, cutover and teardown included',
     commands: ['tui'],
+  },
+  {
+    flags: '-y, --yes',
+    help: 'answer every question: resume, start, retry once, cutover and teardown included',
+    commands: ['migrate'],
+  },
+  {
+    flags: '--confirm-cutover <bucket>',
+    help: 'confirm the cutover (the business now uses OSS; T2 is recorded): the destination bucket, as a check',
+    commands: ['migrate'],
+  },
+  {
+    flags: '--confirm-teardown',
+    help: 'confirm the teardown (fleet, queue and mirror rule removed; buckets and data kept)',
+    commands: ['migrate'],
   },
   {
     flags: '--no-verify',
@@ -511,6 +535,7 @@ export function toOption(row: OptionRow): Option {
   if (row.parse) o.argParser(row.parse);
   if (row.default !== undefined) o.default(row.default);
   if (row.env && row.envReadBy === 'flag') o.env(row.env);
+  if (row.required) o.makeOptionMandatory();
   return o;
 }
 

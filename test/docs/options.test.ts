@@ -18,9 +18,10 @@ import {
   OPTIONS,
 } from '../../runner/cli/options.ts';
 import { buildProgram } from '../../runner/cli/program.ts';
+import { register as tui } from '../../tui/command.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const program = buildProgram();
+const program = buildProgram([tui]);
 const builtIn = new Set(['--help', '--version']);
 
 /** Source files under the given folders (what ships: no tests, no node_modules). */

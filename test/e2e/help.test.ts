@@ -14,6 +14,7 @@ import { buildProgram } from '../../runner/cli/program.ts';
 import { parseTimetable } from '../../runner/core/bandwidth.ts';
 import { EXIT_CODE_HELP } from '../../runner/core/exitCodes.ts';
 import { parseTime } from '../../runner/core/units.ts';
+import { register as tui } from '../../tui/command.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const silent = { writeOut: () => {}, writeErr: () => {} };
@@ -56,7 +57,7 @@ type Parsed = { command: string; args: string[]; opts: Record<string, unknown> }
 async function parseExample(line: string): Promise<Parsed> {
   const argv = tokenize(line);
   assert.equal(argv[0], 'ossmigrate', `example ${line} must start with ossmigrate`);
-  const program = buildProgram();
+  const program = buildProgram([tui]);
   program.configureOutput(silent);
   let got: Parsed | undefined;
   for (const c of program.commands) {
@@ -128,7 +129,7 @@ describe('--help', () => {
   });
 
   it('every command has two or more examples, and every example of every help parses with the real program', async () => {
-    const program = buildProgram();
+    const program = buildProgram([tui]);
     const root = exampleLines(helpOf(program));
     assert.ok(root.length >= 2);
     for (const line of root) await parseExample(line);

@@ -5,8 +5,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { InfraError, parseInfraOutputs } from '../../tui/infra/driver.ts';
-import { PulumiCliDriver } from '../../tui/infra/pulumi.ts';
+import { parseInfraOutputs } from '../../runner/adapters/infra/outputs.ts';
+import { PulumiCliDriver } from '../../runner/adapters/infra/pulumi.ts';
+import { InfraError } from '../../runner/core/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-driver-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,6 +87,7 @@ function driver(scenario: Record<string, unknown> = {}, extraEnv: Record<string,
     stack: 'dev',
     cwd,
     pulumiCommand: fakePath,
+    baseEnv: process.env,
     env: {
       FAKE_PULUMI_SCENARIO: JSON.stringify(scenario),
       FAKE_PULUMI_LOG: logPath,
@@ -223,7 +225,12 @@ describe('PulumiCliDriver', () => {
 
 describe('PulumiCliDriver.check', () => {
   it('reports a missing CLI with the install command', async () => {
-    const d = new PulumiCliDriver({ stack: 'dev', cwd: dir, pulumiCommand: join(dir, 'no-such-pulumi') });
+    const d = new PulumiCliDriver({
+      stack: 'dev',
+      cwd: dir,
+      pulumiCommand: join(dir, 'no-such-pulumi'),
+      baseEnv: process.env,
+    });
     const r = await d.check();
     assert.equal(r.ok, false);
     assert.ok(!r.ok && r.problem === 'the pulumi CLI is not installed or not on PATH');

@@ -8,8 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
 import { cleanup, render } from 'ink-testing-library';
 import { App } from '../../tui/App.tsx';
-import type { RunnerIO } from '../../tui/hooks/runner.ts';
-import type { StartFlow } from '../../tui/hooks/useMigration.ts';
+import type { StartFlow, TuiIO } from '../../tui/hooks/useMigration.ts';
 import type { Answer, Outcome } from '../../tui/state/types.ts';
 import { T0 } from './fixtures.ts';
 
@@ -47,8 +46,8 @@ async function keys(r: Rendered, ...inputs: string[]): Promise<void> {
   }
 }
 
-function init(io: RunnerIO): void {
-  io.dispatch({
+function init(io: TuiIO): void {
+  io.emit({
     type: 'init',
     job: { name: 'demo', workdir: '/w', source: 'cos://s-1/', destination: 'oss://demo-dst/' },
     infra: 'sandbox',
@@ -74,10 +73,10 @@ describe('app: the irreversible steps are deliberate', () => {
     const answers: Answer[] = [];
     const start: StartFlow = async (io) => {
       init(io);
-      io.dispatch({ type: 'phase-start', phase: 'cutover', at: T0 });
+      io.emit({ type: 'phase-start', phase: 'cutover', at: T0 });
       answers.push(await io.ask({ kind: 'cutover', bucket: 'demo-dst', expect: 'demo-dst' }));
-      io.dispatch({ type: 'phase-done', phase: 'cutover', at: T0, detail: 'T2 = now' });
-      io.dispatch({ type: 'phase-start', phase: 'teardown', at: T0 });
+      io.emit({ type: 'phase-done', phase: 'cutover', at: T0, detail: 'T2 = now' });
+      io.emit({ type: 'phase-start', phase: 'teardown', at: T0 });
       answers.push(
         await io.ask({
           kind: 'teardown',
@@ -86,8 +85,8 @@ describe('app: the irreversible steps are deliberate', () => {
           keeps: ['the bucket'],
         }),
       );
-      io.dispatch({ type: 'phase-done', phase: 'teardown', at: T0 });
-      io.dispatch({
+      io.emit({ type: 'phase-done', phase: 'teardown', at: T0 });
+      io.emit({
         type: 'report',
         report: { dir: '/w/r', text: 'RESULT every object migrated and verified', ok: true },
       });
@@ -134,9 +133,9 @@ describe('app: the irreversible steps are deliberate', () => {
     let answer: Answer | undefined;
     const start: StartFlow = async (io) => {
       init(io);
-      io.dispatch({ type: 'phase-start', phase: 'cutover', at: T0 });
+      io.emit({ type: 'phase-start', phase: 'cutover', at: T0 });
       answer = await io.ask({ kind: 'cutover', bucket: 'demo-dst', expect: 'demo-dst' });
-      io.dispatch({ type: 'phase-stopped', phase: 'cutover', at: T0 });
+      io.emit({ type: 'phase-stopped', phase: 'cutover', at: T0 });
       return { status: 'stopped', exitCode: 6, message: 'stopped during cutover' };
     };
     const { r } = mount(start);
@@ -184,11 +183,11 @@ describe('app: the other questions', () => {
     const answers: Answer[] = [];
     const start: StartFlow = async (io) => {
       init(io);
-      io.dispatch({ type: 'phase-start', phase: 'provision', at: T0 });
+      io.emit({ type: 'phase-start', phase: 'provision', at: T0 });
       answers.push(await io.ask({ kind: 'start', fleet: '1 instance' }));
-      io.dispatch({ type: 'phase-done', phase: 'provision', at: T0 });
-      io.dispatch({ type: 'phase-start', phase: 'full', at: T0 });
-      io.dispatch({
+      io.emit({ type: 'phase-done', phase: 'provision', at: T0 });
+      io.emit({ type: 'phase-start', phase: 'full', at: T0 });
+      io.emit({
         type: 'engine',
         at: T0,
         event: { type: 'object', key: 'k', outcome: 'failed', size: 1, bytes: 0, failureClass: 'NETWORK' },
@@ -214,12 +213,12 @@ describe('app: stopping, pausing, unattended', () => {
     const seen: string[] = [];
     const start: StartFlow = async (io) => {
       init(io);
-      io.dispatch({ type: 'phase-start', phase: 'full', at: T0 });
+      io.emit({ type: 'phase-start', phase: 'full', at: T0 });
       await new Promise<void>((res) => io.soft.addEventListener('abort', () => res(), { once: true }));
       seen.push('soft');
       await new Promise<void>((res) => io.hard.addEventListener('abort', () => res(), { once: true }));
       seen.push('hard');
-      io.dispatch({ type: 'phase-stopped', phase: 'full', at: T0 });
+      io.emit({ type: 'phase-stopped', phase: 'full', at: T0 });
       return { status: 'stopped', exitCode: 6, message: 'stopped during full' };
     };
     const { r } = mount(start);
@@ -239,7 +238,7 @@ describe('app: stopping, pausing, unattended', () => {
     const start: StartFlow = async (io) => {
       init(io);
       io.controls?.({ pause: async (p) => void calls.push(p) });
-      io.dispatch({ type: 'phase-start', phase: 'full', at: T0 });
+      io.emit({ type: 'phase-start', phase: 'full', at: T0 });
       await new Promise<void>((res) => {
         finish = res;
       });
@@ -261,7 +260,7 @@ describe('app: stopping, pausing, unattended', () => {
     const answers: Answer[] = [];
     const start: StartFlow = async (io) => {
       init(io);
-      io.dispatch({ type: 'phase-start', phase: 'cutover', at: T0 });
+      io.emit({ type: 'phase-start', phase: 'cutover', at: T0 });
       answers.push(await io.ask({ kind: 'cutover', bucket: 'b', expect: 'b' }));
       answers.push(await io.ask({ kind: 'retry', phase: 'full', failed: 2 }));
       answers.push(await io.ask({ kind: 'retry', phase: 'full', failed: 2 }));

@@ -1,8 +1,9 @@
 /** Fixed states and events for the reducer and screen tests (no I/O, fixed clock). */
+
+import type { PhaseId } from '../../runner/app/migration/phases.ts';
 import type { EngineEvent } from '../../runner/core/events.ts';
 import { emptySurvey, type Survey } from '../../runner/core/survey.ts';
 import { type Counters, zeroCounters } from '../../runner/core/types.ts';
-import type { PhaseId } from '../../tui/phases.ts';
 import { initialState, reducer } from '../../tui/state/reducer.ts';
 import type { Action, PlanInfo, TuiState } from '../../tui/state/types.ts';
 

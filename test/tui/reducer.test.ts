@@ -1,8 +1,8 @@
 /** The TUI's reducer and selectors, without Ink: every action and engine event kind. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PHASES } from '../../tui/phases.ts';
-import { plainLines, progressLine } from '../../tui/state/plain.ts';
+import { PHASES } from '../../runner/app/migration/phases.ts';
+import { plainLines, progressLine } from '../../tui/state/plainLines.ts';
 import { initialState, LOG_LINES, reducer, SAMPLES } from '../../tui/state/reducer.ts';
 import {
   currentPhase,

@@ -2,7 +2,7 @@
 // @jsxImportSource react
 import { ProgressBar } from '@inkjs/ui';
 import { Box, Text } from 'ink';
-import { PHASE_INFO, type PhaseId } from '../phases.ts';
+import { PHASE_INFO, type PhaseId } from '../../runner/app/migration/phases.ts';
 import { progressNumbers } from '../state/selectors.ts';
 import type { TuiState } from '../state/types.ts';
 import { formatBytes, formatDuration, pct, rate, shortTime } from './format.ts';

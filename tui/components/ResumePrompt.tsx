@@ -1,7 +1,7 @@
 // @jsxRuntime automatic
 // @jsxImportSource react
 import { Box, Text } from 'ink';
-import { PHASE_INFO } from '../phases.ts';
+import { PHASE_INFO } from '../../runner/app/migration/phases.ts';
 import type { Ask } from '../state/types.ts';
 import { shortTime } from './format.ts';
 

@@ -2,7 +2,7 @@
 // @jsxImportSource react
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { ENGINE_PHASES } from '../phases.ts';
+import { ENGINE_PHASES } from '../../runner/app/migration/phases.ts';
 import { currentPhase, failureGroups } from '../state/selectors.ts';
 import type { TuiState } from '../state/types.ts';
 import { BusinessPanel } from './BusinessPanel.tsx';

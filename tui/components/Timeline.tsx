@@ -2,7 +2,7 @@
 // @jsxImportSource react
 import { Spinner } from '@inkjs/ui';
 import { Box, Text } from 'ink';
-import { PHASE_INFO } from '../phases.ts';
+import { PHASE_INFO } from '../../runner/app/migration/phases.ts';
 import { currentPhase, timeline, upcomingPhase } from '../state/selectors.ts';
 import type { PhaseStatus, TuiState } from '../state/types.ts';
 import { truncate } from './format.ts';

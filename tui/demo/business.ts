@@ -1,6 +1,6 @@
 /**
  * The demo's simulated business: an application that keeps running while its storage moves.
- *   - From the start of the full copy until cutover it writes to COS through the COS SDK: new
+ *   - From the start of the full copy until cutover it writes to COS (through CosStore): new
  *     objects, and new versions of existing ones (modified after T1, so the incremental phase
  *     owns them).
  *   - At cutover it switches to OSS: it reads keys that exist only in COS (created after T1 —
@@ -9,9 +9,9 @@
  *   - During the incremental and afterwards it keeps reading and writing OSS.
  * Everything it does is recorded for the report (BusinessRecord) and reported as it happens.
  */
-import OSS from 'ali-oss';
-import COS from 'cos-nodejs-sdk-v5';
-import type { BusinessRecord } from '../hooks/migrationReport.ts';
+import { CosStore } from '../../runner/adapters/cos/cosStore.ts';
+import { createOssClient } from '../../runner/adapters/oss/client.ts';
+import type { BusinessRecord } from '../../runner/app/migration/migrationReport.ts';
 import type { BusinessStats } from '../state/types.ts';
 
 export type BusinessOptions = {
@@ -35,12 +35,6 @@ export type BusinessOptions = {
   onUpdate?(stats: BusinessStats, line?: string): void;
 };
 
-type Cos = {
-  putObject(
-    p: { Bucket: string; Region: string; Key: string; Body: Buffer; ContentType?: string },
-    cb: (err: unknown, data: unknown) => void,
-  ): void;
-};
 type Oss = {
   put(key: string, body: Buffer, opts?: Record<string, unknown>): Promise<unknown>;
   get(key: string): Promise<{ content: Buffer }>;
@@ -49,7 +43,7 @@ type Oss = {
 const pad = (n: number) => String(n).padStart(3, '0');
 
 export class Business {
-  private readonly cos: Cos;
+  private readonly cos: CosStore;
   private readonly oss: Oss;
   private readonly written = new Map<string, Buffer>();
   private readonly rec: BusinessRecord = {
@@ -69,22 +63,19 @@ export class Business {
   readonly errors: string[] = [];
 
   constructor(private readonly o: BusinessOptions) {
-    const cosUrl = new URL(o.cos.endpoint);
-    this.cos = new COS({
-      SecretId: o.cos.secretId,
-      SecretKey: o.cos.secretKey,
-      Protocol: cosUrl.protocol,
-      Ip: cosUrl.host,
-      KeepAlive: true,
-    } as COS.COSOptions) as unknown as Cos;
-    this.oss = new OSS({
+    this.cos = new CosStore({
+      bucket: o.cos.bucket,
+      region: o.cos.region,
+      endpoint: o.cos.endpoint,
+      credentials: { secretId: o.cos.secretId, secretKey: o.cos.secretKey },
+    });
+    this.oss = createOssClient({
       accessKeyId: o.oss.accessKeyId,
       accessKeySecret: o.oss.accessKeySecret,
       bucket: o.oss.bucket,
-      region: `oss-${o.oss.region.replace(/^oss-/, '')}`,
+      region: o.oss.region,
       endpoint: o.oss.endpoint,
-      timeout: 30_000,
-    } as unknown as OSS.Options) as unknown as Oss;
+    }) as unknown as Oss;
   }
 
   record(): BusinessRecord {
@@ -150,29 +141,24 @@ export class Business {
     const body = Buffer.from(
       `${change ? 'new version' : 'new object'} of ${key} written by the business (#${n})\n${'~'.repeat(200 + n * 37)}`,
     );
-    const p = new Promise<void>((resolve, reject) =>
-      this.cos.putObject(
-        {
-          Bucket: this.o.cos.bucket,
-          Region: this.o.cos.region,
-          Key: key,
-          Body: body,
-          ContentType: change ? 'application/octet-stream' : 'image/jpeg',
+    const p = this.cos
+      .write(key, body, {
+        size: body.length,
+        meta: {},
+        contentType: change ? 'application/octet-stream' : 'image/jpeg',
+      })
+      .then(
+        () => {
+          this.written.set(key, body);
+          this.rec.cosWrites.push(key);
+          if (change) this.rec.cosChanged.push(key);
+          this.update(`COS PUT ${key} (${change ? 'changed' : 'new'})`);
         },
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    ).then(
-      () => {
-        this.written.set(key, body);
-        this.rec.cosWrites.push(key);
-        if (change) this.rec.cosChanged.push(key);
-        this.update(`COS PUT ${key} (${change ? 'changed' : 'new'})`);
-      },
-      (e: unknown) => {
-        this.errors.push(`COS PUT ${key}: ${(e as Error).message}`);
-        this.update(`COS PUT ${key} failed: ${(e as Error).message}`);
-      },
-    );
+        (e: unknown) => {
+          this.errors.push(`COS PUT ${key}: ${(e as Error).message}`);
+          this.update(`COS PUT ${key} failed: ${(e as Error).message}`);
+        },
+      );
     void this.track(p);
   }
 

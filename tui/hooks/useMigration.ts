@@ -1,15 +1,21 @@
 /**
- * The Ink side of the phase runner: holds the reducer, starts the flow once, turns the runner's
+ * The Ink side of the migration orchestrator (runner/app/migration): holds the reducer, starts the flow once, turns the runner's
  * questions into dialogs (or answers them itself when unattended), and exposes the operator's
  * actions (answer, stop, pause). The flow is injected, so tests can drive the UI with a fake one.
  */
 import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { autoAnswerer, type MigrationIO } from '../../runner/app/migration/orchestrator.ts';
 import { ExitCode } from '../../runner/core/exitCodes.ts';
 import { initialState, reducer } from '../state/reducer.ts';
-import type { Answer, Ask, InfraKind, Outcome, TuiState } from '../state/types.ts';
-import { autoAnswerer, type RunnerIO } from './runner.ts';
+import type { Action, Answer, Ask, InfraKind, Outcome, TuiState } from '../state/types.ts';
 
-export type StartFlow = (io: RunnerIO) => Promise<Outcome>;
+/**
+ * What the TUI hands a flow: the orchestrator's IO, whose emit also takes the UI's own actions
+ * (the demo's business lines go through it).
+ */
+export type TuiIO = Omit<MigrationIO, 'emit'> & { emit(a: Action): void };
+
+export type StartFlow = (io: TuiIO) => Promise<Outcome>;
 
 export type MigrationActions = {
   answer(a: Answer): void;
@@ -69,8 +75,8 @@ export function useMigration(o: UseMigrationOptions): [TuiState, MigrationAction
     started.current = true;
     o.bindStop?.(stop);
     const auto = o.unattended ? autoAnswerer() : undefined;
-    const io: RunnerIO = {
-      dispatch,
+    const io: TuiIO = {
+      emit: dispatch,
       soft: ctl.current.soft.signal,
       hard: ctl.current.hard.signal,
       ask: (q) => {

@@ -2,11 +2,12 @@
  * The TUI's one reducer: pure (state, action) → state over engine events and the phase runner's
  * actions. Tested without Ink (test/tui/reducer.test.ts).
  */
+
+import { ENGINE_PHASES, PHASE_INFO, PHASES, type PhaseId } from '../../runner/app/migration/phases.ts';
 import { CLASS_INFO, type FailureClass } from '../../runner/core/errors.ts';
 import type { EngineEvent } from '../../runner/core/events.ts';
 import { zeroCounters } from '../../runner/core/types.ts';
 import { formatBytes } from '../../runner/core/units.ts';
-import { ENGINE_PHASES, PHASE_INFO, PHASES, type PhaseId } from '../phases.ts';
 import type { Action, AskKind, FailureGroup, LogLine, PhaseState, TuiState } from './types.ts';
 
 export const LOG_LINES = 200;

@@ -1,5 +1,5 @@
 /** Derived views of the state (pure): what the components show. */
-import { PHASES, type PhaseId } from '../phases.ts';
+import { PHASES, type PhaseId } from '../../runner/app/migration/phases.ts';
 import type { FailureGroup, TuiState } from './types.ts';
 
 export type TimelineRow = {

@@ -1,16 +1,36 @@
 /**
  * The TUI's state and the actions that change it. The reducer (reducer.ts) is the only writer;
- * hooks dispatch actions (engine events wrapped with the time they arrived, and the phase
- * runner's own actions); components only read. No I/O, no clocks here.
+ * actions are the orchestrator's MigrationEvents (runner/app/migration/types.ts) plus the UI's
+ * own (keys, dialogs, the end); components only read. No I/O, no clocks here.
  */
+import type { PhaseId } from '../../runner/app/migration/phases.ts';
+import type {
+  Answer,
+  Ask,
+  InfraKind,
+  JobView,
+  MigrationEvent,
+  Outcome,
+  PhaseResult,
+  PlanInfo,
+  ReportView,
+} from '../../runner/app/migration/types.ts';
 import type { FailureClass } from '../../runner/core/errors.ts';
-import type { EngineEvent, Problem, Summary, WorkerStatus } from '../../runner/core/events.ts';
-import type { Survey } from '../../runner/core/survey.ts';
+import type { Problem, WorkerStatus } from '../../runner/core/events.ts';
 import type { Counters, VerifyStatus } from '../../runner/core/types.ts';
-import type { InfraCheck, InfraOutputs } from '../infra/driver.ts';
-import type { PhaseId } from '../phases.ts';
+import type { InfraCheck, InfraOutputs } from '../../runner/ports/infra.ts';
 
-export type InfraKind = 'pulumi' | 'sandbox' | 'none';
+export type {
+  Answer,
+  Ask,
+  AskKind,
+  InfraKind,
+  MigrationEvent,
+  Outcome,
+  PhaseResult,
+  PlanInfo,
+  ReportView,
+} from '../../runner/app/migration/types.ts';
 
 export type PhaseStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed' | 'stopped';
 
@@ -22,49 +42,6 @@ export type PhaseState = {
   detail?: string;
   error?: string;
 };
-
-export type PlanInfo = {
-  survey: Survey;
-  sizing: { instances: number; explanation: string; warnings: string[] };
-  estimate: {
-    /** One machine at mbpsPerInstance. */
-    oneMachineSeconds: number;
-    /** The sized fleet (oneMachineSeconds / instances). */
-    fleetSeconds: number;
-    mbpsPerInstance: number;
-    deadlineDays: number;
-  };
-  /** What actually runs the copy here (e.g. "sandbox: this machine is the fleet"). */
-  fleetNote?: string;
-};
-
-/** Questions the runner asks the operator (auto-answered with --yes). */
-export type Ask =
-  | {
-      kind: 'resume';
-      job: string;
-      workdir?: string;
-      done: PhaseId[];
-      next?: PhaseId;
-      savedAt: string;
-      complete: boolean;
-      report?: string;
-    }
-  | { kind: 'start'; fleet: string }
-  | { kind: 'retry'; phase: PhaseId; failed: number }
-  | {
-      kind: 'cutover';
-      bucket: string;
-      /** What the operator must type to confirm. */
-      expect: string;
-      t1?: string;
-    }
-  | { kind: 'teardown'; expect: string; removes: string[]; keeps: string[] };
-
-export type AskKind = Ask['kind'];
-
-/** resume: resume | new | quit · start: yes | quit · retry: retry | skip · cutover/teardown: yes | quit */
-export type Answer = 'yes' | 'quit' | 'resume' | 'new' | 'retry' | 'skip';
 
 export type PendingAsk = {
   ask: Ask;
@@ -111,41 +88,8 @@ export type BusinessStats = {
   doing: string;
 };
 
-export type Outcome = {
-  status: 'done' | 'stopped' | 'failed';
-  exitCode: number;
-  report?: string;
-  message?: string;
-  fix?: string;
-};
-
-export type PhaseResult = {
-  summary?: Summary;
-  reportDir?: string;
-  /** Verification counts (verify phases). */
-  verify?: {
-    verified: number;
-    missing: number;
-    different: number;
-    extra: number;
-    pending: number;
-    destNewer: number;
-    unverifiable: number;
-    errors: number;
-  };
-};
-
-export type ReportView = {
-  dir: string;
-  /** The report's text (report.txt). */
-  text: string;
-  ok: boolean;
-  /** report.html (charts), when written. */
-  html?: string;
-};
-
 export type TuiState = {
-  job?: { name: string; source: string; destination: string; workdir: string };
+  job?: JobView;
   infra: {
     kind: InfraKind;
     check?: InfraCheck;
@@ -187,35 +131,9 @@ export type TuiState = {
   unattended: boolean;
 };
 
+/** The orchestrator's events, plus what the UI itself does (keys, dialogs, the end). */
 export type Action =
-  | {
-      type: 'init';
-      job: TuiState['job'];
-      infra: InfraKind;
-      unattended?: boolean;
-      /** Restored from tui.json. */
-      saved?: {
-        done: PhaseId[];
-        t1?: string;
-        t2?: string;
-        mirrorOn: boolean;
-        plan?: PlanInfo;
-        startedAt?: number;
-        deadlineDays: number;
-        outputs?: InfraOutputs;
-      };
-    }
-  | { type: 'engine'; event: EngineEvent; at: number }
-  | { type: 'phase-start'; phase: PhaseId; at: number }
-  | { type: 'phase-done'; phase: PhaseId; at: number; detail?: string; result?: PhaseResult }
-  | { type: 'phase-skip'; phase: PhaseId; reason: string }
-  | { type: 'phase-failed'; phase: PhaseId; at: number; message: string; fix?: string }
-  | { type: 'phase-stopped'; phase: PhaseId; at: number }
-  | { type: 'plan-ready'; plan: PlanInfo; startedAt: number }
-  | { type: 'window'; t1?: string; t2?: string }
-  | { type: 'infra-check'; check: InfraCheck }
-  | { type: 'infra-line'; line: string }
-  | { type: 'infra-outputs'; outputs: InfraOutputs }
+  | MigrationEvent
   | { type: 'ask'; ask: Ask }
   | { type: 'ask-type'; text: string }
   | { type: 'ask-backspace' }
@@ -223,15 +141,7 @@ export type Action =
   | { type: 'ask-fold' }
   | { type: 'ask-open' }
   | { type: 'answered'; answer: Answer; auto?: boolean; at: number }
-  | { type: 'failures-reset' }
-  | {
-      type: 'failures-settle';
-      failedByClass: Partial<Record<FailureClass, number>>;
-      restoresPending: number;
-    }
   | { type: 'business'; stats: BusinessStats; line?: string; at: number }
-  | { type: 'log'; level: LogLine['level']; text: string; at: number; source?: string }
   | { type: 'paused'; paused: boolean }
   | { type: 'stop-requested'; hard: boolean; at: number }
-  | { type: 'report'; report: ReportView }
   | { type: 'finished'; outcome: Outcome; at: number };

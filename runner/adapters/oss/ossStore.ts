@@ -14,7 +14,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import type { OssCredentials } from '../../config/credentials.ts';
 import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
 import { compareKeys } from '../../core/keys.ts';
@@ -40,6 +40,7 @@ import {
 } from '../http/headers.ts';
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
 import { xmlChild } from '../http/xml.ts';
+import { createOssClient } from './client.ts';
 import { type AliOssClient, OssRequestBuilder } from './ossRequest.ts';
 
 export type OssStoreOptions = {
@@ -136,19 +137,19 @@ export class OssStore implements ObjectStore {
   constructor(readonly o: OssStoreOptions) {
     this.region = o.region.replace(/^oss-/, '');
     this.name = `oss://${o.bucket}`;
-    this.client = new OSS({
+    this.client = createOssClient({
       accessKeyId: o.credentials.accessKeyId,
       accessKeySecret: o.credentials.accessKeySecret,
-      ...(o.credentials.securityToken ? { stsToken: o.credentials.securityToken } : {}),
+      ...(o.credentials.securityToken ? { securityToken: o.credentials.securityToken } : {}),
       bucket: o.bucket,
-      region: `oss-${this.region}`,
-      ...(o.endpoint ? { endpoint: o.endpoint } : { secure: true }),
+      region: this.region,
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
       internal: o.internal ?? false,
-      authorizationV4: o.signatureV4 ?? false,
-      timeout: 120_000,
+      signatureV4: o.signatureV4 ?? false,
+      timeoutMs: 120_000,
       // Network-level retries only (ali-oss never retries HTTP errors; the engine does).
       retryMax: 0,
-    } as unknown as OSS.Options);
+    });
     this.requests = new OssRequestBuilder(this.client as unknown as AliOssClient);
     this.http = new HttpTransport(this.requests.origin);
     // ali-oss drops response headers from errors; keep them (Retry-After, x-oss-qos-delay-time).

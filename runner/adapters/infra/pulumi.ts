@@ -9,15 +9,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import {
-  type InfraCheck,
-  type InfraDriver,
-  InfraError,
-  type InfraOutputs,
-  type ProvisionOptions,
-  parseInfraOutputs,
-  type RunOptions,
-} from './driver.ts';
+import { InfraError } from '../../core/errors.ts';
+import type {
+  InfraCheck,
+  InfraDriver,
+  InfraOutputs,
+  ProvisionOptions,
+  RunOptions,
+} from '../../ports/infra.ts';
+import { parseInfraOutputs } from './outputs.ts';
 
 export const NAMESPACE = 'ossmigrate';
 export const INSTALL_FIX =
@@ -31,6 +31,11 @@ export interface PulumiCliDriverOptions {
   cwd?: string;
   /** The CLI to run; default `pulumi` from PATH. */
   pulumiCommand?: string;
+  /**
+   * The environment the CLI inherits (the entry point passes process.env: PATH, HOME, the
+   * provider's credentials). The driver reads no environment of its own.
+   */
+  baseEnv?: Record<string, string | undefined>;
   /** Extra environment (e.g. PULUMI_CONFIG_PASSPHRASE_FILE, ALICLOUD_ACCESS_KEY). */
   env?: Record<string, string>;
   /** Grace period between SIGINT and SIGKILL on abort. */
@@ -67,7 +72,7 @@ export class PulumiCliDriver implements InfraDriver {
     this.cwd = o.cwd ?? process.cwd();
     this.command = o.pulumiCommand ?? 'pulumi';
     // No update-check chatter in the TUI's log.
-    this.env = { ...process.env, PULUMI_SKIP_UPDATE_CHECK: 'true', ...o.env };
+    this.env = { ...o.baseEnv, PULUMI_SKIP_UPDATE_CHECK: 'true', ...o.env };
     this.killGraceMs = o.killGraceMs ?? 30_000;
   }
 

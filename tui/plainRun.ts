@@ -1,12 +1,13 @@
 /**
- * Without a terminal: the same phase runner, no Ink — plain progress lines on stderr (CI logs,
+ * Without a terminal: the same orchestrator, no Ink — plain progress lines on stderr (CI logs,
  * pipes). Questions are answered automatically (the caller decides whether that is allowed).
  */
+
+import { autoAnswerer } from '../runner/app/migration/orchestrator.ts';
+import { ENGINE_PHASES } from '../runner/app/migration/phases.ts';
 import { ExitCode } from '../runner/core/exitCodes.ts';
-import { autoAnswerer, type RunnerIO } from './hooks/runner.ts';
-import type { StartFlow } from './hooks/useMigration.ts';
-import { ENGINE_PHASES } from './phases.ts';
-import { plainLines, progressLine } from './state/plain.ts';
+import type { StartFlow, TuiIO } from './hooks/useMigration.ts';
+import { plainLines, progressLine } from './state/plainLines.ts';
 import { initialState, reducer } from './state/reducer.ts';
 import type { Action, InfraKind, Outcome, TuiState } from './state/types.ts';
 
@@ -60,8 +61,8 @@ export async function runPlain(
     }
   });
   const auto = autoAnswerer();
-  const io: RunnerIO = {
-    dispatch,
+  const io: TuiIO = {
+    emit: dispatch,
     soft: soft.signal,
     hard: hard.signal,
     ask: async (q) => {

@@ -1,10 +1,11 @@
 /**
  * Plain progress lines for a run without a terminal (CI, pipes): what an action changed, as
- * lines of text. Pure; the printer (tui/plain.ts) adds the throttling of progress lines.
+ * lines of text. Pure; the printer (tui/plainRun.ts) adds the throttling of progress lines.
  */
+
+import { PHASE_INFO, phaseNumber } from '../../runner/app/migration/phases.ts';
 import { SIZE_BUCKET_LABELS } from '../../runner/core/survey.ts';
 import { formatBytes, formatDuration, rate } from '../components/format.ts';
-import { PHASE_INFO, phaseNumber } from '../phases.ts';
 import { progressNumbers } from './selectors.ts';
 import type { Action, TuiState } from './types.ts';
 

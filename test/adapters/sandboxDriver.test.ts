@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OSS from 'ali-oss';
+import { SandboxDriver } from '../../runner/adapters/infra/sandbox.ts';
 import { parseJob } from '../../runner/config/job.ts';
-import { InfraError } from '../../tui/infra/driver.ts';
-import { SandboxDriver } from '../../tui/infra/sandbox.ts';
+import { InfraError } from '../../runner/core/errors.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
 
 type Client = {

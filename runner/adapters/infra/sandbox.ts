@@ -10,18 +10,18 @@
 //                  instances either way
 //   teardown     → DeleteBucketWebsite (the mirror rule); buckets and data are never deleted
 
-import OSS from 'ali-oss';
-import { mirrorRule } from '../../infra/mirror.ts';
-import type { Credentials } from '../../runner/config/credentials.ts';
-import type { JobSpec } from '../../runner/config/job.ts';
-import {
-  type InfraCheck,
-  type InfraDriver,
-  InfraError,
-  type InfraOutputs,
-  type ProvisionOptions,
-  type RunOptions,
-} from './driver.ts';
+import { mirrorRule } from '../../../infra/mirror.ts';
+import type { Credentials } from '../../config/credentials.ts';
+import type { JobSpec } from '../../config/job.ts';
+import { InfraError } from '../../core/errors.ts';
+import type {
+  InfraCheck,
+  InfraDriver,
+  InfraOutputs,
+  ProvisionOptions,
+  RunOptions,
+} from '../../ports/infra.ts';
+import { createOssClient } from '../oss/client.ts';
 
 export type SandboxDriverOptions = {
   oss: { endpoint: string; region: string; bucket: string; accessKeyId: string; accessKeySecret: string };
@@ -48,13 +48,12 @@ export class SandboxDriver implements InfraDriver {
   private readonly client: OssClient;
 
   constructor(readonly o: SandboxDriverOptions) {
-    this.client = new OSS({
+    this.client = createOssClient({
       accessKeyId: o.oss.accessKeyId,
       accessKeySecret: o.oss.accessKeySecret,
-      region: `oss-${o.oss.region.replace(/^oss-/, '')}`,
+      region: o.oss.region,
       endpoint: o.oss.endpoint,
-      timeout: 30_000,
-    } as unknown as OSS.Options) as unknown as OssClient;
+    }) as unknown as OssClient;
   }
 
   /** The driver for a job whose destination is an OSS endpoint (the sandbox's) and source COS. */

@@ -12,7 +12,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HTML_REPORT, writeHtmlReport } from '../../runner/app/htmlReport/index.ts';
+import { ExitCode } from '../../core/exitCodes.ts';
+import type { Counters, ObjectResult, VerifyStatus } from '../../core/types.ts';
+import { formatBytes } from '../../core/units.ts';
+import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
   capList,
   groupFailures,
@@ -20,12 +23,9 @@ import {
   migrationHeadline,
   type PhaseTrack,
   type ReportModel,
-} from '../../runner/app/htmlReport/model.ts';
-import type { JobSession } from '../../runner/app/jobService.ts';
-import { describeDestination, describeSource } from '../../runner/app/report.ts';
-import { ExitCode } from '../../runner/core/exitCodes.ts';
-import type { Counters, ObjectResult, VerifyStatus } from '../../runner/core/types.ts';
-import { formatBytes } from '../../runner/core/units.ts';
+} from '../htmlReport/model.ts';
+import type { JobSession } from '../jobService.ts';
+import { describeDestination, describeSource } from '../report.ts';
 import type { SavedProgress } from './progressFile.ts';
 
 export const OBJECT_LIST_CAP = 250_000;

@@ -1,262 +1,33 @@
 /**
- * The phase runner: drives one migration through its phases (tui/phases.ts) with a JobSession
- * (the engine) and an InfraDriver, dispatching what happens as actions for the reducer and
- * asking the operator through `io.ask` (auto-answered with --yes). Framework-free, so the Ink
- * hook (useMigration) and the plain-lines mode share it.
- *
- * Never loses the job: after every phase (and when T1/T2 are known) it saves tui.json next to
- * the job; a soft stop (q, Ctrl-C, SIGTERM, SIGHUP) lets the engine finish the objects in flight
- * and leaves the phase to be resumed by the next start.
+ * What each of the ten phases does, for the orchestrator (orchestrator.ts), which decides which
+ * phase runs next and saves the progress between them. A step emits events, asks through
+ * `io.ask`, drives the engine (JobSession) and the InfraDriver, and returns one line for the
+ * timeline; it throws Stopped when the operator stops or declines.
  */
-import {
-  type FlowOptions,
-  type FlowResult,
-  type JobSession,
-  PreflightError,
-} from '../../runner/app/jobService.ts';
-import { describeDestination, describeSource } from '../../runner/app/report.ts';
-import { LockedError } from '../../runner/app/workspace.ts';
-import { parseJob } from '../../runner/config/job.ts';
-import { ConfigError } from '../../runner/core/errors.ts';
-import type { EngineEvent } from '../../runner/core/events.ts';
-import { ExitCode } from '../../runner/core/exitCodes.ts';
-import { sizeFleet, sizingWarnings } from '../../runner/core/sizing.ts';
-import { estimateSeconds } from '../../runner/core/survey.ts';
-import { formatBytes } from '../../runner/core/units.ts';
-import { type InfraDriver, InfraError, type InfraOutputs, type ProvisionOptions } from '../infra/driver.ts';
-import { nextPhase, PHASES, type PhaseId } from '../phases.ts';
-import type { Action, Answer, Ask, InfraKind, Outcome, PhaseResult, PlanInfo } from '../state/types.ts';
+
+import { parseJob } from '../../config/job.ts';
+import { ConfigError, InfraError, PreflightError } from '../../core/errors.ts';
+import { sizeFleet, sizingWarnings } from '../../core/sizing.ts';
+import { estimateSeconds } from '../../core/survey.ts';
+import { formatBytes } from '../../core/units.ts';
+import type { InfraDriver, InfraOutputs } from '../../ports/infra.ts';
+import type { FlowOptions, FlowResult, JobSession } from '../jobService.ts';
 import { type BusinessRecord, writeMigrationReport } from './migrationReport.ts';
-import { isComplete, newProgress, type ProgressFile, type SavedProgress } from './progressFile.ts';
+import type { PhaseId } from './phases.ts';
+import type { SavedProgress } from './progressFile.ts';
+import type { MigrationDeps, MigrationIO, PhaseResult, PlanInfo } from './types.ts';
 
-/** What the demo plugs in: a simulated business reacting to the migration. */
-export type RunnerHooks = {
-  /** Every engine event (the demo's business starts writing when the full pass begins). */
-  onEvent?(e: EngineEvent): void;
-  /** Cutover confirmed, before T2 is recorded: stop writing to the source. */
-  beforeT2?(): Promise<void>;
-  /** T2 recorded: the business now reads and writes OSS. */
-  afterT2?(t2: Date): Promise<void>;
-  /** The migration ended (done, stopped or failed). */
-  finish?(): Promise<void>;
-  /** What the business did, for the report. */
-  record?(): BusinessRecord;
-};
-
-export type RunnerDeps = {
-  job: string;
-  workdir: string;
-  /** Opens (or submits) the job's session; called once the resume question is settled. */
-  open(): Promise<JobSession>;
-  /** Forgets the job's progress (engine state, journals, reports, tui.json); data stays. */
-  reset(): Promise<void>;
-  progressFile: ProgressFile;
-  /** The infra driver; or made from the opened session (it needs the job); none skips infra phases. */
-  driver?: InfraDriver;
-  makeDriver?(session: JobSession): InfraDriver | undefined;
-  infraKind: InfraKind;
-  deadlineDays: number;
-  mbpsPerInstance: number;
-  /** Pulumi stack settings for provisioning (sizing, source, secrets). */
-  provisionOptions?(plan: PlanInfo, session: JobSession): ProvisionOptions;
-  hooks?: RunnerHooks;
-  progressMs?: number;
-  now?: () => number;
-};
-
-export type RunnerIO = {
-  dispatch(a: Action): void;
-  ask(q: Ask): Promise<Answer>;
-  /** Soft stop: finish in-flight objects, keep state. */
-  soft: AbortSignal;
-  /** Hard stop: abort transfers now (multipart uploads resume from their last part). */
-  hard: AbortSignal;
-  /** Live controls the UI may use while a phase runs. */
-  controls?(c: { pause(paused: boolean): Promise<void> }): void;
-};
-
-class Stopped extends Error {
+/** The operator stopped, or declined a question: the phase is left to the next start. */
+export class Stopped extends Error {
   constructor() {
     super('stopped');
   }
 }
 
-/** An answer for every question, for --yes: resume, go, retry once per phase, confirm. */
-export function autoAnswerer(): (q: Ask) => Answer {
-  const retried = new Set<string>();
-  return (q) => {
-    switch (q.kind) {
-      case 'resume':
-        return q.complete ? 'quit' : 'resume';
-      case 'start':
-        return 'yes';
-      case 'retry':
-        if (retried.has(q.phase)) return 'skip';
-        retried.add(q.phase);
-        return 'retry';
-      case 'cutover':
-      case 'teardown':
-        return 'yes';
-    }
-  };
-}
-
-export function exitCodeOf(e: unknown): number {
-  if (e instanceof ConfigError) return ExitCode.USAGE;
-  if (e instanceof PreflightError) return ExitCode.PREFLIGHT;
-  if (e instanceof LockedError) return ExitCode.LOCKED;
-  return ExitCode.INTERNAL;
-}
-
-function describeError(e: unknown): { message: string; fix?: string } {
-  if (e instanceof InfraError) {
-    const [message = e.message] = e.message.split('\nfix: ');
-    return { message, ...(e.fix ? { fix: e.fix } : {}) };
-  }
-  if (e instanceof ConfigError) return { message: e.message, ...(e.fix ? { fix: e.fix } : {}) };
-  if (e instanceof PreflightError) {
-    const first = e.problems.find((p) => p.severity === 'error');
-    return { message: `preflight failed: ${e.message}`, ...(first?.fix ? { fix: first.fix } : {}) };
-  }
-  if (e instanceof LockedError)
-    return { message: e.message, fix: 'wait for it, or stop it with: ossmigrate stop' };
-  return { message: (e as Error)?.message ?? String(e) };
-}
-
-export async function runMigration(d: RunnerDeps, io: RunnerIO): Promise<Outcome> {
-  const now = d.now ?? Date.now;
-  const dispatch = io.dispatch;
-  let p: SavedProgress | undefined = await d.progressFile.load();
-  if (p && p.done.length > 0) {
-    const complete = isComplete(p);
-    const next = nextPhase(p.done);
-    const answer = await io.ask({
-      kind: 'resume',
-      job: d.job,
-      workdir: d.workdir,
-      done: p.done,
-      ...(next ? { next } : {}),
-      savedAt: p.updatedAt,
-      complete,
-      ...(p.report ? { report: p.report } : {}),
-    });
-    if (answer === 'quit')
-      return {
-        status: 'stopped',
-        exitCode: ExitCode.OK,
-        message: complete ? 'the migration had finished; nothing to do' : 'nothing done; the job is kept',
-        ...(p.report ? { report: p.report } : {}),
-      };
-    if (answer === 'new') {
-      await d.reset();
-      p = undefined;
-    }
-  }
-  const progress: SavedProgress =
-    p ?? newProgress({ job: d.job, infra: d.infraKind, deadlineDays: d.deadlineDays });
-  const session = await d.open().catch((e: unknown) => {
-    const err = describeError(e);
-    return { error: e, ...err } as const;
-  });
-  if ('error' in session) {
-    return {
-      status: 'failed',
-      exitCode: exitCodeOf(session.error),
-      message: session.message,
-      ...(session.fix ? { fix: session.fix } : {}),
-    };
-  }
-  dispatch({
-    type: 'init',
-    job: {
-      name: session.name,
-      workdir: d.workdir,
-      source: describeSource(session.spec),
-      destination: describeDestination(session.spec),
-    },
-    infra: d.infraKind,
-    saved: {
-      done: progress.done,
-      mirrorOn: progress.mirrorOn,
-      deadlineDays: progress.deadlineDays,
-      ...(progress.t1 ? { t1: progress.t1 } : {}),
-      ...(progress.t2 ? { t2: progress.t2 } : {}),
-      ...(progress.plan ? { plan: progress.plan } : {}),
-      ...(progress.startedAt ? { startedAt: Date.parse(progress.startedAt) } : {}),
-      ...(progress.outputs ? { outputs: progress.outputs } : {}),
-    },
-  });
-  io.controls?.({ pause: async (paused) => void (await session.state.setControl({ paused })) });
-  const save = () => d.progressFile.save(progress);
-  let driver: InfraDriver | undefined;
-  try {
-    driver = d.driver ?? d.makeDriver?.(session);
-  } catch (e) {
-    await session.close();
-    const err = describeError(e);
-    return { status: 'failed', exitCode: ExitCode.USAGE, ...err };
-  }
-  const ctx: PhaseCtx = { d, io, session, progress, save, now, ...(driver ? { driver } : {}) };
-
-  if (driver) {
-    const check = await driver
-      .check()
-      .catch((e: unknown) => ({ ok: false, problem: (e as Error).message, fix: '' }) as const);
-    dispatch({ type: 'infra-check', check });
-  }
-
-  let current: PhaseId | undefined;
-  try {
-    for (const phase of PHASES) {
-      if (progress.done.includes(phase)) continue;
-      current = phase;
-      if (io.soft.aborted) throw new Stopped();
-      dispatch({ type: 'phase-start', phase, at: now() });
-      const r = await runPhase(ctx, phase);
-      if (r.skipped) dispatch({ type: 'phase-skip', phase, reason: r.skipped });
-      progress.done.push(phase);
-      await save();
-      if (!r.skipped)
-        dispatch({
-          type: 'phase-done',
-          phase,
-          at: now(),
-          ...(r.detail ? { detail: r.detail } : {}),
-          ...(r.result ? { result: r.result } : {}),
-        });
-    }
-    progress.finishedAt = new Date(now()).toISOString();
-    await save();
-    const verdict = ctx.verdict;
-    return {
-      status: 'done',
-      exitCode: verdict?.exitCode ?? ExitCode.OK,
-      ...(progress.report ? { report: progress.report } : {}),
-    };
-  } catch (e) {
-    await save().catch(() => {});
-    if (e instanceof Stopped || io.soft.aborted || io.hard.aborted) {
-      if (current) dispatch({ type: 'phase-stopped', phase: current, at: now() });
-      return {
-        status: 'stopped',
-        exitCode: ExitCode.INTERRUPTED,
-        message: `stopped during ${current ?? 'start'}; the job is saved in ${d.workdir}`,
-        ...(progress.report ? { report: progress.report } : {}),
-      };
-    }
-    const err = describeError(e);
-    if (current) dispatch({ type: 'phase-failed', phase: current, at: now(), ...err });
-    return { status: 'failed', exitCode: exitCodeOf(e), ...err };
-  } finally {
-    await d.hooks?.finish?.().catch(() => {});
-    await session.close();
-  }
-}
-
-type PhaseCtx = {
-  d: RunnerDeps;
+export type PhaseCtx = {
+  d: MigrationDeps;
   driver?: InfraDriver;
-  io: RunnerIO;
+  io: MigrationIO;
   session: JobSession;
   progress: SavedProgress;
   save(): Promise<void>;
@@ -267,7 +38,7 @@ type PhaseCtx = {
 
 type PhaseOutcome = { detail?: string; result?: PhaseResult; skipped?: string };
 
-async function runPhase(c: PhaseCtx, phase: PhaseId): Promise<PhaseOutcome> {
+export async function runPhase(c: PhaseCtx, phase: PhaseId): Promise<PhaseOutcome> {
   switch (phase) {
     case 'plan':
       return plan(c);
@@ -299,7 +70,7 @@ function flow(
   return {
     emit: (e) => {
       c.d.hooks?.onEvent?.(e);
-      c.io.dispatch({ type: 'engine', event: e, at: c.now() });
+      c.io.emit({ type: 'engine', event: e, at: c.now() });
     },
     signal: c.io.hard,
     softStop: c.io.soft,
@@ -309,13 +80,13 @@ function flow(
 }
 
 function infraOpts(c: PhaseCtx) {
-  return { onOutput: (line: string) => c.io.dispatch({ type: 'infra-line', line }), signal: c.io.soft };
+  return { onOutput: (line: string) => c.io.emit({ type: 'infra-line', line }), signal: c.io.soft };
 }
 
 function setOutputs(c: PhaseCtx, outputs: InfraOutputs): void {
   c.progress.outputs = outputs;
   c.progress.mirrorOn = outputs.mirrorEnabled;
-  c.io.dispatch({ type: 'infra-outputs', outputs });
+  c.io.emit({ type: 'infra-outputs', outputs });
 }
 
 async function plan(c: PhaseCtx): Promise<PhaseOutcome> {
@@ -373,7 +144,7 @@ async function plan(c: PhaseCtx): Promise<PhaseOutcome> {
   };
   c.progress.plan = info;
   c.progress.startedAt = new Date(startedAt).toISOString();
-  c.io.dispatch({ type: 'plan-ready', plan: info, startedAt });
+  c.io.emit({ type: 'plan-ready', plan: info, startedAt });
   return {
     detail: `${survey.objects} objects, ${formatBytes(survey.bytes)}; fleet ${sizing.instances}`,
   };
@@ -388,7 +159,7 @@ async function provision(c: PhaseCtx): Promise<PhaseOutcome> {
   if (go !== 'yes') throw new Stopped();
   if (!driver) return { skipped: 'no infra driver (--infra none): the bucket must exist already' };
   const check = await driver.check();
-  c.io.dispatch({ type: 'infra-check', check });
+  c.io.emit({ type: 'infra-check', check });
   if (!check.ok)
     throw new InfraError(
       check.problem,
@@ -431,7 +202,7 @@ async function copy(c: PhaseCtx, phase: 'full' | 'incremental'): Promise<PhaseOu
     if (phase === 'full') {
       progress.t1 = r.copy.pass.t1;
       progress.passes.full = r.copy.pass.id;
-      c.io.dispatch({ type: 'window', t1: r.copy.pass.t1 });
+      c.io.emit({ type: 'window', t1: r.copy.pass.t1 });
     } else progress.passes.incremental = r.copy.pass.id;
     await c.save();
   }
@@ -440,12 +211,12 @@ async function copy(c: PhaseCtx, phase: 'full' | 'incremental'): Promise<PhaseOu
     const failed = r.summary.failed + (r.copy?.restoresPending ?? 0);
     const answer = await c.io.ask({ kind: 'retry', phase, failed });
     if (answer !== 'retry') break;
-    c.io.dispatch({ type: 'failures-reset' });
+    c.io.emit({ type: 'failures-reset' });
     r = await session.runRetry(flow(c, { verify: false }));
     if (r.copy?.stopped) throw new Stopped();
   }
   const s = r.summary;
-  c.io.dispatch({
+  c.io.emit({
     type: 'failures-settle',
     failedByClass: s.failuresByClass,
     restoresPending: r.copy?.restoresPending ?? 0,
@@ -485,7 +256,7 @@ async function verify(c: PhaseCtx, phase: 'verify' | 'final-verify'): Promise<Ph
   };
   const bad = v.missing + v.different + v.errors;
   if (bad > 0)
-    c.io.dispatch({
+    c.io.emit({
       type: 'log',
       level: 'warn',
       at: c.now(),
@@ -530,7 +301,7 @@ async function cutover(c: PhaseCtx): Promise<PhaseOutcome> {
   const t2 = new Date(c.now());
   c.progress.t2 = t2.toISOString();
   await c.save();
-  c.io.dispatch({ type: 'window', t2: c.progress.t2 });
+  c.io.emit({ type: 'window', t2: c.progress.t2 });
   await c.d.hooks?.afterT2?.(t2);
   return { detail: `T2 = ${c.progress.t2}` };
 }
@@ -545,7 +316,7 @@ async function report(c: PhaseCtx, teardown?: string): Promise<PhaseOutcome> {
   });
   c.progress.report = rep.dir;
   c.verdict = rep.verdict;
-  c.io.dispatch({
+  c.io.emit({
     type: 'report',
     report: { dir: rep.dir, text: rep.text, ok: rep.verdict.ok, ...(rep.html ? { html: rep.html } : {}) },
   });

@@ -1,20 +1,19 @@
-// The port the TUI drives infrastructure through. Two adapters: PulumiCliDriver (tui/infra/pulumi.ts,
-// the real cloud through the `pulumi` CLI) and a Sandbox driver (local emulators). Phases map onto it:
+// The port the migration orchestrator (runner/app/migration) drives infrastructure through. Two
+// adapters in runner/adapters/infra: PulumiCliDriver (the real cloud through the `pulumi` CLI) and
+// SandboxDriver (local emulators, or any OSS endpoint). Phases map onto it:
 //   2 provision → provision()          5 mirror on → setMirror(true)
 //   fleet done  → setFleetSize(0)      9 teardown  → teardown()  (buckets and data survive)
 // Every mutating call streams human-readable progress lines to `onOutput` and stops when `signal`
 // aborts. Failures throw InfraError with the problem and, when known, the fix.
 
-import { z } from 'zod';
-
-/** What the TUI needs from a deployed stack. Secrets other than the queue URL never reach it. */
+/** What the orchestrator needs from a deployed stack. Secrets other than the queue URL never reach it. */
 export interface InfraOutputs {
   region: string;
   bucket: string;
   controlBucket?: string;
   ossEndpoint: string;
   ossInternalEndpoint?: string;
-  /** redis:// URL with password: where the TUI watches and steers the queue. */
+  /** redis:// URL with password: where the orchestrator watches and steers the queue. */
   queueUrl?: string;
   fleetSize: number;
   instanceIds: string[];
@@ -53,43 +52,4 @@ export interface InfraDriver {
   outputs(): Promise<InfraOutputs>;
   /** Removes fleet, queue, network, RAM and mirror; the buckets and their data are retained. */
   teardown(o?: RunOptions): Promise<void>;
-}
-
-import { InfraError } from '../../runner/core/errors.ts';
-
-export { InfraError };
-
-const outputsSchema = z.object({
-  region: z.string().min(1),
-  bucket: z.string().min(1),
-  controlBucket: z.string().optional(),
-  ossEndpoint: z.string().min(1),
-  ossInternalEndpoint: z.string().optional(),
-  queueUrl: z.string().optional(),
-  fleetSize: z.number().int().nonnegative(),
-  instanceIds: z.array(z.string()).default([]),
-  sizing: z.string().optional(),
-  mirrorEnabled: z.boolean(),
-});
-
-/** Validates a stack's outputs (e.g. `pulumi stack output --json`); unknown keys are dropped. */
-export function parseInfraOutputs(value: unknown, source = 'stack outputs'): InfraOutputs {
-  const parsed = outputsSchema.safeParse(value);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new InfraError(`${source} are not what ossmigrate expects (${detail})`);
-  }
-  const o = parsed.data;
-  return {
-    region: o.region,
-    bucket: o.bucket,
-    ...(o.controlBucket !== undefined && { controlBucket: o.controlBucket }),
-    ossEndpoint: o.ossEndpoint,
-    ...(o.ossInternalEndpoint !== undefined && { ossInternalEndpoint: o.ossInternalEndpoint }),
-    ...(o.queueUrl !== undefined && { queueUrl: o.queueUrl }),
-    fleetSize: o.fleetSize,
-    instanceIds: o.instanceIds,
-    ...(o.sizing !== undefined && { sizing: o.sizing }),
-    mirrorEnabled: o.mirrorEnabled,
-  };
 }

@@ -1,5 +1,5 @@
 /**
- * The TUI's own progress, next to the job: <workdir>/jobs/<name>/tui.json. The engine's state
+ * The migration's own progress, next to the job: <workdir>/jobs/<name>/tui.json (the name is kept: the TUI and `ossmigrate migrate` share it). The engine's state
  * (state.db) says what was copied; this says where the migration is — which phases are done,
  * T1 and T2, whether the mirror rule is on, the plan — so a closed terminal or a crash never
  * loses the job: the next start offers to resume it. Written atomically (tmp + rename) after
@@ -7,9 +7,9 @@
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InfraOutputs } from '../infra/driver.ts';
-import { PHASES, type PhaseId } from '../phases.ts';
-import type { InfraKind, PlanInfo } from '../state/types.ts';
+import type { InfraOutputs } from '../../ports/infra.ts';
+import { PHASES, type PhaseId } from './phases.ts';
+import type { InfraKind, PlanInfo } from './types.ts';
 
 export type SavedProgress = {
   version: 1;

@@ -10,16 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeStores } from '../../runner/adapters/factory.ts';
+import { INSTALL_FIX, PulumiCliDriver } from '../../runner/adapters/infra/pulumi.ts';
+import { SandboxDriver } from '../../runner/adapters/infra/sandbox.ts';
 import { JobSession } from '../../runner/app/jobService.ts';
+import {
+  autoAnswerer,
+  type MigrationDeps,
+  type MigrationIO,
+  runMigration,
+} from '../../runner/app/migration/orchestrator.ts';
+import { ProgressFile } from '../../runner/app/migration/progressFile.ts';
 import { Workspace } from '../../runner/app/workspace.ts';
 import type { Credentials } from '../../runner/config/credentials.ts';
 import { parseJob } from '../../runner/config/job.ts';
 import { ExitCode } from '../../runner/core/exitCodes.ts';
-import { ProgressFile } from '../../tui/hooks/progressFile.ts';
-import { autoAnswerer, type RunnerDeps, type RunnerIO, runMigration } from '../../tui/hooks/runner.ts';
-import type { InfraDriver } from '../../tui/infra/driver.ts';
-import { INSTALL_FIX, PulumiCliDriver } from '../../tui/infra/pulumi.ts';
-import { SandboxDriver } from '../../tui/infra/sandbox.ts';
+import type { InfraDriver } from '../../runner/ports/infra.ts';
 import { initialState, reducer } from '../../tui/state/reducer.ts';
 import type { Action, Answer, Ask, TuiState } from '../../tui/state/types.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
@@ -52,7 +57,7 @@ async function setup(): Promise<Env> {
 function deps(
   e: Env,
   o: { driver?: InfraDriver | 'none'; creds?: Credentials; workdir?: string } = {},
-): RunnerDeps {
+): MigrationDeps {
   const ws = new Workspace(join(e.dir, o.workdir ?? 'w'));
   const i = e.sb.info;
   const spec = parseJob({
@@ -86,8 +91,8 @@ function recorder(answer: (q: Ask, stop: () => void) => Answer | undefined = () 
   const actions: Action[] = [];
   const auto = autoAnswerer();
   const asked: Ask[] = [];
-  const io: RunnerIO = {
-    dispatch: (a) => {
+  const io: MigrationIO = {
+    emit: (a) => {
       actions.push(a);
       state = reducer(state, a);
     },
@@ -217,7 +222,11 @@ describe('runner: infrastructure and failures', () => {
   });
 
   it('Pulumi not installed: the check says so with the install fix, provisioning stops, the plan is kept', async () => {
-    const driver = new PulumiCliDriver({ stack: 'dev', pulumiCommand: join(e.dir, 'no-such-pulumi') });
+    const driver = new PulumiCliDriver({
+      stack: 'dev',
+      pulumiCommand: join(e.dir, 'no-such-pulumi'),
+      baseEnv: process.env,
+    });
     const r = recorder();
     const d = deps(e, { driver, workdir: 'pulumi' });
     const mark = e.sb.oss.log.mark();
