@@ -97,6 +97,14 @@ describe('npm run demo -- --yes', () => {
       0,
     );
     assert.equal(json.phases.full.failed + json.phases.incremental.failed, 0);
+    // The incremental left the business's post-T2 OSS writes alone: report.json counts them as kept,
+    // as many as objects.ndjson says were kept, and says what proved the final verification.
+    const kept = lines.filter((l) => l.migratedBy === 'kept-destination').length;
+    assert.ok(kept >= 1, 'the business rewrote an object in OSS after cutover');
+    assert.equal(json.phases.incremental.destNewer, kept);
+    const proven = json.phases.finalVerify.provenBy;
+    assert.equal(proven.crc64 + proven.md5 + proven.size, json.phases.finalVerify.verified);
+    assert.match(text, /proven by {9}\d+ CRC-64 · \d+ MD5 · \d+ size only/);
     assert.deepEqual(json.openFailures, []);
 
     const byKey = new Map(lines.map((l) => [l.key, l]));

@@ -183,6 +183,11 @@ export async function writeMigrationReport(o: {
   // Per object, from the ledgers (bounded): how it was migrated and what the final verify says.
   const fullLast = await lastOutcomes(session, ids.full);
   const incLast = fullLast ? await lastOutcomes(session, ids.incremental) : undefined;
+  // Kept = left alone because the business wrote it in OSS after T2: a DEST_NEWER skip in the
+  // copy pass's ledger (the copy passes' counters have no such column; verify's destNewer does).
+  const keptIn = (m: Map<string, Last> | undefined) =>
+    m ? [...m.values()].filter((r) => r.failureClass === 'DEST_NEWER').length : 0;
+  const copyKept = { full: keptIn(fullLast), incremental: keptIn(incLast) };
   const problemOf = new Map(problems.filter((x) => x.status !== 'extra').map((x) => [x.key, x]));
   const mirrored = new Set(o.business?.mirrorFetched ?? []);
   const ossWritten = new Set(o.business?.ossWrites ?? []);
@@ -257,9 +262,9 @@ export async function writeMigrationReport(o: {
     t2: p.t2 ?? null,
     verdict,
     phases: {
-      full: full ? phaseNumbers(full) : null,
+      full: full ? phaseNumbers(full, copyKept.full) : null,
       verify: verify ? verifyNumbers(verify) : null,
-      incremental: inc ? phaseNumbers(inc) : null,
+      incremental: inc ? phaseNumbers(inc, copyKept.incremental) : null,
       finalVerify: fv ? verifyNumbers(fv) : null,
     },
     migratedBy: byHow,
@@ -303,7 +308,6 @@ export async function writeMigrationReport(o: {
     ['finalVerify', 'final verify'],
   ];
   const copyCounts = { full: countsOf(fullLast, full), incremental: countsOf(incLast, inc) };
-  const copyKept = { full: full?.destNewer ?? 0, incremental: inc?.destNewer ?? 0 };
   const phases: PhaseTrack[] = [];
   for (const [k, label] of labels) {
     const pass = ids[k] ? passes.get(ids[k]!) : undefined;
@@ -321,7 +325,8 @@ export async function writeMigrationReport(o: {
         ? {
             outcomes: {
               copied: c.copied,
-              skipped: c.skipped,
+              // Kept objects are skips in the ledger: shown apart, so the bar adds up once.
+              skipped: c.skipped - copyKept[k],
               deferred: c.deferred,
               kept: copyKept[k],
               failed: c.failed,
@@ -354,6 +359,7 @@ export async function writeMigrationReport(o: {
             unverifiable: fv.unverifiable,
             changedAfterWindow: fv.pending,
             errors: fv.verifyErrors,
+            methods: { crc64: fv.verifiedCrc64, md5: fv.verifiedMd5, size: fv.verifiedSize },
           },
         }
       : {}),
@@ -403,7 +409,8 @@ export async function writeMigrationReport(o: {
   return { dir, text, verdict, json, html: written.path };
 }
 
-function phaseNumbers(c: Counters) {
+/** A copy phase's numbers; `destNewer` = objects kept (skipped DEST_NEWER in its ledger). */
+function phaseNumbers(c: Counters, kept: number) {
   return {
     copied: c.copied,
     copiedBytes: c.copiedBytes,
@@ -411,7 +418,7 @@ function phaseNumbers(c: Counters) {
     deferred: c.deferred,
     failed: c.failed,
     bytes: c.bytes,
-    destNewer: c.destNewer,
+    destNewer: kept,
   };
 }
 
@@ -425,6 +432,7 @@ function verifyNumbers(c: Counters) {
     changedAfterWindow: c.pending,
     errors: c.verifyErrors,
     destNewer: c.destNewer,
+    provenBy: { crc64: c.verifiedCrc64, md5: c.verifiedMd5, size: c.verifiedSize },
   };
 }
 
@@ -478,6 +486,7 @@ function reportText(o: {
     `    source objects    ${v.sourceObjects}`,
     `    migrated          ${v.migrated}`,
     `    verified          ${v.verified}  (${o.fv?.verified ?? 0} identical${v.kept ? `, ${v.kept} kept: rewritten in OSS by the business after cutover` : ''})`,
+    `    proven by         ${o.fv?.verifiedCrc64 ?? 0} CRC-64 · ${o.fv?.verifiedMd5 ?? 0} MD5 · ${o.fv?.verifiedSize ?? 0} size only`,
     `    missing ${o.fv?.missing ?? 0} · different ${o.fv?.different ?? 0} · errors ${o.fv?.verifyErrors ?? 0} · unverifiable ${o.fv?.unverifiable ?? 0} · changed in COS after T2 ${o.fv?.pending ?? 0}`,
     `    only in OSS       ${v.destinationOnly}  (written to OSS after cutover; deletions are never propagated)`,
   ];
