@@ -1,5 +1,5 @@
 /**
- * Folder-level import cycles under runner/: each folder (runner/app, runner/fleet,
+ * Folder-level import cycles in runner/, tui/ and infra/: each folder (runner/app, runner/fleet,
  * runner/adapters, …, sub-folders counted with their parent) is a node, every import — type-only
  * ones too, since they are design dependencies — an edge. A cycle means two layers that cannot be
  * read, tested or replaced one without the other (runner/app ↔ runner/fleet was one).
@@ -23,12 +23,16 @@ function sources(dir: string): string[] {
   return out;
 }
 
-/** runner/<folder> for a file under runner/ (runner's own top-level files: "runner"). */
+/** runner/<folder> for a file under runner/ (its own top-level files: "runner"); tui and infra whole. */
 function folderOf(file: string): string | undefined {
   const parts = relative(root, file).split(sep);
+  if (parts[0] === 'tui' || parts[0] === 'infra') return parts[0];
   if (parts[0] !== 'runner') return undefined;
   return parts.length > 2 ? `runner/${parts[1]}` : 'runner';
 }
+
+/** The product's code: the runner's folders, the TUI and the Pulumi program. */
+const product = () => ['runner', 'tui', 'infra'].flatMap((d) => sources(join(root, d)));
 
 /** Folder → folders it imports from (relative imports that resolve under runner/). */
 function folderGraph(files: string[]): Map<string, Map<string, string>> {
@@ -93,8 +97,8 @@ describe('folder-level imports under runner/', () => {
     assert.deepEqual(cycles(g), [['runner/app', 'runner/fleet']]);
   });
 
-  it('has no cycle between folders (runner/app ↔ runner/fleet, adapters ↔ app, …)', () => {
-    const graph = folderGraph(sources(join(root, 'runner')));
+  it('has no cycle between folders (runner/app ↔ runner/fleet, adapters ↔ app, runner ↔ tui, …)', () => {
+    const graph = folderGraph(product());
     const found = cycles(graph).map((scc) => {
       const edges = scc.flatMap((a) =>
         scc.filter((b) => graph.get(a)?.has(b)).map((b) => `  ${a} → ${b} (e.g. ${graph.get(a)!.get(b)})`),

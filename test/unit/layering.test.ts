@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SDKS = ['ali-oss', 'cos-nodejs-sdk-v5'];
+// Every SDK and driver the ports hide: the object stores', the queue's, Redis, embedded SQLite.
+const SDKS = ['ali-oss', 'cos-nodejs-sdk-v5', 'bullmq', 'ioredis', 'node:sqlite', 'undici'];
 const SOURCE = /\.(ts|tsx|js|mjs|cjs|cts|mts)$/;
 
 async function files(dir: string): Promise<string[]> {
@@ -53,7 +54,7 @@ it('nothing under runner/ imports React or Ink', async () => {
   assert.deepEqual(offending, [], 'the orchestrator emits events; the UI renders them');
 });
 
-it('ali-oss and cos-nodejs-sdk-v5 are imported only under runner/adapters', async () => {
+it('the SDKs (ali-oss, cos-nodejs-sdk-v5, bullmq, ioredis, node:sqlite, undici) are imported only under runner/adapters', async () => {
   const offending: string[] = [];
   const product = [
     ...(await files('runner')),
