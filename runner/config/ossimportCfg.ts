@@ -399,13 +399,16 @@ export function translateCfg(
       mode: auditMode === 'simple' ? 'size' : 'crc64',
     },
   };
-  for (const [k, why] of [
-    ['isDownloadFromCdn', 'only for the youpai source'],
-    ['cdnDomain', 'only for the youpai source'],
-    ['httpListFilePath', 'only for the http source'],
-    ['getObjectMetaMode', 'only for the qiniu source'],
+  // Keys of other source types: every ossimport template carries them with these values, which
+  // say nothing; any other value is a setting the user made, so it is named as ignored.
+  for (const [k, why, template] of [
+    ['isDownloadFromCdn', 'only for the youpai source', /^false$/i],
+    ['cdnDomain', 'only for the youpai source', /^$/],
+    ['httpListFilePath', 'only for the http source', /^[a-z]:\/(example|work\/oss)\/http\.list$/i],
+    ['getObjectMetaMode', 'only for the qiniu source', /^stat$/i],
   ] as const) {
-    if (get(k)) notes.push(`${k}: ignored (${why})`);
+    const v = get(k);
+    if (v && !template.test(v.trim())) notes.push(`${k}: ignored (${why})`);
   }
   const tunnel = EXPRESS_TUNNEL_KEYS().filter((k) => get(k));
   // Named, never their values: expressTunnelAuthToken is a credential.

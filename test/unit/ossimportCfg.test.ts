@@ -96,6 +96,22 @@ describe('ossimport samples translate as they are', () => {
     assert.equal(t.credentials.sourceOss?.accessKeyId, 'LTAI******example');
   });
 
+  it("another source type's keys are noted only when they differ from ossimport's template", async () => {
+    const quiet = translate(parseProperties(await fixture('cos.job.cfg')), new Map(), 'cos.job.cfg');
+    assert.deepEqual(
+      quiet.notes.filter((n) => /: ignored \(only for/.test(n)),
+      [],
+      'the template values (isDownloadFromCdn=false, getObjectMetaMode=stat, the example http.list) say nothing',
+    );
+    const set = translate(
+      await edited('cos.job.cfg', { isDownloadFromCdn: 'true', httpListFilePath: '/data/urls.list' }),
+      new Map(),
+      'cos.job.cfg',
+    );
+    assert.ok(set.notes.includes('isDownloadFromCdn: ignored (only for the youpai source)'));
+    assert.ok(set.notes.includes('httpListFilePath: ignored (only for the http source)'));
+  });
+
   it('Express Tunnel keys are named once, with why, and the token never appears', async () => {
     const t = translate(parseProperties(await fixture('et.job.cfg')), new Map(), 'et.job.cfg');
     assert.equal(t.spec.name, 'local_test_md');
