@@ -5,6 +5,7 @@
  * --confirm-cutover naming another bucket is refused (exit 2) before anything is written.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +116,21 @@ describe('ossmigrate migrate: the cutover and teardown confirmations', () => {
     const r = await runCli(['migrate', job, '--workdir', work], { cwd: dir, env: sb.env() });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /required option '--infra <kind>' not specified/);
+  });
+
+  it('a destination bucket that does not exist: exit 3 with the fix, and the work dir is not created', async () => {
+    const typo = join(dir, 'typo.yaml');
+    const spec = JSON.parse(await readFile(job, 'utf8')) as { destination: { bucket: string } };
+    spec.destination.bucket = 'no-such-bucket';
+    await writeFile(typo, JSON.stringify(spec));
+    const elsewhere = join(dir, 'w-typo');
+    const r = await runCli(['migrate', typo, '--infra', 'sandbox', '--yes', '--workdir', elsewhere], {
+      cwd: dir,
+      env: sb.env(),
+    });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /BUCKET_NOT_FOUND/);
+    assert.equal(existsSync(elsewhere), false, 'nothing written before the preflight passes');
   });
 
   it('without --confirm-cutover: stops at the cutover (exit 6), names the flag; --json ends with the summary', async () => {

@@ -91,7 +91,11 @@ export async function prepareMigration(
   const name = def?.spec.name ?? o.job ?? (await ws.resolveJob(undefined));
   const creds = await credentialsFor(o, def?.credentials);
   const open = (): Promise<JobSession> =>
-    def ? submitSession(o, def) : openSession({ ...o, job: name }, {});
+    // Registered only once its preflight passes (as import does): a typo in the job writes
+    // nothing, and the corrected job runs under the same name. The plan phase shows the problems.
+    def
+      ? submitSession(o, def, { ...(file ? { file } : {}), preflight: () => {} })
+      : openSession({ ...o, job: name }, {});
   const reset = async () => {
     const s = await open();
     try {
