@@ -95,7 +95,7 @@ export function ossError(e: unknown, what: string): MigrationError {
     !status &&
     (isNetworkCode(err.code) || isNetworkCode(err.name) || err.status === -1 || err.status === -2)
   ) {
-    return new MigrationError('NETWORK', `${what}: ${err.message}`, extra);
+    return new MigrationError('NETWORK', `${what}: ${networkMessage(err.message)}`, extra);
   }
   if (status === 403 && /must be addressed using the specified endpoint/i.test(err.message)) {
     const region = /oss-([a-z]{2}-[a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com/.exec(err.endpoint ?? '')?.[1];
@@ -110,6 +110,15 @@ export function ossError(e: unknown, what: string): MigrationError {
     `${what}: ${code ?? `HTTP ${status ?? '?'}`} ${err.message}`,
     extra,
   );
+}
+
+/**
+ * urllib (under ali-oss) appends the request line, its socket agent's state and the headers to a
+ * network error's message: "connect ECONNREFUSED 127.0.0.1:2, GET http://… -1 (connected: false,
+ * keepalive socket: false, agent status: {…})\nheaders: {}". The first clause is the news.
+ */
+export function networkMessage(message: string): string {
+  return message.split(/, (?:GET|HEAD|PUT|POST|DELETE) \S+ -?\d+ \(connected:|\nheaders:/)[0]!.trim();
 }
 
 /** Whole-request timeout for a body of `size` bytes: never below 2 min, ≥ 64 KiB/s. */
