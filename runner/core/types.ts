@@ -33,7 +33,21 @@ export type ObjectInfo = {
   storageClass?: StorageClass;
   /** Archive restore state, when the store reports it. */
   restore?: { ongoing: boolean; expiresAt?: Date };
+  /**
+   * Content evidence besides the ETag, as the store reports it (S3 `x-amz-checksum-*` in checksum
+   * mode, Azure `Content-MD5`), base64 as on the wire. Copy checks the bytes it read against these.
+   */
+  checksums?: Partial<Record<ChecksumAlgorithm, string>>;
+  /**
+   * Part layout of a multipart object when the store reports it (S3: HEAD ?partNumber=1 gives the
+   * parts count and part 1's size): enough to recompute a `<md5-of-md5s>-<n>` ETag from the bytes.
+   */
+  parts?: { count: number; size: number };
 };
+
+/** Checksums a source may report for a whole object (S3 full-object / composite, Azure MD5). */
+export const CHECKSUM_ALGORITHMS = ['md5', 'sha256', 'sha1', 'crc32', 'crc32c', 'crc64nvme'] as const;
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 /** Headers carried over from source to destination. */
 export type ObjectMetadata = {
