@@ -170,6 +170,26 @@ export const JobSchema = z.strictObject({
       depth: z.number().int().min(0).max(16).default(1),
     })
     .prefault({}),
+  /**
+   * Listing at scale (issue #17): a flat prefix is split into key ranges listed in parallel, or
+   * the scan reads a bucket inventory instead of LIST.
+   */
+  listing: z
+    .strictObject({
+      /** Key ranges a flat prefix is split into (each a scan task). Default: transfer.concurrency / 4, 2-16. */
+      listers: z.number().int().min(1).max(256).optional(),
+      /** Split a prefix once this many objects are listed with no sub-prefix among them (one page). */
+      splitAfter: z.number().int().min(10).max(1_000_000).default(1000),
+      /** oss://bucket/path/manifest.json (OSS inventory) or cos://bucket/path/manifest.json (COS), or a local path. */
+      inventory: z
+        .string()
+        .regex(/^((oss|cos):\/\/[^/\s]+\/\S*manifest\.json|(file:\/\/)?[^:]*manifest\.json)$/, {
+          message:
+            'must name an inventory manifest: oss://<bucket>/<path>/manifest.json, cos://<bucket>/<path>/manifest.json or a local path to manifest.json',
+        })
+        .optional(),
+    })
+    .prefault({}),
   transfer: z
     .strictObject({
       /** Connections in flight (ossimport workerTaskThreadNum). */

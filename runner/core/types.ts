@@ -125,7 +125,14 @@ export type KeyRange = {
   shallow?: boolean;
 };
 
-export type ScanTask = { kind: 'scan'; id: string; range: KeyRange; depth: number };
+export type ScanTask = {
+  kind: 'scan';
+  id: string;
+  range: KeyRange;
+  depth: number;
+  /** Times this range was split off a larger one (parallel listing of a flat prefix); absent = 0. */
+  split?: number;
+};
 export type CopyTask = {
   kind: 'copy';
   id: string;

@@ -1,8 +1,12 @@
 /**
  * scan: list a prefix (fanning out over sub-prefixes up to scan.depth) and cut the listing into
  * copy/verify tasks of ≤ tasks.maxObjects objects / tasks.maxBytes bytes; a plan pass surveys it.
+ * A flat prefix (a full first page, no sub-prefix) is split into listing.listers key ranges from
+ * start-after probes, each its own scan task; a range that stays large splits again in two.
  */
 import { inScope, unchangedSinceT1 } from '../core/copyPolicy.ts';
+import { chooseSplits } from '../core/keySplit.ts';
+import { compareKeys } from '../core/keys.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
 import type { CopyTask, KeyRange, ObjectInfo, ScanTask, Task, VerifyTask } from '../core/types.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
@@ -50,8 +54,10 @@ class Chunker {
    * The last chunk is open-ended (up to the scan unit's own end), so the tasks tile the whole key
    * space: new keys after the scan are still copied, and verify sees every destination extra.
    */
-  finish(): CopyTask | VerifyTask {
-    return this.cut(this.endKey);
+  finish(endKey = this.endKey): CopyTask | VerifyTask | undefined {
+    // Cut at a split key that just closed a chunk: (k, k] would be an empty task.
+    if (endKey !== undefined && endKey === this.startAfter) return undefined;
+    return this.cut(endKey);
   }
 
   private cut(endKey: string | undefined): CopyTask | VerifyTask {
@@ -93,12 +99,23 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
           task.range.startAfter,
           task.range.endKey,
         );
+  const gen = task.split ?? 0;
+  const listers = listersOf(ctx.spec);
+  const splitAt =
+    listers > 1 && gen < MAX_SPLITS
+      ? ctx.spec.listing.splitAfter * (gen === 0 ? 1 : RESPLIT_PAGES)
+      : Infinity;
+  let sawPrefix = false;
+  let splitAfterKey: string | undefined;
   for await (const e of listRange(
     ctx.src,
     { ...task.range, ...(fanOut ? { shallow: true } : {}) },
     ctx.signal,
   )) {
     if (e.kind === 'prefix') {
+      // A listing that starts inside a sub-prefix sees it again: it belongs to the range before.
+      if (task.range.startAfter !== undefined && compareKeys(e.prefix, task.range.startAfter) <= 0) continue;
+      sawPrefix = true;
       out.push({
         kind: 'scan',
         id: taskId('scan', { prefix: e.prefix }),
@@ -114,14 +131,64 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       }
       const t = chunker?.add(e.info);
       if (t) out.push(t);
+      // A flat prefix (the first page full, no sub-prefix) or a range that stays large: split.
+      if (objects >= splitAt && (gen > 0 || !sawPrefix)) {
+        splitAfterKey = e.info.key;
+        break;
+      }
     }
     await flush();
   }
-  const last = chunker?.finish();
+  if (splitAfterKey !== undefined) {
+    out.push(...(await splitRest(ctx, task, splitAfterKey, gen === 0 ? listers : 2)));
+  }
+  const last = chunker?.finish(splitAfterKey ?? task.range.endKey);
   if (last) out.push(last);
   await flush(true);
   if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);
   return { status: 'done', objects, bytes };
+}
+
+/** Splits a scan makes at most along one chain (gen 0 into `listers`, then halves). */
+const MAX_SPLITS = 8;
+/** A split-off range splits again once it has listed this many pages itself. */
+const RESPLIT_PAGES = 10;
+
+/** listing.listers, or transfer.concurrency / 4 within 2-16. */
+export function listersOf(spec: EngineContext['spec']): number {
+  return spec.listing.listers ?? Math.min(16, Math.max(2, Math.floor(spec.transfer.concurrency / 4)));
+}
+
+/**
+ * Scan tasks for the rest of a range after `after`: (after, b1], …, (b_{n-1}, end]. The probes
+ * list without a delimiter (max one entry each), so sub-prefix contents count as key mass too.
+ */
+async function splitRest(ctx: EngineContext, task: ScanTask, after: string, n: number): Promise<ScanTask[]> {
+  const { prefix, endKey } = task.range;
+  const probe = async (from: string): Promise<string | undefined> => {
+    for await (const e of ctx.src.list({ prefix, startAfter: from, signal: ctx.signal })) {
+      return e.kind === 'object' ? e.info.key : e.prefix;
+    }
+    return undefined;
+  };
+  const cuts = await chooseSplits({
+    prefix,
+    lo: after,
+    ...(endKey !== undefined ? { hi: endKey } : {}),
+    n,
+    probe,
+  });
+  const bounds: Array<string | undefined> = [after, ...cuts, endKey];
+  const gen = (task.split ?? 0) + 1;
+  return bounds.slice(0, -1).map((startAfter, i) => {
+    const end = bounds[i + 1];
+    const range = {
+      prefix,
+      ...(startAfter !== undefined ? { startAfter } : {}),
+      ...(end !== undefined ? { endKey: end } : {}),
+    };
+    return { kind: 'scan', id: taskId('scan', range), range, depth: task.depth, split: gen };
+  });
 }
 
 /** Enqueue, and count only what is new (a re-run scan re-enqueues the same ids). */
