@@ -9,7 +9,7 @@
  * width into n equal parts. Uniform key spaces (hashes, counters, UUIDs) split evenly; skewed ones
  * are evened out later by re-splitting a range that stays large (scanTask).
  */
-import { compareKeys } from './keys.ts';
+import { compareKeys, prefixEnd } from './keys.ts';
 
 /** Bytes after the common prefix that positions resolve: 8 bytes ≈ 1.8 × 10¹⁹ positions. */
 const DIGITS = 8;
@@ -105,6 +105,8 @@ export async function chooseSplits(o: {
   prefix: string;
   lo: string;
   hi?: string;
+  /** The first key of the range: what it shares with lo is tried as every key's prefix. */
+  first?: string;
   n: number;
   probe: Probe;
   /** Probes in flight at once, and in all. */
@@ -115,16 +117,18 @@ export async function chooseSplits(o: {
   const loB = Buffer.from(o.lo, 'utf8');
   const hiB = o.hi !== undefined ? Buffer.from(o.hi, 'utf8') : undefined;
   // Keys share the prefix; with an upper bound they also share its common prefix with lo.
-  const baseLen = hiB
+  let baseLen = hiB
     ? Math.max(Buffer.byteLength(o.prefix), commonPrefixLength(loB, hiB))
     : Buffer.byteLength(o.prefix);
+  if (!hiB && o.first !== undefined) baseLen = await sharedPrefix(o.prefix, o.first, o.lo, o.probe);
   const base = loB.subarray(0, Math.min(baseLen, loB.length));
   const top = o.hi !== undefined ? position(o.hi, base) : SCALE;
   const inRange = (k: string | undefined): k is string =>
     k !== undefined && k.startsWith(o.prefix) && (o.hi === undefined || compareKeys(k, o.hi) <= 0);
   let intervals: Interval[] = [{ lo: position(o.lo, base), hi: top, empty: false }];
+  // Each round costs one request latency: few wide rounds rather than many narrow ones.
   const maxProbes = o.maxProbes ?? Math.min(96, 6 * o.n + 8);
-  const parallel = Math.max(1, o.parallel ?? o.n);
+  const parallel = Math.max(1, o.parallel ?? Math.ceil(maxProbes / 3));
   let probes = 0;
   // Rounding to valid UTF-8 prunes without a request; bound those steps too.
   for (let steps = 0; probes < maxProbes && steps < 8 * maxProbes; steps++) {
@@ -176,6 +180,33 @@ export async function chooseSplits(o: {
     intervals = intervals.flatMap((iv, idx) => replaced.get(idx) ?? [iv]).filter((iv) => iv.hi > iv.lo);
   }
   return boundaries(intervals, o.n, base, o.lo, o.hi);
+}
+
+/**
+ * Byte length of the longest prefix that the rest of the keys after lo share with the first page
+ * (first..lo): one parallel round of probes after the end of each candidate. Flat buckets with
+ * long common prefixes ("thumbs/2024/") are then cut where the keys differ, not in empty space.
+ */
+async function sharedPrefix(prefix: string, first: string, lo: string, probe: Probe): Promise<number> {
+  let common = '';
+  const cps = [...first];
+  const lcps = [...lo];
+  for (let i = 0; i < Math.min(cps.length, lcps.length) && cps[i] === lcps[i]; i++) common += cps[i];
+  if (!common.startsWith(prefix) || common.length <= prefix.length) return Buffer.byteLength(prefix);
+  const candidates: string[] = [];
+  for (const ch of [...common.slice(prefix.length)]) candidates.push((candidates.at(-1) ?? prefix) + ch);
+  // At most 16 candidates, the longest (a miss falls back to the prefix itself).
+  const tried = candidates.slice(-16);
+  const answers = await Promise.all(
+    tried.map(async (c) => {
+      const end = prefixEnd(c);
+      if (end === undefined) return true;
+      const k = await probe(end);
+      return k === undefined || !k.startsWith(prefix);
+    }),
+  );
+  for (let i = tried.length - 1; i >= 0; i--) if (answers[i]) return Buffer.byteLength(tried[i]!);
+  return Buffer.byteLength(prefix);
 }
 
 /** n-1 cuts of the not-proven-empty width into equal parts. */

@@ -107,6 +107,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       : Infinity;
   let sawPrefix = false;
   let splitAfterKey: string | undefined;
+  let firstKey: string | undefined;
   for await (const e of listRange(
     ctx.src,
     { ...task.range, ...(fanOut ? { shallow: true } : {}) },
@@ -125,6 +126,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
     } else {
       objects++;
       bytes += e.info.size;
+      firstKey ??= e.info.key;
       if (survey) {
         const m = ctx.mapKey(e.info.key);
         addToSurvey(survey, e.info, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
@@ -140,7 +142,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
     await flush();
   }
   if (splitAfterKey !== undefined) {
-    out.push(...(await splitRest(ctx, task, splitAfterKey, gen === 0 ? listers : 2)));
+    out.push(...(await splitRest(ctx, task, firstKey, splitAfterKey, gen === 0 ? listers : 2)));
   }
   const last = chunker?.finish(splitAfterKey ?? task.range.endKey);
   if (last) out.push(last);
@@ -150,9 +152,9 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
 }
 
 /** Splits a scan makes at most along one chain (gen 0 into `listers`, then halves). */
-const MAX_SPLITS = 8;
+const MAX_SPLITS = 6;
 /** A split-off range splits again once it has listed this many pages itself. */
-const RESPLIT_PAGES = 10;
+const RESPLIT_PAGES = 50;
 
 /** listing.listers, or transfer.concurrency / 4 within 2-16. */
 export function listersOf(spec: EngineContext['spec']): number {
@@ -163,7 +165,13 @@ export function listersOf(spec: EngineContext['spec']): number {
  * Scan tasks for the rest of a range after `after`: (after, b1], …, (b_{n-1}, end]. The probes
  * list without a delimiter (max one entry each), so sub-prefix contents count as key mass too.
  */
-async function splitRest(ctx: EngineContext, task: ScanTask, after: string, n: number): Promise<ScanTask[]> {
+async function splitRest(
+  ctx: EngineContext,
+  task: ScanTask,
+  first: string | undefined,
+  after: string,
+  n: number,
+): Promise<ScanTask[]> {
   const { prefix, endKey } = task.range;
   const probe = async (from: string): Promise<string | undefined> => {
     for await (const e of ctx.src.list({ prefix, startAfter: from, signal: ctx.signal })) {
@@ -175,6 +183,7 @@ async function splitRest(ctx: EngineContext, task: ScanTask, after: string, n: n
     prefix,
     lo: after,
     ...(endKey !== undefined ? { hi: endKey } : {}),
+    ...(first !== undefined ? { first } : {}),
     n,
     probe,
   });

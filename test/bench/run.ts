@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { benchBigObject, benchCopy, benchListing } from './copy.ts';
 import { benchCrc } from './crc.ts';
 import { benchLimit, type LimitFigures } from './limit.ts';
+import { benchListingScale } from './listingScale.ts';
 import type { BenchRow } from './util.ts';
 
 const args = process.argv.slice(2);
@@ -31,6 +32,7 @@ const suites: Suite[] = [
   { name: 'copy', run: benchCopy },
   { name: 'listing', run: benchListing },
   { name: 'big-object', run: benchBigObject },
+  { name: 'listing-scale', run: benchListingScale },
 ];
 // The fleet benchmark needs redis-server; it lives with the fleet code.
 const fleetModule = fileURLToPath(new URL('./fleet.ts', import.meta.url));
@@ -114,12 +116,16 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
   const crc = rows.filter((r) => r.suite === 'crc64' && /64 KiB/.test(r.name));
   const big = find('big-object', /peak RSS/);
   const listing = rows.filter((r) => r.suite === 'listing' && r.unit === 'MiB').at(-1);
+  const scale = (re: RegExp) => find('listing-scale', re)?.value ?? null;
   const out = {
     cpu_per_gb_ratio: f.cpu_per_gb_ratio ?? null,
     cpu_per_small_object_ratio: f.cpu_per_small_object_ratio ?? null,
     peak_rss_mib_large_object: big?.value ?? null,
     peak_rss_mib_listing: listing?.value ?? null,
     crc64_mb_s: crc[0]?.value ?? null,
+    list_keys_per_s_flat: scale(/^list_keys_per_s_flat/),
+    list_speedup_parallel: scale(/^list_speedup_parallel/),
+    list_projected_hours_1e9_16_listers: scale(/^list_projected_hours/),
     ...f,
     large_object_label: big?.name ?? null,
     listing_label: listing?.name ?? null,
@@ -129,6 +135,8 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
       peak_rss_mib_large_object: 256,
       peak_rss_mib_listing: 256,
       crc64_mb_s: 1000,
+      list_speedup_parallel: 3.5,
+      list_projected_hours_1e9_16_listers: 4,
     },
     quick,
     node: process.version,
