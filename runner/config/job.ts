@@ -130,161 +130,178 @@ export const DestinationSchema = z.strictObject({
 
 const storageClass = z.enum(STORAGE_CLASSES);
 
-export const JobSchema = z.strictObject({
-  version: z.literal(1).default(1),
-  /** ossimport jobName rules. */
-  name: z
-    .string()
-    .regex(/^[a-zA-Z0-9_-]{1,128}$/, { message: 'may only contain letters, digits, "_" and "-" (1-128)' })
-    .default('default'),
-  source: SourceSchema,
-  destination: DestinationSchema,
-  /** T1 / T2. Without `since` a run is the full phase (mtime < T1 = job start). */
-  window: z
-    .strictObject({
-      since: time.optional(),
-      until: time.optional(),
-      /** ossimport isIncremental + incrementalModeInterval: repeat incremental passes this often. */
-      repeatSeconds: z.number().int().min(900, { message: 'must be at least 900 (15 minutes)' }).optional(),
-    })
-    .refine((w) => !(w.since && w.until && w.until.getTime() < w.since.getTime()), {
-      message: 'is before window.since: the window would be empty (until is T2, since is T1)',
-      path: ['until'],
-    })
-    .prefault({}),
-  /** What to do when the destination key exists. ossimport isSkipExistFile=true ≈ if-different. */
-  overwrite: z.enum(['if-different', 'always', 'never', 'if-newer']).default('if-different'),
-  tasks: z
-    .strictObject({
-      /** ossimport taskObjectCountLimit. */
-      maxObjects: z.number().int().min(1).max(50_000).default(1000),
-      /** ossimport taskObjectSizeLimit. */
-      maxBytes: size.default(1_000_000_000),
-    })
-    .prefault({}),
-  scan: z
-    .strictObject({
-      /** ossimport scanThreadCount. */
-      parallelism: z.number().int().min(1).max(64).default(4),
-      /** ossimport maxMultiThreadScanDepth: directory levels listed in parallel. */
-      depth: z.number().int().min(0).max(16).default(1),
-    })
-    .prefault({}),
-  /**
-   * Listing at scale (issue #17): a flat prefix is split into key ranges listed in parallel, or
-   * the scan reads a bucket inventory instead of LIST.
-   */
-  listing: z
-    .strictObject({
-      /** Key ranges a flat prefix is split into (each a scan task). Default: transfer.concurrency / 4, 2-16. */
-      listers: z.number().int().min(1).max(256).optional(),
-      /** Split a prefix once this many objects are listed with no sub-prefix among them (one page). */
-      splitAfter: z.number().int().min(10).max(1_000_000).default(1000),
-      /** oss://bucket/path/manifest.json (OSS inventory) or cos://bucket/path/manifest.json (COS), or a local path. */
-      inventory: z
-        .string()
-        .regex(/^((oss|cos):\/\/[^/\s]+\/\S*manifest\.json|(file:\/\/)?[^:]*manifest\.json)$/, {
-          message:
-            'must name an inventory manifest: oss://<bucket>/<path>/manifest.json, cos://<bucket>/<path>/manifest.json or a local path to manifest.json',
-        })
-        .optional(),
-    })
-    .prefault({}),
-  transfer: z
-    .strictObject({
-      /** Connections in flight (ossimport workerTaskThreadNum). */
-      concurrency: z.number().int().min(1).max(1024).default(32),
-      /** ossimport multipartUploadThreshold. Below it one PUT, which OSS limits to 5 GB. */
-      multipartThreshold: boundedSize(
-        OSS_LIMITS.minPartSize,
-        OSS_LIMITS.maxPutSize,
-        'objects below it go in one PUT, at most 5 GiB on OSS',
-      ).default(100 * 1024 ** 2),
-      /**
-       * ossimport multipartUploadPartSize; "auto" aims for ≤ 1000 parts of ≥ 8 MiB. An object
-       * larger than partSize × 10,000 gets larger parts (choosePartSize): OSS allows 10,000.
-       */
-      partSize: boundedSize(
-        OSS_LIMITS.minPartSize,
-        OSS_LIMITS.maxPartSize,
-        'the OSS part limits',
-        true,
-      ).default('auto'),
-      /** Parallel parts per large object (ossimport uploadThreadNumPerLargeFile). */
-      partConcurrency: z.number().int().min(1).max(64).default(4),
-      /** Attempts after the first for transient failures (throttling, network, 5xx). */
-      retries: z.number().int().min(0).max(20).default(5),
-      /** ossimport workerAbortWhenUncatchedException. */
-      stopOnInternalError: z.boolean().default(false),
-      /**
-       * HEAD the source after each copy to report a rewrite (SOURCE_CHANGED) or deletion
-       * (SOURCE_GONE) that raced it. Off by default: reporting only — the GET is pinned to the
-       * listed ETag (If-Match) and CRC-checked, a rewrite has a new mtime that the incremental
-       * phase copies, and the HEAD is a third request per object (+50% requests, ~+30% CPU on
-       * small objects).
-       */
-      checkSourceAfterCopy: z.boolean().default(false),
-    })
-    .prefault({}),
-  bandwidth: z
-    .strictObject({
-      /** A rate ("off", "20M", "200Mbit/s") or an rclone timetable ("08:00,10M 23:00,off"). */
-      limit: z
-        .string()
-        .default('off')
-        .superRefine((v, ctx) => {
-          try {
-            parseTimetable(v);
-          } catch (e) {
-            if (e instanceof RateSyntaxError) ctx.addIssue({ code: 'custom', message: e.message });
-            else throw e;
-          }
-        }),
-    })
-    .prefault({}),
-  metadata: z
-    .strictObject({
-      /** Carry Content-Type/Encoding/Disposition/Language, Cache-Control, Expires, user metadata. */
-      preserve: z.boolean().default(true),
-      /** Record the source ETag and mtime as x-oss-meta-ossmigrate-* on each object. */
-      provenance: z.boolean().default(true),
-      /** Store the source MD5 as x-oss-meta-md5 when it is known (ossimport workerRecordMd5). */
-      recordMd5: z.boolean().default(false),
-      /** Destination storage class: "keep" (mapped from the source) or a fixed class. */
-      storageClass: z.union([z.literal('keep'), storageClass]).default('keep'),
-      /** Override the class mapping, e.g. { INTELLIGENT_TIERING: IA }. */
-      storageClassMap: z.partialRecord(storageClass, storageClass).default({}),
-    })
-    .prefault({}),
-  archive: z
-    .strictObject({
-      /** restore: start restores and copy once readable; skip: report and move on; fail: report as failures. */
-      mode: z.enum(['restore', 'skip', 'fail']).default('restore'),
-      days: z.number().int().min(1).max(365).default(1),
-      tier: z.enum(['Expedited', 'Standard', 'Bulk']).default('Standard'),
-      /** How long a run waits for restores before leaving them to `retry`. */
-      maxWaitMinutes: z.number().int().min(0).default(360),
-      /** How often restores are polled. */
-      pollSeconds: z.number().int().min(1).default(60),
-    })
-    .prefault({}),
-  keys: z
-    .strictObject({
-      /** Map "/a" to "a" (OSS rejects leading "/"; ali-oss silently strips it). */
-      stripLeadingSlash: z.boolean().default(false),
-    })
-    .prefault({}),
-  verify: z
-    .strictObject({
-      /** ossimport isAuditAfterImport. */
-      afterImport: z.boolean().default(true),
-      /** size: sizes only (ossimport auditMode=simple); crc64: sizes and CRC-64 via HEAD. */
-      mode: z.enum(['crc64', 'size']).default('crc64'),
-    })
-    .prefault({}),
-  /** Fleet mode: a Redis URL (rediss:// for TLS). The password may come from OSSMIGRATE_REDIS_PASSWORD. */
-  queue: z.strictObject({ url: z.string().regex(/^rediss?:\/\//) }).optional(),
-});
+export const JobSchema = z
+  .strictObject({
+    version: z.literal(1).default(1),
+    /** ossimport jobName rules. */
+    name: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,128}$/, { message: 'may only contain letters, digits, "_" and "-" (1-128)' })
+      .default('default'),
+    source: SourceSchema,
+    destination: DestinationSchema,
+    /** T1 / T2. Without `since` a run is the full phase (mtime < T1 = job start). */
+    window: z
+      .strictObject({
+        since: time.optional(),
+        until: time.optional(),
+        /** ossimport isIncremental + incrementalModeInterval: repeat incremental passes this often. */
+        repeatSeconds: z.number().int().min(900, { message: 'must be at least 900 (15 minutes)' }).optional(),
+      })
+      .refine((w) => !(w.since && w.until && w.until.getTime() < w.since.getTime()), {
+        message: 'is before window.since: the window would be empty (until is T2, since is T1)',
+        path: ['until'],
+      })
+      .prefault({}),
+    /** What to do when the destination key exists. ossimport isSkipExistFile=true ≈ if-different. */
+    overwrite: z.enum(['if-different', 'always', 'never', 'if-newer']).default('if-different'),
+    tasks: z
+      .strictObject({
+        /** ossimport taskObjectCountLimit. */
+        maxObjects: z.number().int().min(1).max(50_000).default(1000),
+        /** ossimport taskObjectSizeLimit. */
+        maxBytes: size.default(1_000_000_000),
+      })
+      .prefault({}),
+    scan: z
+      .strictObject({
+        /** ossimport scanThreadCount. */
+        parallelism: z.number().int().min(1).max(64).default(4),
+        /** ossimport maxMultiThreadScanDepth: directory levels listed in parallel. */
+        depth: z.number().int().min(0).max(16).default(1),
+      })
+      .prefault({}),
+    /**
+     * Listing at scale (issue #17): a flat prefix is split into key ranges listed in parallel, or
+     * the scan reads a bucket inventory instead of LIST.
+     */
+    listing: z
+      .strictObject({
+        /** Key ranges a flat prefix is split into (each a scan task). Default: transfer.concurrency / 4, 2-16. */
+        listers: z.number().int().min(1).max(256).optional(),
+        /** Split a prefix once this many objects are listed with no sub-prefix among them (one page). */
+        splitAfter: z.number().int().min(10).max(1_000_000).default(1000),
+        /** oss://bucket/path/manifest.json (OSS inventory) or cos://bucket/path/manifest.json (COS), or a local path. */
+        inventory: z
+          .string()
+          .regex(/^((oss|cos):\/\/[^/\s]+\/\S*manifest\.json|(file:\/\/)?[^:]*manifest\.json)$/, {
+            message:
+              'must name an inventory manifest: oss://<bucket>/<path>/manifest.json, cos://<bucket>/<path>/manifest.json or a local path to manifest.json',
+          })
+          .optional(),
+      })
+      .prefault({}),
+    transfer: z
+      .strictObject({
+        /** Connections in flight (ossimport workerTaskThreadNum). */
+        concurrency: z.number().int().min(1).max(1024).default(32),
+        /** ossimport multipartUploadThreshold. Below it one PUT, which OSS limits to 5 GB. */
+        multipartThreshold: boundedSize(
+          OSS_LIMITS.minPartSize,
+          OSS_LIMITS.maxPutSize,
+          'objects below it go in one PUT, at most 5 GiB on OSS',
+        ).default(100 * 1024 ** 2),
+        /**
+         * ossimport multipartUploadPartSize; "auto" aims for ≤ 1000 parts of ≥ 8 MiB. An object
+         * larger than partSize × 10,000 gets larger parts (choosePartSize): OSS allows 10,000.
+         */
+        partSize: boundedSize(
+          OSS_LIMITS.minPartSize,
+          OSS_LIMITS.maxPartSize,
+          'the OSS part limits',
+          true,
+        ).default('auto'),
+        /** Parallel parts per large object (ossimport uploadThreadNumPerLargeFile). */
+        partConcurrency: z.number().int().min(1).max(64).default(4),
+        /** Attempts after the first for transient failures (throttling, network, 5xx). */
+        retries: z.number().int().min(0).max(20).default(5),
+        /** ossimport workerAbortWhenUncatchedException. */
+        stopOnInternalError: z.boolean().default(false),
+        /**
+         * HEAD the source after each copy to report a rewrite (SOURCE_CHANGED) or deletion
+         * (SOURCE_GONE) that raced it. Off by default: reporting only — the GET is pinned to the
+         * listed ETag (If-Match) and CRC-checked, a rewrite has a new mtime that the incremental
+         * phase copies, and the HEAD is a third request per object (+50% requests, ~+30% CPU on
+         * small objects).
+         */
+        checkSourceAfterCopy: z.boolean().default(false),
+      })
+      .prefault({}),
+    bandwidth: z
+      .strictObject({
+        /** A rate ("off", "20M", "200Mbit/s") or an rclone timetable ("08:00,10M 23:00,off"). */
+        limit: z
+          .string()
+          .default('off')
+          .superRefine((v, ctx) => {
+            try {
+              parseTimetable(v);
+            } catch (e) {
+              if (e instanceof RateSyntaxError) ctx.addIssue({ code: 'custom', message: e.message });
+              else throw e;
+            }
+          }),
+      })
+      .prefault({}),
+    metadata: z
+      .strictObject({
+        /** Carry Content-Type/Encoding/Disposition/Language, Cache-Control, Expires, user metadata. */
+        preserve: z.boolean().default(true),
+        /** Record the source ETag and mtime as x-oss-meta-ossmigrate-* on each object. */
+        provenance: z.boolean().default(true),
+        /** Store the source MD5 as x-oss-meta-md5 when it is known (ossimport workerRecordMd5). */
+        recordMd5: z.boolean().default(false),
+        /** Destination storage class: "keep" (mapped from the source) or a fixed class. */
+        storageClass: z.union([z.literal('keep'), storageClass]).default('keep'),
+        /** Override the class mapping, e.g. { INTELLIGENT_TIERING: IA }. */
+        storageClassMap: z.partialRecord(storageClass, storageClass).default({}),
+      })
+      .prefault({}),
+    archive: z
+      .strictObject({
+        /** restore: start restores and copy once readable; skip: report and move on; fail: report as failures. */
+        mode: z.enum(['restore', 'skip', 'fail']).default('restore'),
+        days: z.number().int().min(1).max(365).default(1),
+        tier: z.enum(['Expedited', 'Standard', 'Bulk']).default('Standard'),
+        /** How long a run waits for restores before leaving them to `retry`. */
+        maxWaitMinutes: z.number().int().min(0).default(360),
+        /** How often restores are polled. */
+        pollSeconds: z.number().int().min(1).default(60),
+      })
+      .prefault({}),
+    keys: z
+      .strictObject({
+        /** Map "/a" to "a" (OSS rejects leading "/"; ali-oss silently strips it). */
+        stripLeadingSlash: z.boolean().default(false),
+      })
+      .prefault({}),
+    verify: z
+      .strictObject({
+        /** ossimport isAuditAfterImport. */
+        afterImport: z.boolean().default(true),
+        /** size: sizes only (ossimport auditMode=simple); crc64: sizes and CRC-64 via HEAD. */
+        mode: z.enum(['crc64', 'size']).default('crc64'),
+      })
+      .prefault({}),
+    /** Fleet mode: a Redis URL (rediss:// for TLS). The password may come from OSSMIGRATE_REDIS_PASSWORD. */
+    queue: z.strictObject({ url: z.string().regex(/^rediss?:\/\//) }).optional(),
+  })
+  .superRefine((job, ctx) => {
+    // An inventory in a bucket is read with the source's (or destination's) credentials.
+    const m = /^(oss|cos):\/\/([^/]+)\//.exec(job.listing.inventory ?? '');
+    if (!m) return;
+    const src = job.source;
+    const fits =
+      (src.type === m[1] && 'bucket' in src && src.bucket === m[2]) ||
+      (m[1] === 'oss' && job.destination.bucket === m[2]);
+    if (!fits) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['listing', 'inventory'],
+        message: `${m[1]}://${m[2]}/… is neither the source nor the destination bucket: deliver the inventory there, or download it and give the local path of manifest.json`,
+      });
+    }
+  });
 
 export type JobSpec = z.output<typeof JobSchema>;
 export type JobInput = z.input<typeof JobSchema>;

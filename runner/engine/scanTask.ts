@@ -5,6 +5,7 @@
  * start-after probes, each its own scan task; a range that stays large splits again in two.
  */
 import { inScope, unchangedSinceT1 } from '../core/copyPolicy.ts';
+import { ConfigError } from '../core/errors.ts';
 import { chooseSplits } from '../core/keySplit.ts';
 import { compareKeys } from '../core/keys.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
@@ -75,6 +76,12 @@ class Chunker {
 }
 
 export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<TaskOutcome> {
+  const root =
+    task.depth === 0 && !task.split && task.range.startAfter === undefined && task.range.endKey === undefined;
+  if (root && ctx.spec.listing.inventory) {
+    const done = await runInventoryScan(ctx, task, ctx.spec.listing.inventory);
+    if (done) return done;
+  }
   const mode = ctx.pass.mode;
   const survey: Survey | undefined = mode === 'plan' ? emptySurvey() : undefined;
   const fanOut = task.depth < ctx.spec.scan.depth;
@@ -149,6 +156,83 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   await flush(true);
   if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);
   return { status: 'done', objects, bytes };
+}
+
+/**
+ * The root scan from listing.inventory instead of LIST: the rows in key order cut into tasks
+ * that tile the whole key space (copy/verify tasks still list their own range, so objects written
+ * after the inventory are copied too; only the counts miss them). Undefined: list instead (an
+ * incremental pass with an inventory older than T1, which cannot show what changed since).
+ */
+async function runInventoryScan(
+  ctx: EngineContext,
+  task: ScanTask,
+  url: string,
+): Promise<TaskOutcome | undefined> {
+  const inv = await import('../adapters/inventory/inventory.ts');
+  const u = inv.parseInventoryUrl(url);
+  const store = u.scheme === 'file' ? undefined : inventoryStore(ctx, u.scheme, u.bucket);
+  const { manifest, files } = await inv.openInventory(url, store);
+  const made = manifest.createdAt?.toISOString() ?? 'an unknown time';
+  if (ctx.window.phase === 'incremental' && !(manifest.createdAt && manifest.createdAt > ctx.window.t1)) {
+    ctx.emit({
+      type: 'log',
+      level: 'info',
+      message: `listing.inventory was generated at ${made}, before T1: it cannot show what changed since, so this pass lists the source (point listing.inventory at a newer report to skip LIST)`,
+    });
+    return undefined;
+  }
+  ctx.emit({
+    type: 'log',
+    level: 'warn',
+    message: `scanning from the inventory generated at ${made} (no LIST): objects written after it are not in the planned counts; copy tasks list their key ranges, so they are still copied, and the incremental phase lists again or reads a newer inventory`,
+  });
+  const mode = ctx.pass.mode;
+  const survey: Survey | undefined = mode === 'plan' ? emptySurvey() : undefined;
+  const chunker =
+    mode === 'plan'
+      ? undefined
+      : new Chunker(
+          mode,
+          task.range.prefix,
+          false,
+          { maxObjects: ctx.spec.tasks.maxObjects, maxBytes: ctx.spec.tasks.maxBytes },
+          (o) => inScope(o, ctx.window, mode),
+          (o) => mode === 'copy' && unchangedSinceT1(o, ctx.window),
+          undefined,
+          undefined,
+        );
+  const out: Task[] = [];
+  let objects = 0;
+  let bytes = 0;
+  for await (const o of inv.sortedInventory(manifest, files, task.range.prefix)) {
+    if (ctx.signal.aborted) return { status: 'interrupted', objects, bytes };
+    objects++;
+    bytes += o.size;
+    if (survey) {
+      const m = ctx.mapKey(o.key);
+      addToSurvey(survey, o, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
+    }
+    const t = chunker?.add(o);
+    if (t) out.push(t);
+    if (out.length >= 50) await enqueueCounted(ctx, out.splice(0, out.length));
+  }
+  const last = chunker?.finish();
+  if (last) out.push(last);
+  if (out.length) await enqueueCounted(ctx, out);
+  if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);
+  return { status: 'done', objects, bytes };
+}
+
+/** The store an oss:// or cos:// inventory is read from: the source's or the destination's bucket. */
+function inventoryStore(ctx: EngineContext, scheme: 'oss' | 'cos', bucket: string) {
+  const s = ctx.spec.source;
+  if (s.type === scheme && s.bucket === bucket) return ctx.src;
+  if (scheme === 'oss' && ctx.spec.destination.bucket === bucket) return ctx.dst;
+  throw new ConfigError(
+    `listing.inventory: ${scheme}://${bucket}/… is neither the source nor the destination bucket`,
+    'deliver the inventory report to the source bucket (or, for OSS, the destination bucket), or download it and give the local path of manifest.json',
+  );
 }
 
 /** Splits a scan makes at most along one chain (gen 0 into `listers`, then halves). */

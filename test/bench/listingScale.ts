@@ -14,8 +14,8 @@ import { LocalJournal } from '../../runner/adapters/journal/localJournal.ts';
 import { MemoryStore } from '../../runner/adapters/memory/memoryStore.ts';
 import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
 import { parseJob } from '../../runner/config/job.ts';
-import { compareKeys } from '../../runner/core/keys.ts';
 import type { EngineEvent } from '../../runner/core/events.ts';
+import { compareKeys } from '../../runner/core/keys.ts';
 import type { ListEntry, ObjectHead } from '../../runner/core/types.ts';
 import { executePass, newPass } from '../../runner/engine/run.ts';
 import type { ObjectStore } from '../../runner/ports/objectStore.ts';
@@ -103,16 +103,17 @@ export async function benchListingScale(o: { quick: boolean }): Promise<BenchRow
   const n = o.quick ? 100_000 : 400_000;
   const latencyMs = 50;
   // Hash-like names in one flat prefix (thumbnails): no sub-prefix to fan out over.
-  const keys = Array.from({ length: n }, (_, i) => `thumbs/${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}.jpg`).sort(
-    compareKeys,
-  );
+  const keys = Array.from(
+    { length: n },
+    (_, i) => `thumbs/${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}.jpg`,
+  ).sort(compareKeys);
   const one = await listOnce(keys, 1, latencyMs);
   const four = await listOnce(keys, 4, latencyMs);
   const speedup = one.ms / four.ms;
   const keysPerSec = (n / four.ms) * 1000;
   // 10⁹ keys = 10⁶ pages at 100 ms, shared by 16 listers at the efficiency measured with 4.
   const efficiency = speedup / 4;
-  const projectedHours = (1e9 / PAGE) * 0.1 / (16 * Math.min(1, efficiency)) / 3600;
+  const projectedHours = ((1e9 / PAGE) * 0.1) / (16 * Math.min(1, efficiency)) / 3600;
   const label = `${n.toLocaleString('en')} flat keys, ${latencyMs} ms/page`;
   return [
     {
@@ -135,7 +136,7 @@ export async function benchListingScale(o: { quick: boolean }): Promise<BenchRow
       name: 'list_projected_hours_1e9_16_listers: 100 ms/page (target ≤ 4)',
       value: projectedHours,
       unit: 'h',
-      note: `1 lister: ${((1e9 / PAGE) * 0.1 / 3600).toFixed(1)} h`,
+      note: `1 lister: ${(((1e9 / PAGE) * 0.1) / 3600).toFixed(1)} h`,
     },
   ];
 }
