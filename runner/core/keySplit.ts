@@ -124,7 +124,7 @@ export async function chooseSplits(o: {
   const base = loB.subarray(0, Math.min(baseLen, loB.length));
   const top = o.hi !== undefined ? position(o.hi, base) : SCALE;
   const inRange = (k: string | undefined): k is string =>
-    k !== undefined && k.startsWith(o.prefix) && (o.hi === undefined || compareKeys(k, o.hi) <= 0);
+    k?.startsWith(o.prefix) === true && (o.hi === undefined || compareKeys(k, o.hi) <= 0);
   let intervals: Interval[] = [{ lo: position(o.lo, base), hi: top, empty: false }];
   // Each round costs one request latency: few wide rounds rather than many narrow ones.
   const maxProbes = o.maxProbes ?? Math.min(96, 6 * o.n + 8);
