@@ -169,7 +169,7 @@ async function runInventoryScan(
   task: ScanTask,
   url: string,
 ): Promise<TaskOutcome | undefined> {
-  const inv = await import('../adapters/inventory/inventory.ts');
+  const inv = await import('./inventory.ts');
   const u = inv.parseInventoryUrl(url);
   const store = u.scheme === 'file' ? undefined : inventoryStore(ctx, u.scheme, u.bucket);
   const { manifest, files } = await inv.openInventory(url, store);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { localFiles, parseManifest, sortedInventory } from '../../runner/adapters/inventory/inventory.ts';
+import { localFiles, parseManifest, sortedInventory } from '../../runner/engine/inventory.ts';
 import { parseJob } from '../../runner/config/job.ts';
 import { ConfigError } from '../../runner/core/errors.ts';
 import { compareKeys } from '../../runner/core/keys.ts';

@@ -17,10 +17,10 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { parse } from 'csv-parse';
-import { ConfigError, MigrationError } from '../../core/errors.ts';
-import { compareKeys } from '../../core/keys.ts';
-import type { ObjectInfo, StorageClass } from '../../core/types.ts';
-import type { ObjectStore } from '../../ports/objectStore.ts';
+import { ConfigError, MigrationError } from '../core/errors.ts';
+import { compareKeys } from '../core/keys.ts';
+import type { ObjectInfo, StorageClass } from '../core/types.ts';
+import type { ObjectStore } from '../ports/objectStore.ts';
 
 export type InventoryManifest = {
   vendor: 'oss' | 'cos';
