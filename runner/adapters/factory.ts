@@ -64,6 +64,31 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
         ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       });
     }
+    case 'http-list': {
+      const { HttpListStore } = await import('./httpList/httpListStore.ts');
+      return new HttpListStore({
+        listFile: s.listFile,
+        prefixColumn: s.prefixColumn,
+        relativePathColumn: s.relativePathColumn,
+      });
+    }
+    case 'upyun': {
+      if (!creds.upyun) {
+        throw new ConfigError(
+          'no UpYun operator credentials for the upyun source',
+          withHint(
+            creds.hint?.upyun,
+            'export UPYUN_OPERATOR and UPYUN_PASSWORD (an operator authorized on the service), or add upyun: {operator, password} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+          ),
+        );
+      }
+      const { UpyunStore } = await import('./upyun/upyunStore.ts');
+      return new UpyunStore({
+        service: s.service,
+        credentials: creds.upyun,
+        ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      });
+    }
   }
 }
 
