@@ -66,11 +66,14 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
     }
     case 'http-list': {
       const { HttpListStore } = await import('./httpList/httpListStore.ts');
-      return new HttpListStore({
+      const store = new HttpListStore({
         listFile: s.listFile,
         prefixColumn: s.prefixColumn,
         relativePathColumn: s.relativePathColumn,
       });
+      // The list is the job's definition: a bad line is a usage error (exit 2), before preflight.
+      await store.entries();
+      return store;
     }
     case 'upyun': {
       if (!creds.upyun) {
