@@ -5,7 +5,7 @@
  * corrupted destination and a changed source.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -159,6 +159,45 @@ describe('e2e: http-list import', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /line 2 relative path "broken%zz" has a "%" that is not a %XX escape/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it("runs Alibaba's http job.cfg once httpListFilePath and the OSS keys are filled in", async () => {
+    const list = await serve(e, { 'cfg/a.jpg': 'jpeg', 'cfg/b/c.png': 'png' }, 'cfg.list');
+    let cfg = await readFile(new URL('../fixtures/ossimport/httpList-http.job.cfg', import.meta.url), 'utf8');
+    const set = (k: string, v: string) => {
+      cfg = cfg.replace(new RegExp(`^${k}=.*$`, 'm'), `${k}=${v}`);
+    };
+    set('httpListFilePath', list);
+    set('destAccessKey', e.sb.info.oss.accessKeyId);
+    set('destSecretKey', e.sb.info.oss.accessKeySecret);
+    set('destDomain', e.sb.info.oss.endpoint);
+    set('destBucket', e.sb.info.oss.bucket);
+    const path = join(e.dir, 'job.cfg');
+    await writeFile(path, cfg);
+    const r = await runCli(['import', path, '--workdir', join(e.dir, 'w-cfg'), '--yes'], {
+      cwd: e.dir,
+      env: { HOME: e.dir, TMPDIR: e.dir },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await ossBody(e, 'web/cfg/b/c.png')).toString(), 'png');
+    assert.doesNotMatch(r.stderr, /httpListFilePath: ignored/);
+    const flag = await runCli(
+      ['import', path, '--src-region', 'cn-hangzhou', '--workdir', join(e.dir, 'w-cfg2')],
+      {
+        cwd: e.dir,
+        env: { HOME: e.dir },
+      },
+    );
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /--src-region does not apply: .* has srcType=http \(a URL list\)/);
+    set('httpListFilePath', 'c:/example/http.list');
+    await writeFile(path, cfg);
+    const win = await runCli(['import', path, '--workdir', join(e.dir, 'w-cfg3')], {
+      cwd: e.dir,
+      env: { HOME: e.dir },
+    });
+    assert.equal(win.code, 2);
+    assert.match(win.stderr, /httpListFilePath=c:\/example\/http\.list is a Windows path/);
   });
 
   it('a name OSS refuses (over 1023 bytes) is reported with the fix, exit 4; the rest is copied', async () => {
