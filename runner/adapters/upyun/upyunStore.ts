@@ -265,8 +265,18 @@ export class UpyunStore implements ObjectStore {
         : Number(one(res.headers['x-upyun-file-size']) ?? one(res.headers['content-length']) ?? 0);
     const lm = Date.parse(one(res.headers['last-modified']) ?? '');
     const fileDate = Number(one(res.headers['x-upyun-file-date']) ?? Number.NaN) * 1000;
-    const mtimeMs = Number.isNaN(fileDate) ? (Number.isNaN(lm) ? 0 : lm) : fileDate;
+    const dated = !Number.isNaN(fileDate) || !Number.isNaN(lm);
+    const listed = /^mtime-(\d+)-(\d+)$/.exec(o.ifMatch ?? '');
+    // An answer without a date: the listed time stands, the size alone guards the read.
+    const mtimeMs = !Number.isNaN(fileDate)
+      ? fileDate
+      : !Number.isNaN(lm)
+        ? lm
+        : listed
+          ? Number(listed[1])
+          : 0;
     const head = toHead(key, res.headers, size, mtimeMs);
+    if (!dated && listed) head.lastModified = new Date(Number(listed[1]));
     const etag = one(res.headers.etag)?.replace(/"/g, '');
     const md5 = hexToB64(etag);
     if (md5 && res.status === 200) head.checksums = { md5 };
