@@ -64,6 +64,34 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
         ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       });
     }
+    case 'http-list': {
+      const { HttpListStore } = await import('./httpList/httpListStore.ts');
+      const store = new HttpListStore({
+        listFile: s.listFile,
+        prefixColumn: s.prefixColumn,
+        relativePathColumn: s.relativePathColumn,
+      });
+      // The list is the job's definition: a bad line is a usage error (exit 2), before preflight.
+      await store.entries();
+      return store;
+    }
+    case 'upyun': {
+      if (!creds.upyun) {
+        throw new ConfigError(
+          'no UpYun operator credentials for the upyun source',
+          withHint(
+            creds.hint?.upyun,
+            'export UPYUN_OPERATOR and UPYUN_PASSWORD (an operator authorized on the service), or add upyun: {operator, password} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+          ),
+        );
+      }
+      const { UpyunStore } = await import('./upyun/upyunStore.ts');
+      return new UpyunStore({
+        service: s.service,
+        credentials: creds.upyun,
+        ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      });
+    }
   }
 }
 

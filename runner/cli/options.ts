@@ -108,7 +108,7 @@ export const OPTIONS: readonly OptionRow[] = [
   },
   {
     flags: '--src-endpoint <url>',
-    help: 'source endpoint (e.g. the sandbox); replaces the job file’s',
+    help: 'source endpoint (e.g. the sandbox; UpYun: https://v0.api.upyun.com by default); replaces the job file’s',
     jobPath: 'source.endpoint',
     commands: DEFINITION_COMMANDS,
   },
@@ -510,6 +510,19 @@ export const OPTIONS: readonly OptionRow[] = [
     envReadBy: 'runner/config/credentials.ts',
     secret: true,
     help: 'COS STS token, with a temporary key (or TENCENTCLOUD_TOKEN)',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'UPYUN_OPERATOR',
+    envReadBy: 'runner/config/credentials.ts',
+    help: 'UpYun operator authorized on the service (upyun:// sources)',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'UPYUN_PASSWORD',
+    envReadBy: 'runner/config/credentials.ts',
+    secret: true,
+    help: 'UpYun operator password',
     commands: ALL_COMMANDS,
   },
 ];

@@ -98,19 +98,19 @@ const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 export function parseLocation(
   url: string,
   flag: string,
-): { scheme: 'cos' | 'oss' | 'local'; bucket: string; prefix: string } {
-  const m = /^(cos|oss|local):\/\/(.*)$/.exec(url);
+): { scheme: 'cos' | 'oss' | 'local' | 'http-list' | 'upyun'; bucket: string; prefix: string } {
+  const m = /^(cos|oss|local|http-list|upyun):\/\/(.*)$/.exec(url);
   if (!m)
     throw new ConfigError(
       `${flag} "${url}" is not a location`,
-      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/ or local:///path/`,
+      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/, local:///path/, http-list:///path/list.txt or upyun://SERVICE/prefix/`,
     );
-  const scheme = m[1] as 'cos' | 'oss' | 'local';
-  if (scheme === 'local') {
+  const scheme = m[1] as 'cos' | 'oss' | 'local' | 'http-list' | 'upyun';
+  if (scheme === 'local' || scheme === 'http-list') {
     if (!m[2]!.startsWith('/'))
       throw new ConfigError(
-        `${flag} "${url}": a local path must be absolute`,
-        'write local:///abs/path/ (three slashes)',
+        `${flag} "${url}": a ${scheme === 'local' ? 'local path' : 'URL list file'} must be absolute`,
+        `write ${scheme}:///abs/path${scheme === 'local' ? '/' : '/list.txt'} (three slashes)`,
       );
     return { scheme, bucket: '', prefix: m[2]! };
   }
@@ -191,33 +191,46 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
       if (!v) throw new ConfigError(`${flag} is required`, `e.g. ${flag} ${example}`);
       return v;
     };
-    if (src.scheme === 'local')
-      for (const flag of ['srcRegion', 'srcEndpoint'] as const)
-        if (f[flag])
-          throw new ConfigError(
-            `${flagName(flag)} does not apply to a local source (${f.src})`,
-            `drop ${flagName(flag)}`,
-          );
+    for (const flag of ['srcRegion', 'srcEndpoint'] as const)
+      if (
+        f[flag] &&
+        (src.scheme === 'local' ||
+          src.scheme === 'http-list' ||
+          (src.scheme === 'upyun' && flag === 'srcRegion'))
+      )
+        throw new ConfigError(
+          `${flagName(flag)} does not apply to ${src.scheme === 'local' ? 'a local' : `an ${src.scheme}`} source (${f.src})`,
+          `drop ${flagName(flag)}`,
+        );
     base = {
       ...(f.job ? { name: f.job } : {}),
       source:
         src.scheme === 'local'
           ? { type: 'local', path: src.prefix }
-          : src.scheme === 'cos'
-            ? {
-                type: 'cos',
-                bucket: src.bucket,
-                region: need(f.srcRegion, '--src-region', 'ap-guangzhou'),
-                prefix: src.prefix,
-                ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
-              }
-            : {
-                type: 'oss',
-                bucket: src.bucket,
-                region: need(f.srcRegion, '--src-region', 'cn-shanghai'),
-                prefix: src.prefix,
-                ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
-              },
+          : src.scheme === 'http-list'
+            ? { type: 'http-list', listFile: src.prefix }
+            : src.scheme === 'upyun'
+              ? {
+                  type: 'upyun',
+                  service: src.bucket,
+                  prefix: src.prefix,
+                  ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+                }
+              : src.scheme === 'cos'
+                ? {
+                    type: 'cos',
+                    bucket: src.bucket,
+                    region: need(f.srcRegion, '--src-region', 'ap-guangzhou'),
+                    prefix: src.prefix,
+                    ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+                  }
+                : {
+                    type: 'oss',
+                    bucket: src.bucket,
+                    region: need(f.srcRegion, '--src-region', 'cn-shanghai'),
+                    prefix: src.prefix,
+                    ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+                  },
       destination: {
         bucket: dst.bucket,
         region: need(f.dstRegion, '--dst-region', 'cn-hangzhou'),
@@ -261,12 +274,10 @@ function withEndpoints(doc: Record<string, unknown>, f: DefinitionFlags): Record
     const s = doc[k];
     if (!region && !endpoint) return s;
     const o = typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
-    if (o.type === 'local') {
+    if (o.type === 'local' || o.type === 'http-list' || (o.type === 'upyun' && region)) {
       const flag = region ? '--src-region' : '--src-endpoint';
-      throw new ConfigError(
-        `${flag} does not apply: the job file's source is a local directory`,
-        `drop ${flag}`,
-      );
+      const what = o.type === 'local' ? 'a local directory' : o.type === 'upyun' ? 'UpYun' : 'a URL list';
+      throw new ConfigError(`${flag} does not apply: the job file's source is ${what}`, `drop ${flag}`);
     }
     return { ...o, ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) };
   };
@@ -287,6 +298,7 @@ export async function credentialsFor(
     ...((c.oss ?? inline.oss) ? { oss: c.oss ?? inline.oss! } : {}),
     ...((c.cos ?? inline.cos) ? { cos: c.cos ?? inline.cos! } : {}),
     ...((c.sourceOss ?? inline.sourceOss) ? { sourceOss: c.sourceOss ?? inline.sourceOss! } : {}),
+    ...((c.upyun ?? inline.upyun) ? { upyun: c.upyun ?? inline.upyun! } : {}),
     origin: { ...inline.origin, ...c.origin },
     // Where the job's own file takes keys (a cfg's destAccessKey…), for "no credentials" messages.
     ...(inline.hint ? { hint: inline.hint } : {}),

@@ -6,6 +6,7 @@
  *   File (YAML): { oss: { accessKeyId, accessKeySecret, securityToken? },
  *                  cos: { secretId, secretKey, securityToken? },
  *                  source-oss: { … } }   (when the source is another OSS account)
+ *   UpYun: UPYUN_OPERATOR / UPYUN_PASSWORD, or upyun: { operator, password } in the file
  */
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -16,19 +17,22 @@ import { ConfigError } from '../core/errors.ts';
 
 export type OssCredentials = { accessKeyId: string; accessKeySecret: string; securityToken?: string };
 export type CosCredentials = { secretId: string; secretKey: string; securityToken?: string };
+/** UpYun: an operator authorized on the service, and its password (ossimport srcAccessKey / srcSecretKey). */
+export type UpyunCredentials = { operator: string; password: string };
 
 export type Credentials = {
   oss?: OssCredentials;
   cos?: CosCredentials;
+  upyun?: UpyunCredentials;
   /** Source OSS account when different from the destination's. */
   sourceOss?: OssCredentials;
   /** Where each came from, for messages (never the values). */
-  origin: { oss?: string; cos?: string; sourceOss?: string };
+  origin: { oss?: string; cos?: string; sourceOss?: string; upyun?: string };
   /**
    * Where this job's own definition takes the keys (an ossimport job.cfg: "fill in destAccessKey
    * and destSecretKey in job.cfg"), so a "no credentials" message names the user's own keys.
    */
-  hint?: { oss?: string; cos?: string; sourceOss?: string };
+  hint?: { oss?: string; cos?: string; sourceOss?: string; upyun?: string };
 };
 
 const OssCreds = z.strictObject({
@@ -41,9 +45,11 @@ const CosCreds = z.strictObject({
   secretKey: z.string().min(1),
   securityToken: z.string().optional(),
 });
+const UpyunCreds = z.strictObject({ operator: z.string().min(1), password: z.string().min(1) });
 const CredFile = z.strictObject({
   oss: OssCreds.optional(),
   cos: CosCreds.optional(),
+  upyun: UpyunCreds.optional(),
   'source-oss': OssCreds.optional(),
 });
 
@@ -68,6 +74,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Credentials {
       ...(token ? { securityToken: token } : {}),
     };
     c.origin.cos = 'TENCENTCLOUD_SECRET_ID/_KEY';
+  }
+  if (env.UPYUN_OPERATOR && env.UPYUN_PASSWORD) {
+    c.upyun = { operator: env.UPYUN_OPERATOR, password: env.UPYUN_PASSWORD };
+    c.origin.upyun = 'UPYUN_OPERATOR/_PASSWORD';
   }
   return c;
 }
@@ -115,7 +125,7 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
     const where = parsed.error.issues.map((i) => i.path.join('.') || '(top level)').join(', ');
     throw new ConfigError(
       `credentials file ${file} is malformed at: ${where}`,
-      'expected oss: {accessKeyId, accessKeySecret} and/or cos: {secretId, secretKey}',
+      'expected oss: {accessKeyId, accessKeySecret}, cos: {secretId, secretKey} and/or upyun: {operator, password}',
     );
   }
   const f = parsed.data;
@@ -126,6 +136,10 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
   if (!creds.cos && f.cos) {
     creds.cos = f.cos;
     creds.origin.cos = file;
+  }
+  if (!creds.upyun && f.upyun) {
+    creds.upyun = f.upyun;
+    creds.origin.upyun = file;
   }
   if (f['source-oss']) {
     creds.sourceOss = f['source-oss'];
@@ -142,5 +156,6 @@ export function secretValues(c: Credentials): string[] {
     c.cos?.secretKey,
     c.cos?.securityToken,
     c.sourceOss?.accessKeySecret,
+    c.upyun?.password,
   ].filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

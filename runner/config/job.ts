@@ -114,7 +114,49 @@ export const SourceSchema = z.discriminatedUnion('type', [
     path: z.string().min(1),
     followSymlinks: z.boolean().default(false),
   }),
+  /** ossimport srcType=http: a URL list file (httpListFilePath, httpPrefixColumn, relativePathColumn). */
+  z
+    .strictObject({
+      type: z.literal('http-list'),
+      listFile: z.string().refine((p) => p.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(p), {
+        message: 'must be an absolute path to the URL list file',
+      }),
+      prefixColumn: z.number().int().min(1).default(1),
+      relativePathColumn: z.number().int().min(1).default(2),
+      /** Only keys (decoded relative paths) starting with this. */
+      prefix,
+    })
+    .refine((s) => s.prefixColumn !== s.relativePathColumn, {
+      message: 'prefixColumn and relativePathColumn must be different columns',
+      path: ['relativePathColumn'],
+    }),
+  /** ossimport srcType=youpai: an UpYun service over its REST API. */
+  z.strictObject({
+    type: z.literal('upyun'),
+    service: z.string().regex(/^[a-z0-9][a-z0-9-]{0,49}$/i, {
+      message: 'must be an UpYun service name (letters, digits, hyphens), e.g. my-media',
+    }),
+    prefix,
+    /** https://v0.api.upyun.com by default (v1/v2/v3: per carrier). */
+    endpoint,
+  }),
 ]);
+
+type SourceOf = z.output<typeof SourceSchema>;
+/** How reports and logs name a source: `cos://bucket/prefix`, `local:///path`, `http-list:///list.txt`. */
+export function sourceLabel(s: SourceOf): string {
+  if (s.type === 'local') return `local://${s.path}`;
+  if (s.type === 'http-list') return `http-list://${s.listFile}${s.prefix ? ` (keys ${s.prefix}*)` : ''}`;
+  return `${s.type}://${s.type === 'upyun' ? s.service : s.bucket}/${s.prefix}`;
+}
+/** The key prefix the source is read under ('' for a directory). */
+export function sourceKeyPrefix(s: SourceOf): string {
+  return s.type === 'local' ? '' : s.prefix;
+}
+/** The region a source bucket is in, where the source has regions. */
+export function sourceRegion(s: SourceOf): string | undefined {
+  return 'region' in s ? s.region : undefined;
+}
 
 export const DestinationSchema = z.strictObject({
   bucket: ossBucket,
@@ -327,7 +369,7 @@ export function formatIssues(file: string, error: z.ZodError, nameOf?: KeyNamer)
       } else if (issue.code === 'unrecognized_keys') {
         what = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} — check the spelling against docs/job-file.md`;
       } else if (issue.code === 'invalid_union' && issue.path.join('.') === 'source') {
-        what = 'source.type must be one of: cos, oss, local';
+        what = 'source.type must be one of: cos, oss, local, http-list, upyun';
       }
       return `${file}: ${where}: ${what}`;
     })

@@ -96,6 +96,10 @@ const CFG_NAMES: Record<string, string> = {
   'source.endpoint': 'srcDomain',
   'source.prefix': 'srcPrefix',
   'source.path': 'srcPrefix',
+  'source.listFile': 'httpListFilePath',
+  'source.prefixColumn': 'httpPrefixColumn',
+  'source.relativePathColumn': 'relativePathColumn',
+  'source.service': 'srcBucket',
   'destination.bucket': 'destBucket',
   'destination.region': 'destDomain',
   'destination.endpoint': 'destDomain',
@@ -253,10 +257,10 @@ export function translateCfg(
     if (!b) throw missing(file, 'srcBucket', 'the source bucket name');
     return b;
   };
-  const refuseFlag = (flag: string | undefined, name: string) => {
+  const refuseFlag = (flag: string | undefined, name: string, what = 'local (a directory)') => {
     if (flag)
       throw new ConfigError(
-        `${name} does not apply: ${file} has srcType=local (a directory)`,
+        `${name} does not apply: ${file} has srcType=${what}`,
         `drop ${name}, or change srcType`,
       );
   };
@@ -317,10 +321,67 @@ export function translateCfg(
       ...(endpoint ? { endpoint } : {}),
     };
     srcKeys('sourceOss');
+  } else if (srcType === 'http') {
+    // ossimport: "srcAccessKey, srcSecretKey, srcDomain, srcBucket, srcPrefix are not needed".
+    const listFile = get('httpListFilePath');
+    if (!listFile) throw missing(file, 'httpListFilePath', '/data/http.list (the URL list file)');
+    if (windowsPath(listFile) && process.platform !== 'win32')
+      throw new ConfigError(
+        `${file}: httpListFilePath=${listFile} is a Windows path; this machine is ${process.platform}`,
+        'set httpListFilePath to the list file on this machine, e.g. httpListFilePath=/data/http.list',
+      );
+    refuseFlag(over.srcRegion, '--src-region', 'http (a URL list)');
+    refuseFlag(over.srcEndpoint, '--src-endpoint', 'http (a URL list)');
+    const column = (k: string, dflt: number) => {
+      const v = get(k);
+      if (v === undefined) return dflt;
+      if (!/^\s*[1-9]\d*\s*$/.test(v))
+        throw new ConfigError(
+          `${file}: ${k}=${v} is not a column number`,
+          `write ${k}=${dflt} (columns count from 1)`,
+        );
+      return Number(v);
+    };
+    for (const k of ['srcAccessKey', 'srcSecretKey', 'srcBucket', 'srcPrefix'])
+      if (get(k)) notes.push(`${k}: ignored (srcType=http reads the URLs in httpListFilePath as they are)`);
+    source = {
+      type: 'http-list',
+      listFile,
+      prefixColumn: column('httpPrefixColumn', 1),
+      relativePathColumn: column('relativePathColumn', 2),
+    };
+  } else if (srcType === 'youpai') {
+    // ossimport: srcAccessKey = operator, srcSecretKey = its password, srcBucket = the service.
+    refuseFlag(over.srcRegion, '--src-region', 'youpai (UpYun has no regions)');
+    const domain = (over.srcEndpoint ?? get('srcDomain'))?.trim();
+    let endpoint: string | undefined;
+    if (domain) {
+      const m = /^(?:(https?):\/\/)?([^/\s?#]+)\/?$/i.exec(domain);
+      if (!m)
+        throw new ConfigError(
+          `${file}: srcDomain "${domain}" is not an UpYun API address`,
+          'write srcDomain=http://v0.api.upyun.com (or v1/v2/v3 for a carrier line)',
+        );
+      endpoint = `${m[1]?.toLowerCase() ?? 'https'}://${m[2]}`;
+      if (m[1]?.toLowerCase() === 'http')
+        notes.push(`srcDomain: ${endpoint} is contacted over plain http as written (write https:// for TLS)`);
+    }
+    if (bool(get('isDownloadFromCdn')))
+      notes.push(
+        `isDownloadFromCdn=true: ignored — ossmigrate downloads through the REST API (${endpoint ?? 'https://v0.api.upyun.com'}), which the operator's password already allows`,
+      );
+    source = { type: 'upyun', service: bucket(), prefix: keyPrefix(), ...(endpoint ? { endpoint } : {}) };
+    const id = get('srcAccessKey');
+    const key = get('srcSecretKey');
+    credentials.hint!.upyun = keyHint(file, 'srcAccessKey', id, 'srcSecretKey', key);
+    if (id && key) {
+      credentials.upyun = { operator: id, password: key };
+      credentials.origin!.upyun = file;
+    }
   } else {
     throw new ConfigError(
       `${file}: srcType=${rawType} is not supported by ossmigrate`,
-      'supported sources are local, cos and oss; for other clouds use Alibaba Data Online Migration, or export to a local directory first',
+      'supported sources are local, cos, oss, http (a URL list) and youpai; for other clouds use Alibaba Data Online Migration, or export to a local directory first',
     );
   }
 
@@ -407,6 +468,8 @@ export function translateCfg(
     ['httpListFilePath', 'only for the http source', /^[a-z]:\/(example|work\/oss)\/http\.list$/i],
     ['getObjectMetaMode', 'only for the qiniu source', /^stat$/i],
   ] as const) {
+    if (srcType === 'youpai' && (k === 'isDownloadFromCdn' || k === 'cdnDomain')) continue;
+    if (srcType === 'http' && k === 'httpListFilePath') continue;
     const v = get(k);
     if (v && !template.test(v.trim())) notes.push(`${k}: ignored (${why})`);
   }
