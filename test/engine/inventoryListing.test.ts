@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { localFiles, parseManifest, sortedInventory } from '../../runner/engine/inventory.ts';
 import { parseJob } from '../../runner/config/job.ts';
 import { ConfigError } from '../../runner/core/errors.ts';
 import { compareKeys } from '../../runner/core/keys.ts';
+import { localFiles, parseManifest, sortedInventory } from '../../runner/engine/inventory.ts';
 import { baseSpec, harness, past } from '../helpers/engine.ts';
 
 /** OSS-style URL encoding of a key (space as "+", "+" as %2B). */
