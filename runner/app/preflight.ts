@@ -2,7 +2,7 @@
  * Preflight doctor: everything that can be checked before a byte is written. Each problem has a
  * stable code, a message and a fix. Errors stop the run (exit 3); warnings are shown.
  */
-import type { JobSpec } from '../config/job.ts';
+import { type JobSpec, sourceRegion } from '../config/job.ts';
 import { mapKey } from '../core/copyPolicy.ts';
 import { MigrationError } from '../core/errors.ts';
 import type { Problem } from '../core/events.ts';
@@ -144,7 +144,7 @@ export async function preflight(
   srcPrefix: string,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const srcRegion = spec.source.type === 'local' ? undefined : spec.source.region;
+  const srcRegion = sourceRegion(spec.source);
   await Promise.all([
     probe('source', src, srcRegion, problems),
     probe('destination', dst, spec.destination.region, problems),
@@ -172,6 +172,6 @@ export async function preflight(
  */
 export async function preflightSource(spec: JobSpec, src: ObjectStore): Promise<Problem[]> {
   const problems: Problem[] = [];
-  await probe('source', src, spec.source.type === 'local' ? undefined : spec.source.region, problems);
+  await probe('source', src, sourceRegion(spec.source), problems);
   return problems;
 }

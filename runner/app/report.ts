@@ -12,7 +12,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JobSpec } from '../config/job.ts';
+import { type JobSpec, sourceLabel } from '../config/job.ts';
 import { CLASS_INFO, type FailureClass } from '../core/errors.ts';
 import type { Summary } from '../core/events.ts';
 import type { VerifyResult } from '../core/types.ts';
@@ -34,8 +34,7 @@ const SIGIL: Record<VerifyResult['status'], string> = {
 };
 
 export function describeSource(spec: JobSpec): string {
-  const s = spec.source;
-  return s.type === 'local' ? `local://${s.path}` : `${s.type}://${s.bucket}/${s.prefix}`;
+  return sourceLabel(spec.source);
 }
 
 export function describeDestination(spec: JobSpec): string {

@@ -114,7 +114,44 @@ export const SourceSchema = z.discriminatedUnion('type', [
     path: z.string().min(1),
     followSymlinks: z.boolean().default(false),
   }),
+  // Azure Blob (#13): account + container; endpoint for Azurite (path style) or a sovereign cloud.
+  z.strictObject({
+    type: z.literal('azure'),
+    account: z.string().regex(/^[a-z0-9]{3,24}$/, {
+      message: 'must be an Azure storage account name: 3-24 lower-case letters and digits',
+    }),
+    container: z.string().regex(/^(\$root|[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9])$/, {
+      message:
+        'must be an Azure container name: 3-63 lower-case letters, digits and single hyphens, not starting or ending with a hyphen',
+    }),
+    prefix,
+    endpoint: z
+      .string()
+      .regex(/^https?:\/\/[^/\s]+(\/[a-z0-9]{3,24})?\/?$/, {
+        message:
+          'must be a URL like https://ACCOUNT.blob.core.chinacloudapi.cn, or http://127.0.0.1:10000/ACCOUNT (Azurite)',
+      })
+      .transform((u) => u.replace(/\/$/, ''))
+      .optional(),
+  }),
 ]);
+
+/** `azure://account/container/prefix` style name of the source, for reports and logs. */
+export function sourceLabel(s: SourceSpec): string {
+  if (s.type === 'local') return `local://${s.path}`;
+  if (s.type === 'azure') return `azure://${s.account}/${s.container}/${s.prefix}`;
+  return `${s.type}://${s.bucket}/${s.prefix}`;
+}
+
+/** The key prefix the job copies from (a local directory has none: its path is the root). */
+export function sourceKeyPrefix(s: SourceSpec): string {
+  return s.type === 'local' ? '' : s.prefix;
+}
+
+/** The region a source names, when it has one (preflight compares it with the probe's). */
+export function sourceRegion(s: SourceSpec): string | undefined {
+  return 'region' in s ? s.region : undefined;
+}
 
 export const DestinationSchema = z.strictObject({
   bucket: ossBucket,
@@ -290,7 +327,7 @@ export function formatIssues(file: string, error: z.ZodError, nameOf?: KeyNamer)
       } else if (issue.code === 'unrecognized_keys') {
         what = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} — check the spelling against docs/job-file.md`;
       } else if (issue.code === 'invalid_union' && issue.path.join('.') === 'source') {
-        what = 'source.type must be one of: cos, oss, local';
+        what = 'source.type must be one of: cos, oss, local, azure';
       }
       return `${file}: ${where}: ${what}`;
     })

@@ -4,7 +4,7 @@
  */
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import type { JobSpec } from '../config/job.ts';
+import { type JobSpec, sourceKeyPrefix } from '../config/job.ts';
 import { keyMapper } from '../core/copyPolicy.ts';
 import type { EventSink, StopReason, Summary } from '../core/events.ts';
 import type { PhaseWindow, Task } from '../core/types.ts';
@@ -84,7 +84,7 @@ export function newPass(
 }
 
 export function sourcePrefix(spec: JobSpec): string {
-  return spec.source.type === 'local' ? '' : spec.source.prefix;
+  return sourceKeyPrefix(spec.source);
 }
 
 export function makeContext(
