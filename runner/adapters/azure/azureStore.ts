@@ -173,7 +173,17 @@ export class AzureStore implements ObjectStore {
       case 'AuthenticationFailed':
         return new MigrationError(
           'ACCESS_DENIED',
-          `${what}: AuthenticationFailed — Azure refused the credentials${this.credHint}; check the account key, SAS token (its expiry and permissions: read, list) or connection string`,
+          `${what}: AuthenticationFailed — Azure refused the credentials${this.credHint}; check the account key, the SAS token (its expiry) or the connection string`,
+          extra,
+        );
+      // Azure: the credentials are valid but not enough (SAS permissions, firewall, RBAC).
+      // Azurite also answers this to a wrong key.
+      case 'AuthorizationFailure':
+      case 'AuthorizationPermissionMismatch':
+      case 'AuthorizationResourceTypeMismatch':
+        return new MigrationError(
+          'ACCESS_DENIED',
+          `${what}: ${code} — Azure refused the request with the credentials${this.credHint}; check the key or SAS token, that a SAS grants read and list (sp=rl) and has not expired, and the account's firewall rules`,
           extra,
         );
       case 'ContainerNotFound':
