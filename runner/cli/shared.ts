@@ -98,14 +98,14 @@ const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 export function parseLocation(
   url: string,
   flag: string,
-): { scheme: 'cos' | 'oss' | 'local'; bucket: string; prefix: string } {
-  const m = /^(cos|oss|local):\/\/(.*)$/.exec(url);
+): { scheme: 'cos' | 'oss' | 'local' | 'azure'; bucket: string; prefix: string } {
+  const m = /^(cos|oss|local|azure):\/\/(.*)$/.exec(url);
   if (!m)
     throw new ConfigError(
       `${flag} "${url}" is not a location`,
-      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/ or local:///path/`,
+      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/, azure://ACCOUNT/CONTAINER/prefix/ or local:///path/`,
     );
-  const scheme = m[1] as 'cos' | 'oss' | 'local';
+  const scheme = m[1] as 'cos' | 'oss' | 'local' | 'azure';
   if (scheme === 'local') {
     if (!m[2]!.startsWith('/'))
       throw new ConfigError(
@@ -191,6 +191,9 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
       if (!v) throw new ConfigError(`${flag} is required`, `e.g. ${flag} ${example}`);
       return v;
     };
+    // Azure: "bucket" is the account, the container is the first path segment; no regions.
+    const azure =
+      src.scheme === 'azure' ? azureLocation(f.src, src.bucket, src.prefix, f.srcRegion) : undefined;
     if (src.scheme === 'local')
       for (const flag of ['srcRegion', 'srcEndpoint'] as const)
         if (f[flag])
@@ -200,8 +203,9 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
           );
     base = {
       ...(f.job ? { name: f.job } : {}),
-      source:
-        src.scheme === 'local'
+      source: azure
+        ? { type: 'azure', ...azure, ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}) }
+        : src.scheme === 'local'
           ? { type: 'local', path: src.prefix }
           : src.scheme === 'cos'
             ? {
@@ -256,15 +260,29 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
 }
 
 /** --src-/--dst-region/-endpoint on top of a YAML job file replace its values. */
+/** azure://ACCOUNT/CONTAINER/prefix → the job file's source fields. */
+function azureLocation(url: string, account: string, rest: string, region: string | undefined) {
+  if (region)
+    throw new ConfigError(
+      `--src-region does not apply to an Azure source (${url}): the account decides where it is`,
+      'drop --src-region (use --src-endpoint for a cloud other than blob.core.windows.net)',
+    );
+  const slash = rest.indexOf('/');
+  const container = slash < 0 ? rest : rest.slice(0, slash);
+  if (!container)
+    throw new ConfigError(`--src "${url}" names no container`, 'write azure://ACCOUNT/CONTAINER/prefix/');
+  return { account, container, prefix: slash < 0 ? '' : rest.slice(slash + 1) };
+}
+
 function withEndpoints(doc: Record<string, unknown>, f: DefinitionFlags): Record<string, unknown> {
   const side = (k: 'source' | 'destination', region?: string, endpoint?: string) => {
     const s = doc[k];
     if (!region && !endpoint) return s;
     const o = typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
-    if (o.type === 'local') {
+    if (o.type === 'local' || (o.type === 'azure' && region)) {
       const flag = region ? '--src-region' : '--src-endpoint';
       throw new ConfigError(
-        `${flag} does not apply: the job file's source is a local directory`,
+        `${flag} does not apply: the job file's source is ${o.type === 'azure' ? 'Azure Blob (no regions)' : 'a local directory'}`,
         `drop ${flag}`,
       );
     }
@@ -287,6 +305,7 @@ export async function credentialsFor(
     ...((c.oss ?? inline.oss) ? { oss: c.oss ?? inline.oss! } : {}),
     ...((c.cos ?? inline.cos) ? { cos: c.cos ?? inline.cos! } : {}),
     ...((c.sourceOss ?? inline.sourceOss) ? { sourceOss: c.sourceOss ?? inline.sourceOss! } : {}),
+    ...((c.azure ?? inline.azure) ? { azure: c.azure ?? inline.azure! } : {}),
     origin: { ...inline.origin, ...c.origin },
     // Where the job's own file takes keys (a cfg's destAccessKey…), for "no credentials" messages.
     ...(inline.hint ? { hint: inline.hint } : {}),

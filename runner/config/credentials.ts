@@ -74,7 +74,10 @@ function azureFromEnv(env: NodeJS.ProcessEnv): { creds: AzureCredentials; origin
     };
   if (env.AZURE_STORAGE_SAS_TOKEN)
     return {
-      creds: { sasToken: env.AZURE_STORAGE_SAS_TOKEN.replace(/^\?/, ''), ...(accountName ? { accountName } : {}) },
+      creds: {
+        sasToken: env.AZURE_STORAGE_SAS_TOKEN.replace(/^\?/, ''),
+        ...(accountName ? { accountName } : {}),
+      },
       origin: 'AZURE_STORAGE_SAS_TOKEN',
     };
   return undefined;

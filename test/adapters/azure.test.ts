@@ -96,12 +96,24 @@ describe('Azure Blob specifics (Azurite)', () => {
     for await (const b of c.listBlobsFlat({ prefix: 'u/' })) raw.push(b.name);
     assert.ok(raw.indexOf('u/😀') < raw.indexOf('u/～'), `the emulator's own order: ${raw.join(' ')}`);
     const want = [...U].sort(compareKeys);
-    const flat = (await all(store.list({ prefix: 'u/' }))).map((e) => (e.kind === 'object' ? e.info.key : e.prefix));
+    const flat = (await all(store.list({ prefix: 'u/' }))).map((e) =>
+      e.kind === 'object' ? e.info.key : e.prefix,
+    );
     assert.deepEqual(flat, want);
     const shallow = (await all(store.list({ prefix: 'u/', delimiter: '/' }))).map((e) =>
       e.kind === 'object' ? e.info.key : `${e.prefix}*`,
     );
-    assert.deepEqual(shallow, ['u/a', 'u/中', 'u/～', 'u/～/*', 'u/😀', 'u/😀/*', 'u/😀～', 'u/😀😀', 'u/𠀀']);
+    assert.deepEqual(shallow, [
+      'u/a',
+      'u/中',
+      'u/～',
+      'u/～/*',
+      'u/😀',
+      'u/😀/*',
+      'u/😀～',
+      'u/😀😀',
+      'u/𠀀',
+    ]);
     const later = (await all(store.list({ prefix: 'u/', startAfter: 'u/～/y' }))).map((e) =>
       e.kind === 'object' ? e.info.key : e.prefix,
     );
@@ -173,7 +185,10 @@ describe('Azure Blob specifics (Azurite)', () => {
     assert.equal(auth.failureClass, 'ACCESS_DENIED');
     // Azure answers AuthenticationFailed, Azurite AuthorizationFailure: both name the fix.
     assert.match(auth.message, /Authori[sz]ationFailure|AuthenticationFailed/);
-    assert.match(auth.message, /Azure refused the (credentials|request with the credentials) \(from AZURE_STORAGE_ACCOUNT\/_KEY\); check the/);
+    assert.match(
+      auth.message,
+      /Azure refused the (credentials|request with the credentials) \(from AZURE_STORAGE_ACCOUNT\/_KEY\); check the/,
+    );
     assert.ok(!auth.message.includes(az.key));
     const missing = new AzureStore({
       account: az.account,

@@ -127,7 +127,9 @@ export function defineObjectStoreSuite(name: string, make: () => Promise<Fixture
       if (info.kind === 'object') {
         assert.equal(info.info.size, 14);
         const when = f.backdates === false ? Date.now() : old.getTime();
-        assert.ok(Math.abs(info.info.lastModified.getTime() - when) < (f.backdates === false ? 600_000 : 2000));
+        assert.ok(
+          Math.abs(info.info.lastModified.getTime() - when) < (f.backdates === false ? 600_000 : 2000),
+        );
       }
     });
 

@@ -10,7 +10,8 @@ import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob
 
 /** Azurite's documented development account (not a secret: it is in Microsoft's docs). */
 export const DEV_ACCOUNT = 'devstoreaccount1';
-export const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const DEV_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export type TestAzurite = {
   /** Blob service URL, path style: http://127.0.0.1:PORT/ACCOUNT */
@@ -26,11 +27,23 @@ export type TestAzurite = {
 export async function startAzurite(o: { account?: string; key?: string } = {}): Promise<TestAzurite> {
   const account = o.account ?? DEV_ACCOUNT;
   const key = o.key ?? DEV_KEY;
-  const main = join(dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist/src/blob/main.js');
+  const main = join(
+    dirname(createRequire(import.meta.url).resolve('azurite/package.json')),
+    'dist/src/blob/main.js',
+  );
   const env = { ...process.env, ...(o.account ? { AZURITE_ACCOUNTS: `${account}:${key}` } : {}) };
   const child: ChildProcess = spawn(
     process.execPath,
-    [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--skipApiVersionCheck', '--loose'],
+    [
+      main,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      '--inMemoryPersistence',
+      '--skipApiVersionCheck',
+      '--loose',
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

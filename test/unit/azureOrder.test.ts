@@ -32,7 +32,15 @@ const name = fc.array(ch, { minLength: 0, maxLength: 5 }).map((a) => a.join(''))
 describe('Azure listing order (UTF-16) → UTF-8 byte order', () => {
   it('puts fullwidth U+FF5E before an emoji, at the top and under a prefix', async () => {
     const { list } = fakeAzure(['😀', '～', 'a', 'd/😀x', 'd/～', 'd/😀a', 'z']);
-    assert.deepEqual(await all(utf8Order(list, '', (n) => n)), ['a', 'd/～', 'd/😀a', 'd/😀x', 'z', '～', '😀']);
+    assert.deepEqual(await all(utf8Order(list, '', (n) => n)), [
+      'a',
+      'd/～',
+      'd/😀a',
+      'd/😀x',
+      'z',
+      '～',
+      '😀',
+    ]);
     assert.deepEqual(await all(utf8Order(list, 'd/', (n) => n)), ['d/～', 'd/😀a', 'd/😀x']);
   });
 
@@ -44,12 +52,16 @@ describe('Azure listing order (UTF-16) → UTF-8 byte order', () => {
 
   it('yields every name once, in compareKeys order, for any set of names', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(name, { maxLength: 40 }), fc.constantFrom('', 'a', '😀', '～'), async (names, p) => {
-        const { list } = fakeAzure(names);
-        const got = await all(utf8Order(list, p, (n) => n));
-        const want = [...new Set(names)].filter((n) => n.startsWith(p)).sort(compareKeys);
-        assert.deepEqual(got, want);
-      }),
+      fc.asyncProperty(
+        fc.array(name, { maxLength: 40 }),
+        fc.constantFrom('', 'a', '😀', '～'),
+        async (names, p) => {
+          const { list } = fakeAzure(names);
+          const got = await all(utf8Order(list, p, (n) => n));
+          const want = [...new Set(names)].filter((n) => n.startsWith(p)).sort(compareKeys);
+          assert.deepEqual(got, want);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -63,8 +63,7 @@ const TIER_FROM_CLASS: Record<StorageClass, 'Hot' | 'Cool' | 'Archive'> = {
   DEEP_COLD_ARCHIVE: 'Archive',
 };
 
-const tierClass = (tier: string | undefined): StorageClass =>
-  (tier && CLASS_FROM_TIER[tier]) || 'STANDARD';
+const tierClass = (tier: string | undefined): StorageClass => (tier && CLASS_FROM_TIER[tier]) || 'STANDARD';
 
 /** `"0x8D…"` → `0x8D…`: unquoted, case kept (it is sent back verbatim in If-Match). */
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^W\//, '').replace(/"/g, '');
@@ -130,7 +129,11 @@ export class AzureStore implements ObjectStore {
     const pipeline = { retryOptions: { maxTries: 1 }, keepAliveOptions: { enable: true } };
     this.container = key
       ? new ContainerClientCtor(base, new StorageSharedKeyCredential(o.account, key), pipeline)
-      : new ContainerClientCtor(`${base}?${(sas ?? '').replace(/^\?/, '')}`, new AnonymousCredential(), pipeline);
+      : new ContainerClientCtor(
+          `${base}?${(sas ?? '').replace(/^\?/, '')}`,
+          new AnonymousCredential(),
+          pipeline,
+        );
   }
 
   /** A failure from the SDK → the engine's taxonomy, with Azure's own error codes. */
@@ -246,9 +249,7 @@ export class AzureStore implements ObjectStore {
 
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     try {
-      const p = await this.container
-        .getBlobClient(key)
-        .getProperties(signal ? { abortSignal: signal } : {});
+      const p = await this.container.getBlobClient(key).getProperties(signal ? { abortSignal: signal } : {});
       return headOf(key, p, p.contentLength ?? 0);
     } catch (e) {
       const err = this.classify(e, `head ${key}`);
@@ -281,10 +282,9 @@ export class AzureStore implements ObjectStore {
     // Azure metadata names are C# identifiers: "-" is refused, so it travels as "_".
     for (const [k, v] of Object.entries(o.meta)) meta[k.replace(/-/g, '_')] = v;
     try {
-      const r = await this.container.getBlockBlobClient(key).upload(
-        Buffer.isBuffer(body) ? body : () => body,
-        o.size,
-        {
+      const r = await this.container
+        .getBlockBlobClient(key)
+        .upload(Buffer.isBuffer(body) ? body : () => body, o.size, {
           blobHTTPHeaders: {
             ...(o.contentType ? { blobContentType: o.contentType } : {}),
             ...(o.contentEncoding ? { blobContentEncoding: o.contentEncoding } : {}),
@@ -297,8 +297,7 @@ export class AzureStore implements ObjectStore {
           ...(o.contentMd5 ? { transactionalContentMD5: Buffer.from(o.contentMd5, 'base64') } : {}),
           ...(o.forbidOverwrite ? { conditions: { ifNoneMatch: '*' } } : {}),
           ...(o.signal ? { abortSignal: o.signal } : {}),
-        },
-      );
+        });
       return { etag: unquote(r.etag) };
     } catch (e) {
       const err = this.classify(e, `put ${key}`);
@@ -314,7 +313,10 @@ export class AzureStore implements ObjectStore {
    * temporary copy: the blob stays Hot afterwards (days is ignored). Standard priority takes up to
    * 15 hours, High (tier "Expedited") under an hour for blobs below 10 GiB.
    */
-  async restore(key: string, o: { days: number; tier: string }): Promise<'started' | 'in-progress' | 'restored'> {
+  async restore(
+    key: string,
+    o: { days: number; tier: string },
+  ): Promise<'started' | 'in-progress' | 'restored'> {
     const blob = this.container.getBlobClient(key);
     try {
       const p = await blob.getProperties();
@@ -363,7 +365,11 @@ function infoOf(b: BlobItem): ObjectInfo {
   };
 }
 
-function headOf(key: string, p: BlobGetPropertiesResponse | BlobDownloadResponseParsed, size: number): ObjectHead {
+function headOf(
+  key: string,
+  p: BlobGetPropertiesResponse | BlobDownloadResponseParsed,
+  size: number,
+): ObjectHead {
   const md5 = b64(p.contentMD5);
   const rehydrating = 'archiveStatus' in p && p.archiveStatus?.startsWith('rehydrate-pending');
   const tier = 'accessTier' in p ? p.accessTier : undefined;

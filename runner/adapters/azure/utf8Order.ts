@@ -20,7 +20,11 @@ const isSurrogate = (cu: number) => cu >= 0xd800 && cu <= 0xdfff;
 const isHighBmp = (cu: number) => cu >= 0xe000;
 
 /** Entries of `list(prefix)` in UTF-8 byte order, given that `list` yields UTF-16 order. */
-export function utf8Order<T>(list: Utf16Lister<T>, prefix: string, nameOf: (t: T) => string): AsyncIterable<T> {
+export function utf8Order<T>(
+  list: Utf16Lister<T>,
+  prefix: string,
+  nameOf: (t: T) => string,
+): AsyncIterable<T> {
   return reorder(list(prefix), prefix.length, list, nameOf);
 }
 
@@ -57,6 +61,10 @@ async function* reorder<T>(
  * The part of a prefix listing whose character after the prefix is U+E000..U+FFFF: the last block
  * of it in UTF-16 order, so everything before is read and dropped, and the listing ends with it.
  */
-async function* highBmpBlock<T>(src: AsyncIterable<T>, at: number, nameOf: (t: T) => string): AsyncIterable<T> {
+async function* highBmpBlock<T>(
+  src: AsyncIterable<T>,
+  at: number,
+  nameOf: (t: T) => string,
+): AsyncIterable<T> {
   for await (const item of src) if (isHighBmp(nameOf(item).charCodeAt(at))) yield item;
 }
