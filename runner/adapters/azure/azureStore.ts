@@ -68,7 +68,7 @@ const tierClass = (tier: string | undefined): StorageClass => (tier && CLASS_FRO
 /** `"0x8D…"` → `0x8D…`: unquoted, case kept (it is sent back verbatim in If-Match). */
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^W\//, '').replace(/"/g, '');
 const b64 = (md5: Uint8Array | undefined): string | undefined =>
-  md5 && md5.length ? Buffer.from(md5).toString('base64') : undefined;
+  md5?.length ? Buffer.from(md5).toString('base64') : undefined;
 
 type RestErrorLike = Error & {
   statusCode?: number;
