@@ -210,3 +210,20 @@ describe('Azure Blob specifics (Azurite)', () => {
     );
   });
 });
+
+describe('Azure names the SDK cannot address', () => {
+  it('refuses a name with a "." or ".." segment before any request (a URL would fold it into another blob)', async () => {
+    const s = new AzureStore({
+      account: 'devstoreaccount1',
+      container: 'any-container',
+      credentials: { accountKey: Buffer.from('k').toString('base64') },
+      endpoint: 'http://127.0.0.1:9/devstoreaccount1', // nothing listens: no request may be made
+    });
+    for (const k of ['x/../z', 'a/./b', '..', 'p/%2E%2E/q']) {
+      const e = await failure(s.read(k));
+      assert.equal(e.failureClass, 'INVALID_OBJECT_NAME', k);
+      assert.match(e.message, /"\." or "\.\." segment/);
+    }
+    assert.equal((await failure(s.head('x/../z'))).failureClass, 'INVALID_OBJECT_NAME');
+  });
+});

@@ -247,9 +247,22 @@ export class AzureStore implements ObjectStore {
     }
   }
 
+  /**
+   * The SDK addresses a blob by URL, and URLs fold "." and ".." segments ("a/../b" is "b"): such a
+   * name would read another blob, so it is refused before any request.
+   */
+  private blob(key: string) {
+    if (key.split('/').some((seg) => /^(\.|%2e){1,2}$/i.test(seg)))
+      throw new MigrationError(
+        'INVALID_OBJECT_NAME',
+        `${key}: a name with a "." or ".." segment cannot be read through Azure's URL addressing (it would name another blob)`,
+      );
+    return this.container.getBlobClient(key);
+  }
+
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     try {
-      const p = await this.container.getBlobClient(key).getProperties(signal ? { abortSignal: signal } : {});
+      const p = await this.blob(key).getProperties(signal ? { abortSignal: signal } : {});
       return headOf(key, p, p.contentLength ?? 0);
     } catch (e) {
       const err = this.classify(e, `head ${key}`);
@@ -263,7 +276,7 @@ export class AzureStore implements ObjectStore {
     const count = o.range ? o.range.end - o.range.start : undefined;
     let res: BlobDownloadResponseParsed;
     try {
-      res = await this.container.getBlobClient(key).download(offset, count, {
+      res = await this.blob(key).download(offset, count, {
         ...(o.ifMatch ? { conditions: { ifMatch: `"${o.ifMatch}"` } } : {}),
         ...(o.signal ? { abortSignal: o.signal } : {}),
       });
@@ -317,7 +330,7 @@ export class AzureStore implements ObjectStore {
     key: string,
     o: { days: number; tier: string },
   ): Promise<'started' | 'in-progress' | 'restored'> {
-    const blob = this.container.getBlobClient(key);
+    const blob = this.blob(key);
     try {
       const p = await blob.getProperties();
       if (p.archiveStatus?.startsWith('rehydrate-pending')) return 'in-progress';
