@@ -92,6 +92,25 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
         ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       });
     }
+    case 'azure': {
+      if (!creds.azure) {
+        throw new ConfigError(
+          'no Azure credentials for the Azure Blob source',
+          withHint(
+            creds.hint?.azure,
+            'export AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or AZURE_STORAGE_SAS_TOKEN; or add azure: {accountName, accountKey} (or connectionString / sasToken) to ~/.ossmigrate/credentials.yaml (chmod 600)',
+          ),
+        );
+      }
+      const { AzureStore } = await import('./azure/azureStore.ts');
+      return new AzureStore({
+        account: s.account,
+        container: s.container,
+        credentials: creds.azure,
+        ...(creds.origin.azure ? { credentialsOrigin: creds.origin.azure } : {}),
+        ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      });
+    }
   }
 }
 

@@ -84,7 +84,7 @@ export const OPTIONS: readonly OptionRow[] = [
   },
   {
     flags: '--src <url>',
-    help: 'source: cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/ or local:///path/',
+    help: 'source: cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/, azure://ACCOUNT/CONTAINER/prefix/ or local:///path/',
     jobPath: 'source',
     commands: DEFINITION_COMMANDS,
   },
@@ -523,6 +523,33 @@ export const OPTIONS: readonly OptionRow[] = [
     envReadBy: 'runner/config/credentials.ts',
     secret: true,
     help: 'UpYun operator password',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AZURE_STORAGE_CONNECTION_STRING',
+    envReadBy: 'runner/config/credentials.ts',
+    secret: true,
+    help: 'Azure source: a storage connection string (AccountName, AccountKey or SharedAccessSignature, BlobEndpoint)',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AZURE_STORAGE_ACCOUNT',
+    envReadBy: 'runner/config/credentials.ts',
+    help: 'Azure source: the storage account name, with AZURE_STORAGE_KEY (or AZURE_STORAGE_SAS_TOKEN)',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AZURE_STORAGE_KEY',
+    envReadBy: 'runner/config/credentials.ts',
+    secret: true,
+    help: 'Azure source: the account key (shared key)',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AZURE_STORAGE_SAS_TOKEN',
+    envReadBy: 'runner/config/credentials.ts',
+    secret: true,
+    help: 'Azure source: a SAS token granting read and list (sp=rl), without the leading "?"',
     commands: ALL_COMMANDS,
   },
 ];

@@ -98,14 +98,14 @@ const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 export function parseLocation(
   url: string,
   flag: string,
-): { scheme: 'cos' | 'oss' | 'local' | 'http-list' | 'upyun'; bucket: string; prefix: string } {
-  const m = /^(cos|oss|local|http-list|upyun):\/\/(.*)$/.exec(url);
+): { scheme: 'cos' | 'oss' | 'local' | 'http-list' | 'upyun' | 'azure'; bucket: string; prefix: string } {
+  const m = /^(cos|oss|local|http-list|upyun|azure):\/\/(.*)$/.exec(url);
   if (!m)
     throw new ConfigError(
       `${flag} "${url}" is not a location`,
-      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/, local:///path/, http-list:///path/list.txt or upyun://SERVICE/prefix/`,
+      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/, azure://ACCOUNT/CONTAINER/prefix/, upyun://SERVICE/prefix/, http-list:///path/list.txt or local:///path/`,
     );
-  const scheme = m[1] as 'cos' | 'oss' | 'local' | 'http-list' | 'upyun';
+  const scheme = m[1] as 'cos' | 'oss' | 'local' | 'http-list' | 'upyun' | 'azure';
   if (scheme === 'local' || scheme === 'http-list') {
     if (!m[2]!.startsWith('/'))
       throw new ConfigError(
@@ -191,6 +191,9 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
       if (!v) throw new ConfigError(`${flag} is required`, `e.g. ${flag} ${example}`);
       return v;
     };
+    // Azure: "bucket" is the account, the container is the first path segment; no regions.
+    const azure =
+      src.scheme === 'azure' ? azureLocation(f.src, src.bucket, src.prefix, f.srcRegion) : undefined;
     for (const flag of ['srcRegion', 'srcEndpoint'] as const)
       if (
         f[flag] &&
@@ -204,8 +207,9 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
         );
     base = {
       ...(f.job ? { name: f.job } : {}),
-      source:
-        src.scheme === 'local'
+      source: azure
+        ? { type: 'azure', ...azure, ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}) }
+        : src.scheme === 'local'
           ? { type: 'local', path: src.prefix }
           : src.scheme === 'http-list'
             ? { type: 'http-list', listFile: src.prefix }
@@ -269,14 +273,39 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
 }
 
 /** --src-/--dst-region/-endpoint on top of a YAML job file replace its values. */
+/** azure://ACCOUNT/CONTAINER/prefix → the job file's source fields. */
+function azureLocation(url: string, account: string, rest: string, region: string | undefined) {
+  if (region)
+    throw new ConfigError(
+      `--src-region does not apply to an Azure source (${url}): the account decides where it is`,
+      'drop --src-region (use --src-endpoint for a cloud other than blob.core.windows.net)',
+    );
+  const slash = rest.indexOf('/');
+  const container = slash < 0 ? rest : rest.slice(0, slash);
+  if (!container)
+    throw new ConfigError(`--src "${url}" names no container`, 'write azure://ACCOUNT/CONTAINER/prefix/');
+  return { account, container, prefix: slash < 0 ? '' : rest.slice(slash + 1) };
+}
+
 function withEndpoints(doc: Record<string, unknown>, f: DefinitionFlags): Record<string, unknown> {
   const side = (k: 'source' | 'destination', region?: string, endpoint?: string) => {
     const s = doc[k];
     if (!region && !endpoint) return s;
     const o = typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
-    if (o.type === 'local' || o.type === 'http-list' || (o.type === 'upyun' && region)) {
+    if (
+      o.type === 'local' ||
+      o.type === 'http-list' ||
+      ((o.type === 'upyun' || o.type === 'azure') && region)
+    ) {
       const flag = region ? '--src-region' : '--src-endpoint';
-      const what = o.type === 'local' ? 'a local directory' : o.type === 'upyun' ? 'UpYun' : 'a URL list';
+      const what =
+        o.type === 'local'
+          ? 'a local directory'
+          : o.type === 'upyun'
+            ? 'UpYun'
+            : o.type === 'azure'
+              ? 'Azure Blob (no regions)'
+              : 'a URL list';
       throw new ConfigError(`${flag} does not apply: the job file's source is ${what}`, `drop ${flag}`);
     }
     return { ...o, ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) };
@@ -299,6 +328,7 @@ export async function credentialsFor(
     ...((c.cos ?? inline.cos) ? { cos: c.cos ?? inline.cos! } : {}),
     ...((c.sourceOss ?? inline.sourceOss) ? { sourceOss: c.sourceOss ?? inline.sourceOss! } : {}),
     ...((c.upyun ?? inline.upyun) ? { upyun: c.upyun ?? inline.upyun! } : {}),
+    ...((c.azure ?? inline.azure) ? { azure: c.azure ?? inline.azure! } : {}),
     origin: { ...inline.origin, ...c.origin },
     // Where the job's own file takes keys (a cfg's destAccessKey…), for "no credentials" messages.
     ...(inline.hint ? { hint: inline.hint } : {}),

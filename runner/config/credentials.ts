@@ -7,6 +7,8 @@
  *                  cos: { secretId, secretKey, securityToken? },
  *                  source-oss: { … } }   (when the source is another OSS account)
  *   UpYun: UPYUN_OPERATOR / UPYUN_PASSWORD, or upyun: { operator, password } in the file
+ *   Azure: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY, or
+ *          AZURE_STORAGE_SAS_TOKEN; file: azure: { connectionString | accountName + accountKey | sasToken }
  */
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -19,20 +21,28 @@ export type OssCredentials = { accessKeyId: string; accessKeySecret: string; sec
 export type CosCredentials = { secretId: string; secretKey: string; securityToken?: string };
 /** UpYun: an operator authorized on the service, and its password (ossimport srcAccessKey / srcSecretKey). */
 export type UpyunCredentials = { operator: string; password: string };
+/** Azure Blob (#13): one of a connection string, a shared key, or a SAS token (without "?"). */
+export type AzureCredentials = {
+  connectionString?: string;
+  accountName?: string;
+  accountKey?: string;
+  sasToken?: string;
+};
 
 export type Credentials = {
   oss?: OssCredentials;
   cos?: CosCredentials;
   upyun?: UpyunCredentials;
+  azure?: AzureCredentials;
   /** Source OSS account when different from the destination's. */
   sourceOss?: OssCredentials;
   /** Where each came from, for messages (never the values). */
-  origin: { oss?: string; cos?: string; sourceOss?: string; upyun?: string };
+  origin: { oss?: string; cos?: string; sourceOss?: string; upyun?: string; azure?: string };
   /**
    * Where this job's own definition takes the keys (an ossimport job.cfg: "fill in destAccessKey
    * and destSecretKey in job.cfg"), so a "no credentials" message names the user's own keys.
    */
-  hint?: { oss?: string; cos?: string; sourceOss?: string; upyun?: string };
+  hint?: { oss?: string; cos?: string; sourceOss?: string; upyun?: string; azure?: string };
 };
 
 const OssCreds = z.strictObject({
@@ -46,11 +56,43 @@ const CosCreds = z.strictObject({
   securityToken: z.string().optional(),
 });
 const UpyunCreds = z.strictObject({ operator: z.string().min(1), password: z.string().min(1) });
+const AzureCreds = z
+  .strictObject({
+    connectionString: z.string().min(1).optional(),
+    accountName: z.string().min(1).optional(),
+    accountKey: z.string().min(1).optional(),
+    sasToken: z.string().min(1).optional(),
+  })
+  .refine((a) => a.connectionString || a.accountKey || a.sasToken);
+/** The Azure variables, first match wins: a connection string, a shared key, a SAS token. */
+function azureFromEnv(env: NodeJS.ProcessEnv): { creds: AzureCredentials; origin: string } | undefined {
+  if (env.AZURE_STORAGE_CONNECTION_STRING)
+    return {
+      creds: { connectionString: env.AZURE_STORAGE_CONNECTION_STRING },
+      origin: 'AZURE_STORAGE_CONNECTION_STRING',
+    };
+  const accountName = env.AZURE_STORAGE_ACCOUNT;
+  if (env.AZURE_STORAGE_KEY)
+    return {
+      creds: { accountKey: env.AZURE_STORAGE_KEY, ...(accountName ? { accountName } : {}) },
+      origin: 'AZURE_STORAGE_ACCOUNT/_KEY',
+    };
+  if (env.AZURE_STORAGE_SAS_TOKEN)
+    return {
+      creds: {
+        sasToken: env.AZURE_STORAGE_SAS_TOKEN.replace(/^\?/, ''),
+        ...(accountName ? { accountName } : {}),
+      },
+      origin: 'AZURE_STORAGE_SAS_TOKEN',
+    };
+  return undefined;
+}
 const CredFile = z.strictObject({
   oss: OssCreds.optional(),
   cos: CosCreds.optional(),
   upyun: UpyunCreds.optional(),
   'source-oss': OssCreds.optional(),
+  azure: AzureCreds.optional(),
 });
 
 export const DEFAULT_CREDENTIALS_FILE = join(homedir(), '.ossmigrate', 'credentials.yaml');
@@ -79,6 +121,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Credentials {
     c.upyun = { operator: env.UPYUN_OPERATOR, password: env.UPYUN_PASSWORD };
     c.origin.upyun = 'UPYUN_OPERATOR/_PASSWORD';
   }
+  const az = azureFromEnv(env);
+  if (az) [c.azure, c.origin.azure] = [az.creds, az.origin];
   return c;
 }
 
@@ -125,7 +169,7 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
     const where = parsed.error.issues.map((i) => i.path.join('.') || '(top level)').join(', ');
     throw new ConfigError(
       `credentials file ${file} is malformed at: ${where}`,
-      'expected oss: {accessKeyId, accessKeySecret}, cos: {secretId, secretKey} and/or upyun: {operator, password}',
+      'expected oss: {accessKeyId, accessKeySecret}, cos: {secretId, secretKey}, upyun: {operator, password} and/or azure: {connectionString | accountName, accountKey | sasToken}',
     );
   }
   const f = parsed.data;
@@ -141,6 +185,7 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
     creds.upyun = f.upyun;
     creds.origin.upyun = file;
   }
+  if (!creds.azure && f.azure) [creds.azure, creds.origin.azure] = [f.azure, file];
   if (f['source-oss']) {
     creds.sourceOss = f['source-oss'];
     creds.origin.sourceOss = file;
@@ -157,5 +202,8 @@ export function secretValues(c: Credentials): string[] {
     c.cos?.securityToken,
     c.sourceOss?.accessKeySecret,
     c.upyun?.password,
+    c.azure?.connectionString,
+    c.azure?.accountKey,
+    c.azure?.sasToken,
   ].filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

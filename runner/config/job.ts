@@ -140,20 +140,49 @@ export const SourceSchema = z.discriminatedUnion('type', [
     /** https://v0.api.upyun.com by default (v1/v2/v3: per carrier). */
     endpoint,
   }),
+  // Azure Blob (#13): account + container; endpoint for Azurite (path style) or a sovereign cloud.
+  z.strictObject({
+    type: z.literal('azure'),
+    account: z.string().regex(/^[a-z0-9]{3,24}$/, {
+      message: 'must be an Azure storage account name: 3-24 lower-case letters and digits',
+    }),
+    container: z.string().regex(/^(\$root|[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9])$/, {
+      message:
+        'must be an Azure container name: 3-63 lower-case letters, digits and single hyphens, not starting or ending with a hyphen',
+    }),
+    prefix,
+    endpoint: z
+      .string()
+      .regex(/^https?:\/\/[^/\s]+(\/[a-z0-9]{3,24})?\/?$/, {
+        message:
+          'must be a URL like https://ACCOUNT.blob.core.chinacloudapi.cn, or http://127.0.0.1:10000/ACCOUNT (Azurite)',
+      })
+      .transform((u) => u.replace(/\/$/, ''))
+      .optional(),
+  }),
 ]);
 
 type SourceOf = z.output<typeof SourceSchema>;
-/** How reports and logs name a source: `cos://bucket/prefix`, `local:///path`, `http-list:///list.txt`. */
+/** How reports and logs name a source: `cos://bucket/prefix`, `local:///path`, `azure://account/container/prefix`. */
 export function sourceLabel(s: SourceOf): string {
-  if (s.type === 'local') return `local://${s.path}`;
-  if (s.type === 'http-list') return `http-list://${s.listFile}${s.prefix ? ` (keys ${s.prefix}*)` : ''}`;
-  return `${s.type}://${s.type === 'upyun' ? s.service : s.bucket}/${s.prefix}`;
+  switch (s.type) {
+    case 'local':
+      return `local://${s.path}`;
+    case 'http-list':
+      return `http-list://${s.listFile}${s.prefix ? ` (keys ${s.prefix}*)` : ''}`;
+    case 'upyun':
+      return `upyun://${s.service}/${s.prefix}`;
+    case 'azure':
+      return `azure://${s.account}/${s.container}/${s.prefix}`;
+    default:
+      return `${s.type}://${s.bucket}/${s.prefix}`;
+  }
 }
-/** The key prefix the source is read under ('' for a directory). */
+/** The key prefix the source is read under ('' for a directory: its path is the root). */
 export function sourceKeyPrefix(s: SourceOf): string {
   return s.type === 'local' ? '' : s.prefix;
 }
-/** The region a source bucket is in, where the source has regions. */
+/** The region a source bucket is in, where the source has regions (preflight compares it with the probe's). */
 export function sourceRegion(s: SourceOf): string | undefined {
   return 'region' in s ? s.region : undefined;
 }
@@ -369,7 +398,7 @@ export function formatIssues(file: string, error: z.ZodError, nameOf?: KeyNamer)
       } else if (issue.code === 'unrecognized_keys') {
         what = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} — check the spelling against docs/job-file.md`;
       } else if (issue.code === 'invalid_union' && issue.path.join('.') === 'source') {
-        what = 'source.type must be one of: cos, oss, local, http-list, upyun';
+        what = 'source.type must be one of: cos, oss, local, http-list, upyun, azure';
       }
       return `${file}: ${where}: ${what}`;
     })

@@ -92,6 +92,8 @@ function EXPRESS_TUNNEL_KEYS(): string[] {
 const CFG_NAMES: Record<string, string> = {
   name: 'jobName',
   'source.bucket': 'srcBucket',
+  'source.container': 'srcBucket',
+  'source.account': 'srcAccessKey',
   'source.region': 'srcDomain',
   'source.endpoint': 'srcDomain',
   'source.prefix': 'srcPrefix',
@@ -206,6 +208,30 @@ function cosDomain(value: string, file: string, notes: string[]): Domain {
       .filter((k) => !k.includes('-'))
       .join(', ')}), or an endpoint URL`,
   );
+}
+
+/**
+ * azure srcDomain: an EndpointSuffix (core.windows.net, core.chinacloudapi.cn), a blob host
+ * (ACCOUNT.blob.core.windows.net) or URL, or an emulator URL (http://127.0.0.1:10000/ACCOUNT).
+ * The account is the URL's, else srcAccessKey.
+ */
+function azureDomain(
+  domain: string | undefined,
+  accessKey: string | undefined,
+  file: string,
+): { account: string; endpoint?: string } {
+  const v = (domain ?? '').trim().replace(/\/+$/, '');
+  const url = /^https?:\/\//.test(v) ? new URL(v) : undefined;
+  const host = url ? url.host : v;
+  const path = url?.pathname.replace(/^\//, '') ?? '';
+  const inHost = /^([a-z0-9]{3,24})\.blob\./.exec(host)?.[1];
+  const account = path || inHost || accessKey?.trim();
+  if (!account) throw missing(file, 'srcAccessKey', 'ACCOUNTNAME (srcType=azure: the storage account name)');
+  if (url && (path || inHost))
+    return { account, endpoint: `${url.protocol}//${url.host}${path ? `/${path}` : ''}` };
+  const suffix = host.replace(/^blob\./, '') || 'core.windows.net';
+  if (suffix === 'core.windows.net' && (!url || url.protocol === 'https:')) return { account };
+  return { account, endpoint: `${url?.protocol ?? 'https:'}//${account}.blob.${suffix}` };
 }
 
 const missing = (file: string, key: string, example: string) =>
@@ -378,10 +404,33 @@ export function translateCfg(
       credentials.upyun = { operator: id, password: key };
       credentials.origin!.upyun = file;
     }
+  } else if (srcType === 'azure') {
+    // ossimport's azure: srcAccessKey/srcSecretKey = AccountName/AccountKey, srcDomain = the
+    // connection string's EndpointSuffix (core.chinacloudapi.cn) or the blob endpoint URL.
+    if (over.srcRegion)
+      throw new ConfigError(
+        `--src-region does not apply: ${file} has srcType=azure (no regions)`,
+        'drop --src-region; use --src-endpoint for another blob endpoint',
+      );
+    const az = azureDomain(get('srcDomain'), get('srcAccessKey'), file);
+    const endpoint = over.srcEndpoint ?? az.endpoint;
+    source = {
+      type: 'azure',
+      account: az.account,
+      container: bucket(),
+      prefix: keyPrefix(),
+      ...(endpoint ? { endpoint } : {}),
+    };
+    const key = get('srcSecretKey');
+    credentials.hint!.azure = keyHint(file, 'srcAccessKey', get('srcAccessKey'), 'srcSecretKey', key);
+    if (key) {
+      credentials.azure = { accountName: az.account, accountKey: key };
+      credentials.origin!.azure = file;
+    }
   } else {
     throw new ConfigError(
       `${file}: srcType=${rawType} is not supported by ossmigrate`,
-      'supported sources are local, cos, oss, http (a URL list) and youpai; for other clouds use Alibaba Data Online Migration, or export to a local directory first',
+      'supported sources are local, cos, oss, azure, http (a URL list) and youpai; for other clouds use Alibaba Data Online Migration, or export to a local directory first',
     );
   }
 
