@@ -16,6 +16,12 @@ export type { JournalLocation, WorkerRecord };
 
 /** A worker not seen for this long is gone (its leases expire; others re-run its tasks). */
 export const WORKER_STALE_MS = 10_000;
+/**
+ * The relayed-events stream: events per entry (a worker's flush, every 250 ms) and entries kept.
+ * 2,000 entries of ≤ 500 events bound the stream; typical entries hold a worker's last 250 ms.
+ */
+export const EVENTS_PER_ENTRY = 500;
+export const EVENT_ENTRIES = 2000;
 /** Gone workers are forgotten after an hour. */
 const WORKER_FORGET_MS = 3_600_000;
 
@@ -195,12 +201,19 @@ export class FleetStore {
 
   // ---- relayed events --------------------------------------------------------------------------
 
-  /** Append worker events to the pass's capped stream (one round trip for the batch). */
-  async publish(job: string, passId: string, events: EngineEvent[], maxLen = 20_000): Promise<void> {
+  /**
+   * Append worker events to the pass's capped stream: a batch is one entry (field `b`, a JSON
+   * array of up to EVENTS_PER_ENTRY events), not one XADD per object. Per object, the XADDs were
+   * Redis's busiest command and the 20,000-entry cap held under a second of a large fleet's events.
+   */
+  async publish(job: string, passId: string, events: EngineEvent[], maxLen = EVENT_ENTRIES): Promise<void> {
     if (events.length === 0) return;
     const key = passKeys(job, passId).events;
     const p = this.redis.pipeline();
-    for (const e of events) p.xadd(key, 'MAXLEN', '~', String(maxLen), '*', 'e', JSON.stringify(e));
+    for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY) {
+      const chunk = events.slice(i, i + EVENTS_PER_ENTRY);
+      p.xadd(key, 'MAXLEN', '~', String(maxLen), '*', 'b', JSON.stringify(chunk));
+    }
     await p.exec();
   }
 
@@ -210,22 +223,26 @@ export class FleetStore {
     return r[0]?.[0] ?? '0-0';
   }
 
-  /** Events after `afterId`, oldest first. */
+  /** Events after `afterId`, oldest first (`count` stream entries, each a batch). */
   async readEvents(
     job: string,
     passId: string,
     afterId: string,
     count = 1000,
-  ): Promise<{ events: EngineEvent[]; lastId: string }> {
+  ): Promise<{ events: EngineEvent[]; lastId: string; entries: number }> {
     const r = await this.redis.xrange(passKeys(job, passId).events, `(${afterId}`, '+', 'COUNT', count);
     const events: EngineEvent[] = [];
     let lastId = afterId;
     for (const [id, fields] of r) {
       lastId = id;
-      const i = fields.indexOf('e');
-      if (i >= 0 && fields[i + 1]) events.push(JSON.parse(fields[i + 1]!) as EngineEvent);
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        const v = fields[i + 1]!;
+        // `b`: a batch (this version); `e`: one event (workers of earlier versions).
+        if (fields[i] === 'b') events.push(...(JSON.parse(v) as EngineEvent[]));
+        else if (fields[i] === 'e') events.push(JSON.parse(v) as EngineEvent);
+      }
     }
-    return { events, lastId };
+    return { events, lastId, entries: r.length };
   }
 
   /**
