@@ -52,8 +52,9 @@ export type RedisFootprint = {
   bullCompleted: number;
   bullFailed: number;
   bullJobHashes: number;
-  /** Entries of the relayed-events stream. */
+  /** Entries of the relayed-events stream, and its MEMORY USAGE (capped: not per task). */
   eventEntries: number;
+  eventBytes: number;
 };
 
 export type PassFigures = {
@@ -112,6 +113,8 @@ export async function footprint(redis: Redis, job: string, passId: string): Prom
   let keys = 0;
   let bytes = 0;
   let bullJobHashes = 0;
+  const eventsKey = passKeys(job, passId).events;
+  const eventBytes = Number((await redis.memory('USAGE', eventsKey)) ?? 0);
   for (const pattern of patterns) {
     let cursor = '0';
     do {
@@ -123,7 +126,7 @@ export async function footprint(redis: Redis, job: string, passId: string): Prom
       for (const [, v] of r) bytes += Number(v ?? 0);
       keys += found.length;
       // A job's hash is <queue>:<jobId>; the queue's own keys have fixed names.
-      bullJobHashes += found.filter((k) => k.startsWith(`${q}:`) && /^(scan|copy|verify|retry)-/.test(k.slice(q.length + 1)) && !k.slice(q.length + 1).includes(':')).length;
+      bullJobHashes += found.filter((k) => /^(scan|copy|verify|retry)-[^:]*$/.test(k.slice(q.length + 1))).length;
     } while (cursor !== '0');
   }
   return {
@@ -132,7 +135,8 @@ export async function footprint(redis: Redis, job: string, passId: string): Prom
     bullCompleted: await redis.zcard(`${q}:completed`),
     bullFailed: await redis.zcard(`${q}:failed`),
     bullJobHashes,
-    eventEntries: await redis.xlen(passKeys(job, passId).events),
+    eventEntries: await redis.xlen(eventsKey),
+    eventBytes,
   };
 }
 
@@ -297,8 +301,11 @@ export function scaleFigures(r: ScaleRun): Record<string, number | null> {
   return {
     scale_objects: n,
     scale_workers: r.workers,
-    redis_bytes_per_task: Math.round(c.redisPeakDeltaBytes / Math.max(1, c.tasks)),
-    redis_bytes_left_per_task: Math.round(c.left.bytes / Math.max(1, c.tasks)),
+    // Per task: the pass's peak (tasks waiting in BullMQ) and what it keeps after (dedup, states),
+    // without the relayed-events stream, which is capped and does not grow with the count.
+    redis_bytes_per_task: Math.round(Math.max(0, c.redisPeakDeltaBytes - c.left.eventBytes) / Math.max(1, c.tasks)),
+    redis_bytes_left_per_task: Math.round((c.left.bytes - c.left.eventBytes) / Math.max(1, c.tasks)),
+    redis_event_stream_mib: c.left.eventBytes / 2 ** 20,
     redis_peak_mib: r.redisPeakBytes / 2 ** 20,
     coordinator_cpu_us_per_object: c.coordinator.cpuUs / n,
     coordinator_events_per_object: events(c) / n,
