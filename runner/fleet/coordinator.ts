@@ -151,6 +151,8 @@ export class CoordinatorQueue implements WorkQueue {
       }
     }
     await this.relay(passId, lastEvent).catch(() => {});
+    // Read to the end: a next coordinator of this pass starts at the newest event anyway.
+    await fleet.dropEvents(this.job, passId).catch(() => {});
     await this.emitWorkers().catch(() => {});
   }
 

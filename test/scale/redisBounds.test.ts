@@ -7,12 +7,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { BullWorkQueue, MAX_TASK_PAYLOAD } from '../../runner/adapters/queue/bullQueue.ts';
+import { connectFleet } from '../../runner/adapters/queue/fleetConnection.ts';
 import { FleetStore } from '../../runner/adapters/queue/fleetStore.ts';
 import { BULL_PREFIX, passKeys, queueName } from '../../runner/adapters/queue/keys.ts';
 import { RedisJobState } from '../../runner/adapters/state/redisState.ts';
 import type { EngineEvent } from '../../runner/core/events.ts';
 import type { CopyTask, ObjectResult } from '../../runner/core/types.ts';
+import { CoordinatorQueue } from '../../runner/fleet/coordinator.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { keyOf } from './syntheticStore.ts';
 
@@ -139,5 +142,37 @@ describe('Redis stays bounded by tasks, not objects', () => {
     // Enqueued again (a resumed retry): nothing new.
     assert.deepEqual(await q.enqueue('p1', [retry]), []);
     await q.close();
+  });
+});
+
+describe('the coordinator drops a finished pass’s relayed events', () => {
+  it('relays what the workers published, then leaves no stream behind', async () => {
+    const server = await startRedis();
+    const conn = await connectFleet(server.url);
+    try {
+      const j = job();
+      const state = conn.jobState(j);
+      const got: EngineEvent[] = [];
+      const q = new CoordinatorQueue(conn, j, state, {
+        emit: (e) => got.push(e),
+        log: pino({ level: 'silent' }),
+        hard: new AbortController().signal,
+        pollMs: 20,
+        workersEveryMs: 60_000,
+      });
+      const ev: EngineEvent = { type: 'object', key: 'k', outcome: 'copied', size: 1, bytes: 1 };
+      // Workers publish while the pass runs.
+      const drained = q.drain('p1', async () => ({ status: 'done', objects: 0, bytes: 0 }), {
+        concurrency: 1,
+        signal: new AbortController().signal,
+      });
+      await conn.fleet.publish(j, 'p1', [ev, ev]);
+      await drained;
+      assert.equal(await conn.redis.exists(passKeys(j, 'p1').events), 0);
+      await q.close();
+    } finally {
+      await conn.close();
+      await server.close();
+    }
   });
 });
