@@ -42,7 +42,11 @@ async function waitingTaskBytes(): Promise<number> {
     for (let b = 0; b < n; b += 1000) {
       const tasks: CopyTask[] = [];
       for (let i = b; i < b + 1000; i++) {
-        const range = { prefix: 'img/', startAfter: keyOf('flat', i * 1000), endKey: keyOf('flat', i * 1000 + 999) };
+        const range = {
+          prefix: 'img/',
+          startAfter: keyOf('flat', i * 1000),
+          endKey: keyOf('flat', i * 1000 + 999),
+        };
         tasks.push({
           kind: 'copy',
           id: taskId('copy', range),
@@ -65,7 +69,11 @@ async function waitingTaskBytes(): Promise<number> {
 }
 
 export async function benchScale(o: { quick: boolean }, out: ScaleFigures = {}): Promise<BenchRow[]> {
-  const counts = parseList('SCALE_OBJECTS', process.env.SCALE_OBJECTS, o.quick ? [100_000] : [100_000, 1_000_000]);
+  const counts = parseList(
+    'SCALE_OBJECTS',
+    process.env.SCALE_OBJECTS,
+    o.quick ? [100_000] : [100_000, 1_000_000],
+  );
   const workers = parseList('SCALE_WORKERS', process.env.SCALE_WORKERS, [16])[0] ?? 16;
   const rows: BenchRow[] = [];
   let last: ScaleFigures = {};
@@ -75,26 +83,45 @@ export async function benchScale(o: { quick: boolean }, out: ScaleFigures = {}):
     const f = scaleFigures(r);
     const label = `${n.toExponential(0)} objects, ${workers} workers`;
     const add = (name: string, value: number | null, unit: string, note?: string) => {
-      if (value !== null) rows.push({ suite: 'scale', name: `${label}: ${name}`, value, unit, ...(note ? { note } : {}) });
+      if (value !== null)
+        rows.push({ suite: 'scale', name: `${label}: ${name}`, value, unit, ...(note ? { note } : {}) });
     };
     add('coordinator CPU per object (copy pass)', f.coordinator_cpu_us_per_object!, 'µs');
     add('coordinator CPU per object (verify pass)', f.verify_coordinator_cpu_us_per_object!, 'µs');
     add('coordinator summary (ledger read) CPU per object', f.coordinator_summary_cpu_us_per_object!, 'µs');
     add('events to the coordinator per object', f.coordinator_events_per_object!, 'events');
-    add('Redis kept per task after the pass', f.redis_bytes_left_per_task!, 'B', 'relayed-events stream apart');
+    add(
+      'Redis kept per task after the pass',
+      f.redis_bytes_left_per_task!,
+      'B',
+      'relayed-events stream apart',
+    );
     add('Redis relayed-events stream', f.redis_event_stream_mib!, 'MiB', 'capped');
     add('Redis peak', f.redis_peak_mib!, 'MiB');
     add('BullMQ jobs left after the pass', f.bullmq_jobs_left!, 'jobs');
     add('requests per object (copy)', f.copy_requests_per_object!, 'req');
-    add('requests per object (verify)', f.verify_requests_per_object ?? null, 'req', 'listings without CRC-64: a HEAD each side');
+    add(
+      'requests per object (verify)',
+      f.verify_requests_per_object ?? null,
+      'req',
+      'listings without CRC-64: a HEAD each side',
+    );
     add('copy throughput', f.copy_objects_per_s!, 'obj/s', 'CPU-bound: no request latency');
     add('journal bytes per object', f.journal_bytes_per_object_measured!, 'B');
     add('run wall time', (performance.now() - t) / 1000, 's');
     last = f;
   }
   const waiting = await waitingTaskBytes();
-  rows.push({ suite: 'scale', name: 'Redis bytes per waiting copy task (10⁴ enqueued)', value: waiting, unit: 'B' });
-  Object.assign(out, last, { redis_bytes_per_task: Math.round(waiting), redis_bytes_per_task_pass_peak: last.redis_bytes_per_task ?? null });
+  rows.push({
+    suite: 'scale',
+    name: 'Redis bytes per waiting copy task (10⁴ enqueued)',
+    value: waiting,
+    unit: 'B',
+  });
+  Object.assign(out, last, {
+    redis_bytes_per_task: Math.round(waiting),
+    redis_bytes_per_task_pass_peak: last.redis_bytes_per_task ?? null,
+  });
   return rows;
 }
 
@@ -102,7 +129,8 @@ export async function benchScale(o: { quick: boolean }, out: ScaleFigures = {}):
 if (import.meta.url === `file://${process.argv[1]}`) {
   const out: ScaleFigures = {};
   const rows = await benchScale({ quick: process.argv.includes('--quick') }, out);
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(80)} ${r.value.toFixed(2).padStart(10)} ${r.unit}\n`);
+  for (const r of rows)
+    process.stdout.write(`${r.name.padEnd(80)} ${r.value.toFixed(2).padStart(10)} ${r.unit}\n`);
   process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);
 }

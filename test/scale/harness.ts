@@ -126,7 +126,9 @@ export async function footprint(redis: Redis, job: string, passId: string): Prom
       for (const [, v] of r) bytes += Number(v ?? 0);
       keys += found.length;
       // A job's hash is <queue>:<jobId>; the queue's own keys have fixed names.
-      bullJobHashes += found.filter((k) => /^(scan|copy|verify|retry)-[^:]*$/.test(k.slice(q.length + 1))).length;
+      bullJobHashes += found.filter((k) =>
+        /^(scan|copy|verify|retry)-[^:]*$/.test(k.slice(q.length + 1)),
+      ).length;
     } while (cursor !== '0');
   }
   return {
@@ -303,7 +305,9 @@ export function scaleFigures(r: ScaleRun): Record<string, number | null> {
     scale_workers: r.workers,
     // Per task: the pass's peak (tasks waiting in BullMQ) and what it keeps after (dedup, states),
     // without the relayed-events stream, which is capped and does not grow with the count.
-    redis_bytes_per_task: Math.round(Math.max(0, c.redisPeakDeltaBytes - c.left.eventBytes) / Math.max(1, c.tasks)),
+    redis_bytes_per_task: Math.round(
+      Math.max(0, c.redisPeakDeltaBytes - c.left.eventBytes) / Math.max(1, c.tasks),
+    ),
     redis_bytes_left_per_task: Math.round((c.left.bytes - c.left.eventBytes) / Math.max(1, c.tasks)),
     redis_event_stream_mib: c.left.eventBytes / 2 ** 20,
     redis_peak_mib: r.redisPeakBytes / 2 ** 20,

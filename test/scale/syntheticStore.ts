@@ -209,7 +209,8 @@ abstract class SyntheticBase implements ObjectStore {
         if (cut >= 0) {
           const cp = key.slice(0, cut + delimiter!.length);
           // Like S3: a common prefix at or before startAfter is not listed again.
-          if (startAfter === undefined || compareKeys(cp, startAfter) > 0) page.push({ kind: 'prefix', prefix: cp });
+          if (startAfter === undefined || compareKeys(cp, startAfter) > 0)
+            page.push({ kind: 'prefix', prefix: cp });
           const after = prefixEnd(cp);
           i = after === undefined ? s.n : s.bound(after, false);
         } else {

@@ -151,7 +151,8 @@ export const MAX_TASK_PAYLOAD = 64 * 1024;
 export function boundPayload(t: Task): Task[] {
   if (t.kind === 'scan' || !t.keys || Buffer.byteLength(JSON.stringify(t)) <= MAX_TASK_PAYLOAD) return [t];
   const { keys, ...rest } = t;
-  const room = MAX_TASK_PAYLOAD - Buffer.byteLength(JSON.stringify({ ...rest, id: `${t.id}.0000`, keys: [] }));
+  const room =
+    MAX_TASK_PAYLOAD - Buffer.byteLength(JSON.stringify({ ...rest, id: `${t.id}.0000`, keys: [] }));
   const parts: string[][] = [];
   let cur: string[] = [];
   let used = 0;
