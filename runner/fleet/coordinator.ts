@@ -81,10 +81,11 @@ export class CoordinatorQueue implements WorkQueue {
   private async relay(passId: string, after: string): Promise<string> {
     let last = after;
     for (;;) {
-      const r = await this.conn.fleet.readEvents(this.job, passId, last, 1000);
+      // 100 entries: up to 50,000 events (a worker's flush is one entry).
+      const r = await this.conn.fleet.readEvents(this.job, passId, last, 100);
       for (const e of r.events) this.o.emit(e);
       last = r.lastId;
-      if (r.events.length < 1000) return last;
+      if (r.entries < 100) return last;
     }
   }
 
@@ -150,6 +151,8 @@ export class CoordinatorQueue implements WorkQueue {
       }
     }
     await this.relay(passId, lastEvent).catch(() => {});
+    // Read to the end: a next coordinator of this pass starts at the newest event anyway.
+    await fleet.dropEvents(this.job, passId).catch(() => {});
     await this.emitWorkers().catch(() => {});
   }
 

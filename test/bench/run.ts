@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only crc64,limit,copy,listing,big-object,fleet]`
+ * `npm run bench [-- --quick] [-- --json] [-- --only crc64,limit,copy,listing,big-object,fleet,scale]`
  * With --json, one JSON line on stdout at the end: the headline figures (issue #7's keys) and
  * every raw figure they came from.
  * Every number comes with a baseline measured in the same run; results print as a table and
@@ -13,12 +13,14 @@ import { benchBigObject, benchCopy, benchListing } from './copy.ts';
 import { benchCrc } from './crc.ts';
 import { benchLimit, type LimitFigures } from './limit.ts';
 import { benchListingScale } from './listingScale.ts';
+import { benchScale, type ScaleFigures } from './scale.ts';
 import type { BenchRow } from './util.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const json = args.includes('--json');
 const figures: LimitFigures = {};
+const scaleFigures: ScaleFigures = {};
 const onlyArg = args.find((a) => a.startsWith('--only'))?.split('=')[1] ?? args[args.indexOf('--only') + 1];
 const only =
   args.includes('--only') || args.some((a) => a.startsWith('--only='))
@@ -33,6 +35,8 @@ const suites: Suite[] = [
   { name: 'listing', run: benchListing },
   { name: 'big-object', run: benchBigObject },
   { name: 'listing-scale', run: benchListingScale },
+  // Issue #17: only with --only scale (minutes; needs redis-server).
+  { name: 'scale', run: (o) => benchScale(o, scaleFigures) },
 ];
 // The fleet benchmark needs redis-server; it lives with the fleet code.
 const fleetModule = fileURLToPath(new URL('./fleet.ts', import.meta.url));
@@ -72,7 +76,7 @@ process.stderr.write(
   `ossmigrate benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}\n`,
 );
 for (const s of suites) {
-  if (only && !only.has(s.name)) continue;
+  if (only ? !only.has(s.name) : s.name === 'scale') continue;
   process.stderr.write(`\n== ${s.name}\n`);
   const t = performance.now();
   try {
@@ -127,6 +131,7 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
     list_speedup_parallel: scale(/^list_speedup_parallel/),
     list_projected_hours_1e9_16_listers: scale(/^list_projected_hours/),
     ...f,
+    ...scaleFigures,
     large_object_label: big?.name ?? null,
     listing_label: listing?.name ?? null,
     targets: {

@@ -60,8 +60,9 @@ end
 return out`;
 
 /**
- * Move a task to a state, keeping the per-kind counts. KEYS: st, tc, errs. ARGV: id, kind, to.
- * Returns the previous state ('' for none). d and f are final: a late outcome never counts twice.
+ * Move a task to a state, keeping the per-kind counts. KEYS: st, tc, errs, owner. ARGV: id, kind,
+ * to. Returns the previous state ('' for none). d and f are final: a late outcome never counts
+ * twice, and the owner entry goes (it only guards a run in progress; 10⁶ tasks kept ~60 MB).
  */
 const TRANSITION = `
 local id, kind, to = ARGV[1], ARGV[2], ARGV[3]
@@ -76,6 +77,7 @@ if to == 'r' then redis.call('HINCRBY', KEYS[2], kind .. ':running', 1)
 elseif to == 'd' then redis.call('HINCRBY', KEYS[2], kind .. ':done', 1)
 elseif to == 'f' or to == 'e' then redis.call('HINCRBY', KEYS[2], kind .. ':failed', 1) end
 if to == 'e' then redis.call('SADD', KEYS[3], id) end
+if to == 'd' or to == 'f' then redis.call('HDEL', KEYS[4], id) end
 redis.call('HSET', KEYS[1], id, to)
 return prev`;
 
@@ -133,6 +135,48 @@ export type ConsumeOptions = {
 };
 
 const KINDS: Array<Task['kind']> = ['scan', 'copy', 'verify'];
+
+/**
+ * Largest task payload (JSON) a BullMQ job carries. Range tasks are a few hundred bytes; a retry
+ * task lists its keys (tasks.maxObjects of them, up to 50,000: ~2 MB per job, stored in Redis and
+ * sent to a worker on every fetch), so one above this is split into several jobs.
+ */
+export const MAX_TASK_PAYLOAD = 64 * 1024;
+
+/**
+ * A task as jobs of at most MAX_TASK_PAYLOAD: a retry task's keys cut into parts with ids
+ * `<id>.0000`, `<id>.0001`, … (deterministic, so enqueueing it again dedups; they sort right
+ * after the id, before the next retry task). Counts are split so their sums are the task's.
+ */
+export function boundPayload(t: Task): Task[] {
+  if (t.kind === 'scan' || !t.keys || Buffer.byteLength(JSON.stringify(t)) <= MAX_TASK_PAYLOAD) return [t];
+  const { keys, ...rest } = t;
+  const room =
+    MAX_TASK_PAYLOAD - Buffer.byteLength(JSON.stringify({ ...rest, id: `${t.id}.0000`, keys: [] }));
+  const parts: string[][] = [];
+  let cur: string[] = [];
+  let used = 0;
+  for (const key of keys) {
+    const n = Buffer.byteLength(JSON.stringify(key)) + 1;
+    if (cur.length > 0 && used + n > room) {
+      parts.push(cur);
+      cur = [];
+      used = 0;
+    }
+    cur.push(key);
+    used += n;
+  }
+  if (cur.length > 0) parts.push(cur);
+  return parts.map((part, i) => ({
+    ...rest,
+    id: `${t.id}.${String(i).padStart(4, '0')}`,
+    keys: part,
+    objects: part.length + (i === 0 ? t.objects - keys.length : 0),
+    bytes: i === 0 ? t.bytes : 0,
+    seenObjects: part.length + (i === 0 ? t.seenObjects - keys.length : 0),
+    seenBytes: i === 0 ? t.seenBytes : 0,
+  }));
+}
 const PENDING_TYPES = ['waiting', 'prioritized', 'delayed', 'waiting-children'] as const;
 
 export class BullWorkQueue implements WorkQueue {
@@ -170,7 +214,7 @@ export class BullWorkQueue implements WorkQueue {
   }
 
   async enqueue(passId: string, tasks: Task[]): Promise<Task[]> {
-    const unique = [...new Map(tasks.map((t) => [t.id, t])).values()];
+    const unique = [...new Map(tasks.flatMap(boundPayload).map((t) => [t.id, t])).values()];
     if (unique.length === 0) return [];
     const k = passKeys(this.job, passId);
     const known = await this.redis.hmget(k.ids, ...unique.map((t) => t.id));
@@ -246,10 +290,11 @@ export class BullWorkQueue implements WorkQueue {
     const k = passKeys(this.job, passId);
     return (await this.redis.eval(
       TRANSITION,
-      3,
+      4,
       k.state,
       k.taskCounts,
       k.errored,
+      k.owner,
       id,
       kind,
       to,
