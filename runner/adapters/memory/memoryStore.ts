@@ -47,6 +47,8 @@ export type MemoryStoreOptions = {
   md5Etags?: boolean;
   /** Listings carry `parts` and `checksums` (false: only HEAD and GET do, as S3's). */
   listEvidence?: boolean;
+  /** Listings carry CRC-64 (false: only HEAD does, as OSS's and COS's listings). */
+  listCrc64?: boolean;
 };
 
 /** Seeding a source object with evidence a non-CRC-64 store reports. */
@@ -140,7 +142,7 @@ export class MemoryStore implements ObjectStore {
     const { crc64: crc, parts, checksums, ...bare } = all;
     const head: ObjectHead = {
       ...bare,
-      ...(this.opts.crc64 === false ? {} : { crc64: crc }),
+      ...(this.opts.crc64 === false || (listing && this.opts.listCrc64 === false) ? {} : { crc64: crc }),
       ...(listing && this.opts.listEvidence === false ? {} : { ...(parts ? { parts } : {}), ...(checksums ? { checksums } : {}) }),
     };
     if (!ARCHIVE_CLASSES.has(o.storageClass ?? 'STANDARD')) return head;
