@@ -209,3 +209,51 @@ describe('engine: verify joins the listings with the copy ledger', () => {
     }
   });
 });
+
+/** Counts the per-object requests (HEAD, GET) any store receives; listings are not counted. */
+function counting(store: MemoryStore): { store: MemoryStore; perObject: () => number } {
+  let n = 0;
+  const wrapped = new Proxy(store, {
+    get(t, p) {
+      const v = Reflect.get(t, p, t);
+      if ((p === 'head' || p === 'read') && typeof v === 'function')
+        return (...a: unknown[]) => {
+          n++;
+          return (v as (...x: unknown[]) => unknown).apply(t, a);
+        };
+      return v;
+    },
+  });
+  return { store: wrapped, perObject: () => n };
+}
+
+describe('engine: requests per verified object (#16 target ≤ 0.01 for an intact ledger)', () => {
+  it('3,000 small objects from a COS-like source: ledger join vs --deep', async (t) => {
+    const h = await harness();
+    try {
+      // COS and OSS list no CRC-64 (HEAD does): the verify of today HEADs both sides.
+      h.src = new MemoryStore('mem://src', { listCrc64: false });
+      h.dst = new MemoryStore('mem://dst', { listCrc64: false });
+      const n = 3000;
+      for (let i = 0; i < n; i++) h.src.put(`s/${String(i).padStart(5, '0')}`, bytes(64 + (i % 50), i + 1), old);
+      const spec = { tasks: { maxObjects: 1000 }, transfer: { concurrency: 32, retries: 1 } };
+      await h.run('copy', { phase: 'full', t1 }, { spec });
+      const src = counting(h.src);
+      const dst = counting(h.dst);
+      h.src = src.store;
+      h.dst = dst.store;
+      const r = await h.run('verify', { phase: 'full', t1 }, { spec });
+      const after = (src.perObject() + dst.perObject()) / n;
+      assert.equal((await h.state.counters(r.pass.id)).verifiedCrc64, n);
+      assert.ok(after <= 0.01, `${after} requests per verified object`);
+      const mark = src.perObject() + dst.perObject();
+      const d = await h.run('verify', { phase: 'full', t1: past(29) }, { spec: { ...spec, verify: { deep: true } } });
+      const deep = (src.perObject() + dst.perObject() - mark) / n;
+      assert.equal((await h.state.counters(d.pass.id)).verifiedCrc64, n);
+      assert.equal(deep, 2);
+      t.diagnostic(`requests per verified object: ledger join ${after}, --deep (as before) ${deep}`);
+    } finally {
+      await h.close();
+    }
+  });
+});
