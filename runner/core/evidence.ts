@@ -193,10 +193,12 @@ export class EvidenceHasher {
 }
 
 /** Does `computed` prove the source's `expected` value? Hex compares case-insensitively. */
-export function evidenceMatches(plan: { encoding: 'hex' | 'base64'; expected: string }, computed: string): boolean {
+export function evidenceMatches(
+  plan: { encoding: 'hex' | 'base64'; expected: string },
+  computed: string,
+): boolean {
   return plan.encoding === 'hex' ? computed === plan.expected.toLowerCase() : computed === plan.expected;
 }
-
 
 /**
  * Copy part size for a source with a known part layout: a whole multiple of the source's part

@@ -211,7 +211,9 @@ export async function copyMultipart(
           const crc = new Crc64();
           // Each attempt hashes afresh: a part that failed half-way must not count.
           const attemptWhole = whole?.copy();
-          const digester = perPart ? new PartDigester(perPart.algo, perPart.parts!.size, range.start) : undefined;
+          const digester = perPart
+            ? new PartDigester(perPart.algo, perPart.parts!.size, range.start)
+            : undefined;
           const tap = attemptWhole
             ? (c: Buffer) => attemptWhole.update(c)
             : digester

@@ -30,12 +30,16 @@ export type Expect = { size: number; crc64?: string; what: string; evidence?: Ev
  * The evidence to check a copy of `src` against: what the GET's headers say, completed by what
  * the listing or a HEAD said (S3 lists no checksums; HEAD ?partNumber=1 gives the part layout).
  */
-export function evidenceFor(ctx: Pick<EngineContext, 'src'>, src: ObjectInfo, head?: ObjectHead): EvidencePlan {
+export function evidenceFor(
+  ctx: Pick<EngineContext, 'src'>,
+  src: ObjectInfo,
+  head?: ObjectHead,
+): EvidencePlan {
   const info: ObjectInfo = {
     ...src,
     ...(head ?? {}),
-    ...(head?.checksums ?? src.checksums ? { checksums: { ...src.checksums, ...head?.checksums } } : {}),
-    ...(head?.parts ?? src.parts ? { parts: (head?.parts ?? src.parts)! } : {}),
+    ...((head?.checksums ?? src.checksums) ? { checksums: { ...src.checksums, ...head?.checksums } } : {}),
+    ...((head?.parts ?? src.parts) ? { parts: (head?.parts ?? src.parts)! } : {}),
   };
   return planEvidence(info, { md5Etags: ctx.src.features.md5Etags !== false });
 }

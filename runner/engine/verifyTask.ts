@@ -91,7 +91,8 @@ export async function compareByLedger(
   }
   // Rewritten since the copy: its CRC-64 says whether the bytes are still the ones written.
   const head = await ctx.dst.head(dstKey, ctx.signal);
-  if (!head) return { key: src.key, dstKey, srcSize: src.size, status: 'missing', detail: 'not in the destination' };
+  if (!head)
+    return { key: src.key, dstKey, srcSize: src.size, status: 'missing', detail: 'not in the destination' };
   if (head.crc64 === undefined || c.dstCrc64 === undefined) return undefined;
   if (head.crc64 === c.dstCrc64 && head.size === c.size)
     return { ...sides, status: 'match', method: c.evidence, byLedger: true };

@@ -21,7 +21,9 @@ const KiB = 1024;
 const t1 = past(30);
 const old = { lastModified: past(60) };
 /** Multipart copies at small sizes (the OSS minimum part size is 100 KiB). */
-const multipart = { transfer: { concurrency: 8, retries: 1, multipartThreshold: 200 * KiB, partSize: 200 * KiB } };
+const multipart = {
+  transfer: { concurrency: 8, retries: 1, multipartThreshold: 200 * KiB, partSize: 200 * KiB },
+};
 
 /** A harness whose destination lists no CRC-64, as OSS's listing (HEAD has it). */
 async function ossLike(): Promise<Harness> {
@@ -30,7 +32,10 @@ async function ossLike(): Promise<Harness> {
   return h;
 }
 
-async function withSource(o: ConstructorParameters<typeof MemoryStore>[1], fn: (h: Harness) => Promise<void>) {
+async function withSource(
+  o: ConstructorParameters<typeof MemoryStore>[1],
+  fn: (h: Harness) => Promise<void>,
+) {
   const h = await ossLike();
   h.src = new MemoryStore('mem://src', o);
   try {
@@ -96,7 +101,9 @@ describe('engine: copy proves each object with the evidence the source gives', (
       h.src.put('c/nothing', bytes(100, 13), old);
       const r = await h.run('copy', { phase: 'full', t1 }, { spec: multipart });
       const lines = await ledger(h, r.pass.id);
-      const ev = Object.fromEntries(lines.map((l) => [l.key, l.outcome === 'copied' ? l.evidence : l.failureClass]));
+      const ev = Object.fromEntries(
+        lines.map((l) => [l.key, l.outcome === 'copied' ? l.evidence : l.failureClass]),
+      );
       assert.deepEqual(ev, {
         'c/azure': 'content-md5',
         'c/composite': 'sha256',
@@ -164,7 +171,10 @@ describe('engine: verify joins the listings with the copy ledger', () => {
       const problems = await h.state.verifyProblems(r.pass.id);
       const st = Object.fromEntries(problems.map((p) => [p.key, p.status]));
       assert.deepEqual(st, { 'v/0003': 'different', 'v/0005': 'pending' });
-      assert.match(problems.find((p) => p.key === 'v/0003')!.detail!, /rewritten in the destination since the copy/);
+      assert.match(
+        problems.find((p) => p.key === 'v/0003')!.detail!,
+        /rewritten in the destination since the copy/,
+      );
       // One HEAD, of the rewritten object (its CRC-64 shows the bytes changed).
       assert.equal(h.dst.calls.head + h.src.calls.head - headsBefore, 1);
       assert.equal((await h.state.counters(r.pass.id)).verifiedCrc64, 10);
@@ -235,7 +245,8 @@ describe('engine: requests per verified object (#16 target ≤ 0.01 for an intac
       h.src = new MemoryStore('mem://src', { listCrc64: false });
       h.dst = new MemoryStore('mem://dst', { listCrc64: false });
       const n = 3000;
-      for (let i = 0; i < n; i++) h.src.put(`s/${String(i).padStart(5, '0')}`, bytes(64 + (i % 50), i + 1), old);
+      for (let i = 0; i < n; i++)
+        h.src.put(`s/${String(i).padStart(5, '0')}`, bytes(64 + (i % 50), i + 1), old);
       const spec = { tasks: { maxObjects: 1000 }, transfer: { concurrency: 32, retries: 1 } };
       await h.run('copy', { phase: 'full', t1 }, { spec });
       const src = counting(h.src);
@@ -247,7 +258,11 @@ describe('engine: requests per verified object (#16 target ≤ 0.01 for an intac
       assert.equal((await h.state.counters(r.pass.id)).verifiedCrc64, n);
       assert.ok(after <= 0.01, `${after} requests per verified object`);
       const mark = src.perObject() + dst.perObject();
-      const d = await h.run('verify', { phase: 'full', t1: past(29) }, { spec: { ...spec, verify: { deep: true } } });
+      const d = await h.run(
+        'verify',
+        { phase: 'full', t1: past(29) },
+        { spec: { ...spec, verify: { deep: true } } },
+      );
       const deep = (src.perObject() + dst.perObject() - mark) / n;
       assert.equal((await h.state.counters(d.pass.id)).verifiedCrc64, n);
       assert.equal(deep, 2);

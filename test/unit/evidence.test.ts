@@ -13,7 +13,12 @@ import {
 import type { ObjectInfo } from '../../runner/core/types.ts';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
-const info = (o: Partial<ObjectInfo>): ObjectInfo => ({ key: 'k', size: 10, lastModified: new Date(0), ...o });
+const info = (o: Partial<ObjectInfo>): ObjectInfo => ({
+  key: 'k',
+  size: 10,
+  lastModified: new Date(0),
+  ...o,
+});
 
 describe('evidence: what proves a copy', () => {
   it('picks CRC-64 first, then an MD5 ETag, Content-MD5, a multipart ETag with its layout, then checksums', () => {
@@ -31,7 +36,8 @@ describe('evidence: what proves a copy', () => {
     // Without the layout, or with one that does not add up, a multipart ETag proves nothing.
     assert.equal(planEvidence(info({ etag: `${hex}-3` }), { md5Etags: true }).method, 'size');
     assert.equal(
-      planEvidence(info({ size: 25, etag: `${hex}-3`, parts: { count: 3, size: 5 } }), { md5Etags: true }).method,
+      planEvidence(info({ size: 25, etag: `${hex}-3`, parts: { count: 3, size: 5 } }), { md5Etags: true })
+        .method,
       'size',
     );
     const sums = info({ etag: `${hex}-3`, checksums: { crc32: 'AAAAAA==', sha256: 'x', sha1: 'y' } });

@@ -9,8 +9,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Crc64, crc64, crc64CombineAll } from '../../core/crc64.ts';
 import { MigrationError } from '../../core/errors.ts';
-import { compareKeys } from '../../core/keys.ts';
 import { combineParts, type HashAlgo, newDigest, PartDigester } from '../../core/evidence.ts';
+import { compareKeys } from '../../core/keys.ts';
 import {
   ARCHIVE_CLASSES,
   type ChecksumAlgorithm,
@@ -97,7 +97,10 @@ export class MemoryStore implements ObjectStore {
   ): MemObject {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     const { partSize, checksum, contentMd5, ...rest } = opts;
-    const evidence = seedEvidence(buf, { ...(partSize ? { partSize } : {}), ...(checksum ? { checksum } : {}) });
+    const evidence = seedEvidence(buf, {
+      ...(partSize ? { partSize } : {}),
+      ...(checksum ? { checksum } : {}),
+    });
     const obj: MemObject = {
       meta: {},
       ...rest,
@@ -105,8 +108,14 @@ export class MemoryStore implements ObjectStore {
       size: buf.length,
       etag:
         opts.etag ??
-        (partSize ? evidence.etag : createHash('md5').update(buf).digest(this.opts.md5Etags === false ? 'base64url' : 'hex')),
-      ...(partSize ? { parts: { count: Math.max(1, Math.ceil(buf.length / partSize)), size: partSize } } : {}),
+        (partSize
+          ? evidence.etag
+          : createHash('md5')
+              .update(buf)
+              .digest(this.opts.md5Etags === false ? 'base64url' : 'hex')),
+      ...(partSize
+        ? { parts: { count: Math.max(1, Math.ceil(buf.length / partSize)), size: partSize } }
+        : {}),
       ...(checksum || contentMd5
         ? {
             checksums: {
@@ -143,7 +152,9 @@ export class MemoryStore implements ObjectStore {
     const head: ObjectHead = {
       ...bare,
       ...(this.opts.crc64 === false || (listing && this.opts.listCrc64 === false) ? {} : { crc64: crc }),
-      ...(listing && this.opts.listEvidence === false ? {} : { ...(parts ? { parts } : {}), ...(checksums ? { checksums } : {}) }),
+      ...(listing && this.opts.listEvidence === false
+        ? {}
+        : { ...(parts ? { parts } : {}), ...(checksums ? { checksums } : {}) }),
     };
     if (!ARCHIVE_CLASSES.has(o.storageClass ?? 'STANDARD')) return head;
     if (restored)

@@ -14,8 +14,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '../../core/exitCodes.ts';
 import { type Counters, EVIDENCE_LABEL, type ObjectResult, type VerifyStatus } from '../../core/types.ts';
-import { verifiedBy } from '../../engine/summary.ts';
 import { formatBytes } from '../../core/units.ts';
+import { verifiedBy } from '../../engine/summary.ts';
 import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
   capList,
