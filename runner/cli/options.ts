@@ -264,6 +264,12 @@ export const OPTIONS: readonly OptionRow[] = [
     commands: ['import', 'start'],
   },
   { flags: '--no-verify', help: 'skip the verification after the retry', commands: ['retry'] },
+  {
+    flags: '--deep',
+    jobPath: 'verify.deep',
+    help: 'HEAD every object on both sides (as before the ledger join) instead of trusting the copy ledger where size and ETag are unchanged',
+    commands: ['verify'],
+  },
   { flags: '--no-retry', help: 'do not offer to retry failed objects', commands: ['import'] },
   {
     flags: '--detach',

@@ -352,6 +352,11 @@ export const JobSchema = z
         afterImport: z.boolean().default(true),
         /** size: sizes only (ossimport auditMode=simple); crc64: sizes and CRC-64 via HEAD. */
         mode: z.enum(['crc64', 'size']).default('crc64'),
+        /**
+         * HEAD every object as well (`verify --deep`) instead of trusting the copy ledger where both
+         * sides are unchanged since the copy.
+         */
+        deep: z.boolean().default(false),
       })
       .prefault({}),
     /** Fleet mode: a Redis URL (rediss:// for TLS). The password may come from OSSMIGRATE_REDIS_PASSWORD. */

@@ -17,6 +17,10 @@ import {
 export const PROVENANCE = {
   srcEtag: 'ossmigrate-src-etag',
   srcMtime: 'ossmigrate-src-mtime',
+  /** What proved the copy (crc64, md5, multipart-etag, sha256, …, size). */
+  evidence: 'ossmigrate-evidence',
+  /** The source checksum that proved it, `<algo>:<base64>`, when short. */
+  srcChecksum: 'ossmigrate-src-checksum',
 } as const;
 
 export type KeyMapping = { srcPrefix: string; dstPrefix: string; stripLeadingSlash: boolean };

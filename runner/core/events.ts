@@ -3,7 +3,7 @@
  * One vocabulary for the standalone engine, the fleet coordinator and the TUI.
  */
 import type { FailureClass } from './errors.ts';
-import type { Counters, Outcome, Phase, SkipReason, VerifyStatus } from './types.ts';
+import type { Counters, Evidence, Outcome, Phase, SkipReason, VerifyStatus } from './types.ts';
 
 export type Stage = 'preflight' | 'scan' | 'copy' | 'restore-wait' | 'verify' | 'report';
 
@@ -100,7 +100,8 @@ export type Summary = {
   stoppedBy?: StopReason;
 };
 
-export type VerifiedBy = { crc64: number; md5: number; size: number };
+/** Matches by what proved them: crc64, md5 and size always; the other evidence methods when counted. */
+export type VerifiedBy = { crc64: number; md5: number; size: number } & Partial<Record<Evidence, number>>;
 
 /** Why a run stopped itself before the end (transfer.stopOnInternalError). */
 export type StopReason = {

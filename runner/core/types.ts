@@ -49,6 +49,50 @@ export type ObjectInfo = {
 export const CHECKSUM_ALGORITHMS = ['md5', 'sha256', 'sha1', 'crc32', 'crc32c', 'crc64nvme'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
+/**
+ * What proved a copy: CRC-64 on both sides, a single-part MD5 ETag, a multipart ETag recomputed
+ * from per-part MD5s, Azure Content-MD5, an S3 checksum (full-object or composite), or the size
+ * alone (no content proof). Ledger lines, provenance metadata, verify methods and report totals.
+ */
+export const EVIDENCE_METHODS = [
+  'crc64',
+  'md5',
+  'multipart-etag',
+  'content-md5',
+  'sha256',
+  'sha1',
+  'crc32c',
+  'crc32',
+  'size',
+] as const;
+export type Evidence = (typeof EVIDENCE_METHODS)[number];
+
+/** Human name of a method, as messages and the summary say it. */
+export const EVIDENCE_LABEL: Record<Evidence, string> = {
+  crc64: 'CRC-64',
+  md5: 'MD5 ETag',
+  'multipart-etag': 'multipart ETag',
+  'content-md5': 'Content-MD5',
+  sha256: 'SHA-256',
+  sha1: 'SHA-1',
+  crc32c: 'CRC32C',
+  crc32: 'CRC32',
+  size: 'size only',
+};
+
+/** The counter of verified objects each method proved (old names kept for crc64, md5 and size). */
+export const VERIFIED_COUNTER = {
+  crc64: 'verifiedCrc64',
+  md5: 'verifiedMd5',
+  'multipart-etag': 'verifiedMultipartEtag',
+  'content-md5': 'verifiedContentMd5',
+  sha256: 'verifiedSha256',
+  sha1: 'verifiedSha1',
+  crc32c: 'verifiedCrc32c',
+  crc32: 'verifiedCrc32',
+  size: 'verifiedSize',
+} as const satisfies Record<Evidence, string>;
+
 /** Headers carried over from source to destination. */
 export type ObjectMetadata = {
   contentType?: string;
@@ -99,6 +143,10 @@ export type ObjectResult = {
   srcCrc64?: string;
   dstCrc64?: string;
   dstEtag?: string;
+  /** What proved the bytes read were the source's (copied objects). */
+  evidence?: Evidence;
+  /** The source checksum that proved it, `<algo>:<base64>` (checksum evidence only). */
+  srcChecksum?: string;
   storageClass?: StorageClass;
   skipReason?: SkipReason;
   failureClass?: FailureClass;
@@ -186,9 +234,18 @@ export type Counters = {
   afterWindowBytes: number;
   /** Verify passes. */
   verified: number;
-  /** Of `verified`: what proved the match — CRC-64 on both sides, single-part MD5 ETags, or size only. */
+  /**
+   * Of `verified`: what proved the match (VERIFIED_COUNTER) — CRC-64 on both sides, single-part
+   * MD5 ETags, the other content evidence a copy recorded, or size only.
+   */
   verifiedCrc64: number;
   verifiedMd5: number;
+  verifiedMultipartEtag: number;
+  verifiedContentMd5: number;
+  verifiedSha256: number;
+  verifiedSha1: number;
+  verifiedCrc32c: number;
+  verifiedCrc32: number;
   verifiedSize: number;
   missing: number;
   different: number;
@@ -221,6 +278,12 @@ export const zeroCounters = (): Counters => ({
   verified: 0,
   verifiedCrc64: 0,
   verifiedMd5: 0,
+  verifiedMultipartEtag: 0,
+  verifiedContentMd5: 0,
+  verifiedSha256: 0,
+  verifiedSha1: 0,
+  verifiedCrc32c: 0,
+  verifiedCrc32: 0,
   verifiedSize: 0,
   missing: 0,
   different: 0,
@@ -247,8 +310,13 @@ export type VerifyResult = {
   key: string;
   dstKey: string;
   status: VerifyStatus;
-  /** How it was compared: crc64, md5 (single-part ETag), or size only. */
-  method?: 'crc64' | 'md5' | 'size';
+  /**
+   * What proved it: crc64 / md5 compared now (HEAD), or the evidence the copy recorded when the
+   * ledger vouches for both sides; size only when nothing else was there.
+   */
+  method?: Evidence;
+  /** Compared from the listings and the copy ledger, with no per-object request. */
+  byLedger?: boolean;
   detail?: string;
   srcSize?: number;
   dstSize?: number;

@@ -9,6 +9,7 @@
 import { decide, inWindow, isPlainMd5, isReadable } from '../core/copyPolicy.ts';
 import { Crc64 } from '../core/crc64.ts';
 import { CLASS_INFO, MigrationError, toMigrationError } from '../core/errors.ts';
+import { EvidenceHasher } from '../core/evidence.ts';
 import type { ObjectHead, ObjectInfo, ObjectResult } from '../core/types.ts';
 import type { ReadResult, WriteBody, WriteResult } from '../ports/objectStore.ts';
 import type { EngineContext } from './context.ts';
@@ -19,6 +20,9 @@ import {
   bodyProblem,
   type CopyOutcome,
   checkDestCrc,
+  checksumOf,
+  type Expect,
+  evidenceFor,
   piped,
   transferStream,
   writeOptions,
@@ -35,7 +39,7 @@ async function readWhole(
   ctx: Pick<EngineContext, 'bucket' | 'onBytes' | 'signal'>,
   read: ReadResult,
   crc: Crc64,
-  expect: { size: number; crc64?: string; what: string },
+  expect: Expect,
 ): Promise<Buffer> {
   // Plain events, not `for await`: an async iterator per body was a visible share of a 4 KiB copy.
   const body = read.body;
@@ -43,6 +47,7 @@ async function readWhole(
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       crc.update(chunk);
+      expect.evidence?.update(chunk);
       chunks.push(chunk);
       if (crc.bytes > expect.size) finish(); // longer than listed: stop reading, the check says why
     };
@@ -216,9 +221,10 @@ async function copyOnce(
   }
 
   const large = src.size > spec.transfer.multipartThreshold && ctx.dst.features.multipart;
+  const proof = await withEvidence(ctx, src, large);
   const copied = large
-    ? await copyMultipart(ctx, src, base, d.forbidOverwrite)
-    : await copySingle(ctx, src, base, d.forbidOverwrite);
+    ? await copyMultipart(ctx, proof, base, d.forbidOverwrite)
+    : await copySingle(ctx, proof, base, d.forbidOverwrite);
   // A GET streams the version it started with; only a HEAD afterwards shows a rewrite that raced
   // the copy (ossimport's post-check). The copy is then of a superseded version.
   if (!spec.transfer.checkSourceAfterCopy) return copied;
@@ -240,6 +246,28 @@ async function copyOnce(
     );
   }
   return copied;
+}
+
+/** A multipart upload's ETag, `<hex>-<n>`: provable only with the part layout. */
+const MULTIPART_ETAG = /^[0-9a-f]{32}-\d+$/;
+
+/**
+ * The source object with the evidence a HEAD adds, when the listing lacks any and the copy needs
+ * it before the first GET: the part layout of a multipart source (S3 lists none; HEAD
+ * ?partNumber=1 gives it), or anything for a large object whose part size is chosen up front.
+ * One request per such object; none for CRC-64 sources or objects whose listing proves them.
+ */
+async function withEvidence(ctx: EngineContext, src: ObjectInfo, large: boolean): Promise<ObjectInfo> {
+  if (ctx.src.features.crc64 || src.crc64 !== undefined) return src;
+  if (!large && !MULTIPART_ETAG.test(src.etag ?? '')) return src;
+  if (evidenceFor(ctx, src).method !== 'size') return src;
+  const h = await ctx.src.head(src.key, ctx.signal);
+  if (!h || h.etag !== src.etag || h.size !== src.size) return src; // the GET's If-Match says why
+  return {
+    ...src,
+    ...(h.parts ? { parts: h.parts } : {}),
+    ...(h.checksums ? { checksums: { ...src.checksums, ...h.checksums } } : {}),
+  };
 }
 
 /** Archived source: restore (and wait outside this task), skip, or fail per archive.mode. */
@@ -284,17 +312,25 @@ async function copySingle(
       );
     }
     const crc = new Crc64();
-    const expect = { size: src.size, ...(read.head.crc64 ? { crc64: read.head.crc64 } : {}), what: src.key };
+    // The strongest evidence the source gives; hashed besides CRC-64 only when it is not CRC-64.
+    const plan = evidenceFor(ctx, src, read.head);
+    const expect: Expect = {
+      size: src.size,
+      ...(read.head.crc64 ? { crc64: read.head.crc64 } : {}),
+      what: src.key,
+      ...('algo' in plan ? { evidence: new EvidenceHasher(plan) } : {}),
+    };
     // Small bodies are read whole and proven before the PUT starts (no stream plumbing per
     // object); larger ones stream, with the last chunk held back until proven.
     const body: WriteBody =
       src.size <= WHOLE_BODY_MAX
         ? await readWhole(ctx, read, crc, expect)
         : piped(read, transferStream(ctx, crc, expect));
-    const opts = writeOptions(ctx, read.head, src.size, forbidOverwrite);
-    // A plain-MD5 ETag lets the destination reject a corrupted body itself (Content-MD5).
-    if (isPlainMd5(src.etag) && read.head.etag === src.etag)
+    const opts = writeOptions(ctx, read.head, src.size, forbidOverwrite, plan);
+    // A plain-MD5 ETag (or Azure's Content-MD5) lets the destination reject a corrupted body itself.
+    if (ctx.src.features.md5Etags !== false && isPlainMd5(src.etag) && read.head.etag === src.etag)
       opts.contentMd5 = Buffer.from(src.etag!, 'hex').toString('base64');
+    else if (plan.method === 'content-md5') opts.contentMd5 = plan.expected;
     let res: WriteResult;
     try {
       res = await ctx.dst.write(base.dstKey, body, opts);
@@ -304,12 +340,15 @@ async function copySingle(
     }
     const computed = crc.toString();
     checkDestCrc(base.dstKey, computed, res.crc64);
+    const checksum = checksumOf(plan);
     return {
       outcome: 'copied',
       bytes: src.size,
       dstCrc64: res.crc64 ?? computed,
       ...(read.head.crc64 ? { srcCrc64: read.head.crc64 } : { srcCrc64: computed }),
       ...(res.etag ? { dstEtag: res.etag } : {}),
+      evidence: plan.method,
+      ...(checksum ? { srcChecksum: checksum } : {}),
     } satisfies CopyOutcome;
   });
 }

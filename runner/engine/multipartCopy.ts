@@ -1,12 +1,24 @@
 /**
  * A large object as a resumable multipart upload: parts in parallel (transfer.partConcurrency),
  * each part's CRC-64 counted in the stream and checked against the destination's, a checkpoint
- * after every part, and Complete only once the combined CRC-64 equals the source's.
+ * after every part, and Complete only once the combined CRC-64 equals the source's — or, for a
+ * source without CRC-64, once the source's evidence is recomputed from the bytes read: per source
+ * part (multipart ETag, composite checksum; copy parts span whole source parts so each is hashed
+ * by itself, in parallel and across a resume), or over the whole body (MD5 ETag, full-object
+ * checksum; parts then go in order, and a resume re-reads the parts done before to hash them).
  */
 
 import { choosePartSize, partCount, partRange } from '../core/copyPolicy.ts';
 import { Crc64, crc64CombineAll } from '../core/crc64.ts';
 import { MigrationError, toMigrationError } from '../core/errors.ts';
+import {
+  alignedPartSize,
+  combineParts,
+  type Digest,
+  type EvidencePlan,
+  newDigest,
+  PartDigester,
+} from '../core/evidence.ts';
 import type { ObjectInfo } from '../core/types.ts';
 import type { MultipartCheckpoint } from '../ports/jobState.ts';
 import type { PartResult, ReadResult } from '../ports/objectStore.ts';
@@ -16,6 +28,9 @@ import {
   type Base,
   type CopyOutcome,
   checkDestCrc,
+  checksumOf,
+  evidenceFor,
+  evidenceProblem,
   piped,
   transferStream,
   writeOptions,
@@ -68,7 +83,11 @@ export async function copyMultipart(
 
   let firstRead: ReadResult | undefined;
   if (!cp) {
-    const partSize = choosePartSize(src.size, spec.transfer.partSize, dst.features);
+    let partSize = choosePartSize(src.size, spec.transfer.partSize, dst.features);
+    // Per-source-part evidence: copy parts made of whole source parts.
+    const pre = evidenceFor(ctx, src);
+    if ('algo' in pre && pre.parts)
+      partSize = alignedPartSize(partSize, src.size, pre.parts.size, dst.features) ?? partSize;
     // The first part's GET carries the object's headers (metadata, whole-object CRC) for Initiate.
     firstRead = await ctx.objectSlots(() =>
       ctx.src.read(src.key, {
@@ -84,11 +103,17 @@ export async function copyMultipart(
         `size is now ${firstRead.head.size}, was ${src.size} when listed`,
       );
     }
+    let plan = evidenceFor(ctx, src, firstRead.head);
+    if ('algo' in plan && plan.parts && partSize % plan.parts.size !== 0) {
+      // No copy part size made of whole source parts fits OSS's limits: nothing to recompute.
+      ctx.log.warn({ key: src.key, partSize, srcPartSize: plan.parts.size }, 'part layout not recomputable');
+      plan = { method: 'size' };
+    }
     let uploadId: string;
     try {
       uploadId = await dst.multipartInit(
         base.dstKey,
-        writeOptions(ctx, firstRead.head, src.size, forbidOverwrite),
+        writeOptions(ctx, firstRead.head, src.size, forbidOverwrite, plan),
       );
     } catch (e) {
       firstRead.body.destroy();
@@ -102,20 +127,74 @@ export async function copyMultipart(
       size: src.size,
       partSize,
       ...(firstRead.head.crc64 ? { srcCrc64: firstRead.head.crc64 } : {}),
+      evidence: plan,
       parts: [],
     };
     await ctx.state.putMultipart(cp);
   }
   const checkpoint: MultipartCheckpoint = cp;
+  // A checkpoint from before evidence was recorded: CRC-64 when the source gave it, else size.
+  const plan: EvidencePlan = checkpoint.evidence ?? { method: checkpoint.srcCrc64 ? 'crc64' : 'size' };
+  const perPart = 'algo' in plan && plan.parts ? plan : undefined;
+  const wholeAlgo = 'algo' in plan && !plan.parts ? plan.algo : undefined;
+  /** Whole-body evidence: the digest of every byte so far, in order (parts then go one at a time). */
+  let whole: Digest | undefined = wholeAlgo ? newDigest(wholeAlgo) : undefined;
+  if (perPart) {
+    // A part adopted from the service after a crash has no digests recorded: upload it again.
+    const srcPart = perPart.parts!.size;
+    checkpoint.parts = checkpoint.parts.filter((p) => {
+      const r = partRange(p.partNumber, checkpoint.partSize, src.size);
+      for (let k = Math.floor(r.start / srcPart) + 1; k <= Math.ceil(r.end / srcPart); k++)
+        if (checkpoint.srcDigests?.[String(k)] === undefined) return false;
+      return true;
+    });
+  }
   const total = partCount(src.size, checkpoint.partSize);
   const done = new Set(checkpoint.parts.map((p) => p.partNumber));
   const remaining: number[] = [];
-  for (let n = 1; n <= total; n++) if (!done.has(n)) remaining.push(n);
+  for (let n = 1; n <= total; n++) if (whole || !done.has(n)) remaining.push(n);
   if (firstRead && done.has(1)) firstRead.body.destroy();
+
+  /** Per-source-part digests of copy part n's bytes, kept in the checkpoint (base64). */
+  const keepDigests = (range: { start: number }, digests: Buffer[]) => {
+    const first = Math.floor(range.start / perPart!.parts!.size) + 1;
+    checkpoint.srcDigests ??= {};
+    digests.forEach((d, i) => {
+      checkpoint.srcDigests![String(first + i)] = d.toString('base64');
+    });
+  };
+
+  /** A part done before a resume, read again only to hash it (whole-body evidence). */
+  const hashOnly = async (n: number): Promise<void> => {
+    const range = partRange(n, checkpoint.partSize, src.size);
+    await withRetries(
+      async () => {
+        await ctx.objectSlots(async () => {
+          const read = await ctx.src.read(src.key, {
+            range,
+            ...(etag ? { ifMatch: etag } : {}),
+            signal: ctx.signal,
+          });
+          const d = whole!.copy();
+          const crc = new Crc64();
+          for await (const chunk of read.body) {
+            crc.update(chunk as Buffer);
+            d.update(chunk as Buffer);
+          }
+          const held = checkpoint.parts.find((p) => p.partNumber === n);
+          if (crc.bytes !== range.end - range.start || (held?.crc64 && held.crc64 !== crc.toString()))
+            throw new MigrationError('SOURCE_CHANGED', `${src.key} part ${n}: not the bytes uploaded before`);
+          whole = d;
+        });
+      },
+      { retries: spec.transfer.retries, signal: ctx.signal },
+    );
+  };
 
   let sent = 0;
   let saving = Promise.resolve();
   const uploadPart = async (n: number, pre?: ReadResult): Promise<void> => {
+    if (done.has(n)) return hashOnly(n);
     const range = partRange(n, checkpoint.partSize, src.size);
     const size = range.end - range.start;
     await withRetries(
@@ -130,7 +209,17 @@ export async function copyMultipart(
                   signal: ctx.signal,
                 });
           const crc = new Crc64();
-          const body = piped(read, transferStream(ctx, crc, { size, what: `${src.key} part ${n}` }));
+          // Each attempt hashes afresh: a part that failed half-way must not count.
+          const attemptWhole = whole?.copy();
+          const digester = perPart
+            ? new PartDigester(perPart.algo, perPart.parts!.size, range.start)
+            : undefined;
+          const tap = attemptWhole
+            ? (c: Buffer) => attemptWhole.update(c)
+            : digester
+              ? (c: Buffer) => digester.update(c)
+              : undefined;
+          const body = piped(read, transferStream(ctx, crc, { size, what: `${src.key} part ${n}` }, tap));
           let part: PartResult;
           try {
             part = await dst.multipartPart!(base.dstKey, checkpoint.uploadId, n, body, size, ctx.signal);
@@ -140,6 +229,8 @@ export async function copyMultipart(
           }
           checkDestCrc(`${base.dstKey} part ${n}`, crc.toString(), part.crc64);
           sent += size;
+          if (attemptWhole) whole = attemptWhole;
+          if (digester) keepDigests(range, digester.finish());
           checkpoint.parts.push({ ...part, size, crc64: crc.toString() });
           // Serialise checkpoint writes; each one records every part finished so far.
           saving = saving.then(() => ctx.state.putMultipart({ ...checkpoint, parts: [...checkpoint.parts] }));
@@ -154,7 +245,7 @@ export async function copyMultipart(
     // Parts of one object in parallel (transfer.partConcurrency); each also takes an object slot.
     let next = 0;
     const lanes = Array.from(
-      { length: Math.min(spec.transfer.partConcurrency, remaining.length) },
+      { length: Math.min(whole ? 1 : spec.transfer.partConcurrency, remaining.length) },
       async () => {
         while (next < remaining.length) {
           if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
@@ -193,6 +284,17 @@ export async function copyMultipart(
       `${src.key}: CRC-64 of the parts read is ${combined}, the source reports ${checkpoint.srcCrc64}`,
     );
   }
+  if ('algo' in plan) {
+    const computed = whole
+      ? whole.digest().toString(plan.encoding)
+      : combineParts(plan.algo, digestsOf(checkpoint, plan.parts!.count), plan.encoding);
+    const wrong = evidenceProblem(src.key, plan, computed);
+    if (wrong) {
+      await dst.multipartAbort(base.dstKey, checkpoint.uploadId).catch(() => {});
+      await ctx.state.deleteMultipart(base.dstKey);
+      throw wrong;
+    }
+  }
   const res = await dst.multipartComplete(base.dstKey, checkpoint.uploadId, parts, {
     forbidOverwrite,
     signal: ctx.signal,
@@ -206,5 +308,18 @@ export async function copyMultipart(
     srcCrc64: checkpoint.srcCrc64 ?? combined,
     dstCrc64: res.crc64 ?? combined,
     ...(res.etag ? { dstEtag: res.etag } : {}),
+    evidence: plan.method,
+    ...(checksumOf(plan) ? { srcChecksum: checksumOf(plan)! } : {}),
   };
+}
+
+/** The source parts' digests in order; a gap (never expected) fails the proof, not the copy's safety. */
+function digestsOf(cp: MultipartCheckpoint, count: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let n = 1; n <= count; n++) {
+    const d = cp.srcDigests?.[String(n)];
+    if (d === undefined) throw new MigrationError('INTERNAL', `${cp.srcKey}: no digest of source part ${n}`);
+    out.push(Buffer.from(d, 'base64'));
+  }
+  return out;
 }

@@ -5,7 +5,7 @@
  */
 import type { FailureClass } from '../core/errors.ts';
 import type { Summary, VerifiedBy } from '../core/events.ts';
-import type { Counters, ObjectResult } from '../core/types.ts';
+import { type Counters, EVIDENCE_METHODS, type ObjectResult, VERIFIED_COUNTER } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
 
@@ -70,9 +70,17 @@ export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise
   return t;
 }
 
-/** What proved the matches of a verify pass, from its counters. */
+/**
+ * What proved the matches of a verify pass, from its counters: crc64, md5 and size always (the
+ * readers' old keys), every other evidence method when it proved something.
+ */
 export function verifiedBy(c: Counters): VerifiedBy {
-  return { crc64: c.verifiedCrc64, md5: c.verifiedMd5, size: c.verifiedSize };
+  const out: VerifiedBy = { crc64: c.verifiedCrc64, md5: c.verifiedMd5, size: c.verifiedSize };
+  for (const m of EVIDENCE_METHODS) {
+    const n = c[VERIFIED_COUNTER[m]] ?? 0;
+    if (n > 0) out[m] = n;
+  }
+  return out;
 }
 
 export async function summarize(

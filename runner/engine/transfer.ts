@@ -4,10 +4,17 @@
  * and the check of the CRC-64 the destination reports.
  */
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
-import { mapMetadata, mapStorageClass } from '../core/copyPolicy.ts';
+import { mapMetadata, mapStorageClass, PROVENANCE } from '../core/copyPolicy.ts';
 import type { Crc64 } from '../core/crc64.ts';
 import { MigrationError } from '../core/errors.ts';
-import type { ObjectHead, ObjectResult, StorageClass } from '../core/types.ts';
+import {
+  EVIDENCE_LABEL,
+  type EvidenceHasher,
+  type EvidencePlan,
+  evidenceMatches,
+  planEvidence,
+} from '../core/evidence.ts';
+import type { ObjectHead, ObjectInfo, ObjectResult, StorageClass } from '../core/types.ts';
 import type { ReadResult, WriteOptions } from '../ports/objectStore.ts';
 import type { EngineContext } from './context.ts';
 
@@ -16,11 +23,46 @@ export type Base = Omit<ObjectResult, 'outcome' | 'attempts' | 'ms'>;
 /** One copy attempt's result, before attempts and timing are added. */
 export type CopyOutcome = Partial<ObjectResult> & Pick<ObjectResult, 'outcome'>;
 
-/** Why a body read in full is not the source's (size, then CRC-64), or undefined when it is. */
-export function bodyProblem(
-  crc: Crc64,
-  expect: { size: number; crc64?: string; what: string },
+/** What a body read must be: its size, and the source's CRC-64 or other evidence when it has one. */
+export type Expect = { size: number; crc64?: string; what: string; evidence?: EvidenceHasher };
+
+/**
+ * The evidence to check a copy of `src` against: what the GET's headers say, completed by what
+ * the listing or a HEAD said (S3 lists no checksums; HEAD ?partNumber=1 gives the part layout).
+ */
+export function evidenceFor(
+  ctx: Pick<EngineContext, 'src'>,
+  src: ObjectInfo,
+  head?: ObjectHead,
+): EvidencePlan {
+  const info: ObjectInfo = {
+    ...src,
+    ...(head ?? {}),
+    ...((head?.checksums ?? src.checksums) ? { checksums: { ...src.checksums, ...head?.checksums } } : {}),
+    ...((head?.parts ?? src.parts) ? { parts: (head?.parts ?? src.parts)! } : {}),
+  };
+  return planEvidence(info, { md5Etags: ctx.src.features.md5Etags !== false });
+}
+
+/** Why the source's evidence disproves the bytes read, or undefined when it proves them. */
+export function evidenceProblem(
+  what: string,
+  plan: Extract<EvidencePlan, { algo: unknown }>,
+  computed: string,
 ): MigrationError | undefined {
+  if (evidenceMatches(plan, computed)) return undefined;
+  const layout =
+    plan.parts !== undefined
+      ? ` (recomputed over ${plan.parts.count} part(s) of ${plan.parts.size} bytes; a source uploaded with parts of varying size cannot be proven this way)`
+      : '';
+  return new MigrationError(
+    'CRC_MISMATCH',
+    `${what}: the ${EVIDENCE_LABEL[plan.method]} of the bytes read is ${computed}, the source reports ${plan.expected}${layout}`,
+  );
+}
+
+/** Why a body read in full is not the source's (size, then CRC-64 / evidence), or undefined when it is. */
+export function bodyProblem(crc: Crc64, expect: Expect): MigrationError | undefined {
   if (crc.bytes !== expect.size)
     return new MigrationError(
       'SOURCE_CHANGED',
@@ -31,17 +73,20 @@ export function bodyProblem(
       'CRC_MISMATCH',
       `${expect.what}: CRC-64 of the bytes read is ${crc.toString()}, the source reports ${expect.crc64}`,
     );
+  if (expect.evidence) return evidenceProblem(expect.what, expect.evidence.plan, expect.evidence.value());
   return undefined;
 }
 
 /**
- * The stream between source and destination: counts CRC-64, spends bandwidth tokens, reports
- * bytes, and (when `expect` is given) holds the final chunk back until size and CRC are proven.
+ * The stream between source and destination: counts CRC-64 (and feeds `tap`, the evidence hash
+ * of a part), spends bandwidth tokens, reports bytes, and (when `expect` is given) holds the final
+ * chunk back until size, CRC and evidence are proven.
  */
 export function transferStream(
   ctx: Pick<EngineContext, 'bucket' | 'onBytes' | 'signal'>,
   crc: Crc64,
-  expect?: { size: number; crc64?: string; what: string },
+  expect?: Expect,
+  tap?: (chunk: Buffer) => void,
 ): Transform {
   let held: Buffer | undefined;
   const pass = (chunk: Buffer, cb: TransformCallback, push: (c: Buffer) => void) => {
@@ -62,6 +107,8 @@ export function transferStream(
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       crc.update(chunk);
+      expect?.evidence?.update(chunk);
+      tap?.(chunk);
       if (!expect) return pass(chunk, cb, (c) => this.push(c));
       const release = held;
       held = chunk;
@@ -85,23 +132,40 @@ export function piped(read: ReadResult, through: Transform): Transform {
   return through;
 }
 
+/** Longest source checksum value kept in provenance metadata (SHA-256 in base64 is 44). */
+const MAX_PROVENANCE_CHECKSUM = 64;
+
 export function writeOptions(
   ctx: EngineContext,
   head: ObjectHead,
   size: number,
   forbidOverwrite: boolean,
+  plan?: EvidencePlan,
 ): WriteOptions {
   const m = ctx.spec.metadata;
   const sse = ctx.spec.destination.serverSideEncryption;
   const storageClass: StorageClass = mapStorageClass(head.storageClass, m.storageClass, m.storageClassMap);
+  const meta = mapMetadata(head, m);
+  // The object says what proved it (its source ETag is there already; a checksum is added).
+  if (m.provenance && plan) {
+    meta.meta[PROVENANCE.evidence] = plan.method;
+    const value = checksumOf(plan);
+    if (value && value.length <= MAX_PROVENANCE_CHECKSUM) meta.meta[PROVENANCE.srcChecksum] = value;
+  }
   return {
-    ...mapMetadata(head, m),
+    ...meta,
     size,
     storageClass,
     forbidOverwrite,
     ...(sse !== 'none' ? { serverSideEncryption: sse } : {}),
     signal: ctx.signal,
   };
+}
+
+/** `<algo>:<value>` of checksum evidence (ETag evidence is the source ETag itself). */
+export function checksumOf(plan: EvidencePlan): string | undefined {
+  if (!('algo' in plan) || plan.method === 'md5' || plan.method === 'multipart-etag') return undefined;
+  return `${plan.algo}:${plan.expected}`;
 }
 
 export function checkDestCrc(what: string, computed: string, reported: string | undefined): void {

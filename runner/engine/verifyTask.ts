@@ -1,13 +1,111 @@
-/** verify: list both sides, HEAD where the listings lack a checksum, report missing / different / extra. */
+/**
+ * verify: list both sides and join them with the copy ledger — an object whose source (size +
+ * ETag) and destination (size + ETag) are what the copy committed is proven by the evidence the
+ * copy recorded, with no request of its own. HEAD only where the ledger cannot vouch (no entry:
+ * copied by an earlier tool, ledgers lost; a changed source or a rewritten destination to explain)
+ * or with verify.deep (`verify --deep`). Reports missing / different / extra.
+ */
 import { inScope, isPlainMd5, PROVENANCE } from '../core/copyPolicy.ts';
 import { toMigrationError } from '../core/errors.ts';
-import type { ObjectHead, ObjectInfo, VerifyResult, VerifyTask } from '../core/types.ts';
+import {
+  type Evidence,
+  type ObjectHead,
+  type ObjectInfo,
+  VERIFIED_COUNTER,
+  type VerifyResult,
+  type VerifyTask,
+} from '../core/types.ts';
+import { type CommittedObject, committedOf } from '../ports/jobState.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
 import { DestCursor, inListing } from './destCursor.ts';
 import { InFlight } from './inFlight.ts';
 import { withRetries } from './retry.ts';
-import { listRange, mapRange } from './taskRange.ts';
+import { listRange, mapRange, taskId } from './taskRange.ts';
+
+/**
+ * What the job's copies committed for the task's keys: the state's index where it keeps one
+ * (standalone), else the journal ledgers of the copy tasks with the same range (the fleet: Redis
+ * keeps nothing per object; a range cut differently since finds nothing and HEADs, as before).
+ * Memory: one task's objects.
+ */
+export async function ledgerOf(
+  ctx: EngineContext,
+  task: VerifyTask,
+): Promise<Map<string, CommittedObject> | undefined> {
+  if (ctx.spec.verify.deep || ctx.spec.verify.mode === 'size' || task.keys) return undefined;
+  if (ctx.state.committed) return await ctx.state.committed(task.range);
+  if (!ctx.journal.taskLedger) return undefined;
+  const out = new Map<string, CommittedObject>();
+  const copyTask = taskId('copy', task.range);
+  // Passes in the order they ran: a later copy of a key replaces an earlier one.
+  for (const p of (await ctx.state.passes()).filter((p) => p.mode === 'copy')) {
+    for (const r of await ctx.journal.taskLedger(p.id, copyTask)) {
+      const c = committedOf(p.id, r);
+      if (c) out.set(c.key, c);
+    }
+  }
+  return out;
+}
+
+/**
+ * Compare one pair against what the copy committed, or undefined when the ledger cannot vouch
+ * (the caller then compares as before). Requests: none while both sides are unchanged; a HEAD of
+ * the destination when its ETag moved (a rewrite with the same bytes is still a match).
+ */
+export async function compareByLedger(
+  ctx: EngineContext,
+  src: ObjectInfo,
+  dstKey: string,
+  dst: ObjectInfo | undefined,
+  c: CommittedObject,
+): Promise<VerifyResult | undefined> {
+  if (!dst || c.evidence === undefined || c.dstKey !== dstKey) return undefined;
+  // The source is no longer the version copied: explain it the usual way.
+  if (c.srcEtag === undefined || c.srcEtag !== src.etag || c.size !== src.size || dst.size !== c.size)
+    return undefined;
+  const sides = {
+    key: src.key,
+    dstKey,
+    srcSize: src.size,
+    dstSize: dst.size,
+    ...(c.dstCrc64 ? { dstCrc64: c.dstCrc64 } : {}),
+  };
+  if (dst.etag !== undefined && dst.etag === c.dstEtag) {
+    // A local source computes its CRC-64 cheaply: prove the file against what was written.
+    if (ctx.src.checksum && c.dstCrc64) {
+      const now = await ctx.src.checksum(src.key, ctx.signal);
+      if (now !== undefined) {
+        return now === c.dstCrc64
+          ? { ...sides, srcCrc64: now, status: 'match', method: 'crc64', byLedger: true }
+          : {
+              ...sides,
+              srcCrc64: now,
+              status: 'different',
+              method: 'crc64',
+              detail: `CRC-64 ${now} vs ${c.dstCrc64} (as copied)`,
+            };
+      }
+    }
+    return { ...sides, status: 'match', method: c.evidence, byLedger: true };
+  }
+  // Rewritten since the copy: its CRC-64 says whether the bytes are still the ones written.
+  const head = await ctx.dst.head(dstKey, ctx.signal);
+  if (!head)
+    return { key: src.key, dstKey, srcSize: src.size, status: 'missing', detail: 'not in the destination' };
+  if (head.crc64 === undefined || c.dstCrc64 === undefined) return undefined;
+  if (head.crc64 === c.dstCrc64 && head.size === c.size)
+    return { ...sides, status: 'match', method: c.evidence, byLedger: true };
+  const r: VerifyResult = {
+    ...sides,
+    dstCrc64: head.crc64,
+    status: 'different',
+    method: 'crc64',
+    // check.txt's form (as copied vs now): the ETag moved, the CRC-64 shows the bytes did too.
+    detail: `CRC-64 ${c.dstCrc64} vs ${head.crc64}`,
+  };
+  return destNewer(ctx, r, dst, head);
+}
 
 /**
  * Could a source key outside this task's range map to `dstKey`? With keys.stripLeadingSlash,
@@ -73,7 +171,7 @@ export async function compareObjects(
               method: 'crc64',
               detail: `CRC-64 ${srcCrc} vs ${dstCrc}`,
             };
-    } else if (isPlainMd5(src.etag) && isPlainMd5(dst.etag)) {
+    } else if (ctx.src.features.md5Etags !== false && isPlainMd5(src.etag) && isPlainMd5(dst.etag)) {
       r =
         src.etag === dst.etag
           ? { ...base, ...sides, status: 'match', method: 'md5' }
@@ -94,16 +192,27 @@ export async function compareObjects(
       };
     }
   }
-  // After cutover the business writes to OSS: a newer destination object that ossmigrate did not
-  // write is theirs (the copy left it alone on purpose), not a corruption.
+  return destNewer(ctx, r, dst, dstHead);
+}
+
+/**
+ * After cutover the business writes to OSS: a newer destination object that ossmigrate did not
+ * write is theirs (the copy left it alone on purpose), not a corruption.
+ */
+async function destNewer(
+  ctx: EngineContext,
+  r: VerifyResult,
+  dst: ObjectInfo,
+  dstHead: ObjectHead | undefined,
+): Promise<VerifyResult> {
   const t2 = ctx.window.phase === 'incremental' ? ctx.window.t2 : undefined;
   if (
     r.status === 'different' &&
     t2 &&
     dst.lastModified.getTime() >= Math.floor(t2.getTime() / 1000) * 1000
   ) {
-    dstHead ??= await ctx.dst.head(dstKey, ctx.signal);
-    if (dstHead && dstHead.meta[PROVENANCE.srcEtag] === undefined) {
+    const head = dstHead ?? (await ctx.dst.head(r.dstKey, ctx.signal));
+    if (head && head.meta[PROVENANCE.srcEtag] === undefined) {
       return { ...r, status: 'dest-newer', detail: 'written in the destination after cutover (T2); kept' };
     }
   }
@@ -117,12 +226,13 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   const srcPrefixes = new Set<string>();
   const problems: VerifyResult[] = [];
   let matched = 0;
-  const matchedBy = { crc64: 0, md5: 0, size: 0 };
+  const matchedBy: Partial<Record<Evidence, number>> = {};
   let objects = 0;
+  const ledger = await ledgerOf(ctx, task);
   const emit = (r: VerifyResult) => {
     if (r.status === 'match') {
       matched++;
-      if (r.method) matchedBy[r.method]++;
+      if (r.method) matchedBy[r.method] = (matchedBy[r.method] ?? 0) + 1;
     } else problems.push(r);
     ctx.emit({ type: 'verify', key: r.key, status: r.status, ...(r.detail ? { detail: r.detail } : {}) });
   };
@@ -160,6 +270,15 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
             : 'modified after T2; the next incremental pass copies it',
       });
       continue;
+    }
+    const committed = ledger?.get(src.key);
+    if (committed && listed) {
+      // The common case: proven by the listings and the ledger, no request, no slot.
+      const quick = await compareByLedger(ctx, src, m.dstKey, dst, committed).catch(() => undefined);
+      if (quick) {
+        emit(quick);
+        continue;
+      }
     }
     const p = withRetries(
       () =>
@@ -209,11 +328,12 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   }
   await ctx.state.recordVerify(passId, problems);
   const count = (s: VerifyResult['status']) => problems.filter((p) => p.status === s).length;
+  const byMethod: Partial<Record<(typeof VERIFIED_COUNTER)[Evidence], number>> = {};
+  for (const [method, n] of Object.entries(matchedBy) as Array<[Evidence, number]>)
+    byMethod[VERIFIED_COUNTER[method]] = n;
   await ctx.state.addCounters(passId, {
     verified: matched,
-    verifiedCrc64: matchedBy.crc64,
-    verifiedMd5: matchedBy.md5,
-    verifiedSize: matchedBy.size,
+    ...byMethod,
     missing: count('missing'),
     different: count('different'),
     extra: count('extra'),

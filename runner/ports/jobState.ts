@@ -5,9 +5,10 @@
  * progress, multipart checkpoints, and the live control settings.
  */
 import type { FailureClass } from '../core/errors.ts';
+import type { EvidencePlan } from '../core/evidence.ts';
 import type { Series, SeriesPoint } from '../core/series.ts';
 import type { Survey } from '../core/survey.ts';
-import type { Counters, ObjectResult, Phase, VerifyResult } from '../core/types.ts';
+import type { Counters, Evidence, KeyRange, ObjectResult, Phase, VerifyResult } from '../core/types.ts';
 import type { PartResult } from './objectStore.ts';
 
 /** One run of a phase over the source (full, or an incremental window). */
@@ -34,6 +35,10 @@ export type MultipartCheckpoint = {
   partSize: number;
   /** CRC-64 of the source object (from the first ranged GET). */
   srcCrc64?: string;
+  /** What proves the copy (absent in checkpoints written before evidence was recorded). */
+  evidence?: EvidencePlan;
+  /** Per-source-part digests (base64) by source part number, for per-part evidence. */
+  srcDigests?: Record<string, string>;
   parts: PartResult[];
 };
 
@@ -55,6 +60,36 @@ export type FailureRecord = {
   attempts: number;
   at: string;
 };
+
+/**
+ * What a copy committed for one source key, as its latest ledger line says: verify joins it with
+ * both listings and needs no request per object while source and destination are unchanged.
+ */
+export type CommittedObject = {
+  key: string;
+  dstKey: string;
+  size: number;
+  srcEtag?: string;
+  dstEtag?: string;
+  dstCrc64?: string;
+  evidence?: Evidence;
+  passId: string;
+};
+
+/** The committed record of a copied object (the fields verify joins on), from its ledger line. */
+export function committedOf(passId: string, r: ObjectResult): CommittedObject | undefined {
+  if (r.outcome !== 'copied' || r.dstEtag === undefined) return undefined;
+  return {
+    key: r.key,
+    dstKey: r.dstKey,
+    size: r.size,
+    ...(r.srcEtag !== undefined ? { srcEtag: r.srcEtag } : {}),
+    dstEtag: r.dstEtag,
+    ...(r.dstCrc64 !== undefined ? { dstCrc64: r.dstCrc64 } : {}),
+    ...(r.evidence !== undefined ? { evidence: r.evidence } : {}),
+    passId,
+  };
+}
 
 export interface JobState {
   /** The job definition as submitted (JSON text; the config layer parses it). */
@@ -79,6 +114,13 @@ export interface JobState {
    */
   recordOutcomes(passId: string, results: ObjectResult[]): Promise<void>;
   failures(passId?: string): Promise<FailureRecord[]>;
+
+  /**
+   * What the job's copy passes committed for the source keys of a key range (the latest copy of
+   * each key), for verify's join. Bounded by the range (a task's objects). Optional: a state that
+   * keeps nothing per object (Redis) leaves it out, and verify reads the task's journal ledger.
+   */
+  committed?(range: KeyRange): Promise<Map<string, CommittedObject>>;
   failureCount(passId?: string): Promise<number>;
 
   /** Verification results that are not a match (missing / different / extra / unverifiable). */

@@ -22,6 +22,8 @@ export interface Journal {
    * mergeTaskResults, so a task that ran twice counts each object once), in first-line order.
    */
   ledger(passId: string): AsyncIterable<ObjectResult>;
+  /** One task's ledger, merged the same way (empty when the task has none). */
+  taskLedger?(passId: string, taskId: string): Promise<ObjectResult[]>;
   /** Where a human finds the files (a path or a URL). */
   location(passId: string): string;
 }

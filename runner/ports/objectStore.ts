@@ -23,6 +23,11 @@ export type StoreFeatures = {
   archive: boolean;
   /** Writes can refuse to overwrite an existing key (x-oss-forbid-overwrite). */
   forbidOverwrite: boolean;
+  /**
+   * Single-part ETags are the MD5 of the body (S3 and compatibles, COS, OSS) and `<hex>-<n>` ones
+   * the MD5 of the part MD5s. Default true; false where ETags are opaque (Azure, URL lists).
+   */
+  md5Etags?: boolean;
 };
 
 export type ReadOptions = {

@@ -28,7 +28,8 @@ describe('engine: verification counts its matches by method', () => {
       delete k5.crc64;
       k5.etag = `${k5.etag}-2`;
 
-      const r = await h.run('verify', { phase: 'full', t1 });
+      // --deep: compared by HEAD as before (the ledger would vouch for k/4 by its copy's CRC-64).
+      const r = await h.run('verify', { phase: 'full', t1 }, { spec: { verify: { deep: true } } });
       const c = await h.state.counters(r.pass.id);
       assert.equal(c.verified, 5);
       assert.equal(c.verifiedCrc64, 4);

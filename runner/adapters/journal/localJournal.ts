@@ -145,6 +145,17 @@ export class LocalJournal implements Journal {
     }
   }
 
+  async taskLedger(passId: string, taskId: string): Promise<ObjectResult[]> {
+    try {
+      return mergeTaskResults(
+        parseLedger(await readFile(join(this.dir(passId, taskId), 'ledger.ndjson'), 'utf8')),
+      );
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
   location(passId: string): string {
     return join(this.root, passId);
   }

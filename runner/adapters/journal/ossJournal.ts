@@ -195,6 +195,10 @@ export class OssJournal implements Journal {
     yield* mergeTaskResults(lines);
   }
 
+  async taskLedger(passId: string, taskId: string): Promise<ObjectResult[]> {
+    return mergeTaskResults(await this.taskLines(passId, taskId));
+  }
+
   location(passId: string): string {
     return `${this.store.name}/${this.root ? `${this.root}/` : ''}${passId}/`;
   }

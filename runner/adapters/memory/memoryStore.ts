@@ -2,13 +2,22 @@
  * In-memory ObjectStore: the reference implementation of the port, for fast engine tests. It
  * behaves like the services where the engine can tell: UTF-8 key order, CRC-64 on every object,
  * If-Match, forbid-overwrite, multipart with combined CRC, archive objects that need a restore.
+ * With MemoryStoreOptions it plays a source without CRC-64 (S3, Azure, URL lists): MD5 or opaque
+ * ETags, multipart `-N` ETags with a part layout, S3 checksums, Azure Content-MD5.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Crc64, crc64, crc64CombineAll } from '../../core/crc64.ts';
 import { MigrationError } from '../../core/errors.ts';
+import { combineParts, type HashAlgo, newDigest, PartDigester } from '../../core/evidence.ts';
 import { compareKeys } from '../../core/keys.ts';
-import { ARCHIVE_CLASSES, type ListEntry, type ObjectHead, type StorageClass } from '../../core/types.ts';
+import {
+  ARCHIVE_CLASSES,
+  type ChecksumAlgorithm,
+  type ListEntry,
+  type ObjectHead,
+  type StorageClass,
+} from '../../core/types.ts';
 import type {
   ObjectStore,
   PartResult,
@@ -30,8 +39,30 @@ type Upload = {
 
 export type MemoryOp = 'list' | 'head' | 'read' | 'write' | 'part' | 'complete';
 
+/** How the store reports content evidence (defaults: like OSS/COS — CRC-64 and MD5 ETags). */
+export type MemoryStoreOptions = {
+  /** Report CRC-64 (false: an S3 / Azure / URL-list-like source). */
+  crc64?: boolean;
+  /** ETags are MD5s (false: opaque, as Azure's and most web servers'). */
+  md5Etags?: boolean;
+  /** Listings carry `parts` and `checksums` (false: only HEAD and GET do, as S3's). */
+  listEvidence?: boolean;
+  /** Listings carry CRC-64 (false: only HEAD does, as OSS's and COS's listings). */
+  listCrc64?: boolean;
+};
+
+/** Seeding a source object with evidence a non-CRC-64 store reports. */
+export type SeedEvidence = {
+  /** Uploaded in parts of this size: ETag `<md5 of part md5s>-<n>`, `parts` reported. */
+  partSize?: number;
+  /** Report these checksums (S3 x-amz-checksum-*): full-object, or composite when partSize is set. */
+  checksum?: Exclude<ChecksumAlgorithm, 'crc64nvme'>[];
+  /** Report Content-MD5 (Azure's checksums.md5). */
+  contentMd5?: boolean;
+};
 export class MemoryStore implements ObjectStore {
-  readonly features: StoreFeatures = {
+  readonly features: StoreFeatures;
+  private static readonly FEATURES: StoreFeatures = {
     crc64: true,
     multipart: true,
     minPartSize: 1,
@@ -51,21 +82,48 @@ export class MemoryStore implements ObjectStore {
   pageSize = 1000;
   clock: () => Date = () => new Date();
 
-  constructor(readonly name = 'mem://test') {}
+  constructor(
+    readonly name = 'mem://test',
+    private readonly opts: MemoryStoreOptions = {},
+  ) {
+    this.features = { ...MemoryStore.FEATURES, crc64: opts.crc64 ?? true, md5Etags: opts.md5Etags ?? true };
+  }
 
   /** Seed an object directly. */
   put(
     key: string,
     body: Buffer | string,
-    opts: Partial<Omit<ObjectHead, 'key' | 'size' | 'crc64'>> & { restored?: boolean } = {},
+    opts: Partial<Omit<ObjectHead, 'key' | 'size' | 'crc64'>> & { restored?: boolean } & SeedEvidence = {},
   ): MemObject {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    const { partSize, checksum, contentMd5, ...rest } = opts;
+    const evidence = seedEvidence(buf, {
+      ...(partSize ? { partSize } : {}),
+      ...(checksum ? { checksum } : {}),
+    });
     const obj: MemObject = {
       meta: {},
-      ...opts,
+      ...rest,
       key,
       size: buf.length,
-      etag: opts.etag ?? createHash('md5').update(buf).digest('hex'),
+      etag:
+        opts.etag ??
+        (partSize
+          ? evidence.etag
+          : createHash('md5')
+              .update(buf)
+              .digest(this.opts.md5Etags === false ? 'base64url' : 'hex')),
+      ...(partSize
+        ? { parts: { count: Math.max(1, Math.ceil(buf.length / partSize)), size: partSize } }
+        : {}),
+      ...(checksum || contentMd5
+        ? {
+            checksums: {
+              ...evidence.checksums,
+              ...(contentMd5 ? { md5: createHash('md5').update(buf).digest('base64') } : {}),
+            },
+          }
+        : {}),
       crc64: crc64(buf),
       lastModified: opts.lastModified ?? this.clock(),
       storageClass: opts.storageClass ?? 'STANDARD',
@@ -81,8 +139,23 @@ export class MemoryStore implements ObjectStore {
     await this.hook?.(op, key);
   }
 
-  private headOf(o: MemObject): ObjectHead {
-    const { body: _body, restored, restoring, ...head } = o;
+  /** Serve other bytes under the same ETag, checksums and CRC-64 (a corrupting source or proxy). */
+  corrupt(key: string, body: Buffer | string): void {
+    const o = this.objects.get(key);
+    if (!o) throw new Error(`no object ${key}`);
+    o.body = typeof body === 'string' ? Buffer.from(body) : body;
+  }
+
+  private headOf(o: MemObject, listing = false): ObjectHead {
+    const { body: _body, restored, restoring, ...all } = o;
+    const { crc64: crc, parts, checksums, ...bare } = all;
+    const head: ObjectHead = {
+      ...bare,
+      ...(this.opts.crc64 === false || (listing && this.opts.listCrc64 === false) ? {} : { crc64: crc }),
+      ...(listing && this.opts.listEvidence === false
+        ? {}
+        : { ...(parts ? { parts } : {}), ...(checksums ? { checksums } : {}) }),
+    };
     if (!ARCHIVE_CLASSES.has(o.storageClass ?? 'STANDARD')) return head;
     if (restored)
       return { ...head, restore: { ongoing: false, expiresAt: new Date(Date.now() + 86_400_000) } };
@@ -112,7 +185,7 @@ export class MemoryStore implements ObjectStore {
         }
       }
       const o = this.objects.get(key);
-      if (o) yield { kind: 'object', info: this.headOf(o) };
+      if (o) yield { kind: 'object', info: this.headOf(o, true) };
     }
   }
 
@@ -277,4 +350,29 @@ export class MemoryStore implements ObjectStore {
   async probe(): Promise<ProbeResult> {
     return { reachable: true };
   }
+}
+
+/** What S3 would report for a body uploaded in `partSize` parts / with checksums. */
+function seedEvidence(
+  buf: Buffer,
+  o: SeedEvidence,
+): { etag: string; checksums: Partial<Record<ChecksumAlgorithm, string>> } {
+  const etagOf = () => {
+    const d = new PartDigester('md5', o.partSize!);
+    d.update(buf);
+    return combineParts('md5', d.finish(), 'hex');
+  };
+  const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+  for (const algo of o.checksum ?? []) {
+    if (o.partSize) {
+      const d = new PartDigester(algo as HashAlgo, o.partSize);
+      d.update(buf);
+      checksums[algo] = combineParts(algo as HashAlgo, d.finish(), 'base64');
+    } else {
+      const d = newDigest(algo as HashAlgo);
+      d.update(buf);
+      checksums[algo] = d.digest().toString('base64');
+    }
+  }
+  return { etag: o.partSize ? etagOf() : '', checksums };
 }

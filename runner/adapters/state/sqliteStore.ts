@@ -7,21 +7,25 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { FailureClass } from '../../core/errors.ts';
+import { compareKeys } from '../../core/keys.ts';
 import { addPoint, emptySeries, type Series, type SeriesPoint } from '../../core/series.ts';
 import { emptySurvey, mergeSurveys, type Survey } from '../../core/survey.ts';
 import {
   type Counters,
+  type KeyRange,
   type ObjectResult,
   type Task,
   type VerifyResult,
   zeroCounters,
 } from '../../core/types.ts';
-import type {
-  Control,
-  FailureRecord,
-  JobState,
-  MultipartCheckpoint,
-  PassInfo,
+import {
+  type CommittedObject,
+  type Control,
+  committedOf,
+  type FailureRecord,
+  type JobState,
+  type MultipartCheckpoint,
+  type PassInfo,
 } from '../../ports/jobState.ts';
 import type { QueueCounts, TaskHandler, WorkQueue } from '../../ports/workQueue.ts';
 
@@ -43,7 +47,11 @@ CREATE TABLE IF NOT EXISTS multipart (dst_key TEXT PRIMARY KEY, body TEXT NOT NU
 CREATE TABLE IF NOT EXISTS restore_wait (pass TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, since TEXT NOT NULL, PRIMARY KEY (pass, key));
 CREATE TABLE IF NOT EXISTS surveys (pass TEXT NOT NULL, task TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (pass, task));
 CREATE TABLE IF NOT EXISTS series (pass TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS committed (key TEXT PRIMARY KEY, body TEXT NOT NULL);
 `;
+
+/** Above every key with this prefix (U+10FFFF sorts last in UTF-8, and SQLite compares bytes). */
+const PREFIX_END = '\u{10FFFF}';
 
 /** Task attempts that threw (not object failures) before the task is given up as failed. */
 const MAX_TASK_ATTEMPTS = 3;
@@ -176,9 +184,14 @@ export class SqliteStore implements JobState, WorkQueue {
          attempts = failures.attempts + excluded.attempts, at = excluded.at`,
     );
     const clear = this.stmt('DELETE FROM failures WHERE pass = ? AND key = ?');
+    const commit = this.stmt(
+      'INSERT INTO committed (key, body) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET body = excluded.body',
+    );
     // One transaction per batch: a WAL commit per object costs more than the object's copy.
     this.tx(() => {
       for (const r of results) {
+        const c = committedOf(passId, r);
+        if (c) commit.run(r.key, JSON.stringify(c));
         if (r.outcome === 'failed') {
           upsert.run(
             passId,
@@ -192,6 +205,28 @@ export class SqliteStore implements JobState, WorkQueue {
         } else clear.run(passId, r.key);
       }
     });
+  }
+
+  async committed(range: KeyRange): Promise<Map<string, CommittedObject>> {
+    // The tighter lower bound first: SQLite walks the key index from it.
+    const after = range.startAfter !== undefined && compareKeys(range.startAfter, range.prefix) >= 0;
+    const rows = this.stmt(
+      `SELECT key, body FROM committed WHERE key ${after ? '>' : '>='} ? AND key >= ? AND key < ?
+       AND (? IS NULL OR key <= ?) ORDER BY key`,
+    ).all(
+      after ? range.startAfter! : range.prefix,
+      range.prefix,
+      range.prefix + PREFIX_END,
+      range.endKey ?? null,
+      range.endKey ?? null,
+    ) as Array<{ key: string; body: string }>;
+    const out = new Map<string, CommittedObject>();
+    for (const r of rows) {
+      // A shallow task owns only the keys at its own level (sub-prefixes are other tasks).
+      if (range.shallow && r.key.indexOf('/', range.prefix.length) >= 0) continue;
+      out.set(r.key, JSON.parse(r.body) as CommittedObject);
+    }
+    return out;
   }
 
   async failures(passId?: string): Promise<FailureRecord[]> {

@@ -5,6 +5,7 @@
 import { CLASS_INFO, type FailureClass } from '../../core/errors.ts';
 import type { Series, SeriesPoint } from '../../core/series.ts';
 import type { Survey } from '../../core/survey.ts';
+import { EVIDENCE_LABEL, type Evidence } from '../../core/types.ts';
 
 /** Rows of a long list kept in the file; the rest is in the named NDJSON file. */
 export const LIST_CAP = 1000;
@@ -43,7 +44,7 @@ export type Verification = {
   changedAfterWindow: number;
   errors: number;
   /** How the matches were proved, where the engine counted it. */
-  methods?: Partial<Record<'crc64' | 'md5' | 'size', number>>;
+  methods?: Partial<Record<Evidence, number>>;
 };
 
 export type Headline = {
@@ -188,7 +189,12 @@ export function capList(
 
 /** What proved the matches, as summary.txt and the page both say it: "147 proven by CRC-64, 0 by MD5, 1 by size only". */
 export function provenBy(m: NonNullable<Verification['methods']>): string {
-  return `${m.crc64 ?? 0} proven by CRC-64, ${m.md5 ?? 0} by MD5, ${m.size ?? 0} by size only`;
+  // Other content evidence (S3, Azure, URL-list sources) only where it proved something; size only last.
+  const others = (['multipart-etag', 'content-md5', 'sha256', 'sha1', 'crc32c', 'crc32'] as const)
+    .filter((k) => (m[k] ?? 0) > 0)
+    .map((k) => `${m[k]} by ${EVIDENCE_LABEL[k]}, `)
+    .join('');
+  return `${m.crc64 ?? 0} proven by CRC-64, ${m.md5 ?? 0} by MD5, ${others}${m.size ?? 0} by size only`;
 }
 
 /** The one line a person reads first. */

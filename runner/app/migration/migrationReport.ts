@@ -13,8 +13,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '../../core/exitCodes.ts';
-import type { Counters, ObjectResult, VerifyStatus } from '../../core/types.ts';
+import { type Counters, EVIDENCE_LABEL, type ObjectResult, type VerifyStatus } from '../../core/types.ts';
 import { formatBytes } from '../../core/units.ts';
+import { verifiedBy } from '../../engine/summary.ts';
 import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
   capList,
@@ -359,7 +360,7 @@ export async function writeMigrationReport(o: {
             unverifiable: fv.unverifiable,
             changedAfterWindow: fv.pending,
             errors: fv.verifyErrors,
-            methods: { crc64: fv.verifiedCrc64, md5: fv.verifiedMd5, size: fv.verifiedSize },
+            methods: verifiedBy(fv),
           },
         }
       : {}),
@@ -432,7 +433,7 @@ function verifyNumbers(c: Counters) {
     changedAfterWindow: c.pending,
     errors: c.verifyErrors,
     destNewer: c.destNewer,
-    provenBy: { crc64: c.verifiedCrc64, md5: c.verifiedMd5, size: c.verifiedSize },
+    provenBy: verifiedBy(c),
   };
 }
 
@@ -486,7 +487,7 @@ function reportText(o: {
     `    source objects    ${v.sourceObjects}`,
     `    migrated          ${v.migrated}`,
     `    verified          ${v.verified}  (${o.fv?.verified ?? 0} identical${v.kept ? `, ${v.kept} kept: rewritten in OSS by the business after cutover` : ''})`,
-    `    proven by         ${o.fv?.verifiedCrc64 ?? 0} CRC-64 · ${o.fv?.verifiedMd5 ?? 0} MD5 · ${o.fv?.verifiedSize ?? 0} size only`,
+    `    proven by         ${o.fv?.verifiedCrc64 ?? 0} CRC-64 · ${o.fv?.verifiedMd5 ?? 0} MD5 · ${otherProofs(o.fv)}${o.fv?.verifiedSize ?? 0} size only`,
     `    missing ${o.fv?.missing ?? 0} · different ${o.fv?.different ?? 0} · errors ${o.fv?.verifyErrors ?? 0} · unverifiable ${o.fv?.unverifiable ?? 0} · changed in COS after T2 ${o.fv?.pending ?? 0}`,
     `    only in OSS       ${v.destinationOnly}  (written to OSS after cutover; deletions are never propagated)`,
   ];
@@ -517,4 +518,13 @@ function reportText(o: {
     ...Object.entries(o.passReports).map(([k, d]) => `  ${k.padEnd(9)} ${d}`),
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** "2 multipart ETag · 1 SHA-256 · ": content evidence besides CRC-64 and MD5, where it proved something. */
+function otherProofs(c: Counters | undefined): string {
+  if (!c) return '';
+  const { crc64: _c, md5: _m, size: _s, ...rest } = verifiedBy(c);
+  return Object.entries(rest)
+    .map(([k, n]) => `${n} ${EVIDENCE_LABEL[k as keyof typeof EVIDENCE_LABEL]} · `)
+    .join('');
 }
