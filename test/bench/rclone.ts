@@ -20,6 +20,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { buildCli } from '../../scripts/build.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import type { LoggedRequest } from '../sandbox/common/requestLog.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
@@ -184,8 +185,10 @@ export async function benchRclone(
   const probe = await timed(['rclone', 'version'], { PATH: process.env.PATH ?? '' }, tmpdir()).catch(
     () => undefined,
   );
-  if (!probe || probe.code !== 0)
+  if (probe?.code !== 0)
     throw new Error('rclone is not installed: run `apt-get update && apt-get install -y rclone`');
+  // What `npm install` leaves: the prebuilt CLI, fresh (after an edit bin/ would run the sources).
+  await buildCli();
   const reps = o.reps ?? (o.quick ? 1 : 3);
   const dir = await mkdtemp(join(tmpdir(), 'ossmigrate-bench-rclone-'));
   const sb = await startSandbox();
