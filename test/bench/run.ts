@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only crc64,limit,copy,listing,big-object,fleet,scale]`
+ * `npm run bench [-- --quick] [-- --json] [-- --only crc64,limit,copy,listing,big-object,rclone,fleet,listing-scale,scale]`
  * With --json, one JSON line on stdout at the end: the headline figures (issue #7's keys) and
  * every raw figure they came from.
  * Every number comes with a baseline measured in the same run; results print as a table and
@@ -13,6 +13,7 @@ import { benchBigObject, benchCopy, benchListing } from './copy.ts';
 import { benchCrc } from './crc.ts';
 import { benchLimit, type LimitFigures } from './limit.ts';
 import { benchListingScale } from './listingScale.ts';
+import { benchRclone, type RcloneFigures } from './rclone.ts';
 import { benchScale, type ScaleFigures } from './scale.ts';
 import type { BenchRow } from './util.ts';
 
@@ -21,6 +22,7 @@ const quick = args.includes('--quick');
 const json = args.includes('--json');
 const figures: LimitFigures = {};
 const scaleFigures: ScaleFigures = {};
+const rcloneFigures: RcloneFigures = {};
 const onlyArg = args.find((a) => a.startsWith('--only'))?.split('=')[1] ?? args[args.indexOf('--only') + 1];
 const only =
   args.includes('--only') || args.some((a) => a.startsWith('--only='))
@@ -37,6 +39,11 @@ const suites: Suite[] = [
   { name: 'listing-scale', run: benchListingScale },
   // Issue #17: only with --only scale (minutes; needs redis-server).
   { name: 'scale', run: (o) => benchScale(o, scaleFigures) },
+  // Issue #16: the same copy with rclone and with `ossmigrate import` at default settings.
+  {
+    name: 'rclone',
+    run: (o) => benchRclone({ ...o, ...(reps !== undefined ? { reps } : {}) }, rcloneFigures),
+  },
 ];
 // The fleet benchmark needs redis-server; it lives with the fleet code.
 const fleetModule = fileURLToPath(new URL('./fleet.ts', import.meta.url));
@@ -47,7 +54,7 @@ if (existsSync(fleetModule)) {
   });
 }
 
-// BENCH_REPS: how many times the limit suite repeats each shape (default 3, quick 1).
+// BENCH_REPS: how many times the limit and rclone suites repeats each shape (default 3, quick 1).
 const repsEnv = process.env.BENCH_REPS;
 const reps = repsEnv === undefined || repsEnv === '' ? undefined : Number(repsEnv);
 if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1 && reps <= 20)) {
@@ -132,6 +139,11 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
     list_projected_hours_1e9_16_listers: scale(/^list_projected_hours/),
     ...f,
     ...scaleFigures,
+    rclone_cpu_per_gb_ratio: rcloneFigures.rclone_cpu_per_gb_ratio ?? null,
+    rclone_cpu_per_small_object_ratio: rcloneFigures.rclone_cpu_per_small_object_ratio ?? null,
+    rclone_fixed_cost_ratio: rcloneFigures.rclone_fixed_cost_ratio ?? null,
+    verify_requests_per_object: rcloneFigures.verify_requests_per_object ?? null,
+    ...rcloneFigures,
     large_object_label: big?.name ?? null,
     listing_label: listing?.name ?? null,
     targets: {
@@ -142,6 +154,10 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
       crc64_mb_s: 1000,
       list_speedup_parallel: 3.5,
       list_projected_hours_1e9_16_listers: 4,
+      rclone_cpu_per_gb_ratio: 1.3,
+      rclone_cpu_per_small_object_ratio: 1,
+      rclone_fixed_cost_ratio: 1.5,
+      verify_requests_per_object: 0.01,
     },
     quick,
     node: process.version,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Crc64, crc64, crc64Combine, crc64CombineAll } from '../../runner/core/crc64.ts';
+import { Crc64, crc64, crc64Combine, crc64CombineAll, crc64UseJsOnly } from '../../runner/core/crc64.ts';
 
 /** Bit-at-a-time reference straight from the CRC-64/XZ definition. */
 function reference(data: Uint8Array): bigint {
@@ -51,6 +51,31 @@ describe('crc64 (CRC-64/XZ, as x-oss-hash-crc64ecma / x-cos-hash-crc64ecma)', ()
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('WebAssembly and JS loops agree on large, split and misaligned inputs, past the 1 MiB buffer', () => {
+    const data = randomBytes(3 * 1024 * 1024 + 777);
+    const splits = [0, 1, 511, 512, 4096 + 3, 65_536, 1024 * 1024 + 5, 2 * 1024 * 1024 + 17, data.length];
+    const feed = () => {
+      const c = new Crc64();
+      for (let i = 1; i < splits.length; i++) c.update(data.subarray(splits[i - 1], splits[i]));
+      return c;
+    };
+    try {
+      crc64UseJsOnly(true);
+      const js = feed();
+      const jsWhole = crc64(data.subarray(3));
+      crc64UseJsOnly(false);
+      const fast = feed();
+      assert.equal(fast.toString(), js.toString());
+      assert.equal(fast.bytes, data.length);
+      assert.equal(crc64(data.subarray(3)), jsWhole);
+      // and against the bit-at-a-time reference, on a size the wasm path takes
+      const mid = data.subarray(5, 5 + 20_000);
+      assert.equal(new Crc64().update(mid).value, reference(mid));
+    } finally {
+      crc64UseJsOnly(false);
+    }
   });
 
   it('continues from a previous CRC (resume after a crash)', () => {

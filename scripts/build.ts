@@ -1,0 +1,111 @@
+/**
+ * `npm run build` (and npm install's `prepare`): the CLI as plain JavaScript in dist/cli/, so a
+ * start does not transpile TypeScript (tsx cost ~2 CPU-s of every job's fixed cost, issue #16).
+ * Packages are bundled too (resolving and loading ~1,500 files of node_modules cost as much as
+ * the TypeScript: 1.9 → 1.0 CPU-s for an empty import), and code splitting keeps every `import()`
+ * lazy — the SDKs (ali-oss, cos, bullmq, Ink, ECharts) still load only when a command uses them.
+ * dist/cli/manifest.json lists every source file the bundle was built from with its size and
+ * mtime; bin/ossmigrate.js runs the bundle only while they all match, else the sources via tsx.
+ *
+ * Built at install rather than committed: generated code in git would conflict on every merge and
+ * be one forgotten rebuild away from running old code; the build needs nothing but esbuild, which
+ * npm install has just installed.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ENTRY = resolve(ROOT, 'tui/cli.ts');
+export const OUT_DIR = resolve(ROOT, 'dist/cli');
+/** The file bin/ossmigrate.js runs (esbuild names it after the entry). */
+export const BUNDLE_NAME = 'cli.mjs';
+export const MANIFEST_NAME = 'manifest.json';
+
+export type Manifest = { entry: string; inputs: Record<string, { size: number; mtimeMs: number }> };
+
+/**
+ * `import.meta.url` must keep meaning the source file's URL (migrate.ts finds the repo root from
+ * it): each use is rewritten to that file's URL relative to the chunk's directory, so the bundle
+ * stays valid when the checkout moves.
+ */
+function sourceUrls(outDir: string): Plugin {
+  return {
+    name: 'source-import-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /\.tsx?$/ }, async (args) => {
+        if (args.path.includes('/node_modules/')) return undefined;
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const rel = relative(outDir, args.path).split('\\').join('/');
+        return {
+          contents: text.replaceAll(
+            'import.meta.url',
+            `new URL(${JSON.stringify(rel)}, import.meta.url).href`,
+          ),
+          loader: args.path.endsWith('x') ? 'tsx' : 'ts',
+        };
+      });
+    },
+  };
+}
+
+export async function buildCli(o: { outDir?: string } = {}): Promise<{ bundle: string; inputs: number }> {
+  const outDir = resolve(o.outDir ?? OUT_DIR);
+  // Old chunks have hashed names: clear them so the directory holds one build.
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const result = await build({
+    entryPoints: [ENTRY],
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    // Optional at run time, as in infra/bundle.ts: msgpackr-extract is a native addon (msgpackr
+    // falls back to JS), proxy-agent an optional peer of urllib, react-devtools-core Ink's
+    // DEV-only devtools.
+    external: ['msgpackr-extract', 'proxy-agent', 'react-devtools-core'],
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    jsx: 'automatic',
+    metafile: true,
+    // Linked, not inline: Node reads it only under --enable-source-maps, so starts stay cheap.
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    // Our .cjs modules (undici pool, ali-oss wrappers) require() packages, which ESM lacks.
+    banner: {
+      js: [
+        "import { createRequire as __ossmigrateCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __ossmigrateFileURLToPath } from 'node:url';",
+        "import { dirname as __ossmigrateDirname } from 'node:path';",
+        'const require = __ossmigrateCreateRequire(import.meta.url);',
+        'const __filename = __ossmigrateFileURLToPath(import.meta.url);',
+        'const __dirname = __ossmigrateDirname(__filename);',
+      ].join('\n'),
+    },
+    logLevel: 'warning',
+    plugins: [sourceUrls(outDir)],
+  });
+  const inputs: Manifest['inputs'] = {};
+  // The packages are in the bundle too: a changed lock file (another version installed) makes it stale.
+  for (const path of ['package-lock.json', ...Object.keys(result.metafile.inputs)]) {
+    if (path.includes('node_modules/') || !existsSync(resolve(ROOT, path))) continue;
+    const abs = resolve(ROOT, path);
+    const st = statSync(abs);
+    inputs[relative(ROOT, abs).split('\\').join('/')] = { size: st.size, mtimeMs: st.mtimeMs };
+  }
+  const manifest: Manifest = { entry: BUNDLE_NAME, inputs };
+  // Written last: a build that failed half-way leaves no manifest, so the bundle is not used.
+  await writeFile(join(outDir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`);
+  return { bundle: join(outDir, BUNDLE_NAME), inputs: Object.keys(inputs).length };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const outDir = process.argv[2];
+  const r = await buildCli(outDir ? { outDir } : {});
+  process.stdout.write(`${relative(process.cwd(), r.bundle) || r.bundle}: built from ${r.inputs} sources\n`);
+}
