@@ -5,7 +5,10 @@
  *   Tencent: TENCENTCLOUD_SECRET_ID / _KEY [/ TENCENTCLOUD_SECURITY_TOKEN]
  *   File (YAML): { oss: { accessKeyId, accessKeySecret, securityToken? },
  *                  cos: { secretId, secretKey, securityToken? },
- *                  source-oss: { … } }   (when the source is another OSS account)
+ *                  source-oss: { … },   (when the source is another OSS account)
+ *                  s3: { accessKeyId, secretAccessKey, sessionToken? } }
+ *   S3: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN], else AWS_PROFILE (or
+ *       "default") in AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials
  */
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -16,19 +19,22 @@ import { ConfigError } from '../core/errors.ts';
 
 export type OssCredentials = { accessKeyId: string; accessKeySecret: string; securityToken?: string };
 export type CosCredentials = { secretId: string; secretKey: string; securityToken?: string };
+export type S3Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
 export type Credentials = {
   oss?: OssCredentials;
   cos?: CosCredentials;
   /** Source OSS account when different from the destination's. */
   sourceOss?: OssCredentials;
+  /** An S3 or S3-compatible source. */
+  s3?: S3Credentials;
   /** Where each came from, for messages (never the values). */
-  origin: { oss?: string; cos?: string; sourceOss?: string };
+  origin: { oss?: string; cos?: string; sourceOss?: string; s3?: string };
   /**
    * Where this job's own definition takes the keys (an ossimport job.cfg: "fill in destAccessKey
    * and destSecretKey in job.cfg"), so a "no credentials" message names the user's own keys.
    */
-  hint?: { oss?: string; cos?: string; sourceOss?: string };
+  hint?: { oss?: string; cos?: string; sourceOss?: string; s3?: string };
 };
 
 const OssCreds = z.strictObject({
@@ -41,10 +47,16 @@ const CosCreds = z.strictObject({
   secretKey: z.string().min(1),
   securityToken: z.string().optional(),
 });
+const S3Creds = z.strictObject({
+  accessKeyId: z.string().min(1),
+  secretAccessKey: z.string().min(1),
+  sessionToken: z.string().optional(),
+});
 const CredFile = z.strictObject({
   oss: OssCreds.optional(),
   cos: CosCreds.optional(),
   'source-oss': OssCreds.optional(),
+  s3: S3Creds.optional(),
 });
 
 export const DEFAULT_CREDENTIALS_FILE = join(homedir(), '.ossmigrate', 'credentials.yaml');
@@ -69,7 +81,62 @@ function fromEnv(env: NodeJS.ProcessEnv): Credentials {
     };
     c.origin.cos = 'TENCENTCLOUD_SECRET_ID/_KEY';
   }
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    c.s3 = {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+    c.origin.s3 = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+  }
   return c;
+}
+
+/**
+ * A profile of the AWS shared credentials file (INI: `[name]`, `key = value`, `#`/`;` comments),
+ * or undefined when the file or the profile is absent. An explicit AWS_PROFILE that is missing
+ * gives the problem, for the "no S3 credentials" message (a job without an S3 source ignores it).
+ */
+export async function awsProfileCredentials(
+  env: NodeJS.ProcessEnv,
+): Promise<{ creds: S3Credentials; origin: string } | { problem: string } | undefined> {
+  const file = env.AWS_SHARED_CREDENTIALS_FILE ?? join(env.HOME ?? homedir(), '.aws', 'credentials');
+  const profile = env.AWS_PROFILE || 'default';
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    if (env.AWS_PROFILE || env.AWS_SHARED_CREDENTIALS_FILE)
+      return { problem: `AWS_PROFILE=${profile}: the AWS credentials file ${file} cannot be read` };
+    return undefined;
+  }
+  const sections = new Map<string, Record<string, string>>();
+  let current: Record<string, string> | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const h = /^\[\s*(?:profile\s+)?([^\]]+?)\s*\]$/.exec(line);
+    if (h) {
+      current = {};
+      sections.set(h[1]!, current);
+      continue;
+    }
+    const kv = /^([^=]+?)\s*=\s*(.*)$/.exec(line);
+    if (kv && current) current[kv[1]!.toLowerCase()] = kv[2]!;
+  }
+  const p = sections.get(profile);
+  const id = p?.aws_access_key_id;
+  const secret = p?.aws_secret_access_key;
+  if (!id || !secret) {
+    if (env.AWS_PROFILE)
+      return { problem: `AWS_PROFILE=${profile}: ${file} has no aws_access_key_id / aws_secret_access_key under [${profile}]` };
+    return undefined;
+  }
+  const token = p.aws_session_token;
+  return {
+    creds: { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) },
+    origin: `${file} [${profile}]`,
+  };
 }
 
 /**
@@ -81,6 +148,21 @@ function fromEnv(env: NodeJS.ProcessEnv): Credentials {
 export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv }): Promise<Credentials> {
   const env = o.env;
   const creds = fromEnv(env);
+  // An explicit AWS_PROFILE is the user's choice for S3 and beats our file; "default" comes last.
+  const found = creds.s3 ? undefined : await awsProfileCredentials(env);
+  const profile = found && 'creds' in found ? found : undefined;
+  if (found && 'problem' in found) creds.hint = { ...creds.hint, s3: found.problem };
+  if (profile && env.AWS_PROFILE) {
+    creds.s3 = profile.creds;
+    creds.origin.s3 = profile.origin;
+  }
+  const withProfile = (): Credentials => {
+    if (!creds.s3 && profile) {
+      creds.s3 = profile.creds;
+      creds.origin.s3 = profile.origin;
+    }
+    return creds;
+  };
   const explicit = o.file ?? env.OSSMIGRATE_CREDENTIALS;
   const file = explicit ?? DEFAULT_CREDENTIALS_FILE;
   let st: Awaited<ReturnType<typeof stat>> | undefined;
@@ -92,7 +174,7 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
         `credentials file ${file} does not exist`,
         'check the path, or use the environment variables',
       );
-    return creds;
+    return withProfile();
   }
   if ((st.mode & 0o077) !== 0) {
     throw new ConfigError(
@@ -115,7 +197,7 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
     const where = parsed.error.issues.map((i) => i.path.join('.') || '(top level)').join(', ');
     throw new ConfigError(
       `credentials file ${file} is malformed at: ${where}`,
-      'expected oss: {accessKeyId, accessKeySecret} and/or cos: {secretId, secretKey}',
+      'expected oss: {accessKeyId, accessKeySecret}, cos: {secretId, secretKey} and/or s3: {accessKeyId, secretAccessKey}',
     );
   }
   const f = parsed.data;
@@ -131,7 +213,11 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
     creds.sourceOss = f['source-oss'];
     creds.origin.sourceOss = file;
   }
-  return creds;
+  if (!creds.s3 && f.s3) {
+    creds.s3 = f.s3;
+    creds.origin.s3 = file;
+  }
+  return withProfile();
 }
 
 /** Values that must never appear in output: used by the logger's redaction and by tests. */
@@ -142,5 +228,7 @@ export function secretValues(c: Credentials): string[] {
     c.cos?.secretKey,
     c.cos?.securityToken,
     c.sourceOss?.accessKeySecret,
+    c.s3?.secretAccessKey,
+    c.s3?.sessionToken,
   ].filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

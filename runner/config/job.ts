@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseTimetable, RateSyntaxError } from '../core/bandwidth.ts';
 import { ConfigError } from '../core/errors.ts';
+import { S3_PROVIDERS, s3SourceProblem } from '../adapters/s3/providers.ts';
 import { STORAGE_CLASSES } from '../core/types.ts';
 import { formatBytes, parseSize, parseTime } from '../core/units.ts';
 
@@ -114,6 +115,28 @@ export const SourceSchema = z.discriminatedUnion('type', [
     path: z.string().min(1),
     followSymlinks: z.boolean().default(false),
   }),
+  // S3 and S3-compatible stores (runner/adapters/s3/providers.ts has the presets).
+  z
+    .strictObject({
+      type: z.literal('s3'),
+      provider: z
+        .enum(S3_PROVIDERS, { message: `must be one of ${S3_PROVIDERS.join(', ')}` })
+        .default('aws'),
+      bucket: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/, {
+        message: 'must be an S3 bucket name: 3-255 letters, digits, ".", "-" or "_"',
+      }),
+      region: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be a region like us-east-1 (or cn-east-1, bj, auto)' })
+        .optional(),
+      endpoint,
+      prefix: z.string().default(''),
+      forcePathStyle: z.boolean().optional(),
+    })
+    .superRefine((s, ctx) => {
+      const p = s3SourceProblem(s);
+      if (p) ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
+    }),
 ]);
 
 export const DestinationSchema = z.strictObject({
