@@ -346,6 +346,12 @@ export const OPTIONS: readonly OptionRow[] = [
   // ---- sandbox -----------------------------------------------------------------------------
   { flags: '--seed <set>', default: 'none', help: 'seed the COS bucket: demo | none', commands: ['sandbox'] },
   {
+    flags: '--source <type>',
+    default: 'cos',
+    help: 'the source the printed import command reads: cos | s3 (the COS emulator through its S3 API)',
+    commands: ['sandbox'],
+  },
+  {
     flags: '--data-dir <dir>',
     help: 'keep object bodies on disk here instead of in memory',
     commands: ['sandbox'],
