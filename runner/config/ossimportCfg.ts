@@ -296,7 +296,7 @@ export function translateCfg(
   if (!rawType)
     throw new ConfigError(
       `${file}: srcType is missing or empty — ossmigrate will not guess what to migrate`,
-      `add srcType=local (a directory), srcType=cos, srcType=oss or srcType=s3 (also qiniu, bos, ks3) to ${file}`,
+      `add srcType=local (a directory), srcType=cos or srcType=oss to ${file}`,
     );
   const srcType = rawType.toLowerCase();
   const srcKeys = (which: 'cos' | 'sourceOss') => {
