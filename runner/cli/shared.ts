@@ -220,20 +220,20 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
                 ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
               }
             : src.scheme === 'cos'
-            ? {
-                type: 'cos',
-                bucket: src.bucket,
-                region: need(f.srcRegion, '--src-region', 'ap-guangzhou'),
-                prefix: src.prefix,
-                ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
-              }
-            : {
-                type: 'oss',
-                bucket: src.bucket,
-                region: need(f.srcRegion, '--src-region', 'cn-shanghai'),
-                prefix: src.prefix,
-                ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
-              },
+              ? {
+                  type: 'cos',
+                  bucket: src.bucket,
+                  region: need(f.srcRegion, '--src-region', 'ap-guangzhou'),
+                  prefix: src.prefix,
+                  ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+                }
+              : {
+                  type: 'oss',
+                  bucket: src.bucket,
+                  region: need(f.srcRegion, '--src-region', 'cn-shanghai'),
+                  prefix: src.prefix,
+                  ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+                },
       destination: {
         bucket: dst.bucket,
         region: need(f.dstRegion, '--dst-region', 'cn-hangzhou'),
@@ -274,7 +274,8 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
 /** --src-provider on top of a job file (YAML or cfg) replaces an S3 source's provider. */
 function withProvider(doc: Record<string, unknown>, provider: string | undefined): Record<string, unknown> {
   if (!provider) return doc;
-  const o = typeof doc.source === 'object' && doc.source !== null ? (doc.source as Record<string, unknown>) : {};
+  const o =
+    typeof doc.source === 'object' && doc.source !== null ? (doc.source as Record<string, unknown>) : {};
   if (o.type !== 's3')
     throw new ConfigError(
       `--src-provider does not apply: the job file's source is ${String(o.type ?? 'not set')}, not s3`,

@@ -129,7 +129,9 @@ export async function awsProfileCredentials(
   const secret = p?.aws_secret_access_key;
   if (!id || !secret) {
     if (env.AWS_PROFILE)
-      return { problem: `AWS_PROFILE=${profile}: ${file} has no aws_access_key_id / aws_secret_access_key under [${profile}]` };
+      return {
+        problem: `AWS_PROFILE=${profile}: ${file} has no aws_access_key_id / aws_secret_access_key under [${profile}]`,
+      };
     return undefined;
   }
   const token = p.aws_session_token;

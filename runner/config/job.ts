@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { S3_PROVIDERS, s3SourceProblem } from '../adapters/s3/providers.ts';
 import { parseTimetable, RateSyntaxError } from '../core/bandwidth.ts';
 import { ConfigError } from '../core/errors.ts';
-import { S3_PROVIDERS, s3SourceProblem } from '../adapters/s3/providers.ts';
 import { STORAGE_CLASSES } from '../core/types.ts';
 import { formatBytes, parseSize, parseTime } from '../core/units.ts';
 
@@ -119,15 +119,15 @@ export const SourceSchema = z.discriminatedUnion('type', [
   z
     .strictObject({
       type: z.literal('s3'),
-      provider: z
-        .enum(S3_PROVIDERS, { message: `must be one of ${S3_PROVIDERS.join(', ')}` })
-        .default('aws'),
+      provider: z.enum(S3_PROVIDERS, { message: `must be one of ${S3_PROVIDERS.join(', ')}` }).default('aws'),
       bucket: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/, {
         message: 'must be an S3 bucket name: 3-255 letters, digits, ".", "-" or "_"',
       }),
       region: z
         .string()
-        .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be a region like us-east-1 (or cn-east-1, bj, auto)' })
+        .regex(/^[a-z0-9][a-z0-9-]*$/, {
+          message: 'must be a region like us-east-1 (or cn-east-1, bj, auto)',
+        })
         .optional(),
       endpoint,
       prefix: z.string().default(''),

@@ -4,7 +4,7 @@
  * Every key is mapped, or reported as not applicable with the reason.
  */
 import { readFile } from 'node:fs/promises';
-import { regionFromHost, type S3Provider, S3_PRESETS } from '../adapters/s3/providers.ts';
+import { regionFromHost, S3_PRESETS, type S3Provider } from '../adapters/s3/providers.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Credentials } from './credentials.ts';
 import { type JobInput, type JobSpec, type KeyNamer, parseJob } from './job.ts';
@@ -234,7 +234,14 @@ function s3FamilySource(
   const done = (p: S3Provider, region?: string, endpoint?: string): JobInput['source'] => {
     const r = over.srcRegion ?? region;
     const e = over.srcEndpoint ?? endpoint;
-    return { type: 's3', provider: p, bucket, prefix, ...(r ? { region: r } : {}), ...(e ? { endpoint: e } : {}) };
+    return {
+      type: 's3',
+      provider: p,
+      bucket,
+      prefix,
+      ...(r ? { region: r } : {}),
+      ...(e ? { endpoint: e } : {}),
+    };
   };
   if (over.srcEndpoint || (over.srcRegion && provider === 'qiniu')) return done(provider);
   const v = domain?.trim() ?? '';
@@ -262,8 +269,10 @@ function s3FamilySource(
     // BOS: the BOS endpoint ossimport used has an S3 twin (s3.<region>.bcebos.com).
     const endpoint =
       provider === 'bos' && !host.startsWith('s3.') ? `${scheme}://s3.${host}` : `${scheme}://${host}`;
-    if (endpoint !== `${scheme}://${host}`) notes.push(`srcDomain=${v}: read through BOS's S3 endpoint ${endpoint}`);
-    if (scheme === 'http') notes.push(`srcDomain: ${endpoint} is contacted over plain http as written (write https:// for TLS)`);
+    if (endpoint !== `${scheme}://${host}`)
+      notes.push(`srcDomain=${v}: read through BOS's S3 endpoint ${endpoint}`);
+    if (scheme === 'http')
+      notes.push(`srcDomain: ${endpoint} is contacted over plain http as written (write https:// for TLS)`);
     return done(provider, over.srcRegion ?? region, endpoint);
   }
   // Any other host: an S3-compatible server contacted as written (srcType=s3 → provider other).

@@ -83,7 +83,10 @@ describe('S3 adapter against s3rver (an independent S3 server)', () => {
     const awk = (await all(s.list({ prefix: 'awk/' }))).map(keyOf);
     assert.deepEqual(awk, AWKWARD.map((k) => `awk/${k}`).sort(compareKeys));
     assert.ok(awk.indexOf('awk/😀') > awk.indexOf('awk/\uff5e'), 'astral after U+FF5E in UTF-8 order');
-    assert.ok(awk.some((k) => Buffer.byteLength(k) > 1024), 'a key over 1 KiB survives the listing');
+    assert.ok(
+      awk.some((k) => Buffer.byteLength(k) > 1024),
+      'a key over 1 KiB survives the listing',
+    );
   });
 
   it('lists with a delimiter (common prefixes in order) and resumes after a key', async () => {
@@ -134,7 +137,12 @@ describe('S3 adapter against s3rver (an independent S3 server)', () => {
       parts.push({ PartNumber: i + 1, ETag: r.ETag });
     }
     await srv.client.send(
-      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId: up.UploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId: up.UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
     );
     const h = await s.head(Key);
     assert.equal(h?.size, a.length + b.length);
@@ -191,11 +199,21 @@ describe('S3 adapter against s3rver (an independent S3 server)', () => {
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'wrong' },
     });
     assert.equal((await lax.probe()).reachable, true, 's3rver does not verify SigV4 signatures');
-    const nob = new S3Store({ bucket: 'no-such-bucket', provider: 'other', endpoint: srv.endpoint, credentials: S3_KEY });
+    const nob = new S3Store({
+      bucket: 'no-such-bucket',
+      provider: 'other',
+      endpoint: srv.endpoint,
+      credentials: S3_KEY,
+    });
     const nb = await failure(nob.probe());
     assert.equal(nb.code, 'NoSuchBucket');
     assert.match(nb.message, /bucket no-such-bucket does not exist at http:\/\/127\.0\.0\.1:\d+/);
-    const down = new S3Store({ bucket: BUCKET, provider: 'other', endpoint: 'http://127.0.0.1:1', credentials: S3_KEY });
+    const down = new S3Store({
+      bucket: BUCKET,
+      provider: 'other',
+      endpoint: 'http://127.0.0.1:1',
+      credentials: S3_KEY,
+    });
     const d = await failure(down.probe());
     assert.equal(d.failureClass, 'NETWORK');
     assert.match(d.message, /cannot reach http:\/\/127\.0\.0\.1:1/);

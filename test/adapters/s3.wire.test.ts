@@ -15,9 +15,16 @@ import { MigrationError } from '../../runner/core/errors.ts';
 
 type Handler = (req: IncomingMessage, url: URL, res: ServerResponse) => void;
 
-const xmlError = (res: ServerResponse, status: number, code: string, headers: Record<string, string> = {}) => {
+const xmlError = (
+  res: ServerResponse,
+  status: number,
+  code: string,
+  headers: Record<string, string> = {},
+) => {
   res.writeHead(status, { 'content-type': 'application/xml', ...headers });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} message</Message><RequestId>REQ123</RequestId></Error>`);
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} message</Message><RequestId>REQ123</RequestId></Error>`,
+  );
 };
 
 async function failure(p: Promise<unknown>): Promise<MigrationError> {
@@ -62,7 +69,9 @@ describe('S3 adapter: AWS wire behaviour (checksum mode, part layout, conditions
         'content-length': '5',
         etag: '"5d41402abc4b2a76b9719d911017c592"',
         'last-modified': 'Wed, 01 Jan 2025 00:00:00 GMT',
-        'x-amz-checksum-sha256': composite ? 'LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=-2' : 'LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=',
+        'x-amz-checksum-sha256': composite
+          ? 'LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=-2'
+          : 'LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=',
         'x-amz-checksum-crc32': 'NhCmhg==',
         'x-amz-checksum-type': composite ? 'COMPOSITE' : 'FULL_OBJECT',
         'x-amz-storage-class': 'STANDARD_IA',
@@ -74,7 +83,10 @@ describe('S3 adapter: AWS wire behaviour (checksum mode, part layout, conditions
     seen.length = 0;
     const h = await store().head('k');
     assert.equal(seen[0]?.headers['x-amz-checksum-mode'], 'ENABLED');
-    assert.deepEqual(h?.checksums, { crc32: 'NhCmhg==', sha256: 'LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=' });
+    assert.deepEqual(h?.checksums, {
+      crc32: 'NhCmhg==',
+      sha256: 'LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=',
+    });
     assert.equal(h?.storageClass, 'IA');
     assert.equal(h?.etag, '5d41402abc4b2a76b9719d911017c592');
     assert.equal(h?.parts, undefined, 'a single-part ETag needs no part layout');
@@ -171,8 +183,12 @@ describe('S3 adapter: AWS wire behaviour (checksum mode, part layout, conditions
     const sig = await failure(store({ credentialsOrigin: '/home/u/.aws/credentials [default]' }).probe());
     assert.equal(sig.failureClass, 'ACCESS_DENIED');
     assert.equal(sig.code, 'SignatureDoesNotMatch');
-    assert.match(sig.message, /credentials from \/home\/u\/\.aws\/credentials \[default\]\); check AWS_ACCESS_KEY_ID/);
-    handler = (_req, _url, res) => xmlError(res, 301, 'PermanentRedirect', { 'x-amz-bucket-region': 'eu-west-1' });
+    assert.match(
+      sig.message,
+      /credentials from \/home\/u\/\.aws\/credentials \[default\]\); check AWS_ACCESS_KEY_ID/,
+    );
+    handler = (_req, _url, res) =>
+      xmlError(res, 301, 'PermanentRedirect', { 'x-amz-bucket-region': 'eu-west-1' });
     const region = await failure(store({ region: 'us-east-1' }).probe());
     assert.equal(region.code, 'WrongRegion:eu-west-1');
     handler = (_req, _url, res) => xmlError(res, 503, 'SlowDown', { 'retry-after': '3' });

@@ -61,7 +61,13 @@ async function jobFile(e: Env, extra: Record<string, unknown> = {}): Promise<str
       // s3rver's delimiter listing drops common prefixes whose keys lie two or more levels
       // deeper (docs/sources/s3.md): scan flat so every key is seen.
       scan: { depth: 0 },
-      transfer: { concurrency: 8, multipartThreshold: '2MiB', partSize: '1MiB', partConcurrency: 2, retries: 4 },
+      transfer: {
+        concurrency: 8,
+        multipartThreshold: '2MiB',
+        partSize: '1MiB',
+        partConcurrency: 2,
+        retries: 4,
+      },
       ...extra,
     }),
   );
@@ -156,7 +162,10 @@ describe('e2e: import from an S3 source (s3rver) into OSS', () => {
       '--dst-endpoint',
       destination.endpoint,
     ];
-    const full = await runCli(['import', ...flags, '--workdir', work, '--json', '--yes'], { cwd: e.dir, env: e.env });
+    const full = await runCli(['import', ...flags, '--workdir', work, '--json', '--yes'], {
+      cwd: e.dir,
+      env: e.env,
+    });
     assert.equal(full.code, 0, full.stderr);
     assert.equal((await ossBytes(e, 'inc2/a.txt'))?.toString(), 'a1');
     // S3 Last-Modified has 1 s resolution: T1 strictly after the full copy's objects.
@@ -183,15 +192,21 @@ describe('e2e: import from an S3 source (s3rver) into OSS', () => {
   it('verify catches a corrupted destination (MD5) and reports a changed source as pending, without downloading', async () => {
     for (let i = 0; i < 4; i++) await put(e, `v/${i}`, patternBytes(4096, i + 1));
     const work = join(e.dir, 'w3');
-    const job = await jobFile(e, { source: source(e, 'v/'), destination: { ...e.sb.jobSpec().destination, prefix: 'v3/' } });
-    assert.equal((await runCli(['import', job, '--workdir', work, '--yes'], { cwd: e.dir, env: e.env })).code, 0);
+    const job = await jobFile(e, {
+      source: source(e, 'v/'),
+      destination: { ...e.sb.jobSpec().destination, prefix: 'v3/' },
+    });
+    assert.equal(
+      (await runCli(['import', job, '--workdir', work, '--yes'], { cwd: e.dir, env: e.env })).code,
+      0,
+    );
     await e.sb.oss.seed(e.sb.info.oss.bucket, { key: 'v3/1', body: chunks(4096, 4242), size: 4096 });
     await put(e, 'v/2', patternBytes(4096, 999));
     const mark = e.sb.oss.log.mark();
     const r = await runCli(['verify', '--workdir', work, '--json'], { cwd: e.dir, env: e.env });
     assert.equal(r.code, 5, r.stderr);
     const s = events(r.stdout).pop()!;
-    const check = await readFile(join(s.report as string, "check.txt"), "utf8");
+    const check = await readFile(join(s.report as string, 'check.txt'), 'utf8');
     assert.equal(s.different, 1, `${JSON.stringify(s)}\n${check}`);
     assert.equal(s.verified, 2);
     assert.deepEqual(s.verifiedBy, { crc64: 0, md5: 2, size: 0 }, 'single-part S3 ETags prove by MD5');
@@ -202,7 +217,8 @@ describe('e2e: import from an S3 source (s3rver) into OSS', () => {
   });
 
   it('a SIGKILLed run resumes from its work dir and finishes the multipart object', async () => {
-    for (let i = 0; i < 30; i++) await put(e, `k/small/${String(i).padStart(3, '0')}`, patternBytes(2000 + i, i + 1));
+    for (let i = 0; i < 30; i++)
+      await put(e, `k/small/${String(i).padStart(3, '0')}`, patternBytes(2000 + i, i + 1));
     const big = patternBytes(12 * MiB + 7, 99);
     await put(e, 'k/big.bin', big);
     e.sb.oss.faults.set({
@@ -214,7 +230,13 @@ describe('e2e: import from an S3 source (s3rver) into OSS', () => {
     const job = await jobFile(e, {
       source: source(e, 'k/'),
       destination: { ...e.sb.jobSpec().destination, prefix: 'k/' },
-      transfer: { concurrency: 4, multipartThreshold: '2MiB', partSize: '1MiB', partConcurrency: 1, retries: 3 },
+      transfer: {
+        concurrency: 4,
+        multipartThreshold: '2MiB',
+        partSize: '1MiB',
+        partConcurrency: 1,
+        retries: 3,
+      },
     });
     const work = join(e.dir, 'w4');
     const mark = e.sb.oss.log.mark();

@@ -133,7 +133,14 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         };
       case 'cos':
         return {
-          args: ['--src', `cos://${cosBucket}/${prefix ?? ''}`, '--src-region', cosRegion, '--src-endpoint', cos.endpoint],
+          args: [
+            '--src',
+            `cos://${cosBucket}/${prefix ?? ''}`,
+            '--src-region',
+            cosRegion,
+            '--src-endpoint',
+            cos.endpoint,
+          ],
           env: { TENCENTCLOUD_SECRET_ID: cosCred.accessKeyId, TENCENTCLOUD_SECRET_KEY: cosCred.secret },
           spec: {
             type: 'cos',

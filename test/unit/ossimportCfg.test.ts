@@ -390,7 +390,10 @@ describe('ossimport S3-family sources (srcType=s3|qiniu|bos|ks3) read through th
       endpoint: 'http://s3.us-west-2.amazonaws.com',
       prefix: 'docs/',
     });
-    assert.deepEqual(t.credentials.s3, { accessKeyId: 'AKIA******EXAMPLE', secretAccessKey: 'wJal******EXAMPLEKEY' });
+    assert.deepEqual(t.credentials.s3, {
+      accessKeyId: 'AKIA******EXAMPLE',
+      secretAccessKey: 'wJal******EXAMPLEKEY',
+    });
     assert.ok(t.notes.some((n) => /plain http as written/.test(n)));
   });
 
@@ -413,7 +416,10 @@ describe('ossimport S3-family sources (srcType=s3|qiniu|bos|ks3) read through th
     assert.ok(bos.notes.some((n) => /BOS's S3 endpoint http:\/\/s3\.gz\.bcebos\.com/.test(n)));
     const ks3 = translate(parseProperties(await fixture('ks3.job.cfg')), new Map(), 'ks3.job.cfg');
     assert.equal(ks3.spec.source.type === 's3' && ks3.spec.source.region, 'cn-beijing');
-    assert.equal(ks3.spec.source.type === 's3' && ks3.spec.source.endpoint, 'https://ks3-cn-beijing.ksyuncs.com');
+    assert.equal(
+      ks3.spec.source.type === 's3' && ks3.spec.source.endpoint,
+      'https://ks3-cn-beijing.ksyuncs.com',
+    );
   });
 
   it('qiniu: a download domain is refused with the fix (the region); --src-region or a zone code makes it run', async () => {
@@ -422,7 +428,13 @@ describe('ossimport S3-family sources (srcType=s3|qiniu|bos|ks3) read through th
     assert.match(r.message, /srcDomain=http:\/\/mybucket\.u\.qiniudn\.com is a Qiniu download domain/);
     assert.match(r.fix, /--src-region .*z0/);
     const t = translate(cfg, new Map(), 'qiniu.job.cfg', { srcRegion: 'cn-east-1' });
-    assert.deepEqual(t.spec.source, { type: 's3', provider: 'qiniu', bucket: 'mybucket', region: 'cn-east-1', prefix: 'docs/' });
+    assert.deepEqual(t.spec.source, {
+      type: 's3',
+      provider: 'qiniu',
+      bucket: 'mybucket',
+      region: 'cn-east-1',
+      prefix: 'docs/',
+    });
     const zone = translate(await edited('qiniu.job.cfg', { srcDomain: 'z2' }), new Map(), 'qiniu.job.cfg');
     assert.equal(zone.spec.source.type === 's3' && zone.spec.source.region, 'cn-south-1');
   });

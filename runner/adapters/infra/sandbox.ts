@@ -68,7 +68,10 @@ export class SandboxDriver implements InfraDriver {
         'point the job at the sandbox: ossmigrate sandbox prints the endpoints',
       );
     if (s.type !== 'cos' && s.type !== 's3')
-      throw new InfraError('the sandbox driver mirrors from COS and S3 only', 'use --infra none for other sources');
+      throw new InfraError(
+        'the sandbox driver mirrors from COS and S3 only',
+        'use --infra none for other sources',
+      );
     // The mirror rule signs origin fetches with the source's key (S3V4).
     const key =
       s.type === 's3'

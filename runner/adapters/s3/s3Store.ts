@@ -200,8 +200,7 @@ export class S3Store implements ObjectStore {
         extra,
       );
     const cls = code === 'NotFound' ? 'SOURCE_GONE' : classifyHttp(status, code);
-    const auth =
-      code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || code === 'AccessDenied';
+    const auth = code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || code === 'AccessDenied';
     const from = this.o.credentialsOrigin ? ` (credentials from ${this.o.credentialsOrigin})` : '';
     return new MigrationError(
       cls,
@@ -232,7 +231,13 @@ export class S3Store implements ObjectStore {
       };
       const what = `list ${this.name}/${o.prefix}`;
       let page: {
-        Contents?: { Key?: string; Size?: number; LastModified?: Date; ETag?: string; StorageClass?: string }[];
+        Contents?: {
+          Key?: string;
+          Size?: number;
+          LastModified?: Date;
+          ETag?: string;
+          StorageClass?: string;
+        }[];
         CommonPrefixes?: { Prefix?: string }[];
         IsTruncated?: boolean;
         EncodingType?: string;
@@ -334,7 +339,12 @@ export class S3Store implements ObjectStore {
     if (n && this.preset.multipartEtag) {
       try {
         const p = await this.client.send(
-          new HeadObjectCommand({ Bucket: this.o.bucket, Key: key, PartNumber: 1, IfMatch: `"${head.etag}"` }),
+          new HeadObjectCommand({
+            Bucket: this.o.bucket,
+            Key: key,
+            PartNumber: 1,
+            IfMatch: `"${head.etag}"`,
+          }),
           opts,
         );
         if (p.PartsCount && p.PartsCount === Number(n[1]) && p.ContentLength !== undefined)
@@ -431,7 +441,8 @@ export class S3Store implements ObjectStore {
     // A one-key listing, not only HEAD: its error body tells a wrong secret from a denied request,
     // and it proves the list permission the scan needs.
     const input = { Bucket: this.o.bucket, MaxKeys: 1 };
-    const cmd = this.preset.listVersion === 2 ? new ListObjectsV2Command(input) : new ListObjectsCommand(input);
+    const cmd =
+      this.preset.listVersion === 2 ? new ListObjectsV2Command(input) : new ListObjectsCommand(input);
     const capture = (next: (a: unknown) => Promise<{ response: unknown }>) => async (args: unknown) => {
       const out = await next(args);
       date = (out.response as { headers?: Record<string, string> }).headers?.date;
