@@ -1,7 +1,7 @@
 // The OSS back-to-origin ("mirror") rule for phase 5. PURE; generic over the secret type so the
 // program can pass Pulumi secrets and tests can pass plain strings.
 
-import { isIpOrLocal, resolveS3, type S3Provider } from '../runner/adapters/s3/providers.ts';
+import { isIpOrLocal, resolveS3, type S3Provider } from '../runner/config/s3Providers.ts';
 import { cosOrigin } from './naming.ts';
 
 /** Where OSS fetches a missing key from, and the region its S3V4 signature names. */

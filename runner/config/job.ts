@@ -6,11 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { S3_PROVIDERS, s3SourceProblem } from '../adapters/s3/providers.ts';
 import { parseTimetable, RateSyntaxError } from '../core/bandwidth.ts';
 import { ConfigError } from '../core/errors.ts';
 import { STORAGE_CLASSES } from '../core/types.ts';
 import { formatBytes, parseSize, parseTime } from '../core/units.ts';
+import { S3_PROVIDERS, s3SourceProblem } from './s3Providers.ts';
 
 /** What OSS accepts (the destination is always OSS): parts 100 KB – 5 GB, ≤ 10,000 of them; PUT ≤ 5 GB. */
 export const OSS_LIMITS = {
@@ -115,7 +115,7 @@ export const SourceSchema = z.discriminatedUnion('type', [
     path: z.string().min(1),
     followSymlinks: z.boolean().default(false),
   }),
-  // S3 and S3-compatible stores (runner/adapters/s3/providers.ts has the presets).
+  // S3 and S3-compatible stores (runner/config/s3Providers.ts has the presets).
   z
     .strictObject({
       type: z.literal('s3'),

@@ -4,10 +4,10 @@
  * Every key is mapped, or reported as not applicable with the reason.
  */
 import { readFile } from 'node:fs/promises';
-import { regionFromHost, S3_PRESETS, type S3Provider } from '../adapters/s3/providers.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Credentials } from './credentials.ts';
 import { type JobInput, type JobSpec, type KeyNamer, parseJob } from './job.ts';
+import { regionFromHost, S3_PRESETS, type S3Provider } from './s3Providers.ts';
 
 /**
  * A cfg file's text: UTF-8 (a BOM is dropped), else GBK — ossimport ran on Chinese Windows,

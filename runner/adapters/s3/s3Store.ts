@@ -25,6 +25,7 @@ import {
   type Tier,
 } from '@aws-sdk/client-s3';
 import type { S3Credentials } from '../../config/credentials.ts';
+import { resolveS3, type S3Preset, type S3Provider } from '../../config/s3Providers.ts';
 import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
 import { compareKeys } from '../../core/keys.ts';
 import type { ChecksumAlgorithm, ListEntry, ObjectHead, ObjectInfo, StorageClass } from '../../core/types.ts';
@@ -39,7 +40,6 @@ import type {
   WriteResult,
 } from '../../ports/objectStore.ts';
 import { listDate, parseRestore, retryAfterMs, stripEtag } from '../http/headers.ts';
-import { resolveS3, type S3Preset, type S3Provider } from './providers.ts';
 
 export type S3StoreOptions = {
   bucket: string;
