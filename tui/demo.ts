@@ -25,7 +25,7 @@ import { ProgressFile } from '../runner/app/migration/progressFile.ts';
 import { Workspace } from '../runner/app/workspace.ts';
 import { type Credentials, secretValues } from '../runner/config/credentials.ts';
 import { parseJob } from '../runner/config/job.ts';
-import { startSandbox } from '../test/sandbox/sandbox.ts';
+import { SANDBOX_SOURCES, startSandbox } from '../test/sandbox/sandbox.ts';
 import { Business } from './demo/business.ts';
 import type { StartFlow } from './hooks/useMigration.ts';
 import { runTui } from './main.tsx';
@@ -33,12 +33,13 @@ import type { Action } from './state/types.ts';
 
 const JOB = 'demo';
 
-const HELP = `usage: npm run demo [-- --yes] [-- --workdir DIR] [-- --bwlimit RATE]
+const HELP = `usage: npm run demo [-- --yes] [-- --workdir DIR] [-- --bwlimit RATE] [-- --source cos|s3]
 
 Walks a whole COS → OSS migration against local emulators, with a simulated business.
   -y, --yes          unattended: confirm the cutover and teardown automatically; print the report's path
   --workdir DIR      work dir (default: a new temporary directory, kept afterwards)
   --bwlimit RATE     bandwidth limit for the copy (default: 10M in the interactive UI, off otherwise)
+  --source cos|s3    read the source through the COS API (default) or as an S3 source (the emulator's S3 API)
 `;
 
 async function main(): Promise<number> {
@@ -47,6 +48,7 @@ async function main(): Promise<number> {
       yes: { type: 'boolean', short: 'y', default: false },
       workdir: { type: 'string' },
       bwlimit: { type: 'string' },
+      source: { type: 'string', default: 'cos' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -63,8 +65,15 @@ async function main(): Promise<number> {
       'no terminal: plain progress lines; the confirmations are answered automatically (this is a sandbox)',
     );
 
-  say('starting the sandbox: local OSS and COS emulators, COS seeded with the demo data…');
-  const sb = await startSandbox({ seed: 'demo', restoreDelayMs: 1500 });
+  const source = SANDBOX_SOURCES.find((s) => s === values.source);
+  if (!source) {
+    process.stderr.write(`--source ${values.source}: unknown; use ${SANDBOX_SOURCES.join(' or ')}\n`);
+    return 2;
+  }
+  say(
+    `starting the sandbox: local OSS and COS emulators, COS seeded with the demo data${source === 's3' ? ', read through its S3 API' : ''}…`,
+  );
+  const sb = await startSandbox({ seed: 'demo', restoreDelayMs: 1500, source });
   try {
     // Throwaway sandbox keys, into the environment as a real run would take them.
     Object.assign(process.env, sb.env());
@@ -72,7 +81,9 @@ async function main(): Promise<number> {
     const creds: Credentials = {
       oss: { accessKeyId: info.oss.accessKeyId, accessKeySecret: info.oss.accessKeySecret },
       cos: { secretId: info.cos.secretId, secretKey: info.cos.secretKey },
-      origin: { oss: 'sandbox', cos: 'sandbox' },
+      // The S3 source is the same emulator through its S3 API, with the same key.
+      s3: { accessKeyId: info.cos.secretId, secretAccessKey: info.cos.secretKey },
+      origin: { oss: 'sandbox', cos: 'sandbox', s3: 'sandbox' },
     };
     const workdir = values.workdir ?? (await mkdtemp(join(tmpdir(), 'ossmigrate-demo-')));
     const ws = new Workspace(workdir);
@@ -81,12 +92,7 @@ async function main(): Promise<number> {
     const spec = parseJob(
       {
         name: JOB,
-        source: {
-          type: 'cos',
-          bucket: info.cos.bucket,
-          region: info.cos.region,
-          endpoint: info.cos.endpoint,
-        },
+        source: sb.jobSpec().source,
         destination: { bucket: info.oss.bucket, region: info.oss.region, endpoint: info.oss.endpoint },
         tasks: { maxObjects: 20 },
         // Small multipart settings so the 24 MiB and 12 MiB objects go multipart.

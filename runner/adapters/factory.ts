@@ -111,6 +111,27 @@ export async function sourceStore(spec: JobSpec, creds: Credentials): Promise<Ob
         ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       });
     }
+    case 's3': {
+      if (!creds.s3) {
+        throw new ConfigError(
+          'no S3 credentials for the S3 source',
+          withHint(
+            creds.hint?.s3,
+            'export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for a temporary key), set AWS_PROFILE to a profile in ~/.aws/credentials (or AWS_SHARED_CREDENTIALS_FILE), or add s3: {accessKeyId, secretAccessKey} to ~/.ossmigrate/credentials.yaml (chmod 600)',
+          ),
+        );
+      }
+      const { S3Store } = await import('./s3/s3Store.ts');
+      return new S3Store({
+        bucket: s.bucket,
+        provider: s.provider,
+        credentials: creds.s3,
+        ...(s.region ? { region: s.region } : {}),
+        ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+        ...(s.forcePathStyle !== undefined ? { forcePathStyle: s.forcePathStyle } : {}),
+        ...(creds.origin.s3 ? { credentialsOrigin: creds.origin.s3 } : {}),
+      });
+    }
   }
 }
 

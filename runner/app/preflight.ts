@@ -18,6 +18,7 @@ async function probe(
   store: ObjectStore,
   expectedRegion: string | undefined,
   problems: Problem[],
+  sourceType?: JobSpec['source']['type'],
 ): Promise<void> {
   try {
     const p = await store.probe();
@@ -84,7 +85,9 @@ async function probe(
       BUCKET_NOT_FOUND: `check the ${side} bucket name and region`,
       BAD_CREDENTIALS:
         side === 'source'
-          ? 'check TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY (or the credentials file)'
+          ? sourceType === 's3'
+            ? 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE in ~/.aws/credentials, or s3: in the credentials file)'
+            : 'check TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY (or the credentials file)'
           : 'check ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET (or the credentials file)',
       ACCESS_DENIED: `check the ${side} credentials, and that the key may ${side === 'source' ? 'list and read' : 'list, read and write'} the bucket`,
       UNREACHABLE: `check network access to the ${side} endpoint (internal endpoints only work inside the region's VPC)`,
@@ -146,7 +149,7 @@ export async function preflight(
   const problems: Problem[] = [];
   const srcRegion = sourceRegion(spec.source);
   await Promise.all([
-    probe('source', src, srcRegion, problems),
+    probe('source', src, srcRegion, problems, spec.source.type),
     probe('destination', dst, spec.destination.region, problems),
   ]);
   if (spec.source.type === 'oss' && spec.source.bucket === spec.destination.bucket) {
@@ -172,6 +175,6 @@ export async function preflight(
  */
 export async function preflightSource(spec: JobSpec, src: ObjectStore): Promise<Problem[]> {
   const problems: Problem[] = [];
-  await probe('source', src, sourceRegion(spec.source), problems);
+  await probe('source', src, sourceRegion(spec.source), problems, spec.source.type);
   return problems;
 }

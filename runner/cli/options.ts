@@ -96,7 +96,7 @@ export const OPTIONS: readonly OptionRow[] = [
   },
   {
     flags: '--src-region <region>',
-    help: 'source region (COS: ap-guangzhou; OSS: cn-hangzhou); replaces the job file’s',
+    help: 'source region (COS: ap-guangzhou; OSS: cn-hangzhou; S3: us-east-1); replaces the job file’s',
     jobPath: 'source.region',
     commands: DEFINITION_COMMANDS,
   },
@@ -110,6 +110,12 @@ export const OPTIONS: readonly OptionRow[] = [
     flags: '--src-endpoint <url>',
     help: 'source endpoint (e.g. the sandbox; UpYun: https://v0.api.upyun.com by default); replaces the job file’s',
     jobPath: 'source.endpoint',
+    commands: DEFINITION_COMMANDS,
+  },
+  {
+    flags: '--src-provider <name>',
+    help: 'S3 source provider: aws, qiniu, bos, ks3, obs, minio, r2 or other (endpoint pattern, addressing, listing); replaces the job file’s',
+    jobPath: 'source.provider',
     commands: DEFINITION_COMMANDS,
   },
   {
@@ -346,6 +352,12 @@ export const OPTIONS: readonly OptionRow[] = [
   // ---- sandbox -----------------------------------------------------------------------------
   { flags: '--seed <set>', default: 'none', help: 'seed the COS bucket: demo | none', commands: ['sandbox'] },
   {
+    flags: '--source <type>',
+    default: 'cos',
+    help: 'the source the printed import command reads: cos | s3 (the COS emulator through its S3 API)',
+    commands: ['sandbox'],
+  },
+  {
     flags: '--data-dir <dir>',
     help: 'keep object bodies on disk here instead of in memory',
     commands: ['sandbox'],
@@ -556,6 +568,38 @@ export const OPTIONS: readonly OptionRow[] = [
     envReadBy: 'runner/config/credentials.ts',
     secret: true,
     help: 'Azure source: a SAS token granting read and list (sp=rl), without the leading "?"',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AWS_ACCESS_KEY_ID',
+    envReadBy: 'runner/config/credentials.ts',
+    help: 'S3 source access key id (any S3-compatible provider)',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AWS_SECRET_ACCESS_KEY',
+    envReadBy: 'runner/config/credentials.ts',
+    secret: true,
+    help: 'S3 source secret access key',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AWS_SESSION_TOKEN',
+    envReadBy: 'runner/config/credentials.ts',
+    secret: true,
+    help: 'S3 session token, with a temporary key',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AWS_PROFILE',
+    envReadBy: 'runner/config/credentials.ts',
+    help: 'profile of the AWS shared credentials file for the S3 source (default: "default")',
+    commands: ALL_COMMANDS,
+  },
+  {
+    env: 'AWS_SHARED_CREDENTIALS_FILE',
+    envReadBy: 'runner/config/credentials.ts',
+    help: 'the AWS shared credentials file (default ~/.aws/credentials)',
     commands: ALL_COMMANDS,
   },
 ];

@@ -85,6 +85,7 @@ export type DefinitionFlags = {
   dstRegion?: string;
   srcEndpoint?: string;
   dstEndpoint?: string;
+  srcProvider?: string;
   since?: string;
   until?: string;
   concurrency?: number;
@@ -98,14 +99,18 @@ const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 export function parseLocation(
   url: string,
   flag: string,
-): { scheme: 'cos' | 'oss' | 'local' | 'http-list' | 'upyun' | 'azure'; bucket: string; prefix: string } {
-  const m = /^(cos|oss|local|http-list|upyun|azure):\/\/(.*)$/.exec(url);
+): {
+  scheme: 'cos' | 'oss' | 'local' | 'http-list' | 'upyun' | 'azure' | 's3';
+  bucket: string;
+  prefix: string;
+} {
+  const m = /^(cos|oss|local|http-list|upyun|azure|s3):\/\/(.*)$/.exec(url);
   if (!m)
     throw new ConfigError(
       `${flag} "${url}" is not a location`,
-      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/, azure://ACCOUNT/CONTAINER/prefix/, upyun://SERVICE/prefix/, http-list:///path/list.txt or local:///path/`,
+      `use cos://BUCKET-APPID/prefix/, oss://BUCKET/prefix/, s3://BUCKET/prefix/, azure://ACCOUNT/CONTAINER/prefix/, upyun://SERVICE/prefix/, http-list:///path/list.txt or local:///path/`,
     );
-  const scheme = m[1] as 'cos' | 'oss' | 'local' | 'http-list' | 'upyun' | 'azure';
+  const scheme = m[1] as 'cos' | 'oss' | 'local' | 'http-list' | 'upyun' | 'azure' | 's3';
   if (scheme === 'local' || scheme === 'http-list') {
     if (!m[2]!.startsWith('/'))
       throw new ConfigError(
@@ -157,7 +162,7 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
         ...(f.srcEndpoint ? { srcEndpoint: f.srcEndpoint } : {}),
         ...(f.dstEndpoint ? { dstEndpoint: f.dstEndpoint } : {}),
       });
-      base = t.input as Record<string, unknown>;
+      base = withProvider(t.input as Record<string, unknown>, f.srcProvider);
       credentials = t.credentials;
       auditOnly = t.auditOnly;
       notes = t.notes;
@@ -170,6 +175,7 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
         );
       base = await readJobFile(file);
       base = withEndpoints(base, f);
+      base = withProvider(base, f.srcProvider);
     }
   } else {
     if (f.sys)
@@ -191,6 +197,11 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
       if (!v) throw new ConfigError(`${flag} is required`, `e.g. ${flag} ${example}`);
       return v;
     };
+    if (f.srcProvider && src.scheme !== 's3')
+      throw new ConfigError(
+        `--src-provider is for an S3 source (s3://BUCKET/prefix/), not ${src.scheme}://`,
+        'drop --src-provider',
+      );
     // Azure: "bucket" is the account, the container is the first path segment; no regions.
     const azure =
       src.scheme === 'azure' ? azureLocation(f.src, src.bucket, src.prefix, f.srcRegion) : undefined;
@@ -211,30 +222,39 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
         ? { type: 'azure', ...azure, ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}) }
         : src.scheme === 'local'
           ? { type: 'local', path: src.prefix }
-          : src.scheme === 'http-list'
-            ? { type: 'http-list', listFile: src.prefix }
-            : src.scheme === 'upyun'
-              ? {
-                  type: 'upyun',
-                  service: src.bucket,
-                  prefix: src.prefix,
-                  ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
-                }
-              : src.scheme === 'cos'
+          : src.scheme === 's3'
+            ? {
+                type: 's3',
+                provider: f.srcProvider ?? 'aws',
+                bucket: src.bucket,
+                prefix: src.prefix,
+                ...(f.srcRegion ? { region: f.srcRegion } : {}),
+                ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+              }
+            : src.scheme === 'http-list'
+              ? { type: 'http-list', listFile: src.prefix }
+              : src.scheme === 'upyun'
                 ? {
-                    type: 'cos',
-                    bucket: src.bucket,
-                    region: need(f.srcRegion, '--src-region', 'ap-guangzhou'),
+                    type: 'upyun',
+                    service: src.bucket,
                     prefix: src.prefix,
                     ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
                   }
-                : {
-                    type: 'oss',
-                    bucket: src.bucket,
-                    region: need(f.srcRegion, '--src-region', 'cn-shanghai'),
-                    prefix: src.prefix,
-                    ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
-                  },
+                : src.scheme === 'cos'
+                  ? {
+                      type: 'cos',
+                      bucket: src.bucket,
+                      region: need(f.srcRegion, '--src-region', 'ap-guangzhou'),
+                      prefix: src.prefix,
+                      ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+                    }
+                  : {
+                      type: 'oss',
+                      bucket: src.bucket,
+                      region: need(f.srcRegion, '--src-region', 'cn-shanghai'),
+                      prefix: src.prefix,
+                      ...(f.srcEndpoint ? { endpoint: f.srcEndpoint } : {}),
+                    },
       destination: {
         bucket: dst.bucket,
         region: need(f.dstRegion, '--dst-region', 'cn-hangzhou'),
@@ -270,6 +290,19 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
     return fileNames?.(path);
   };
   return { spec: parseJob(input, file ?? 'flags', nameOf), credentials, auditOnly, notes };
+}
+
+/** --src-provider on top of a job file (YAML or cfg) replaces an S3 source's provider. */
+function withProvider(doc: Record<string, unknown>, provider: string | undefined): Record<string, unknown> {
+  if (!provider) return doc;
+  const o =
+    typeof doc.source === 'object' && doc.source !== null ? (doc.source as Record<string, unknown>) : {};
+  if (o.type !== 's3')
+    throw new ConfigError(
+      `--src-provider does not apply: the job file's source is ${String(o.type ?? 'not set')}, not s3`,
+      'drop --src-provider',
+    );
+  return { ...doc, source: { ...o, provider } };
 }
 
 /** --src-/--dst-region/-endpoint on top of a YAML job file replace its values. */
@@ -329,9 +362,10 @@ export async function credentialsFor(
     ...((c.sourceOss ?? inline.sourceOss) ? { sourceOss: c.sourceOss ?? inline.sourceOss! } : {}),
     ...((c.upyun ?? inline.upyun) ? { upyun: c.upyun ?? inline.upyun! } : {}),
     ...((c.azure ?? inline.azure) ? { azure: c.azure ?? inline.azure! } : {}),
+    ...((c.s3 ?? inline.s3) ? { s3: c.s3 ?? inline.s3! } : {}),
     origin: { ...inline.origin, ...c.origin },
     // Where the job's own file takes keys (a cfg's destAccessKey…), for "no credentials" messages.
-    ...(inline.hint ? { hint: inline.hint } : {}),
+    ...(inline.hint || c.hint ? { hint: { ...c.hint, ...inline.hint } } : {}),
   };
 }
 

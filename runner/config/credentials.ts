@@ -9,6 +9,10 @@
  *   UpYun: UPYUN_OPERATOR / UPYUN_PASSWORD, or upyun: { operator, password } in the file
  *   Azure: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY, or
  *          AZURE_STORAGE_SAS_TOKEN; file: azure: { connectionString | accountName + accountKey | sasToken }
+ *                  source-oss: { … },   (when the source is another OSS account)
+ *                  s3: { accessKeyId, secretAccessKey, sessionToken? } }
+ *   S3: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN], else AWS_PROFILE (or
+ *       "default") in AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials
  */
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -28,6 +32,7 @@ export type AzureCredentials = {
   accountKey?: string;
   sasToken?: string;
 };
+export type S3Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
 export type Credentials = {
   oss?: OssCredentials;
@@ -36,13 +41,15 @@ export type Credentials = {
   azure?: AzureCredentials;
   /** Source OSS account when different from the destination's. */
   sourceOss?: OssCredentials;
+  /** An S3 or S3-compatible source. */
+  s3?: S3Credentials;
   /** Where each came from, for messages (never the values). */
-  origin: { oss?: string; cos?: string; sourceOss?: string; upyun?: string; azure?: string };
+  origin: { oss?: string; cos?: string; sourceOss?: string; upyun?: string; azure?: string; s3?: string };
   /**
    * Where this job's own definition takes the keys (an ossimport job.cfg: "fill in destAccessKey
    * and destSecretKey in job.cfg"), so a "no credentials" message names the user's own keys.
    */
-  hint?: { oss?: string; cos?: string; sourceOss?: string; upyun?: string; azure?: string };
+  hint?: { oss?: string; cos?: string; sourceOss?: string; upyun?: string; azure?: string; s3?: string };
 };
 
 const OssCreds = z.strictObject({
@@ -87,12 +94,18 @@ function azureFromEnv(env: NodeJS.ProcessEnv): { creds: AzureCredentials; origin
     };
   return undefined;
 }
+const S3Creds = z.strictObject({
+  accessKeyId: z.string().min(1),
+  secretAccessKey: z.string().min(1),
+  sessionToken: z.string().optional(),
+});
 const CredFile = z.strictObject({
   oss: OssCreds.optional(),
   cos: CosCreds.optional(),
   upyun: UpyunCreds.optional(),
   'source-oss': OssCreds.optional(),
   azure: AzureCreds.optional(),
+  s3: S3Creds.optional(),
 });
 
 export const DEFAULT_CREDENTIALS_FILE = join(homedir(), '.ossmigrate', 'credentials.yaml');
@@ -123,7 +136,64 @@ function fromEnv(env: NodeJS.ProcessEnv): Credentials {
   }
   const az = azureFromEnv(env);
   if (az) [c.azure, c.origin.azure] = [az.creds, az.origin];
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    c.s3 = {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+    c.origin.s3 = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+  }
   return c;
+}
+
+/**
+ * A profile of the AWS shared credentials file (INI: `[name]`, `key = value`, `#`/`;` comments),
+ * or undefined when the file or the profile is absent. An explicit AWS_PROFILE that is missing
+ * gives the problem, for the "no S3 credentials" message (a job without an S3 source ignores it).
+ */
+export async function awsProfileCredentials(
+  env: NodeJS.ProcessEnv,
+): Promise<{ creds: S3Credentials; origin: string } | { problem: string } | undefined> {
+  const file = env.AWS_SHARED_CREDENTIALS_FILE ?? join(env.HOME ?? homedir(), '.aws', 'credentials');
+  const profile = env.AWS_PROFILE || 'default';
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    if (env.AWS_PROFILE || env.AWS_SHARED_CREDENTIALS_FILE)
+      return { problem: `AWS_PROFILE=${profile}: the AWS credentials file ${file} cannot be read` };
+    return undefined;
+  }
+  const sections = new Map<string, Record<string, string>>();
+  let current: Record<string, string> | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const h = /^\[\s*(?:profile\s+)?([^\]]+?)\s*\]$/.exec(line);
+    if (h) {
+      current = {};
+      sections.set(h[1]!, current);
+      continue;
+    }
+    const kv = /^([^=]+?)\s*=\s*(.*)$/.exec(line);
+    if (kv && current) current[kv[1]!.toLowerCase()] = kv[2]!;
+  }
+  const p = sections.get(profile);
+  const id = p?.aws_access_key_id;
+  const secret = p?.aws_secret_access_key;
+  if (!id || !secret) {
+    if (env.AWS_PROFILE)
+      return {
+        problem: `AWS_PROFILE=${profile}: ${file} has no aws_access_key_id / aws_secret_access_key under [${profile}]`,
+      };
+    return undefined;
+  }
+  const token = p.aws_session_token;
+  return {
+    creds: { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) },
+    origin: `${file} [${profile}]`,
+  };
 }
 
 /**
@@ -135,6 +205,21 @@ function fromEnv(env: NodeJS.ProcessEnv): Credentials {
 export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv }): Promise<Credentials> {
   const env = o.env;
   const creds = fromEnv(env);
+  // An explicit AWS_PROFILE is the user's choice for S3 and beats our file; "default" comes last.
+  const found = creds.s3 ? undefined : await awsProfileCredentials(env);
+  const profile = found && 'creds' in found ? found : undefined;
+  if (found && 'problem' in found) creds.hint = { ...creds.hint, s3: found.problem };
+  if (profile && env.AWS_PROFILE) {
+    creds.s3 = profile.creds;
+    creds.origin.s3 = profile.origin;
+  }
+  const withProfile = (): Credentials => {
+    if (!creds.s3 && profile) {
+      creds.s3 = profile.creds;
+      creds.origin.s3 = profile.origin;
+    }
+    return creds;
+  };
   const explicit = o.file ?? env.OSSMIGRATE_CREDENTIALS;
   const file = explicit ?? DEFAULT_CREDENTIALS_FILE;
   let st: Awaited<ReturnType<typeof stat>> | undefined;
@@ -146,7 +231,7 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
         `credentials file ${file} does not exist`,
         'check the path, or use the environment variables',
       );
-    return creds;
+    return withProfile();
   }
   if ((st.mode & 0o077) !== 0) {
     throw new ConfigError(
@@ -169,7 +254,7 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
     const where = parsed.error.issues.map((i) => i.path.join('.') || '(top level)').join(', ');
     throw new ConfigError(
       `credentials file ${file} is malformed at: ${where}`,
-      'expected oss: {accessKeyId, accessKeySecret}, cos: {secretId, secretKey}, upyun: {operator, password} and/or azure: {connectionString | accountName, accountKey | sasToken}',
+      'expected oss: {accessKeyId, accessKeySecret}, cos: {secretId, secretKey}, s3: {accessKeyId, secretAccessKey}, upyun: {operator, password} and/or azure: {connectionString | accountName, accountKey | sasToken}',
     );
   }
   const f = parsed.data;
@@ -190,7 +275,11 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
     creds.sourceOss = f['source-oss'];
     creds.origin.sourceOss = file;
   }
-  return creds;
+  if (!creds.s3 && f.s3) {
+    creds.s3 = f.s3;
+    creds.origin.s3 = file;
+  }
+  return withProfile();
 }
 
 /** Values that must never appear in output: used by the logger's redaction and by tests. */
@@ -205,5 +294,7 @@ export function secretValues(c: Credentials): string[] {
     c.azure?.connectionString,
     c.azure?.accountKey,
     c.azure?.sasToken,
+    c.s3?.secretAccessKey,
+    c.s3?.sessionToken,
   ].filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

@@ -10,6 +10,7 @@ import { parseTimetable, RateSyntaxError } from '../core/bandwidth.ts';
 import { ConfigError } from '../core/errors.ts';
 import { STORAGE_CLASSES } from '../core/types.ts';
 import { formatBytes, parseSize, parseTime } from '../core/units.ts';
+import { S3_PROVIDERS, s3SourceProblem } from './s3Providers.ts';
 
 /** What OSS accepts (the destination is always OSS): parts 100 KB – 5 GB, ≤ 10,000 of them; PUT ≤ 5 GB. */
 export const OSS_LIMITS = {
@@ -160,6 +161,28 @@ export const SourceSchema = z.discriminatedUnion('type', [
       .transform((u) => u.replace(/\/$/, ''))
       .optional(),
   }),
+  // S3 and S3-compatible stores (runner/config/s3Providers.ts has the presets).
+  z
+    .strictObject({
+      type: z.literal('s3'),
+      provider: z.enum(S3_PROVIDERS, { message: `must be one of ${S3_PROVIDERS.join(', ')}` }).default('aws'),
+      bucket: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/, {
+        message: 'must be an S3 bucket name: 3-255 letters, digits, ".", "-" or "_"',
+      }),
+      region: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]*$/, {
+          message: 'must be a region like us-east-1 (or cn-east-1, bj, auto)',
+        })
+        .optional(),
+      endpoint,
+      prefix: z.string().default(''),
+      forcePathStyle: z.boolean().optional(),
+    })
+    .superRefine((s, ctx) => {
+      const p = s3SourceProblem(s);
+      if (p) ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
+    }),
 ]);
 
 type SourceOf = z.output<typeof SourceSchema>;

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.ts';
 import type { Credentials } from './credentials.ts';
 import { type JobInput, type JobSpec, type KeyNamer, parseJob } from './job.ts';
+import { regionFromHost, S3_PRESETS, type S3Provider } from './s3Providers.ts';
 
 /**
  * A cfg file's text: UTF-8 (a BOM is dropped), else GBK — ossimport ran on Chinese Windows,
@@ -234,6 +235,84 @@ function azureDomain(
   return { account, endpoint: `${url?.protocol ?? 'https:'}//${account}.blob.${suffix}` };
 }
 
+/** Qiniu's zone codes (ossimport's Qiniu SDK spoke them) → its S3 regions. */
+const QINIU_ZONES: Record<string, string> = {
+  z0: 'cn-east-1',
+  'cn-east-2': 'cn-east-2',
+  z1: 'cn-north-1',
+  z2: 'cn-south-1',
+  na0: 'us-north-1',
+  as0: 'ap-southeast-1',
+};
+
+/**
+ * srcType=s3|qiniu|bos|ks3: read through the provider's S3 API (runner/adapters/s3). ossimport's
+ * srcDomain meant: s3 — the S3 endpoint; bos — the BOS endpoint (bj.bcebos.com: its S3 twin is
+ * s3.bj.bcebos.com); ks3 — the KS3 endpoint; qiniu — the bucket's *download* domain (listing went
+ * through Qiniu's own API), which the S3 API cannot use: the region is needed instead.
+ */
+function s3FamilySource(
+  srcType: 's3' | 'qiniu' | 'bos' | 'ks3',
+  domain: string | undefined,
+  bucket: string,
+  prefix: string,
+  file: string,
+  over: CfgOverrides,
+  notes: string[],
+): JobInput['source'] {
+  const provider = srcType === 's3' ? 'aws' : srcType;
+  const done = (p: S3Provider, region?: string, endpoint?: string): JobInput['source'] => {
+    const r = over.srcRegion ?? region;
+    const e = over.srcEndpoint ?? endpoint;
+    return {
+      type: 's3',
+      provider: p,
+      bucket,
+      prefix,
+      ...(r ? { region: r } : {}),
+      ...(e ? { endpoint: e } : {}),
+    };
+  };
+  if (over.srcEndpoint || (over.srcRegion && provider === 'qiniu')) return done(provider);
+  const v = domain?.trim() ?? '';
+  if (provider === 'qiniu' && (QINIU_ZONES[v.toLowerCase()] || /^[a-z]{2}-[a-z]+-\d+$/.test(v.toLowerCase())))
+    return done('qiniu', QINIU_ZONES[v.toLowerCase()] ?? v.toLowerCase());
+  const m = /^(?:(https?):\/\/)?([^/\s?#]+)\/?$/i.exec(v);
+  if (!m) {
+    if (over.srcRegion) return done(provider);
+    throw new ConfigError(
+      v ? `${file}: srcDomain=${v} is not an endpoint` : `${file}: srcDomain is missing or empty`,
+      `write srcDomain=${S3_PRESETS[provider].endpoint!(S3_PRESETS[provider].exampleRegion)} (the bucket's region), or give --src-region`,
+    );
+  }
+  const scheme = m[1]?.toLowerCase() ?? 'https';
+  const host = m[2]!.toLowerCase();
+  const region = regionFromHost(provider, host);
+  if (provider === 'qiniu' && !region) {
+    if (over.srcRegion) return done('qiniu');
+    throw new ConfigError(
+      `${file}: srcDomain=${v} is a Qiniu download domain; ossmigrate reads Qiniu through its S3 API, which needs the bucket's region`,
+      `give --src-region (cn-east-1, cn-east-2, cn-north-1, cn-south-1, us-north-1, ap-southeast-1: the bucket's zone z0, z1, z2, na0, as0), or write srcDomain=https://s3.cn-east-1.qiniucs.com in ${file}`,
+    );
+  }
+  if (region) {
+    // BOS: the BOS endpoint ossimport used has an S3 twin (s3.<region>.bcebos.com).
+    const endpoint =
+      provider === 'bos' && !host.startsWith('s3.') ? `${scheme}://s3.${host}` : `${scheme}://${host}`;
+    if (endpoint !== `${scheme}://${host}`)
+      notes.push(`srcDomain=${v}: read through BOS's S3 endpoint ${endpoint}`);
+    if (scheme === 'http')
+      notes.push(`srcDomain: ${endpoint} is contacted over plain http as written (write https:// for TLS)`);
+    return done(provider, over.srcRegion ?? region, endpoint);
+  }
+  // Any other host: an S3-compatible server contacted as written (srcType=s3 → provider other).
+  const p: S3Provider = provider === 'aws' ? 'other' : provider;
+  notes.push(
+    `srcDomain: ${scheme}://${host} is not a standard ${S3_PRESETS[provider].label} host name, so ossmigrate connects to it as written${p === 'other' ? ' as a generic S3-compatible server (provider other)' : ''}; --src-region sets the signing region`,
+  );
+  return done(p, over.srcRegion, `${m[1] ? scheme : 'http'}://${host}`);
+}
+
 const missing = (file: string, key: string, example: string) =>
   new ConfigError(`${file}: ${key} is missing or empty`, `add ${key}=${example} to ${file}`);
 
@@ -427,10 +506,19 @@ export function translateCfg(
       credentials.azure = { accountName: az.account, accountKey: key };
       credentials.origin!.azure = file;
     }
+  } else if (srcType === 's3' || srcType === 'qiniu' || srcType === 'bos' || srcType === 'ks3') {
+    source = s3FamilySource(srcType, get('srcDomain'), bucket(), keyPrefix(), file, over, notes);
+    const id = get('srcAccessKey');
+    const key = get('srcSecretKey');
+    credentials.hint!.s3 = keyHint(file, 'srcAccessKey', id, 'srcSecretKey', key);
+    if (id && key) {
+      credentials.s3 = { accessKeyId: id, secretAccessKey: key };
+      credentials.origin!.s3 = file;
+    }
   } else {
     throw new ConfigError(
       `${file}: srcType=${rawType} is not supported by ossmigrate`,
-      'supported sources are local, cos, oss, azure, http (a URL list) and youpai; for other clouds use Alibaba Data Online Migration, or export to a local directory first',
+      'supported sources are local, cos, oss, s3, qiniu, bos, ks3, azure, http (a URL list) and youpai; for other clouds use Alibaba Data Online Migration, or export to a local directory first',
     );
   }
 

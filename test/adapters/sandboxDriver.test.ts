@@ -155,7 +155,7 @@ describe('SandboxDriver', () => {
     );
     assert.throws(
       () => SandboxDriver.fromJob(spec({ source: { type: 'local', path: '/tmp' } }), creds),
-      /mirrors from COS only/,
+      /mirrors from COS and S3 only/,
     );
     assert.throws(() => SandboxDriver.fromJob(spec(), { origin: {} }), /needs both keys/);
   });

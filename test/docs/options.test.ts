@@ -143,6 +143,7 @@ describe('the options table', () => {
         name: 'job',
         'source.region': 'srcRegion',
         'source.endpoint': 'srcEndpoint',
+        'source.provider': 'srcProvider',
         'destination.region': 'dstRegion',
         'destination.endpoint': 'dstEndpoint',
         'window.since': 'since',

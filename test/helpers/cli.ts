@@ -44,7 +44,7 @@ export function runCli(args: string[], o: { cwd: string; env?: Record<string, st
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(ALIBABA_CLOUD|OSS_|TENCENTCLOUD|OSSMIGRATE_|UPYUN_|AZURE_STORAGE)/.test(k))
+    if (v === undefined || /^(ALIBABA_CLOUD|OSS_|TENCENTCLOUD|OSSMIGRATE_|UPYUN_|AZURE_STORAGE|AWS_)/.test(k))
       continue;
     env[k] = v;
   }

@@ -14,7 +14,22 @@ export type SandboxInfo = {
   cos: { endpoint: string; region: string; bucket: string; secretId: string; secretKey: string };
 };
 
-type JobEnd = { type?: 'cos'; bucket: string; region: string; endpoint: string; prefix?: string };
+type JobEnd = {
+  type?: 'cos' | 's3';
+  provider?: string;
+  bucket: string;
+  region: string;
+  endpoint: string;
+  prefix?: string;
+};
+
+/**
+ * Which source the sandbox's jobs read. 'cos': the COS emulator through its COS API; 's3': the same
+ * emulator through its S3-compatible surface (SigV4, path style: test/sandbox/cos.s3.test.ts) as
+ * an S3 source (`--src s3://… --src-provider minio`). Other sources add their case below.
+ */
+export type SandboxSource = 'cos' | 's3';
+export const SANDBOX_SOURCES: readonly SandboxSource[] = ['cos', 's3'];
 
 export type Sandbox = {
   oss: OssEmulator;
@@ -38,6 +53,8 @@ export type SandboxOptions = {
   faults?: { oss?: FaultPlanInput; cos?: FaultPlanInput };
   ossBucket?: string;
   cosBucket?: string;
+  /** The source importArgs/jobSpec/env name (default cos). */
+  source?: SandboxSource;
 };
 
 const token = (n: number) => randomBytes(n).toString('base64url');
@@ -88,6 +105,53 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       secretKey: cosCred.secret,
     },
   };
+  const source = o.source ?? 'cos';
+  // The source's own flags, env and job-file block; a new source adds its case here.
+  const src = (prefix?: string): { args: string[]; env: Record<string, string>; spec: JobEnd } => {
+    switch (source) {
+      case 's3':
+        return {
+          args: [
+            '--src',
+            `s3://${cosBucket}/${prefix ?? ''}`,
+            '--src-provider',
+            'minio',
+            '--src-region',
+            cosRegion,
+            '--src-endpoint',
+            cos.endpoint,
+          ],
+          env: { AWS_ACCESS_KEY_ID: cosCred.accessKeyId, AWS_SECRET_ACCESS_KEY: cosCred.secret },
+          spec: {
+            type: 's3',
+            provider: 'minio',
+            bucket: cosBucket,
+            region: cosRegion,
+            endpoint: cos.endpoint,
+            ...(prefix !== undefined ? { prefix } : {}),
+          },
+        };
+      case 'cos':
+        return {
+          args: [
+            '--src',
+            `cos://${cosBucket}/${prefix ?? ''}`,
+            '--src-region',
+            cosRegion,
+            '--src-endpoint',
+            cos.endpoint,
+          ],
+          env: { TENCENTCLOUD_SECRET_ID: cosCred.accessKeyId, TENCENTCLOUD_SECRET_KEY: cosCred.secret },
+          spec: {
+            type: 'cos',
+            bucket: cosBucket,
+            region: cosRegion,
+            endpoint: cos.endpoint,
+            ...(prefix !== undefined ? { prefix } : {}),
+          },
+        };
+    }
+  };
   return {
     oss,
     cos,
@@ -97,14 +161,10 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: ossCred.secret,
       TENCENTCLOUD_SECRET_ID: cosCred.accessKeyId,
       TENCENTCLOUD_SECRET_KEY: cosCred.secret,
+      ...src().env,
     }),
     importArgs: (p = {}) => [
-      '--src',
-      `cos://${cosBucket}/${p.srcPrefix ?? ''}`,
-      '--src-region',
-      cosRegion,
-      '--src-endpoint',
-      cos.endpoint,
+      ...src(p.srcPrefix).args,
       '--dst',
       `oss://${ossBucket}/${p.dstPrefix ?? ''}`,
       '--dst-region',
@@ -113,13 +173,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       oss.endpoint,
     ],
     jobSpec: (p = {}) => ({
-      source: {
-        type: 'cos',
-        bucket: cosBucket,
-        region: cosRegion,
-        endpoint: cos.endpoint,
-        ...(p.srcPrefix !== undefined ? { prefix: p.srcPrefix } : {}),
-      },
+      source: src(p.srcPrefix).spec,
       destination: {
         bucket: ossBucket,
         region: ossRegion,

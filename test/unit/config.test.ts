@@ -191,8 +191,8 @@ javaHeapMaxSize=2048m
     assert.equal(local.spec.destination.region, 'cn-beijing');
     assert.equal(local.auditOnly, true);
     assert.throws(
-      () => translate(parseProperties('srcType=qiniu\ndestBucket=d\n')),
-      /srcType=qiniu is not supported/,
+      () => translate(parseProperties('srcType=ftp\ndestBucket=d\n')),
+      /srcType=ftp is not supported/,
     );
     assert.throws(
       () => translate(parseProperties('srcType=cos\nsrcDomain=mars\nsrcBucket=b\ndestBucket=d\n')),

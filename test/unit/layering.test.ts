@@ -14,7 +14,15 @@ import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Every SDK and driver the ports hide: the object stores', the queue's, Redis, embedded SQLite.
-const SDKS = ['ali-oss', 'cos-nodejs-sdk-v5', 'bullmq', 'ioredis', 'node:sqlite', 'undici'];
+const SDKS = [
+  'ali-oss',
+  'cos-nodejs-sdk-v5',
+  '@aws-sdk/client-s3',
+  'bullmq',
+  'ioredis',
+  'node:sqlite',
+  'undici',
+];
 const SOURCE = /\.(ts|tsx|js|mjs|cjs|cts|mts)$/;
 
 async function files(dir: string): Promise<string[]> {

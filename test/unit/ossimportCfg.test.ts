@@ -378,3 +378,72 @@ describe('the schema knows the services limits', () => {
     );
   });
 });
+
+describe('ossimport S3-family sources (srcType=s3|qiniu|bos|ks3) read through the S3 API', () => {
+  it('s3: the S3 endpoint gives provider aws and its region; the keys are the S3 keys', async () => {
+    const t = translate(parseProperties(await fixture('s3.job.cfg')), new Map(), 's3.job.cfg');
+    assert.deepEqual(t.spec.source, {
+      type: 's3',
+      provider: 'aws',
+      bucket: 'mybucket',
+      region: 'us-west-2',
+      endpoint: 'http://s3.us-west-2.amazonaws.com',
+      prefix: 'docs/',
+    });
+    assert.deepEqual(t.credentials.s3, {
+      accessKeyId: 'AKIA******EXAMPLE',
+      secretAccessKey: 'wJal******EXAMPLEKEY',
+    });
+    assert.ok(t.notes.some((n) => /plain http as written/.test(n)));
+  });
+
+  it('s3 with any other host: a generic S3-compatible server (provider other), contacted as written', async () => {
+    const t = translate(await edited('s3.job.cfg', { srcDomain: '127.0.0.1:9000' }), new Map(), 's3.job.cfg');
+    assert.equal(t.spec.source.type === 's3' && t.spec.source.provider, 'other');
+    assert.equal(t.spec.source.type === 's3' && t.spec.source.endpoint, 'http://127.0.0.1:9000');
+  });
+
+  it('bos: the BOS endpoint maps to its S3 twin; ks3: the endpoint and its region', async () => {
+    const bos = translate(parseProperties(await fixture('bos.job.cfg')), new Map(), 'bos.job.cfg');
+    assert.deepEqual(bos.spec.source, {
+      type: 's3',
+      provider: 'bos',
+      bucket: 'mybucket',
+      region: 'gz',
+      endpoint: 'http://s3.gz.bcebos.com',
+      prefix: 'docs/',
+    });
+    assert.ok(bos.notes.some((n) => /BOS's S3 endpoint http:\/\/s3\.gz\.bcebos\.com/.test(n)));
+    const ks3 = translate(parseProperties(await fixture('ks3.job.cfg')), new Map(), 'ks3.job.cfg');
+    assert.equal(ks3.spec.source.type === 's3' && ks3.spec.source.region, 'cn-beijing');
+    assert.equal(
+      ks3.spec.source.type === 's3' && ks3.spec.source.endpoint,
+      'https://ks3-cn-beijing.ksyuncs.com',
+    );
+  });
+
+  it('qiniu: a download domain is refused with the fix (the region); --src-region or a zone code makes it run', async () => {
+    const cfg = parseProperties(await fixture('qiniu.job.cfg'));
+    const r = refusal(() => translate(cfg, new Map(), 'qiniu.job.cfg'));
+    assert.match(r.message, /srcDomain=http:\/\/mybucket\.u\.qiniudn\.com is a Qiniu download domain/);
+    assert.match(r.fix, /--src-region .*z0/);
+    const t = translate(cfg, new Map(), 'qiniu.job.cfg', { srcRegion: 'cn-east-1' });
+    assert.deepEqual(t.spec.source, {
+      type: 's3',
+      provider: 'qiniu',
+      bucket: 'mybucket',
+      region: 'cn-east-1',
+      prefix: 'docs/',
+    });
+    const zone = translate(await edited('qiniu.job.cfg', { srcDomain: 'z2' }), new Map(), 'qiniu.job.cfg');
+    assert.equal(zone.spec.source.type === 's3' && zone.spec.source.region, 'cn-south-1');
+  });
+
+  it('--src-endpoint replaces srcDomain (a test server) and keeps the provider', async () => {
+    const t = translate(parseProperties(await fixture('bos.job.cfg')), new Map(), 'bos.job.cfg', {
+      srcEndpoint: 'http://127.0.0.1:9000',
+    });
+    assert.equal(t.spec.source.type === 's3' && t.spec.source.provider, 'bos');
+    assert.equal(t.spec.source.type === 's3' && t.spec.source.endpoint, 'http://127.0.0.1:9000');
+  });
+});

@@ -10,7 +10,7 @@
 //                  instances either way
 //   teardown     → DeleteBucketWebsite (the mirror rule); buckets and data are never deleted
 
-import { mirrorRule } from '../../../infra/mirror.ts';
+import { type MirrorOrigin, mirrorRule, s3Origin } from '../../../infra/mirror.ts';
 import type { Credentials } from '../../config/credentials.ts';
 import type { JobSpec } from '../../config/job.ts';
 import { InfraError } from '../../core/errors.ts';
@@ -27,6 +27,8 @@ export type SandboxDriverOptions = {
   oss: { endpoint: string; region: string; bucket: string; accessKeyId: string; accessKeySecret: string };
   /** The origin the mirror rule fetches from, and the key it signs with (S3V4). */
   cos: { bucket: string; region: string; secretId: string; secretKey: string };
+  /** An S3-compatible origin instead of the COS bucket's URL (an S3 source). */
+  origin?: MirrorOrigin;
   cosPrefix?: string;
   destPrefix?: string;
   /** The job has a queue: workers started by hand (ossmigrate worker) do the copying. */
@@ -65,13 +67,25 @@ export class SandboxDriver implements InfraDriver {
         'the sandbox driver needs the destination endpoint (destination.endpoint / --dst-endpoint)',
         'point the job at the sandbox: ossmigrate sandbox prints the endpoints',
       );
-    if (s.type !== 'cos')
-      throw new InfraError('the sandbox driver mirrors from COS only', 'use --infra none for other sources');
-    if (!creds.oss || !creds.cos)
+    if (s.type !== 'cos' && s.type !== 's3')
       throw new InfraError(
-        'the sandbox driver needs both keys: OSS (bucket, mirror rule) and COS (the rule signs origin fetches)',
-        'export ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and TENCENTCLOUD_SECRET_ID/_KEY',
+        'the sandbox driver mirrors from COS and S3 only',
+        'use --infra none for other sources',
       );
+    // The mirror rule signs origin fetches with the source's key (S3V4).
+    const key =
+      s.type === 's3'
+        ? creds.s3 && { secretId: creds.s3.accessKeyId, secretKey: creds.s3.secretAccessKey }
+        : creds.cos;
+    if (!creds.oss || !key)
+      throw new InfraError(
+        `the sandbox driver needs both keys: OSS (bucket, mirror rule) and ${s.type.toUpperCase()} (the rule signs origin fetches)`,
+        s.type === 's3'
+          ? 'export ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY'
+          : 'export ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and TENCENTCLOUD_SECRET_ID/_KEY',
+      );
+    // The sandbox's own origins are local: no private-address limit here (mirrorLimit is for clouds).
+    const origin = s.type === 's3' ? s3Origin(s) : undefined;
     return new SandboxDriver({
       oss: {
         endpoint: d.endpoint,
@@ -82,10 +96,11 @@ export class SandboxDriver implements InfraDriver {
       },
       cos: {
         bucket: s.bucket,
-        region: s.region,
-        secretId: creds.cos.secretId,
-        secretKey: creds.cos.secretKey,
+        region: origin?.region ?? s.region ?? '',
+        secretId: key.secretId,
+        secretKey: key.secretKey,
       },
+      ...(origin ? { origin } : {}),
       cosPrefix: s.prefix,
       destPrefix: d.prefix,
       queue: spec.queue !== undefined,
@@ -221,6 +236,7 @@ export class SandboxDriver implements InfraDriver {
     return mirrorRule({
       cosBucket: this.o.cos.bucket,
       cosRegion: this.o.cos.region,
+      ...(this.o.origin ? { origin: this.o.origin } : {}),
       cosPrefix: this.o.cosPrefix ?? '',
       destPrefix: this.o.destPrefix ?? '',
       accessKeyId: this.o.cos.secretId,

@@ -18,12 +18,20 @@ export function register(program: Command): void {
           ossPort?: number;
           cosPort?: number;
           restoreDelay: number;
+          source: string;
         }) => {
           if (o.seed !== 'demo' && o.seed !== 'none')
             throw new ConfigError(`--seed ${o.seed}: unknown seed set`, 'use --seed demo or --seed none');
           // The emulators live with the tests; loaded only for this command (not in the fleet bundle path).
-          const { startSandbox } = await import('../../../test/sandbox/sandbox.ts');
+          const { startSandbox, SANDBOX_SOURCES } = await import('../../../test/sandbox/sandbox.ts');
+          const source = SANDBOX_SOURCES.find((s) => s === o.source);
+          if (!source)
+            throw new ConfigError(
+              `--source ${o.source}: unknown sandbox source`,
+              `use --source ${SANDBOX_SOURCES.join(', --source ')}`,
+            );
           const sb = await startSandbox({
+            source,
             seed: o.seed,
             restoreDelayMs: o.restoreDelay,
             ...(o.dataDir ? { dataDir: o.dataDir } : {}),
@@ -35,7 +43,7 @@ export function register(program: Command): void {
           process.stderr.write(
             `sandbox ready: OSS ${sb.info.oss.endpoint} (bucket ${sb.info.oss.bucket}), COS ${sb.info.cos.endpoint} (bucket ${sb.info.cos.bucket}). Ctrl-C stops it.\n` +
               `  try:  ossmigrate import ${sb.importArgs().join(' ')}\n` +
-              '        with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and TENCENTCLOUD_SECRET_ID/_KEY from the JSON line.\n',
+              `        with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and ${source === 's3' ? 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (= the cos secretId/secretKey)' : 'TENCENTCLOUD_SECRET_ID/_KEY'} from the JSON line.\n`,
           );
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
