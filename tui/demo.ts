@@ -70,6 +70,15 @@ async function main(): Promise<number> {
     process.stderr.write(`--source ${values.source}: unknown; use ${SANDBOX_SOURCES.join(' or ')}\n`);
     return 2;
   }
+  if (source === 'azure') {
+    // The simulated business writes through the COS API and OSS mirrors back to COS: an Azure
+    // origin has neither, so the demo's accounting would not hold.
+    process.stderr.write(
+      '--source azure: the demo needs a COS-compatible origin (its business writes to COS and OSS mirrors from it).\n' +
+        'Fix: npm run demo -- --source s3, or try Azure with `ossmigrate sandbox --source azure` and the import line it prints\n',
+    );
+    return 2;
+  }
   say(
     `starting the sandbox: local OSS and COS emulators, COS seeded with the demo data${source === 's3' ? ', read through its S3 API' : ''}…`,
   );

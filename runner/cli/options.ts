@@ -354,7 +354,7 @@ export const OPTIONS: readonly OptionRow[] = [
   {
     flags: '--source <type>',
     default: 'cos',
-    help: 'the source the printed import command reads: cos | s3 (the COS emulator through its S3 API)',
+    help: 'the source the printed import command reads: cos | s3 (the COS emulator through its S3 API) | azure (Azurite, seeded like COS)',
     commands: ['sandbox'],
   },
   {

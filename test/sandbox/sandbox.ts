@@ -4,6 +4,7 @@
  * (https://<bucket>.cos.<region>.myqcloud.com/) reach the local COS emulator.
  */
 import { randomBytes } from 'node:crypto';
+import type { AzureSource } from './azureSource.ts';
 import type { FaultPlanInput } from './common/faults.ts';
 import { type CosEmulator, startCosEmulator } from './cos/index.ts';
 import { type OssEmulator, startOssEmulator } from './oss/index.ts';
@@ -12,8 +13,11 @@ import { seedDemo } from './seed.ts';
 export type SandboxInfo = {
   oss: { endpoint: string; region: string; bucket: string; accessKeyId: string; accessKeySecret: string };
   cos: { endpoint: string; region: string; bucket: string; secretId: string; secretKey: string };
+  /** With --source azure: Azurite (its well-known development account and key). */
+  azure?: { endpoint: string; account: string; container: string; accountKey: string };
 };
 
+type AzureEnd = ReturnType<AzureSource['jobSource']>;
 type JobEnd = {
   type?: 'cos' | 's3';
   provider?: string;
@@ -28,8 +32,8 @@ type JobEnd = {
  * emulator through its S3-compatible surface (SigV4, path style: test/sandbox/cos.s3.test.ts) as
  * an S3 source (`--src s3://… --src-provider minio`). Other sources add their case below.
  */
-export type SandboxSource = 'cos' | 's3';
-export const SANDBOX_SOURCES: readonly SandboxSource[] = ['cos', 's3'];
+export type SandboxSource = 'cos' | 's3' | 'azure';
+export const SANDBOX_SOURCES: readonly SandboxSource[] = ['cos', 's3', 'azure'];
 
 export type Sandbox = {
   oss: OssEmulator;
@@ -40,7 +44,7 @@ export type Sandbox = {
   /** `ossmigrate import` flags pointing at the sandbox. */
   importArgs(o?: { srcPrefix?: string; dstPrefix?: string }): string[];
   /** The job file's `source` and `destination` pointing at the sandbox (the same as importArgs). */
-  jobSpec(o?: { srcPrefix?: string; dstPrefix?: string }): { source: JobEnd; destination: JobEnd };
+  jobSpec(o?: { srcPrefix?: string; dstPrefix?: string }): { source: JobEnd | AzureEnd; destination: JobEnd };
   close(): Promise<void>;
 };
 
@@ -106,9 +110,32 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     },
   };
   const source = o.source ?? 'cos';
+  // Azure: Azurite beside the emulators, seeded with the same demo objects (loaded only for it).
+  const az =
+    source === 'azure'
+      ? await (await import('./azureSource.ts')).startAzureSource({
+          seed: o.seed === 'demo' ? 'demo' : 'none',
+        })
+      : undefined;
+  if (az)
+    info.azure = {
+      endpoint: az.endpoint,
+      account: az.account,
+      container: az.container,
+      accountKey: az.azurite.key,
+    };
   // The source's own flags, env and job-file block; a new source adds its case here.
-  const src = (prefix?: string): { args: string[]; env: Record<string, string>; spec: JobEnd } => {
+  const src = (prefix?: string): { args: string[]; env: Record<string, string>; spec: JobEnd | AzureEnd } => {
     switch (source) {
+      case 'azure': {
+        const a = az!;
+        const j = a.jobSource(prefix ?? '');
+        return {
+          args: a.srcArgs(prefix ?? ''),
+          env: a.env(),
+          spec: j,
+        };
+      }
       case 's3':
         return {
           args: [
@@ -182,7 +209,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       },
     }),
     close: async () => {
-      await Promise.all([oss.close(), cos.close()]);
+      await Promise.all([oss.close(), cos.close(), az?.close()]);
     },
   };
 }

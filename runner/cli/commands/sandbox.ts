@@ -43,7 +43,7 @@ export function register(program: Command): void {
           process.stderr.write(
             `sandbox ready: OSS ${sb.info.oss.endpoint} (bucket ${sb.info.oss.bucket}), COS ${sb.info.cos.endpoint} (bucket ${sb.info.cos.bucket}). Ctrl-C stops it.\n` +
               `  try:  ossmigrate import ${sb.importArgs().join(' ')}\n` +
-              `        with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and ${source === 's3' ? 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (= the cos secretId/secretKey)' : 'TENCENTCLOUD_SECRET_ID/_KEY'} from the JSON line.\n`,
+              `        with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and ${source === 's3' ? 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (= the cos secretId/secretKey)' : source === 'azure' ? 'AZURE_STORAGE_ACCOUNT/AZURE_STORAGE_KEY (= azure.account/accountKey)' : 'TENCENTCLOUD_SECRET_ID/_KEY'} from the JSON line.\n`,
           );
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
