@@ -7,7 +7,7 @@ import type { FailureClass } from '../core/errors.ts';
 import type { Summary, VerifiedBy } from '../core/events.ts';
 import type { Counters, ObjectResult } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
-import type { Journal } from '../ports/journal.ts';
+import { type Journal, passTotals } from '../ports/journal.ts';
 
 export type LedgerTotals = {
   copied: number;
@@ -83,7 +83,8 @@ export async function summarize(
   exitCode: number,
   verifyCounters?: Counters,
 ): Promise<{ summary: Summary; totals: LedgerTotals }> {
-  const totals = await ledgerTotals(journal.ledger(pass.id));
+  // Task summaries, not every ledger line (ledgerTotals' numbers, O(tasks)).
+  const totals: LedgerTotals = await passTotals(journal, pass.id);
   const v = verifyCounters ?? (pass.mode === 'verify' ? await state.counters(pass.id) : undefined);
   // Unchanged objects have no ledger line (they are not work): the scan counted them, exactly once.
   const unchanged =

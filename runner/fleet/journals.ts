@@ -16,7 +16,7 @@ import type { Credentials } from '../config/credentials.ts';
 import type { JobSpec } from '../config/job.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { JournalLocation } from '../ports/jobBackend.ts';
-import type { Journal } from '../ports/journal.ts';
+import { type Journal, passDigests } from '../ports/journal.ts';
 
 export {
   DEFAULT_JOURNAL_PREFIX,
@@ -85,6 +85,13 @@ export function lazyJournal(open: () => Journal): Journal {
     finished: (p, t) => get().finished(p, t),
     setStatus: (p, t, s) => get().setStatus(p, t, s),
     ledger: (p) => get().ledger(p),
+    taskLedger: async (p, t) => {
+      const j = get();
+      return j.taskLedger ? j.taskLedger(p, t) : [];
+    },
+    digests: async function* (p) {
+      yield* await passDigests(get(), p);
+    },
     location: (p) => get().location(p),
     // Let flushTask / closeJournal reach an opened OSS journal.
     get inner() {
