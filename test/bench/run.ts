@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { benchBigObject, benchCopy, benchListing } from './copy.ts';
 import { benchCrc } from './crc.ts';
 import { benchLimit, type LimitFigures } from './limit.ts';
+import { benchReportScale, reportScaleKeys } from './report.ts';
 import type { BenchRow } from './util.ts';
 
 const args = process.argv.slice(2);
@@ -31,6 +32,7 @@ const suites: Suite[] = [
   { name: 'copy', run: benchCopy },
   { name: 'listing', run: benchListing },
   { name: 'big-object', run: benchBigObject },
+  { name: 'report-scale', run: benchReportScale },
 ];
 // The fleet benchmark needs redis-server; it lives with the fleet code.
 const fleetModule = fileURLToPath(new URL('./fleet.ts', import.meta.url));
@@ -121,6 +123,7 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
     peak_rss_mib_listing: listing?.value ?? null,
     crc64_mb_s: crc[0]?.value ?? null,
     ...f,
+    ...reportScaleKeys(rows),
     large_object_label: big?.name ?? null,
     listing_label: listing?.name ?? null,
     targets: {

@@ -251,23 +251,44 @@ export class LocalJournal implements Journal {
     }
   }
 
+  /** One task's digest: its summary when it has ended (the common case: one or two small reads). */
+  private async digest(passId: string, t: string): Promise<TaskDigest | undefined> {
+    const dir = join(this.root, passId, 'tasks', t);
+    const ledger = () => this.taskLedger(passId, t);
+    const raw = await readFile(join(dir, SUMMARY_FILE), 'utf8').catch(() => undefined);
+    const summary = raw === undefined ? undefined : (JSON.parse(raw) as unknown);
+    if (isTaskSummary(summary)) {
+      // Nothing failed, deferred or kept: attention.ndjson is empty, no need to read it.
+      const none = summary.open === 0 && !summary.skippedBy.DEST_NEWER;
+      const attention = none
+        ? []
+        : parseLedger(await readFile(join(dir, ATTENTION_FILE), 'utf8').catch(() => ''));
+      return { taskId: t, summary, attention, ledger };
+    }
+    // Running, interrupted, or written before summaries: its ledger, summed here.
+    const merged = await ledger();
+    return merged.length ? digestOf(t, merged) : undefined;
+  }
+
   async *digests(passId: string): AsyncIterable<TaskDigest> {
+    // Ordered read-ahead: thousands of tasks, each a small file or two.
+    const pending: Array<Promise<TaskDigest | undefined>> = [];
+    const next = async () => {
+      const d = await pending.shift()!;
+      return d;
+    };
     for (const t of await this.tasks(passId)) {
-      const dir = join(this.root, passId, 'tasks', t);
-      const names = await readdir(dir).catch(() => [] as string[]);
-      const parts = ledgerParts(names);
-      if (parts.files.length === 0) continue;
-      const ledger = () => this.taskLedger(passId, t);
-      if (!parts.plain && names.includes(SUMMARY_FILE)) {
-        const summary = JSON.parse(await readFile(join(dir, SUMMARY_FILE), 'utf8')) as unknown;
-        if (isTaskSummary(summary)) {
-          const attention = parseLedger(await readFile(join(dir, ATTENTION_FILE), 'utf8').catch(() => ''));
-          yield { taskId: t, summary, attention, ledger };
-          continue;
-        }
+      const d = this.digest(passId, t);
+      d.catch(() => {});
+      pending.push(d);
+      if (pending.length >= 16) {
+        const x = await next();
+        if (x) yield x;
       }
-      // Running, interrupted, or written before summaries: its ledger, summed here.
-      yield digestOf(t, await ledger());
+    }
+    while (pending.length) {
+      const x = await next();
+      if (x) yield x;
     }
   }
 

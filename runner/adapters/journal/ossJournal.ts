@@ -263,7 +263,8 @@ export class OssJournal implements Journal {
       const raw = await this.getIf(`${prefix}${SUMMARY_FILE}`);
       const summary = raw === undefined ? undefined : (JSON.parse(raw) as unknown);
       if (isTaskSummary(summary)) {
-        const attention = parseLedger((await this.getIf(`${prefix}${ATTENTION_FILE}`)) ?? '');
+        const none = summary.open === 0 && !summary.skippedBy.DEST_NEWER;
+        const attention = none ? [] : parseLedger((await this.getIf(`${prefix}${ATTENTION_FILE}`)) ?? '');
         return { taskId: t, summary, attention, ledger };
       }
       // Running, interrupted, or written before summaries: its ledger, summed here.
