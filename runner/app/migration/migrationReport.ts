@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '../../core/exitCodes.ts';
 import type { Counters, ObjectResult, VerifyStatus } from '../../core/types.ts';
+import { passDigests } from '../../ports/journal.ts';
 import { formatBytes } from '../../core/units.ts';
 import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
@@ -89,6 +90,8 @@ async function lastOutcomes(
   passId: string | undefined,
 ): Promise<Map<string, Last> | undefined> {
   if (!passId) return new Map();
+  // Too many to list: known from the task summaries, without reading OBJECT_LIST_CAP lines first.
+  if ((await passObjects(session, passId)).objects > OBJECT_LIST_CAP) return undefined;
   const out = new Map<string, Last>();
   for await (const r of session.journal.ledger(passId)) {
     if (r.outcome === 'deferred' && r.failureClass === 'ARCHIVED' && out.get(r.key)?.outcome === 'copied')
@@ -102,6 +105,17 @@ async function lastOutcomes(
     if (out.size > OBJECT_LIST_CAP) return undefined;
   }
   return out;
+}
+
+/** Objects of a pass and those kept (DEST_NEWER skips), from its task summaries (O(tasks)). */
+async function passObjects(session: JobSession, passId: string): Promise<{ objects: number; kept: number }> {
+  let objects = 0;
+  let kept = 0;
+  for (const d of await passDigests(session.journal, passId)) {
+    objects += d.summary.objects;
+    kept += d.summary.skippedBy.DEST_NEWER ?? 0;
+  }
+  return { objects, kept };
 }
 
 type PhaseCounts = { copied: number; skipped: number; deferred: number; failed: number; bytes: number };
@@ -185,9 +199,17 @@ export async function writeMigrationReport(o: {
   const incLast = fullLast ? await lastOutcomes(session, ids.incremental) : undefined;
   // Kept = left alone because the business wrote it in OSS after T2: a DEST_NEWER skip in the
   // copy pass's ledger (the copy passes' counters have no such column; verify's destNewer does).
-  const keptIn = (m: Map<string, Last> | undefined) =>
-    m ? [...m.values()].filter((r) => r.failureClass === 'DEST_NEWER').length : 0;
-  const copyKept = { full: keptIn(fullLast), incremental: keptIn(incLast) };
+  // Above the list cap, from the task summaries (the ledger walk stopped at the cap).
+  const keptIn = async (m: Map<string, Last> | undefined, id: string | undefined) =>
+    m
+      ? [...m.values()].filter((r) => r.failureClass === 'DEST_NEWER').length
+      : id
+        ? (await passObjects(session, id)).kept
+        : 0;
+  const copyKept = {
+    full: await keptIn(fullLast, ids.full),
+    incremental: await keptIn(incLast, ids.incremental),
+  };
   const problemOf = new Map(problems.filter((x) => x.status !== 'extra').map((x) => [x.key, x]));
   const mirrored = new Set(o.business?.mirrorFetched ?? []);
   const ossWritten = new Set(o.business?.ossWrites ?? []);
