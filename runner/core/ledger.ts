@@ -52,8 +52,7 @@ export type TaskSummary = {
 };
 
 /** What a report lists by key: not migrated (failed, deferred) or kept (the destination is newer). */
-export const needsAttention = (r: ObjectResult): boolean =>
-  !isFinal(r) || r.failureClass === 'DEST_NEWER';
+export const needsAttention = (r: ObjectResult): boolean => !isFinal(r) || r.failureClass === 'DEST_NEWER';
 
 export const emptySummary = (): TaskSummary => ({
   v: 1,
@@ -186,7 +185,9 @@ export async function foldTaskDigests(digests: TaskDigest[]): Promise<PassTotals
     t.bytes += s.bytes;
     t.copiedBytes += s.copiedBytes;
     for (const [k, n] of Object.entries(s.skippedBy)) t.skippedBy[k] = (t.skippedBy[k] ?? 0) + n;
-    const lines = mayClose(d, i) ? (await d.ledger()).filter((r) => open.has(r.key) || !isFinal(r)) : d.attention;
+    const lines = mayClose(d, i)
+      ? (await d.ledger()).filter((r) => open.has(r.key) || !isFinal(r))
+      : d.attention;
     for (const r of lines) {
       if (isFinal(r)) open.delete(r.key);
       else open.set(r.key, r);

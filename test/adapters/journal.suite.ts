@@ -120,7 +120,8 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
 
     it('a task that ends leaves a summary and its attention lines; a report folds them into the ledger totals', async () => {
       const { journal: j, again } = await fx.make();
-      const keys = (t: string, n: number) => Array.from({ length: n }, (_, i) => `${t}/${String(i).padStart(3, '0')}`);
+      const keys = (t: string, n: number) =>
+        Array.from({ length: n }, (_, i) => `${t}/${String(i).padStart(3, '0')}`);
       await j.setStatus('p', 'a', 'Running');
       await j.append('p', 'a', [
         ...keys('a', 20).map((k) => outcome(k)),
@@ -148,7 +149,10 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
       await j.setStatus('p', 'retry-1-000000', 'Failed');
       // And a task still running (no summary yet): its lines count all the same.
       await j.setStatus('p', 'c', 'Running');
-      await j.append('p', 'c', [outcome('c/1'), outcome('c/2', { outcome: 'failed', failureClass: 'NETWORK' })]);
+      await j.append('p', 'c', [
+        outcome('c/1'),
+        outcome('c/2', { outcome: 'failed', failureClass: 'NETWORK' }),
+      ]);
       await settle(j);
 
       assert.match((await fx.read(j, 'p', 'a', 'summary.json')) ?? '', /"copied":20/);
@@ -165,14 +169,11 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
       const now = await passTotals(reader, 'p');
       assert.deepEqual(now, old);
       assert.equal(now.copied, 20 + 1 + 1 + 1);
-      assert.deepEqual(
-        now.open.map((r) => [r.key, r.reason ?? r.skipReason]).sort(),
-        [
-          ['a/bad', 'still denied'],
-          ['a/late', 'outside-window'],
-          ['c/2', undefined],
-        ],
-      );
+      assert.deepEqual(now.open.map((r) => [r.key, r.reason ?? r.skipReason]).sort(), [
+        ['a/bad', 'still denied'],
+        ['a/late', 'outside-window'],
+        ['c/2', undefined],
+      ]);
       assert.deepEqual(now.skippedBy, { identical: 5, SOURCE_GONE: 1, DEST_NEWER: 1 });
       assert.equal((await reader.taskLedger!('p', 'a')).length, 26);
     });

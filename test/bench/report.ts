@@ -20,7 +20,14 @@ const PASS = 'full-20260101T000000Z';
 export function syntheticResult(i: number, task: number): ObjectResult {
   const key = `d${String(task).padStart(5, '0')}/2026/03/img-${String(i).padStart(10, '0')}.jpg`;
   const size = 1000 + ((i * 7919) % 2_000_000);
-  const base = { key, dstKey: key, size, srcEtag: (i * 2654435761).toString(16).padStart(32, '0'), attempts: 1, ms: 12 };
+  const base = {
+    key,
+    dstKey: key,
+    size,
+    srcEtag: (i * 2654435761).toString(16).padStart(32, '0'),
+    attempts: 1,
+    ms: 12,
+  };
   const m = i % 1000;
   if (m < 900) return { ...base, outcome: 'copied', bytes: size, dstCrc64: String(i * 31) };
   if (m < 965) return { ...base, outcome: 'skipped', skipReason: 'identical', bytes: 0 };
@@ -41,7 +48,8 @@ export function syntheticResult(i: number, task: number): ObjectResult {
 async function dirBytes(dir: string): Promise<number> {
   let n = 0;
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
-    if (e.isFile() && /ledger|summary|attention/.test(e.name)) n += (await stat(join(e.parentPath, e.name))).size;
+    if (e.isFile() && /ledger|summary|attention/.test(e.name))
+      n += (await stat(join(e.parentPath, e.name))).size;
   return n;
 }
 
@@ -75,9 +83,19 @@ export async function benchReportScale(o: { quick: boolean }): Promise<BenchRow[
     try {
       const g = performance.now();
       await generate(root, n);
-      process.stderr.write(`  (${n} objects generated in ${((performance.now() - g) / 1000).toFixed(0)} s)\n`);
+      process.stderr.write(
+        `  (${n} objects generated in ${((performance.now() - g) / 1000).toFixed(0)} s)\n`,
+      );
       const run = async (mode: 'old' | 'new') => {
-        const r = await runNode(['--import', 'tsx', CHILD, mode, join(root, mode), PASS, join(root, `report-${mode}`)]);
+        const r = await runNode([
+          '--import',
+          'tsx',
+          CHILD,
+          mode,
+          join(root, mode),
+          PASS,
+          join(root, `report-${mode}`),
+        ]);
         if (r.code !== 0) throw new Error(`report (${mode}) exited ${r.code}: ${r.stderr.slice(-800)}`);
         return r;
       };

@@ -13,7 +13,8 @@ import { passTotals } from '../../runner/ports/journal.ts';
 
 const [mode, root, passId, dir] = process.argv.slice(2) as [string, string, string, string];
 const journal = new LocalJournal(root);
-const totals = mode === 'old' ? await ledgerTotals(journal.ledger(passId)) : await passTotals(journal, passId);
+const totals =
+  mode === 'old' ? await ledgerTotals(journal.ledger(passId)) : await passTotals(journal, passId);
 const summary: Summary = {
   passId,
   phase: 'full',
@@ -55,4 +56,6 @@ await writeReport({
   failures: [],
   journal: root,
 });
-process.stdout.write(`${JSON.stringify({ copied: totals.copied, failed: totals.failed, deferred: totals.deferred })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ copied: totals.copied, failed: totals.failed, deferred: totals.deferred })}\n`,
+);

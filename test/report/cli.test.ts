@@ -127,7 +127,10 @@ describe('ossmigrate report and report.html', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { key: string; outcome: string });
-    assert.deepEqual(lines.map((l) => l.key).sort(), [0, 1, 2, 3, 4, 5].map((i) => `r/${i}.bin`));
+    assert.deepEqual(
+      lines.map((l) => l.key).sort(),
+      [0, 1, 2, 3, 4, 5].map((i) => `r/${i}.bin`),
+    );
     assert.ok(lines.every((l) => l.outcome === 'copied'));
     const bad = await runCli(['report', '--workdir', work, '--objects', '--open'], { cwd: dir, env });
     assert.equal(bad.code, 2);

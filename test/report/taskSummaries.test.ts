@@ -8,11 +8,11 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { MigrationError } from '../../runner/core/errors.ts';
-import { parseJob } from '../../runner/config/job.ts';
 import { writeReport } from '../../runner/app/report.ts';
-import { ledgerTotals, summarize } from '../../runner/engine/summary.ts';
+import { parseJob } from '../../runner/config/job.ts';
+import { MigrationError } from '../../runner/core/errors.ts';
 import type { PassRun } from '../../runner/engine/run.ts';
+import { ledgerTotals, summarize } from '../../runner/engine/summary.ts';
 import { passTotals } from '../../runner/ports/journal.ts';
 import { baseSpec, type Harness, harness, past } from '../helpers/engine.ts';
 
@@ -21,7 +21,8 @@ const spec = parseJob(baseSpec);
 /** A finished full copy with every kind of outcome, over several tasks. */
 async function mixedJob(h: Harness): Promise<PassRun> {
   const t1 = past(10);
-  for (let i = 0; i < 23; i++) h.src.put(`a/${String(i).padStart(2, '0')}`, `body-${i}`, { lastModified: past(60) });
+  for (let i = 0; i < 23; i++)
+    h.src.put(`a/${String(i).padStart(2, '0')}`, `body-${i}`, { lastModified: past(60) });
   for (let i = 0; i < 4; i++) {
     h.src.put(`b/same-${i}`, 'same', { lastModified: past(60) });
     h.dst.put(`b/same-${i}`, 'same');
@@ -91,9 +92,17 @@ describe('report from task summaries', () => {
       const tasks = join(h.journal.location(r.pass.id), 'tasks');
       const names = await readdir(join(tasks, (await readdir(tasks))[0]!));
       assert.ok(names.includes('summary.json') && names.includes('attention.ndjson'), names.join(' '));
-      assert.ok(names.includes('ledger.0.ndjson.gz') && !names.includes('ledger.ndjson'), 'ledger compressed');
+      assert.ok(
+        names.includes('ledger.0.ndjson.gz') && !names.includes('ledger.ndjson'),
+        'ledger compressed',
+      );
       const [now, old] = await writeBoth(h, r, await oldPathRun(h, r));
-      assert.deepEqual(Object.keys(now!).sort(), ['failed.ndjson', 'report.html', 'summary.json', 'summary.txt']);
+      assert.deepEqual(Object.keys(now!).sort(), [
+        'failed.ndjson',
+        'report.html',
+        'summary.json',
+        'summary.txt',
+      ]);
       for (const f of Object.keys(old!)) assert.ok(now![f] === old![f], `${f} differs`);
     } finally {
       await h.close();

@@ -8,7 +8,17 @@
  * attention), which is all a report reads. A task that starts again loses its summary until it
  * ends again (readers then sum its ledger).
  */
-import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
@@ -176,7 +186,8 @@ export class LocalJournal implements Journal {
         for (const r of parseLedger(await readLedgerFile(join(dir, f)))) out.push(r);
       } catch (e) {
         // Compressed or renamed by an attempt ending meanwhile: read the directory again.
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !names) return this.lines(dir, await readdir(dir));
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !names)
+          return this.lines(dir, await readdir(dir));
         throw e;
       }
     }

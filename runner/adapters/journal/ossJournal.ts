@@ -203,7 +203,11 @@ export class OssJournal implements Journal {
           .join(''),
         'application/x-ndjson',
       );
-      await this.put(`${prefix}${SUMMARY_FILE}`, `${JSON.stringify(summarizeTask(merged))}\n`, 'application/json');
+      await this.put(
+        `${prefix}${SUMMARY_FILE}`,
+        `${JSON.stringify(summarizeTask(merged))}\n`,
+        'application/json',
+      );
       this.buffers.delete(`${passId}\u0000${taskId}`);
     } else if (await this.store.head(`${prefix}${SUMMARY_FILE}`)) {
       // New lines are coming: strike the summary out (readers then sum the task's ledger).

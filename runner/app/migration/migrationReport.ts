@@ -14,8 +14,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '../../core/exitCodes.ts';
 import type { Counters, ObjectResult, VerifyStatus } from '../../core/types.ts';
-import { passDigests } from '../../ports/journal.ts';
 import { formatBytes } from '../../core/units.ts';
+import { passDigests } from '../../ports/journal.ts';
 import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
   capList,
