@@ -8,7 +8,7 @@
  */
 import type { ObjectResult } from './types.ts';
 
-const isFinal = (r: ObjectResult) => r.outcome === 'copied' || r.outcome === 'skipped';
+export const isFinal = (r: ObjectResult) => r.outcome === 'copied' || r.outcome === 'skipped';
 
 export function mergeTaskResults(lines: Iterable<ObjectResult>): ObjectResult[] {
   const byKey = new Map<string, ObjectResult>();
@@ -49,6 +49,13 @@ export type TaskSummary = {
   open: number;
   /** Objects per top-level prefix (first path segment, "" for keys without one). */
   prefixes: Record<string, { objects: number; bytes: number }>;
+  /** Objects by what proved their content (ObjectResult.evidence: crc64, md5, size, …). */
+  evidence?: Record<string, number>;
+  /**
+   * Raw ledger lines (every attempt) it was made from: grows with every line, so of two summaries
+   * of a task the later one has at least as many (the pass rollup keeps the one with more).
+   */
+  lines?: number;
 };
 
 /** What a report lists by key: not migrated (failed, deferred) or kept (the destination is newer). */
@@ -67,6 +74,7 @@ export const emptySummary = (): TaskSummary => ({
   sizeBytes: 0,
   open: 0,
   prefixes: {},
+  evidence: {},
 });
 
 /** Count one merged result into a summary. */
@@ -81,6 +89,12 @@ export function addToSummary(s: TaskSummary, r: ObjectResult): void {
   const p = (s.prefixes[top] ??= { objects: 0, bytes: 0 });
   p.objects++;
   p.bytes += r.size;
+  // Read defensively: the field comes with verification by evidence (ObjectResult.evidence).
+  const ev = (r as { evidence?: unknown }).evidence;
+  if (typeof ev === 'string' && ev) {
+    const e = (s.evidence ??= {});
+    e[ev] = (e[ev] ?? 0) + 1;
+  }
   if (r.outcome === 'copied') {
     s.copied++;
     s.copiedBytes += r.size;
@@ -91,10 +105,11 @@ export function addToSummary(s: TaskSummary, r: ObjectResult): void {
   } else s.open++;
 }
 
-/** A task's merged results as its summary. */
-export function summarizeTask(merged: Iterable<ObjectResult>): TaskSummary {
+/** A task's merged results as its summary; `lines`: the raw lines they were merged from. */
+export function summarizeTask(merged: Iterable<ObjectResult>, lines?: number): TaskSummary {
   const s = emptySummary();
   for (const r of merged) addToSummary(s, r);
+  s.lines = lines ?? s.objects;
   return s;
 }
 
@@ -102,6 +117,7 @@ export function summarizeTask(merged: Iterable<ObjectResult>): TaskSummary {
 export function digestOf(taskId: string, merged: ObjectResult[]): TaskDigest {
   return {
     taskId,
+    fromLedger: true,
     summary: summarizeTask(merged),
     attention: merged.filter(needsAttention),
     ledger: async () => merged,
@@ -122,14 +138,23 @@ export type PassTotals = {
   copiedBytes: number;
   failuresByClass: Partial<Record<NonNullable<ObjectResult['failureClass']>, number>>;
   skippedBy: Record<string, number>;
-  open: ObjectResult[];
+  /**
+   * The objects not migrated (failed or deferred, the latest line of each), each iteration a new
+   * pass over what holds them: a list, or (the pass rollup) the tasks' attention files streamed.
+   */
+  open: OpenObjects;
 };
+
+/** Re-iterable, sync or async: `for await (const r of open)` reads both. */
+export type OpenObjects = Iterable<ObjectResult> | AsyncIterable<ObjectResult>;
 
 /** One task as the fold sees it: its summary, its attention lines, and its ledger on demand. */
 export type TaskDigest = {
   taskId: string;
   summary: TaskSummary;
   attention: ObjectResult[];
+  /** Summed from its ledger here (no summary file: running, interrupted, or an old journal). */
+  fromLedger?: true;
   /** The task's merged lines (read only when another task's open object may be settled here). */
   ledger(): Promise<ObjectResult[]>;
 };
@@ -206,4 +231,11 @@ export async function foldTaskDigests(digests: TaskDigest[]): Promise<PassTotals
   }
   t.open = [...open.values()];
   return t;
+}
+
+/** All of an OpenObjects in a list (tests, small passes: the report streams them instead). */
+export async function listOpen(open: OpenObjects): Promise<ObjectResult[]> {
+  const out: ObjectResult[] = [];
+  for await (const r of open) out.push(r);
+  return out;
 }

@@ -4,6 +4,7 @@
  * final (failures, deferrals), never the whole listing.
  */
 import type { FailureClass } from '../core/errors.ts';
+import type { OpenObjects } from '../core/ledger.ts';
 import type { Summary, VerifiedBy } from '../core/events.ts';
 import type { Counters, ObjectResult } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
@@ -21,8 +22,8 @@ export type LedgerTotals = {
   failuresByClass: Partial<Record<FailureClass, number>>;
   /** Skips by reason (identical, exists, …) and benign classes (SOURCE_GONE, DEST_NEWER). */
   skippedBy: Record<string, number>;
-  /** Latest unresolved entries (failed or deferred), for the report. */
-  open: ObjectResult[];
+  /** Latest unresolved entries (failed or deferred), for the report (re-iterable; may be async). */
+  open: OpenObjects;
 };
 
 export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise<LedgerTotals> {
@@ -84,7 +85,7 @@ export async function summarize(
   verifyCounters?: Counters,
 ): Promise<{ summary: Summary; totals: LedgerTotals }> {
   // Task summaries, not every ledger line (ledgerTotals' numbers, O(tasks)).
-  const totals: LedgerTotals = await passTotals(journal, pass.id);
+  const totals: LedgerTotals = await passTotals(journal, pass.id, state);
   const v = verifyCounters ?? (pass.mode === 'verify' ? await state.counters(pass.id) : undefined);
   // Unchanged objects have no ledger line (they are not work): the scan counted them, exactly once.
   const unchanged =

@@ -90,7 +90,12 @@ export function lazyJournal(open: () => Journal): Journal {
       return j.taskLedger ? j.taskLedger(p, t) : [];
     },
     digests: async function* (p) {
-      yield* await passDigests(get(), p);
+      const j = get();
+      yield* j.digests ? j.digests(p) : await passDigests(j, p);
+    },
+    taskAttention: async (p, t) => {
+      const j = get();
+      return j.taskAttention ? j.taskAttention(p, t) : [];
     },
     location: (p) => get().location(p),
     // Let flushTask / closeJournal reach an opened OSS journal.

@@ -29,6 +29,7 @@ import {
   needsAttention,
   summarizeTask,
   type TaskDigest,
+  type TaskSummary,
 } from '../../core/ledger.ts';
 import type { ObjectResult } from '../../core/types.ts';
 import type { Journal, TaskStatus } from '../../ports/journal.ts';
@@ -232,16 +233,18 @@ export class LocalJournal implements Journal {
     return done;
   }
 
-  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<void> {
+  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<TaskSummary | undefined> {
     const dir = this.dir(passId, taskId);
     await this.ensure(dir);
+    let summary: TaskSummary | undefined;
     if (status === 'Running') {
       // New lines are coming: the summary no longer holds the whole task.
       await unlink(join(dir, SUMMARY_FILE)).catch(() => {});
     } else {
       await this.close(dir);
       await this.compact(dir);
-      const merged = mergeTaskResults(await this.lines(dir));
+      const lines = await this.lines(dir);
+      const merged = mergeTaskResults(lines);
       await writeAtomic(
         join(dir, ATTENTION_FILE),
         merged
@@ -249,9 +252,15 @@ export class LocalJournal implements Journal {
           .map((r) => `${JSON.stringify(r)}\n`)
           .join(''),
       );
-      await writeAtomic(join(dir, SUMMARY_FILE), `${JSON.stringify(summarizeTask(merged))}\n`);
+      summary = summarizeTask(merged, lines.length);
+      await writeAtomic(join(dir, SUMMARY_FILE), `${JSON.stringify(summary)}\n`);
     }
     await writeFile(join(dir, 'STATUS'), `${status}\n`);
+    return summary;
+  }
+
+  async taskAttention(passId: string, taskId: string): Promise<ObjectResult[]> {
+    return parseLedger(await readFile(join(this.dir(passId, taskId), ATTENTION_FILE), 'utf8').catch(() => ''));
   }
 
   private async tasks(passId: string): Promise<string[]> {

@@ -16,6 +16,7 @@ import {
   needsAttention,
   summarizeTask,
   type TaskDigest,
+  type TaskSummary,
 } from '../../core/ledger.ts';
 import type { ObjectResult } from '../../core/types.ts';
 import type { Journal, TaskStatus } from '../../ports/journal.ts';
@@ -183,8 +184,9 @@ export class OssJournal implements Journal {
     return done;
   }
 
-  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<void> {
+  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<TaskSummary | undefined> {
     const prefix = this.taskPrefix(passId, taskId);
+    let summary: TaskSummary | undefined;
     if (status !== 'Running') {
       await this.flush(passId, taskId);
       // The ossimport views of the task, once, from every attempt's lines.
@@ -203,17 +205,19 @@ export class OssJournal implements Journal {
           .join(''),
         'application/x-ndjson',
       );
-      await this.put(
-        `${prefix}${SUMMARY_FILE}`,
-        `${JSON.stringify(summarizeTask(merged))}\n`,
-        'application/json',
-      );
+      summary = summarizeTask(merged, lines.length);
+      await this.put(`${prefix}${SUMMARY_FILE}`, `${JSON.stringify(summary)}\n`, 'application/json');
       this.buffers.delete(`${passId}\u0000${taskId}`);
     } else if (await this.store.head(`${prefix}${SUMMARY_FILE}`)) {
       // New lines are coming: strike the summary out (readers then sum the task's ledger).
       await this.put(`${prefix}${SUMMARY_FILE}`, '{"v":0,"running":true}\n', 'application/json');
     }
     await this.put(`${prefix}STATUS`, `${status}\n`);
+    return summary;
+  }
+
+  async taskAttention(passId: string, taskId: string): Promise<ObjectResult[]> {
+    return parseLedger((await this.getIf(`${this.taskPrefix(passId, taskId)}${ATTENTION_FILE}`)) ?? '');
   }
 
   async *ledger(passId: string): AsyncIterable<ObjectResult> {

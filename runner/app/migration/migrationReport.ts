@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ExitCode } from '../../core/exitCodes.ts';
 import type { Counters, ObjectResult, VerifyStatus } from '../../core/types.ts';
 import { formatBytes } from '../../core/units.ts';
-import { passDigests } from '../../ports/journal.ts';
+import { passObjectCounts } from '../../ports/journal.ts';
 import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
   capList,
@@ -107,16 +107,9 @@ async function lastOutcomes(
   return out;
 }
 
-/** Objects of a pass and those kept (DEST_NEWER skips), from its task summaries (O(tasks)). */
-async function passObjects(session: JobSession, passId: string): Promise<{ objects: number; kept: number }> {
-  let objects = 0;
-  let kept = 0;
-  for (const d of await passDigests(session.journal, passId)) {
-    objects += d.summary.objects;
-    kept += d.summary.skippedBy.DEST_NEWER ?? 0;
-  }
-  return { objects, kept };
-}
+/** Objects of a pass and those kept (DEST_NEWER skips), from the pass rollup / task summaries. */
+const passObjects = (session: JobSession, passId: string) =>
+  passObjectCounts(session.journal, passId, session.state);
 
 type PhaseCounts = { copied: number; skipped: number; deferred: number; failed: number; bytes: number };
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
-import { HTML_REPORT, passReportModel, writeHtmlReport } from '../../app/htmlReport/index.ts';
+import { HTML_REPORT, openList, passReportModel, writeHtmlReport } from '../../app/htmlReport/index.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Summary } from '../../core/events.ts';
 import type { PassRun } from '../../engine/run.ts';
@@ -90,7 +90,7 @@ export function register(program: Command): void {
                   source: json.source,
                   destination: json.destination,
                   summary: json.summary,
-                  ...(copy ? { copy } : {}),
+                  ...(copy ? { copy, openList: await openList(copy.totals.open) } : {}),
                   ...(verify ? { verify } : {}),
                   series: { ...(cs ? { copy: cs } : {}), ...(vs ? { verify: vs } : {}) },
                   failures: copy ? await s.state.failures(copy.pass.id) : [],
