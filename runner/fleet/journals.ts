@@ -95,7 +95,7 @@ export function lazyJournal(open: () => Journal): Journal {
     },
     taskAttention: async (p, t) => {
       const j = get();
-      return j.taskAttention ? j.taskAttention(p, t) : [];
+      return j.taskAttention ? j.taskAttention(p, t) : undefined;
     },
     location: (p) => get().location(p),
     // Let flushTask / closeJournal reach an opened OSS journal.

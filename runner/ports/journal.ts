@@ -44,8 +44,8 @@ export interface Journal {
    * before summaries existed) is summarised from its ledger on the way.
    */
   digests?(passId: string): AsyncIterable<TaskDigest>;
-  /** An ended task's attention lines (attention.ndjson; empty when it has none). */
-  taskAttention?(passId: string, taskId: string): Promise<ObjectResult[]>;
+  /** An ended task's attention lines (attention.ndjson); undefined when the task has no such file. */
+  taskAttention?(passId: string, taskId: string): Promise<ObjectResult[] | undefined>;
   /** Where a human finds the files (a path or a URL). */
   location(passId: string): string;
 }
@@ -159,9 +159,10 @@ async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Pr
     async *[Symbol.asyncIterator]() {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]!;
-        const lines = running.has(id)
-          ? (await taskLedger(passId, id)).filter(needsAttention)
-          : await taskAttention(passId, id);
+        // Running, or its attention file gone (a journal older than the rollup): its ledger.
+        const lines =
+          (running.has(id) ? undefined : await taskAttention(passId, id)) ??
+          (await taskLedger(passId, id)).filter(needsAttention);
         for (const x of lines) if (!isFinal(x) && (lastAt.get(x.key) ?? i) <= i) yield x;
       }
     },

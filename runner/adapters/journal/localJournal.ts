@@ -259,8 +259,9 @@ export class LocalJournal implements Journal {
     return summary;
   }
 
-  async taskAttention(passId: string, taskId: string): Promise<ObjectResult[]> {
-    return parseLedger(await readFile(join(this.dir(passId, taskId), ATTENTION_FILE), 'utf8').catch(() => ''));
+  async taskAttention(passId: string, taskId: string): Promise<ObjectResult[] | undefined> {
+    const text = await readFile(join(this.dir(passId, taskId), ATTENTION_FILE), 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : parseLedger(text);
   }
 
   private async tasks(passId: string): Promise<string[]> {

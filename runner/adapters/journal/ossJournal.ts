@@ -216,8 +216,9 @@ export class OssJournal implements Journal {
     return summary;
   }
 
-  async taskAttention(passId: string, taskId: string): Promise<ObjectResult[]> {
-    return parseLedger((await this.getIf(`${this.taskPrefix(passId, taskId)}${ATTENTION_FILE}`)) ?? '');
+  async taskAttention(passId: string, taskId: string): Promise<ObjectResult[] | undefined> {
+    const text = await this.getIf(`${this.taskPrefix(passId, taskId)}${ATTENTION_FILE}`);
+    return text === undefined ? undefined : parseLedger(text);
   }
 
   async *ledger(passId: string): AsyncIterable<ObjectResult> {
