@@ -1,20 +1,25 @@
 /**
  * One pass report over a journal, as `report-scale` measures it (a child process):
- *   reportChild.ts old|new <journal root> <pass id> <report dir>
- * old: every ledger line through ledgerTotals (the report before task summaries); new: the
- * task summaries. Both then write summary.json, summary.txt, failed.ndjson and report.html.
+ *   reportChild.ts old|new|fixed <journal root> <pass id> <report dir> <state db>
+ * old: every ledger line through ledgerTotals (the report before task summaries); new: the pass
+ * rollup in the job state (and the attention files). Both then write summary.json, summary.txt,
+ * failed.ndjson and report.html. fixed: load the same modules, report nothing (the fixed RSS).
  */
 import { LocalJournal } from '../../runner/adapters/journal/localJournal.ts';
+import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
 import { writeReport } from '../../runner/app/report.ts';
 import { parseJob } from '../../runner/config/job.ts';
 import type { Summary } from '../../runner/core/events.ts';
 import { ledgerTotals } from '../../runner/engine/summary.ts';
 import { passTotals } from '../../runner/ports/journal.ts';
 
-const [mode, root, passId, dir] = process.argv.slice(2) as [string, string, string, string];
+const [mode, root, pass0, dir, db] = process.argv.slice(2) as [string, string, string, string, string];
+// fixed: the same report of a pass with no objects (runtime, tsx, ECharts, the report files).
+const passId = mode === 'fixed' ? 'no-such-pass' : pass0;
 const journal = new LocalJournal(root);
+const state = new SqliteStore(db, { readOnly: true });
 const totals =
-  mode === 'old' ? await ledgerTotals(journal.ledger(passId)) : await passTotals(journal, passId);
+  mode === 'old' ? await ledgerTotals(journal.ledger(passId)) : await passTotals(journal, passId, state);
 const summary: Summary = {
   passId,
   phase: 'full',
