@@ -34,7 +34,8 @@ export const emptyRollup = (): RollupBody => ({ v: 1, tasks: 0, totals: emptySum
  * Content-derived range tasks (copy-<16 hex>, verify-<16 hex>: taskRange.ts) own disjoint key
  * ranges; any other task id (retry-…, restores, a test's t1) may hold keys another task holds.
  */
-export const mayHoldOthersKeys = (taskId: string): boolean => !/^(copy|verify|scan)-[0-9a-f]{16}$/.test(taskId);
+export const mayHoldOthersKeys = (taskId: string): boolean =>
+  !/^(copy|verify|scan)-[0-9a-f]{16}$/.test(taskId);
 
 /** Whether a task's attention file has lines. */
 export const hasAttention = (s: TaskSummary): boolean => s.open > 0 || (s.skippedBy.DEST_NEWER ?? 0) > 0;

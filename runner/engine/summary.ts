@@ -4,8 +4,8 @@
  * final (failures, deferrals), never the whole listing.
  */
 import type { FailureClass } from '../core/errors.ts';
-import type { OpenObjects } from '../core/ledger.ts';
 import type { Summary, VerifiedBy } from '../core/events.ts';
+import type { OpenObjects } from '../core/ledger.ts';
 import type { Counters, ObjectResult } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import { type Journal, passTotals } from '../ports/journal.ts';

@@ -14,6 +14,7 @@ import {
   emptySummary,
   foldTaskDigests,
   isFinal,
+  isTaskSummary,
   needsAttention,
   type PassTotals,
   type TaskDigest,
@@ -29,8 +30,11 @@ export interface Journal {
   append(passId: string, taskId: string, results: ObjectResult[]): Promise<void>;
   /** What an earlier attempt of this task already finished: key → source ETag (for resume). */
   finished(passId: string, taskId: string): Promise<Map<string, string>>;
-  /** An ended task's summary comes back (journals that keep summaries), for the pass rollup. */
-  setStatus(passId: string, taskId: string, status: TaskStatus): Promise<TaskSummary | undefined | void>;
+  /**
+   * An ended task's TaskSummary comes back from journals that keep summaries (for the pass
+   * rollup); anything else (nothing) from those that do not.
+   */
+  setStatus(passId: string, taskId: string, status: TaskStatus): Promise<unknown>;
   /**
    * The pass's ledger, streamed task by task: one result per object (a task's lines merged by
    * mergeTaskResults, so a task that ran twice counts each object once), in first-line order.
@@ -94,7 +98,7 @@ export function withRollup(journal: Journal, state: object): Journal {
         return journal.setStatus(p, t, st);
       }
       const summary = await journal.setStatus(p, t, st);
-      if (summary) await state.rollupTaskEnded(p, t, summary);
+      if (isTaskSummary(summary)) await state.rollupTaskEnded(p, t, summary);
       started.delete(id(p, t));
       return summary;
     },

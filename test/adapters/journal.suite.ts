@@ -169,11 +169,14 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
       const now = await passTotals(reader, 'p');
       assert.deepEqual(now, old);
       assert.equal(now.copied, 20 + 1 + 1 + 1);
-      assert.deepEqual([...(now.open as ObjectResult[])].map((r) => [r.key, r.reason ?? r.skipReason]).sort(), [
-        ['a/bad', 'still denied'],
-        ['a/late', 'outside-window'],
-        ['c/2', undefined],
-      ]);
+      assert.deepEqual(
+        [...(now.open as ObjectResult[])].map((r) => [r.key, r.reason ?? r.skipReason]).sort(),
+        [
+          ['a/bad', 'still denied'],
+          ['a/late', 'outside-window'],
+          ['c/2', undefined],
+        ],
+      );
       assert.deepEqual(now.skippedBy, { identical: 5, SOURCE_GONE: 1, DEST_NEWER: 1 });
       assert.equal((await reader.taskLedger!('p', 'a')).length, 26);
     });

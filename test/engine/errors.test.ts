@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MigrationError, toMigrationError } from '../../runner/core/errors.ts';
-import { harness, past } from '../helpers/engine.ts';
 import { listOpen } from '../../runner/core/ledger.ts';
+import { harness, past } from '../helpers/engine.ts';
 
 describe('engine: which failures are retried', () => {
   it('a programming error (TypeError) is tried once, recorded as INTERNAL, not retried', async () => {

@@ -260,7 +260,9 @@ export class LocalJournal implements Journal {
   }
 
   async taskAttention(passId: string, taskId: string): Promise<ObjectResult[] | undefined> {
-    const text = await readFile(join(this.dir(passId, taskId), ATTENTION_FILE), 'utf8').catch(() => undefined);
+    const text = await readFile(join(this.dir(passId, taskId), ATTENTION_FILE), 'utf8').catch(
+      () => undefined,
+    );
     return text === undefined ? undefined : parseLedger(text);
   }
 

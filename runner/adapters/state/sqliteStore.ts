@@ -352,11 +352,14 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
   /** Replace a task's share and set its set memberships, in one transaction. */
   private rollupStep(passId: string, taskId: string, next: TaskSummary | undefined, running: boolean): void {
     this.tx(() => {
-      const row = this.stmt('SELECT body FROM rollup WHERE pass = ?').get(passId) as { body: string } | undefined;
-      const body = row ? (JSON.parse(row.body) as RollupBody) : emptyRollup();
-      const oldRow = this.stmt('SELECT body FROM rollup_share WHERE pass = ? AND task = ?').get(passId, taskId) as
+      const row = this.stmt('SELECT body FROM rollup WHERE pass = ?').get(passId) as
         | { body: string }
         | undefined;
+      const body = row ? (JSON.parse(row.body) as RollupBody) : emptyRollup();
+      const oldRow = this.stmt('SELECT body FROM rollup_share WHERE pass = ? AND task = ?').get(
+        passId,
+        taskId,
+      ) as { body: string } | undefined;
       const old = oldRow ? (JSON.parse(oldRow.body) as TaskSummary) : undefined;
       // A stale attempt ending after a newer one: the newer summary stays.
       if (next && !supersedes(next, old)) return;
@@ -370,8 +373,16 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
       else this.stmt('DELETE FROM rollup_share WHERE pass = ? AND task = ?').run(passId, taskId);
       const member = (kind: string, yes: boolean) =>
         yes
-          ? this.stmt('INSERT OR IGNORE INTO rollup_set (pass, kind, task) VALUES (?, ?, ?)').run(passId, kind, taskId)
-          : this.stmt('DELETE FROM rollup_set WHERE pass = ? AND kind = ? AND task = ?').run(passId, kind, taskId);
+          ? this.stmt('INSERT OR IGNORE INTO rollup_set (pass, kind, task) VALUES (?, ?, ?)').run(
+              passId,
+              kind,
+              taskId,
+            )
+          : this.stmt('DELETE FROM rollup_set WHERE pass = ? AND kind = ? AND task = ?').run(
+              passId,
+              kind,
+              taskId,
+            );
       member('running', running);
       member('attention', next ? hasAttention(next) : false);
       member('settler', mayHoldOthersKeys(taskId));
@@ -396,7 +407,10 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
     if (!row) return undefined;
     const set = (kind: string) =>
       (
-        this.stmt('SELECT task FROM rollup_set WHERE pass = ? AND kind = ? ORDER BY task').all(passId, kind) as Array<{
+        this.stmt('SELECT task FROM rollup_set WHERE pass = ? AND kind = ? ORDER BY task').all(
+          passId,
+          kind,
+        ) as Array<{
           task: string;
         }>
       ).map((r) => r.task);

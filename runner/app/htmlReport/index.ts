@@ -5,8 +5,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Summary } from '../../core/events.ts';
-import type { Series } from '../../core/series.ts';
 import type { OpenObjects } from '../../core/ledger.ts';
+import type { Series } from '../../core/series.ts';
 import type { ObjectResult, VerifyResult } from '../../core/types.ts';
 import type { PassRun } from '../../engine/run.ts';
 import type { FailureRecord } from '../../ports/jobState.ts';
