@@ -10,6 +10,8 @@
  *   report.html    the same with charts, self-contained (htmlReport/)
  * No secrets: the report holds keys, sizes, CRCs and reasons only.
  */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type JobSpec, sourceLabel } from '../config/job.ts';
@@ -19,8 +21,8 @@ import type { VerifyResult } from '../core/types.ts';
 import { formatBytes, formatDuration } from '../core/units.ts';
 import type { PassRun } from '../engine/run.ts';
 import type { FailureRecord, JobState } from '../ports/jobState.ts';
-import { HTML_REPORT, passReportModel, writeHtmlReport } from './htmlReport/index.ts';
-import { provenBy } from './htmlReport/model.ts';
+import { HTML_REPORT, openRow, passReportModel, writeHtmlReport } from './htmlReport/index.ts';
+import { LIST_CAP, provenBy } from './htmlReport/model.ts';
 
 const SIGIL: Record<VerifyResult['status'], string> = {
   missing: '+',
@@ -161,24 +163,28 @@ export async function writeReport(o: {
     join(o.dir, 'summary.txt'),
     summaryText({ ...o, summary: s, reportDir: o.dir, journal: o.journal }),
   );
-  const open = o.copy?.totals.open ?? [];
-  await writeFile(
-    join(o.dir, 'failed.ndjson'),
-    open
-      .map((r) =>
-        JSON.stringify({
-          key: r.key,
-          outcome: r.outcome,
-          class: r.failureClass ?? null,
-          reason: r.reason ?? r.skipReason ?? null,
-          fix: r.fix ?? null,
-          size: r.size,
-          attempts: r.attempts,
-        }),
-      )
-      .map((l) => `${l}\n`)
-      .join(''),
-  );
+  // Streamed to the file (the pass rollup's open objects come from the tasks' attention files).
+  const failed = createWriteStream(join(o.dir, 'failed.ndjson'));
+  const done = new Promise<void>((ok, fail) => {
+    failed.once('error', fail).once('finish', ok);
+  });
+  const list: { rows: string[][]; total: number } = { rows: [], total: 0 };
+  for await (const r of o.copy?.totals.open ?? []) {
+    if (list.rows.length < LIST_CAP) list.rows.push(openRow(r));
+    list.total++;
+    const line = `${JSON.stringify({
+      key: r.key,
+      outcome: r.outcome,
+      class: r.failureClass ?? null,
+      reason: r.reason ?? r.skipReason ?? null,
+      fix: r.fix ?? null,
+      size: r.size,
+      attempts: r.attempts,
+    })}\n`;
+    if (!failed.write(line)) await once(failed, 'drain');
+  }
+  failed.end();
+  await done;
   if (o.verifyProblems) {
     await writeFile(
       join(o.dir, 'check.txt'),
@@ -200,7 +206,7 @@ export async function writeReport(o: {
         source: json.source,
         destination: json.destination,
         summary: s,
-        ...(o.copy ? { copy: o.copy } : {}),
+        ...(o.copy ? { copy: o.copy, openList: list } : {}),
         ...(o.verify ? { verify: o.verify } : {}),
         series: {
           ...(copySeries ? { copy: copySeries } : {}),

@@ -293,6 +293,11 @@ export const OPTIONS: readonly OptionRow[] = [
   },
   { flags: '--no-html', help: 'text only: do not write or name report.html', commands: ['report'] },
   {
+    flags: '--objects',
+    help: "print the pass's per-object ledger instead (NDJSON, one line per object, from the compressed journals)",
+    commands: ['report'],
+  },
+  {
     flags: '--open',
     env: 'BROWSER',
     envReadBy: 'runner/cli/commands/report.ts (openInBrowser)',

@@ -10,6 +10,7 @@ import type { EventSink, StopReason, Summary } from '../core/events.ts';
 import type { PhaseWindow, Task } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import type { Journal } from '../ports/journal.ts';
+import { withRollup } from '../ports/journal.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { WorkQueue } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
@@ -112,7 +113,8 @@ export function makeContext(
       stripLeadingSlash: p.spec.keys.stripLeadingSlash,
     }),
     state: p.state,
-    journal: p.journal,
+    // Ended tasks fold into the pass rollup the report reads (core/rollup.ts).
+    journal: withRollup(p.journal, p.state),
     queue: p.queue,
     bucket: o.bucket ?? new TokenBucket(),
     objectSlots: o.objectSlots ?? pLimit(p.spec.transfer.concurrency),

@@ -5,9 +5,10 @@
  */
 import type { FailureClass } from '../core/errors.ts';
 import type { Summary, VerifiedBy } from '../core/events.ts';
+import type { OpenObjects } from '../core/ledger.ts';
 import { type Counters, EVIDENCE_METHODS, type ObjectResult, VERIFIED_COUNTER } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
-import type { Journal } from '../ports/journal.ts';
+import { type Journal, passTotals } from '../ports/journal.ts';
 
 export type LedgerTotals = {
   copied: number;
@@ -21,8 +22,8 @@ export type LedgerTotals = {
   failuresByClass: Partial<Record<FailureClass, number>>;
   /** Skips by reason (identical, exists, …) and benign classes (SOURCE_GONE, DEST_NEWER). */
   skippedBy: Record<string, number>;
-  /** Latest unresolved entries (failed or deferred), for the report. */
-  open: ObjectResult[];
+  /** Latest unresolved entries (failed or deferred), for the report (re-iterable; may be async). */
+  open: OpenObjects;
 };
 
 export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise<LedgerTotals> {
@@ -91,7 +92,8 @@ export async function summarize(
   exitCode: number,
   verifyCounters?: Counters,
 ): Promise<{ summary: Summary; totals: LedgerTotals }> {
-  const totals = await ledgerTotals(journal.ledger(pass.id));
+  // Task summaries, not every ledger line (ledgerTotals' numbers, O(tasks)).
+  const totals: LedgerTotals = await passTotals(journal, pass.id, state);
   const v = verifyCounters ?? (pass.mode === 'verify' ? await state.counters(pass.id) : undefined);
   // Unchanged objects have no ledger line (they are not work): the scan counted them, exactly once.
   const unchanged =

@@ -16,7 +16,7 @@ import type { Credentials } from '../config/credentials.ts';
 import type { JobSpec } from '../config/job.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { JournalLocation } from '../ports/jobBackend.ts';
-import type { Journal } from '../ports/journal.ts';
+import { type Journal, passDigests } from '../ports/journal.ts';
 
 export {
   DEFAULT_JOURNAL_PREFIX,
@@ -85,6 +85,18 @@ export function lazyJournal(open: () => Journal): Journal {
     finished: (p, t) => get().finished(p, t),
     setStatus: (p, t, s) => get().setStatus(p, t, s),
     ledger: (p) => get().ledger(p),
+    taskLedger: async (p, t) => {
+      const j = get();
+      return j.taskLedger ? j.taskLedger(p, t) : [];
+    },
+    digests: async function* (p) {
+      const j = get();
+      yield* j.digests ? j.digests(p) : await passDigests(j, p);
+    },
+    taskAttention: async (p, t) => {
+      const j = get();
+      return j.taskAttention ? j.taskAttention(p, t) : undefined;
+    },
     location: (p) => get().location(p),
     // Let flushTask / closeJournal reach an opened OSS journal.
     get inner() {

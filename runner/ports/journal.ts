@@ -3,10 +3,24 @@
  *   <root>/tasks/<taskId>/audit.log   one line per object: time, outcome, size, source ETag, CRC-64, key
  *   <root>/tasks/<taskId>/error.list  one line per failed object: class, key, reason and fix
  *   <root>/tasks/<taskId>/STATUS      Running | Completed | Failed
- *   <root>/ledger.ndjson              one JSON object per object outcome (drives reports)
+ *   <root>/tasks/<taskId>/ledger…     one JSON object per object outcome; gzip NDJSON once the task ends
+ *   <root>/tasks/<taskId>/summary.json    the finished task's totals (TaskSummary): what reports read
+ *   <root>/tasks/<taskId>/attention.ndjson  its objects that need attention (failed, deferred, kept)
  * Standalone: a directory in the work dir. Fleet: a prefix every worker can reach (a shared
  * directory in tests, an OSS prefix in the cloud).
  */
+import {
+  addToSummary,
+  emptySummary,
+  foldTaskDigests,
+  isFinal,
+  isTaskSummary,
+  needsAttention,
+  type PassTotals,
+  type TaskDigest,
+  type TaskSummary,
+} from '../core/ledger.ts';
+import { hasRollup, type PassRollup, type RollupStore } from '../core/rollup.ts';
 import type { ObjectResult } from '../core/types.ts';
 
 export type TaskStatus = 'Running' | 'Completed' | 'Failed';
@@ -16,14 +30,225 @@ export interface Journal {
   append(passId: string, taskId: string, results: ObjectResult[]): Promise<void>;
   /** What an earlier attempt of this task already finished: key → source ETag (for resume). */
   finished(passId: string, taskId: string): Promise<Map<string, string>>;
-  setStatus(passId: string, taskId: string, status: TaskStatus): Promise<void>;
+  /**
+   * An ended task's TaskSummary comes back from journals that keep summaries (for the pass
+   * rollup); anything else (nothing) from those that do not.
+   */
+  setStatus(passId: string, taskId: string, status: TaskStatus): Promise<unknown>;
   /**
    * The pass's ledger, streamed task by task: one result per object (a task's lines merged by
    * mergeTaskResults, so a task that ran twice counts each object once), in first-line order.
    */
   ledger(passId: string): AsyncIterable<ObjectResult>;
-  /** One task's ledger, merged the same way (empty when the task has none). */
+  /** One task's ledger, one result per object (mergeTaskResults), every attempt's lines. */
   taskLedger?(passId: string, taskId: string): Promise<ObjectResult[]>;
+  /**
+   * The pass task by task, in ledger() order, as summaries and attention lines: what a report
+   * needs, O(tasks). A task without a current summary (still running, interrupted, or written
+   * before summaries existed) is summarised from its ledger on the way.
+   */
+  digests?(passId: string): AsyncIterable<TaskDigest>;
+  /** An ended task's attention lines (attention.ndjson); undefined when the task has no such file. */
+  taskAttention?(passId: string, taskId: string): Promise<ObjectResult[] | undefined>;
   /** Where a human finds the files (a path or a URL). */
   location(passId: string): string;
+}
+
+/**
+ * The pass as task digests: the journal's own when it keeps summaries, else one digest folded
+ * from streaming ledger() (journals without summaries: same totals, every line read).
+ */
+export async function passDigests(journal: Journal, passId: string): Promise<TaskDigest[]> {
+  const out: TaskDigest[] = [];
+  if (journal.digests) {
+    for await (const d of journal.digests(passId)) out.push(d);
+    return out;
+  }
+  const summary = emptySummary();
+  const attention: ObjectResult[] = [];
+  for await (const r of journal.ledger(passId)) {
+    addToSummary(summary, r);
+    if (needsAttention(r)) attention.push(r);
+  }
+  return [{ taskId: '*', summary, attention, ledger: async () => attention }];
+}
+
+/**
+ * The journal as the engine writes it, reporting to the pass rollup (core/rollup.ts): a task that
+ * starts leaves the rollup until it ends, an ended task's summary replaces its share. A task that
+ * appends without a start (the archive restores) counts as running: its ledger is read.
+ */
+export function withRollup(journal: Journal, state: object): Journal {
+  if (!hasRollup(state)) return journal;
+  const started = new Set<string>();
+  const id = (p: string, t: string) => `${p}\u0000${t}`;
+  const wrapped: Journal = {
+    append: async (p, t, rs) => {
+      if (!started.has(id(p, t))) {
+        await state.rollupTaskStarted(p, t);
+        started.add(id(p, t));
+      }
+      await journal.append(p, t, rs);
+    },
+    finished: (p, t) => journal.finished(p, t),
+    setStatus: async (p, t, st) => {
+      if (st === 'Running') {
+        await state.rollupTaskStarted(p, t);
+        started.add(id(p, t));
+        return journal.setStatus(p, t, st);
+      }
+      const summary = await journal.setStatus(p, t, st);
+      if (isTaskSummary(summary)) await state.rollupTaskEnded(p, t, summary);
+      started.delete(id(p, t));
+      return summary;
+    },
+    ledger: (p) => journal.ledger(p),
+    location: (p) => journal.location(p),
+  };
+  // Optional reads and the fleet's flush hooks (inner, flushTask) stay the journal's own.
+  return new Proxy(journal, {
+    get: (target, prop) => {
+      if (prop in wrapped) return wrapped[prop as keyof Journal];
+      const v: unknown = Reflect.get(target, prop);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+type Sums = Pick<PassTotals, 'copied' | 'skipped' | 'bytes' | 'copiedBytes' | 'skippedBy'>;
+
+function addSums(t: Sums, s: TaskSummary): void {
+  t.copied += s.copied;
+  t.skipped += s.skipped;
+  t.bytes += s.bytes;
+  t.copiedBytes += s.copiedBytes;
+  for (const [k, n] of Object.entries(s.skippedBy)) t.skippedBy[k] = (t.skippedBy[k] ?? 0) + n;
+}
+
+/**
+ * Pass totals from the rollup: its sums, plus the running tasks' ledgers; the open objects
+ * streamed from the attention files of the tasks that have some (a retry round's or restore's
+ * later line for the same key settles it), counted here and read again by whoever lists them.
+ * Memory: the keys of the settler and running tasks, never the open objects themselves.
+ */
+async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Promise<PassTotals> {
+  const taskLedger = journal.taskLedger!.bind(journal);
+  const taskAttention = journal.taskAttention!.bind(journal);
+  const t: PassTotals = {
+    copied: 0,
+    skipped: 0,
+    failed: 0,
+    deferred: 0,
+    deferredAfterWindow: 0,
+    bytes: 0,
+    copiedBytes: 0,
+    failuresByClass: {},
+    skippedBy: {},
+    open: [],
+  };
+  addSums(t, r.totals);
+  const running = new Set(r.running);
+  const settlers = new Set(r.settlers);
+  const ids = [...new Set([...r.attention, ...r.settlers, ...r.running])].sort();
+  // The last of these tasks (in ledger order) holding each key of a task that may share keys.
+  const lastAt = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!running.has(id) && !settlers.has(id)) continue;
+    const merged = await taskLedger(passId, id);
+    for (const x of merged) lastAt.set(x.key, i);
+    if (running.has(id)) addSums(t, summarizeOf(merged));
+  }
+  const open: AsyncIterable<ObjectResult> = {
+    async *[Symbol.asyncIterator]() {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        // Running, or its attention file gone (a journal older than the rollup): its ledger.
+        const lines =
+          (running.has(id) ? undefined : await taskAttention(passId, id)) ??
+          (await taskLedger(passId, id)).filter(needsAttention);
+        for (const x of lines) if (!isFinal(x) && (lastAt.get(x.key) ?? i) <= i) yield x;
+      }
+    },
+  };
+  for await (const x of open) {
+    if (x.outcome === 'failed') {
+      t.failed++;
+      const cls = x.failureClass ?? 'INTERNAL';
+      t.failuresByClass[cls] = (t.failuresByClass[cls] ?? 0) + 1;
+    } else {
+      t.deferred++;
+      if (x.skipReason === 'outside-window') t.deferredAfterWindow++;
+      if (x.failureClass) t.failuresByClass[x.failureClass] = (t.failuresByClass[x.failureClass] ?? 0) + 1;
+    }
+  }
+  t.open = open;
+  return t;
+}
+
+function summarizeOf(merged: ObjectResult[]): TaskSummary {
+  const s = emptySummary();
+  for (const x of merged) addToSummary(s, x);
+  return s;
+}
+
+/**
+ * The pass rollup, rebuilt from the journal's per-task files when the state has none (a job
+ * journaled before the rollup, or a state restored without it). Tasks without a summary file
+ * enter it as running (their ledger is read). Undefined: no rollup possible.
+ */
+export async function passRollup(
+  journal: Journal,
+  passId: string,
+  state: object | undefined,
+): Promise<PassRollup | undefined> {
+  if (!state || !hasRollup(state) || !journal.taskLedger || !journal.taskAttention) return undefined;
+  const have = await state.passRollup(passId);
+  if (have || !journal.digests) return have;
+  await rebuildRollup(journal, passId, state);
+  return state.passRollup(passId);
+}
+
+/** Fold every task's summary file into the state's rollup (idempotent per task). */
+export async function rebuildRollup(journal: Journal, passId: string, state: RollupStore): Promise<void> {
+  for await (const d of journal.digests!(passId)) {
+    if (d.fromLedger) await state.rollupTaskStarted(passId, d.taskId);
+    else await state.rollupTaskEnded(passId, d.taskId, d.summary);
+  }
+}
+
+/**
+ * Pass totals (the report's numbers): from the state's pass rollup when it keeps one (O(1) plus
+ * the tasks that need attention), else from the task summaries (O(tasks)), else every line.
+ */
+export async function passTotals(journal: Journal, passId: string, state?: object): Promise<PassTotals> {
+  const r = await passRollup(journal, passId, state);
+  if (r) return rollupTotals(journal, passId, r);
+  return foldTaskDigests(await passDigests(journal, passId));
+}
+
+/** Objects of a pass and those kept (DEST_NEWER skips): the rollup, else the task summaries. */
+export async function passObjectCounts(
+  journal: Journal,
+  passId: string,
+  state?: object,
+): Promise<{ objects: number; kept: number }> {
+  const r = await passRollup(journal, passId, state);
+  if (r) {
+    let objects = r.totals.objects;
+    let kept = r.totals.skippedBy.DEST_NEWER ?? 0;
+    for (const id of r.running) {
+      const s = summarizeOf(await journal.taskLedger!(passId, id));
+      objects += s.objects;
+      kept += s.skippedBy.DEST_NEWER ?? 0;
+    }
+    return { objects, kept };
+  }
+  let objects = 0;
+  let kept = 0;
+  for (const d of await passDigests(journal, passId)) {
+    objects += d.summary.objects;
+    kept += d.summary.skippedBy.DEST_NEWER ?? 0;
+  }
+  return { objects, kept };
 }

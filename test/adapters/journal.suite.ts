@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ObjectResult } from '../../runner/core/types.ts';
-import type { Journal } from '../../runner/ports/journal.ts';
+import { ledgerTotals } from '../../runner/engine/summary.ts';
+import { type Journal, passTotals } from '../../runner/ports/journal.ts';
 
 export type JournalFixture = {
   /** A fresh journal; `again()` opens another instance on the same place (another process). */
@@ -115,6 +116,87 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
           ['d', 'copied', 3],
         ],
       );
+    });
+
+    it('a task that ends leaves a summary and its attention lines; a report folds them into the ledger totals', async () => {
+      const { journal: j, again } = await fx.make();
+      const keys = (t: string, n: number) =>
+        Array.from({ length: n }, (_, i) => `${t}/${String(i).padStart(3, '0')}`);
+      await j.setStatus('p', 'a', 'Running');
+      await j.append('p', 'a', [
+        ...keys('a', 20).map((k) => outcome(k)),
+        outcome('a/gone', { outcome: 'skipped', failureClass: 'SOURCE_GONE' }),
+        outcome('a/kept', { outcome: 'skipped', failureClass: 'DEST_NEWER' }),
+        outcome('a/late', { outcome: 'deferred', skipReason: 'outside-window' }),
+        outcome('a/frozen', { outcome: 'deferred', failureClass: 'ARCHIVED' }),
+        outcome('a/bad', { outcome: 'failed', failureClass: 'ACCESS_DENIED', reason: 'denied' }),
+        outcome('a/flaky', { outcome: 'failed', failureClass: 'NETWORK' }),
+      ]);
+      await j.setStatus('p', 'a', 'Failed');
+      await j.setStatus('p', 'b', 'Running');
+      await j.append('p', 'b', [
+        ...keys('b', 5).map((k) => outcome(k, { outcome: 'skipped', skipReason: 'identical', bytes: 0 })),
+      ]);
+      await j.setStatus('p', 'b', 'Completed');
+      // Other tasks settle some of a's open objects (a restore, a retry round), one fails again.
+      await j.append('p', 'restores', [outcome('a/frozen')]);
+      await j.setStatus('p', 'restores', 'Completed');
+      await j.setStatus('p', 'retry-1-000000', 'Running');
+      await j.append('p', 'retry-1-000000', [
+        outcome('a/flaky'),
+        outcome('a/bad', { outcome: 'failed', failureClass: 'ACCESS_DENIED', reason: 'still denied' }),
+      ]);
+      await j.setStatus('p', 'retry-1-000000', 'Failed');
+      // And a task still running (no summary yet): its lines count all the same.
+      await j.setStatus('p', 'c', 'Running');
+      await j.append('p', 'c', [
+        outcome('c/1'),
+        outcome('c/2', { outcome: 'failed', failureClass: 'NETWORK' }),
+      ]);
+      await settle(j);
+
+      assert.match((await fx.read(j, 'p', 'a', 'summary.json')) ?? '', /"copied":20/);
+      const attention = (await fx.read(j, 'p', 'a', 'attention.ndjson'))!.trim().split('\n');
+      assert.deepEqual(
+        attention.map((l) => (JSON.parse(l) as ObjectResult).key).sort(),
+        ['a/bad', 'a/flaky', 'a/frozen', 'a/kept', 'a/late'],
+        'failed, deferred and kept objects only',
+      );
+      assert.equal(await fx.read(j, 'p', 'c', 'summary.json'), undefined, 'a running task has none');
+
+      const reader = again();
+      const old = await ledgerTotals(reader.ledger('p'));
+      const now = await passTotals(reader, 'p');
+      assert.deepEqual(now, old);
+      assert.equal(now.copied, 20 + 1 + 1 + 1);
+      assert.deepEqual(
+        [...(now.open as ObjectResult[])].map((r) => [r.key, r.reason ?? r.skipReason]).sort(),
+        [
+          ['a/bad', 'still denied'],
+          ['a/late', 'outside-window'],
+          ['c/2', undefined],
+        ],
+      );
+      assert.deepEqual(now.skippedBy, { identical: 5, SOURCE_GONE: 1, DEST_NEWER: 1 });
+      assert.equal((await reader.taskLedger!('p', 'a')).length, 26);
+    });
+
+    it('a task that starts again loses its summary until it ends, and keeps every line', async () => {
+      const { journal: j, again } = await fx.make();
+      await j.setStatus('p', 't', 'Running');
+      await j.append('p', 't', [outcome('x'), outcome('y', { outcome: 'failed', failureClass: 'NETWORK' })]);
+      await j.setStatus('p', 't', 'Failed');
+      // Run again (resume, or a lost lease): its summary must not hide the new lines.
+      await j.setStatus('p', 't', 'Running');
+      await j.append('p', 't', [outcome('y'), outcome('z')]);
+      await settle(j);
+      const mid = await passTotals(again(), 'p');
+      assert.deepEqual([mid.copied, mid.failed, mid.bytes], [3, 0, 12]);
+      assert.deepEqual([...(await again().finished('p', 't')).keys()].sort(), ['x', 'y', 'z']);
+      await j.setStatus('p', 't', 'Completed');
+      const reader = again();
+      assert.deepEqual(await passTotals(reader, 'p'), await ledgerTotals(reader.ledger('p')));
+      assert.equal((await all(reader.ledger('p'))).length, 3);
     });
 
     it('writes the ossimport files: STATUS, audit.log, error.list', async () => {

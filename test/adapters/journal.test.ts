@@ -90,7 +90,7 @@ describe('OSS journal', () => {
     const puts = sb.oss.log
       .find({ op: 'PutObject' })
       .filter((r) => r.key?.startsWith('journals/batch/')).length;
-    assert.equal(puts, 5, '3 ledger chunks + audit.log + STATUS for 250 objects');
+    assert.equal(puts, 7, '3 ledger chunks + audit.log + attention + summary + STATUS for 250 objects');
     const fresh = new OssJournal(store, 'journals/batch');
     assert.equal((await fresh.finished('p', 't')).size, 250);
     assert.match(fresh.location('p'), /^oss:\/\/ctl\/journals\/batch\/p\/$/);

@@ -14,6 +14,7 @@ import { benchCrc } from './crc.ts';
 import { benchLimit, type LimitFigures } from './limit.ts';
 import { benchListingScale } from './listingScale.ts';
 import { benchRclone, type RcloneFigures } from './rclone.ts';
+import { benchReportScale, reportScaleKeys } from './report.ts';
 import { benchScale, type ScaleFigures } from './scale.ts';
 import type { BenchRow } from './util.ts';
 
@@ -44,6 +45,7 @@ const suites: Suite[] = [
     name: 'rclone',
     run: (o) => benchRclone({ ...o, ...(reps !== undefined ? { reps } : {}) }, rcloneFigures),
   },
+  { name: 'report-scale', run: benchReportScale },
 ];
 // The fleet benchmark needs redis-server; it lives with the fleet code.
 const fleetModule = fileURLToPath(new URL('./fleet.ts', import.meta.url));
@@ -83,7 +85,9 @@ process.stderr.write(
   `ossmigrate benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}\n`,
 );
 for (const s of suites) {
-  if (only ? !only.has(s.name) : s.name === 'scale') continue;
+  // `--only scale` is the whole #17 picture: the fleet simulation plus the listing and report suites.
+  const inScale = only?.has('scale') && (s.name === 'listing-scale' || s.name === 'report-scale');
+  if (only ? !only.has(s.name) && !inScale : s.name === 'scale') continue;
   process.stderr.write(`\n== ${s.name}\n`);
   const t = performance.now();
   try {
@@ -144,6 +148,7 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
     rclone_fixed_cost_ratio: rcloneFigures.rclone_fixed_cost_ratio ?? null,
     verify_requests_per_object: rcloneFigures.verify_requests_per_object ?? null,
     ...rcloneFigures,
+    ...reportScaleKeys(rows),
     large_object_label: big?.name ?? null,
     listing_label: listing?.name ?? null,
     targets: {

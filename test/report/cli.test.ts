@@ -119,4 +119,22 @@ describe('ossmigrate report and report.html', () => {
     assert.match(r.stderr, /--open opens report\.html, which --no-html turns off/);
     assert.match(r.stderr, /drop one of the two flags/);
   });
+
+  it('--objects streams the per-object ledger from the compressed journals; with --open it is a usage error', async () => {
+    const r = await runCli(['report', '--workdir', work, '--objects'], { cwd: dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key: string; outcome: string });
+    assert.deepEqual(
+      lines.map((l) => l.key).sort(),
+      [0, 1, 2, 3, 4, 5].map((i) => `r/${i}.bin`),
+    );
+    assert.ok(lines.every((l) => l.outcome === 'copied'));
+    const bad = await runCli(['report', '--workdir', work, '--objects', '--open'], { cwd: dir, env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--objects prints the ledger on stdout; --open opens report\.html/);
+    assert.equal(bad.stdout, '');
+  });
 });

@@ -3,12 +3,80 @@
  *   <root>/<passId>/tasks/<taskId>/{ledger.ndjson, audit.log, error.list, STATUS}
  * ledger.ndjson is the commit record (one JSON line per object, appended before anything else);
  * audit.log and error.list are the ossimport-style views of the same lines.
+ * When a task ends its ledger is compressed (ledger.ndjson → ledger.<n>.ndjson.gz, one part per
+ * attempt) and its totals written beside it: summary.json and attention.ndjson (what needs
+ * attention), which is all a report reads. A task that starts again loses its summary until it
+ * ends again (readers then sum its ledger).
  */
-import { type FileHandle, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
-import { mergeTaskResults } from '../../core/ledger.ts';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import {
+  digestOf,
+  isTaskSummary,
+  mergeTaskResults,
+  needsAttention,
+  summarizeTask,
+  type TaskDigest,
+  type TaskSummary,
+} from '../../core/ledger.ts';
 import type { ObjectResult } from '../../core/types.ts';
 import type { Journal, TaskStatus } from '../../ports/journal.ts';
+
+const gzipP = promisify(gzip);
+const gunzipP = promisify(gunzip);
+
+export const SUMMARY_FILE = 'summary.json';
+export const ATTENTION_FILE = 'attention.ndjson';
+const LIVE = 'ledger.ndjson';
+const PART = /^ledger\.(\d+)\.ndjson(\.gz)?$/;
+
+/** A task directory's ledger files, oldest first: compressed parts, then the live file. */
+export function ledgerParts(names: string[]): { files: string[]; plain: boolean } {
+  const parts = new Map<number, { gz: boolean; plain: boolean }>();
+  for (const n of names) {
+    const m = PART.exec(n);
+    if (!m) continue;
+    const p = parts.get(Number(m[1])) ?? { gz: false, plain: false };
+    if (m[2]) p.gz = true;
+    else p.plain = true;
+    parts.set(Number(m[1]), p);
+  }
+  const files: string[] = [];
+  let plain = false;
+  for (const [n, p] of [...parts].sort((a, b) => a[0] - b[0])) {
+    // A plain part is never older than its .gz (the .gz is made from it): prefer it.
+    files.push(p.plain ? `ledger.${n}.ndjson` : `ledger.${n}.ndjson.gz`);
+    plain ||= p.plain;
+  }
+  if (names.includes(LIVE)) {
+    files.push(LIVE);
+    plain = true;
+  }
+  return { files, plain };
+}
+
+/** Text of a ledger file, gzip or not. */
+export async function readLedgerFile(path: string): Promise<string> {
+  const buf = await readFile(path);
+  return path.endsWith('.gz') ? (await gunzipP(buf)).toString('utf8') : buf.toString('utf8');
+}
+
+async function writeAtomic(path: string, body: string | Buffer): Promise<void> {
+  await writeFile(`${path}.tmp`, body);
+  await rename(`${path}.tmp`, path);
+}
 
 /** Outcomes a resumed task need not redo. Failures are tried again. */
 const FINAL = new Set(['copied', 'skipped', 'deferred']);
@@ -102,58 +170,154 @@ export class LocalJournal implements Journal {
       await this.appendTo(join(dir, 'error.list'), failed.map((r) => `${errorLine(r)}\n`).join(''));
   }
 
+  /** Every line of a task, every attempt, in write order. */
+  private async lines(dir: string, names?: string[]): Promise<ObjectResult[]> {
+    let ls = names;
+    if (!ls) {
+      try {
+        ls = await readdir(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw e;
+      }
+    }
+    const out: ObjectResult[] = [];
+    for (const f of ledgerParts(ls).files) {
+      try {
+        for (const r of parseLedger(await readLedgerFile(join(dir, f)))) out.push(r);
+      } catch (e) {
+        // Compressed or renamed by an attempt ending meanwhile: read the directory again.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !names)
+          return this.lines(dir, await readdir(dir));
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /** Compress the task's plain ledger files (the task ended; its handles are closed). */
+  private async compact(dir: string): Promise<void> {
+    let names = await readdir(dir);
+    let next = 0;
+    for (const n of names) {
+      const m = PART.exec(n);
+      if (m) next = Math.max(next, Number(m[1]) + 1);
+    }
+    if (names.includes(LIVE)) {
+      await rename(join(dir, LIVE), join(dir, `ledger.${next}.ndjson`));
+      names = await readdir(dir);
+    }
+    for (const n of names) {
+      const m = PART.exec(n);
+      if (!m || m[2]) continue;
+      const plain = join(dir, n);
+      const buf = await readFile(plain);
+      const packed = join(dir, `${n}.gz`);
+      await writeAtomic(packed, await gzipP(buf, { level: 6 }));
+      // Another attempt of the task (a lost queue lease) still appending: leave its file plain.
+      if ((await stat(plain)).size === buf.length) await unlink(plain);
+      else await unlink(packed);
+    }
+  }
+
+  async taskLedger(passId: string, taskId: string): Promise<ObjectResult[]> {
+    return mergeTaskResults(await this.lines(this.dir(passId, taskId)));
+  }
+
   async finished(passId: string, taskId: string): Promise<Map<string, string>> {
     const done = new Map<string, string>();
-    let text: string;
-    try {
-      text = await readFile(join(this.dir(passId, taskId), 'ledger.ndjson'), 'utf8');
-    } catch {
-      return done;
-    }
-    for (const r of parseLedger(text)) {
+    for (const r of await this.lines(this.dir(passId, taskId))) {
       if (FINAL.has(r.outcome)) done.set(r.key, r.srcEtag ?? '');
       else done.delete(r.key);
     }
     return done;
   }
 
-  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<void> {
+  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<TaskSummary | undefined> {
     const dir = this.dir(passId, taskId);
     await this.ensure(dir);
+    let summary: TaskSummary | undefined;
+    if (status === 'Running') {
+      // New lines are coming: the summary no longer holds the whole task.
+      await unlink(join(dir, SUMMARY_FILE)).catch(() => {});
+    } else {
+      await this.close(dir);
+      await this.compact(dir);
+      const lines = await this.lines(dir);
+      const merged = mergeTaskResults(lines);
+      await writeAtomic(
+        join(dir, ATTENTION_FILE),
+        merged
+          .filter(needsAttention)
+          .map((r) => `${JSON.stringify(r)}\n`)
+          .join(''),
+      );
+      summary = summarizeTask(merged, lines.length);
+      await writeAtomic(join(dir, SUMMARY_FILE), `${JSON.stringify(summary)}\n`);
+    }
     await writeFile(join(dir, 'STATUS'), `${status}\n`);
-    if (status !== 'Running') await this.close(dir);
+    return summary;
+  }
+
+  async taskAttention(passId: string, taskId: string): Promise<ObjectResult[] | undefined> {
+    const text = await readFile(join(this.dir(passId, taskId), ATTENTION_FILE), 'utf8').catch(
+      () => undefined,
+    );
+    return text === undefined ? undefined : parseLedger(text);
+  }
+
+  private async tasks(passId: string): Promise<string[]> {
+    try {
+      return (await readdir(join(this.root, passId, 'tasks'))).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** One task's digest: its summary when it has ended (the common case: one or two small reads). */
+  private async digest(passId: string, t: string): Promise<TaskDigest | undefined> {
+    const dir = join(this.root, passId, 'tasks', t);
+    const ledger = () => this.taskLedger(passId, t);
+    const raw = await readFile(join(dir, SUMMARY_FILE), 'utf8').catch(() => undefined);
+    const summary = raw === undefined ? undefined : (JSON.parse(raw) as unknown);
+    if (isTaskSummary(summary)) {
+      // Nothing failed, deferred or kept: attention.ndjson is empty, no need to read it.
+      const none = summary.open === 0 && !summary.skippedBy.DEST_NEWER;
+      const attention = none
+        ? []
+        : parseLedger(await readFile(join(dir, ATTENTION_FILE), 'utf8').catch(() => ''));
+      return { taskId: t, summary, attention, ledger };
+    }
+    // Running, interrupted, or written before summaries: its ledger, summed here.
+    const merged = await ledger();
+    return merged.length ? digestOf(t, merged) : undefined;
+  }
+
+  async *digests(passId: string): AsyncIterable<TaskDigest> {
+    // Ordered read-ahead: thousands of tasks, each a small file or two.
+    const pending: Array<Promise<TaskDigest | undefined>> = [];
+    const next = async () => {
+      const d = await pending.shift()!;
+      return d;
+    };
+    for (const t of await this.tasks(passId)) {
+      const d = this.digest(passId, t);
+      d.catch(() => {});
+      pending.push(d);
+      if (pending.length >= 16) {
+        const x = await next();
+        if (x) yield x;
+      }
+    }
+    while (pending.length) {
+      const x = await next();
+      if (x) yield x;
+    }
   }
 
   async *ledger(passId: string): AsyncIterable<ObjectResult> {
-    let tasks: string[];
-    try {
-      tasks = (await readdir(join(this.root, passId, 'tasks'))).sort();
-    } catch {
-      return;
-    }
-    for (const t of tasks) {
-      const file = join(this.root, passId, 'tasks', t, 'ledger.ndjson');
-      let text: string;
-      try {
-        // One task at a time: tasks are bounded (tasks.maxObjects), the pass is not.
-        text = await readFile(file, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        continue;
-      }
-      yield* mergeTaskResults(parseLedger(text));
-    }
-  }
-
-  async taskLedger(passId: string, taskId: string): Promise<ObjectResult[]> {
-    try {
-      return mergeTaskResults(
-        parseLedger(await readFile(join(this.dir(passId, taskId), 'ledger.ndjson'), 'utf8')),
-      );
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
+    // One task at a time: tasks are bounded (tasks.maxObjects), the pass is not.
+    for (const t of await this.tasks(passId)) yield* await this.taskLedger(passId, t);
   }
 
   location(passId: string): string {

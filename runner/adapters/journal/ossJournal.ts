@@ -1,10 +1,31 @@
-import { text } from 'node:stream/consumers';
+/**
+ * Journals under an OSS prefix (the cloud fleet): ledger lines batched into chunk objects, gzip
+ * NDJSON (ledger/<time>-<writer>-<seq>.ndjson.gz; plain .ndjson chunks of older writers are read
+ * too). When a task ends: audit.log, error.list, attention.ndjson and summary.json (its totals),
+ * which is what a report reads. A task that starts again gets its summary struck out (the store
+ * has no delete) until it ends again.
+ */
+import { buffer, text } from 'node:stream/consumers';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import { mergeTaskResults } from '../../core/ledger.ts';
+import {
+  digestOf,
+  isTaskSummary,
+  mergeTaskResults,
+  needsAttention,
+  summarizeTask,
+  type TaskDigest,
+  type TaskSummary,
+} from '../../core/ledger.ts';
 import type { ObjectResult } from '../../core/types.ts';
 import type { Journal, TaskStatus } from '../../ports/journal.ts';
 import type { ObjectStore } from '../../ports/objectStore.ts';
-import { auditLine, errorLine, parseLedger } from './localJournal.ts';
+import { ATTENTION_FILE, auditLine, errorLine, parseLedger, SUMMARY_FILE } from './localJournal.ts';
+
+const gzipP = promisify(gzip);
+const gunzipP = promisify(gunzip);
+const CHUNK = /\.ndjson(\.gz)?$/;
 
 const FINAL = new Set(['copied', 'skipped', 'deferred']);
 
@@ -47,14 +68,28 @@ export class OssJournal implements Journal {
     return `${this.root ? `${this.root}/` : ''}${passId}/tasks/`;
   }
 
-  private async put(key: string, body: string, contentType = 'text/plain; charset=utf-8'): Promise<void> {
-    const buf = Buffer.from(body, 'utf8');
+  private async put(
+    key: string,
+    body: string | Buffer,
+    contentType = 'text/plain; charset=utf-8',
+  ): Promise<void> {
+    const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     await this.store.write(key, buf, { size: buf.length, contentType, meta: {} });
   }
 
   private async get(key: string): Promise<string> {
     const r = await this.store.read(key);
-    return text(r.body);
+    return key.endsWith('.gz') ? (await gunzipP(await buffer(r.body))).toString('utf8') : text(r.body);
+  }
+
+  /** An object's text, or undefined when there is none. */
+  private async getIf(key: string): Promise<string | undefined> {
+    try {
+      return await this.get(key);
+    } catch (e) {
+      if ((await this.store.head(key).catch(() => 'unknown')) === undefined) return undefined;
+      throw e;
+    }
   }
 
   private buffer(passId: string, taskId: string): Buffer_ {
@@ -100,9 +135,9 @@ export class OssJournal implements Journal {
       const name = `${Date.now().toString(36).padStart(9, '0')}-${this.writer}-${(this.seq++).toString(36).padStart(6, '0')}`;
       try {
         await this.put(
-          `${this.taskPrefix(passId, taskId)}ledger/${name}.ndjson`,
-          lines.map((r) => `${JSON.stringify(r)}\n`).join(''),
-          'application/x-ndjson',
+          `${this.taskPrefix(passId, taskId)}ledger/${name}.ndjson.gz`,
+          await gzipP(Buffer.from(lines.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8')),
+          'application/gzip',
         );
       } catch (e) {
         b.lines.unshift(...lines);
@@ -123,7 +158,7 @@ export class OssJournal implements Journal {
   private async chunks(passId: string, taskId: string): Promise<string[]> {
     const keys: string[] = [];
     for await (const e of this.store.list({ prefix: `${this.taskPrefix(passId, taskId)}ledger/` })) {
-      if (e.kind === 'object' && e.info.key.endsWith('.ndjson')) keys.push(e.info.key);
+      if (e.kind === 'object' && CHUNK.test(e.info.key)) keys.push(e.info.key);
     }
     return keys;
   }
@@ -136,6 +171,10 @@ export class OssJournal implements Journal {
     return out;
   }
 
+  async taskLedger(passId: string, taskId: string): Promise<ObjectResult[]> {
+    return mergeTaskResults(await this.taskLines(passId, taskId));
+  }
+
   async finished(passId: string, taskId: string): Promise<Map<string, string>> {
     const done = new Map<string, string>();
     for (const r of await this.taskLines(passId, taskId)) {
@@ -145,8 +184,9 @@ export class OssJournal implements Journal {
     return done;
   }
 
-  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<void> {
+  async setStatus(passId: string, taskId: string, status: TaskStatus): Promise<TaskSummary | undefined> {
     const prefix = this.taskPrefix(passId, taskId);
+    let summary: TaskSummary | undefined;
     if (status !== 'Running') {
       await this.flush(passId, taskId);
       // The ossimport views of the task, once, from every attempt's lines.
@@ -155,9 +195,30 @@ export class OssJournal implements Journal {
       const failed = lines.filter((r) => r.outcome === 'failed' || r.failureClass !== undefined);
       if (failed.length)
         await this.put(`${prefix}error.list`, failed.map((r) => `${errorLine(r)}\n`).join(''));
+      const merged = mergeTaskResults(lines);
+      // attention before summary: a summary is only read with its attention lines in place.
+      await this.put(
+        `${prefix}${ATTENTION_FILE}`,
+        merged
+          .filter(needsAttention)
+          .map((r) => `${JSON.stringify(r)}\n`)
+          .join(''),
+        'application/x-ndjson',
+      );
+      summary = summarizeTask(merged, lines.length);
+      await this.put(`${prefix}${SUMMARY_FILE}`, `${JSON.stringify(summary)}\n`, 'application/json');
       this.buffers.delete(`${passId}\u0000${taskId}`);
+    } else if (await this.store.head(`${prefix}${SUMMARY_FILE}`)) {
+      // New lines are coming: strike the summary out (readers then sum the task's ledger).
+      await this.put(`${prefix}${SUMMARY_FILE}`, '{"v":0,"running":true}\n', 'application/json');
     }
     await this.put(`${prefix}STATUS`, `${status}\n`);
+    return summary;
+  }
+
+  async taskAttention(passId: string, taskId: string): Promise<ObjectResult[] | undefined> {
+    const text = await this.getIf(`${this.taskPrefix(passId, taskId)}${ATTENTION_FILE}`);
+    return text === undefined ? undefined : parseLedger(text);
   }
 
   async *ledger(passId: string): AsyncIterable<ObjectResult> {
@@ -168,7 +229,7 @@ export class OssJournal implements Journal {
     const keys = (async function* (store: ObjectStore) {
       for await (const e of store.list({ prefix })) {
         if (e.kind !== 'object') continue;
-        const m = /^(.*\/)ledger\/[^/]+\.ndjson$/.exec(e.info.key);
+        const m = /^(.*\/)ledger\/[^/]+\.ndjson(\.gz)?$/.exec(e.info.key);
         if (m) yield { key: e.info.key, task: m[1]! };
       }
     })(this.store);
@@ -195,8 +256,45 @@ export class OssJournal implements Journal {
     yield* mergeTaskResults(lines);
   }
 
-  async taskLedger(passId: string, taskId: string): Promise<ObjectResult[]> {
-    return mergeTaskResults(await this.taskLines(passId, taskId));
+  /** Task ids of a pass, in key order (one LIST entry per task, not per chunk). */
+  private async *taskIds(passId: string): AsyncIterable<string> {
+    const prefix = this.passPrefix(passId);
+    for await (const e of this.store.list({ prefix, delimiter: '/' }))
+      if (e.kind === 'prefix') yield e.prefix.slice(prefix.length).replace(/\/$/, '');
+  }
+
+  async *digests(passId: string): AsyncIterable<TaskDigest> {
+    await this.flushAll();
+    const ahead = Math.max(1, this.o.readAhead ?? 16);
+    const one = async (t: string): Promise<TaskDigest | undefined> => {
+      const prefix = this.taskPrefix(passId, t);
+      const ledger = () => this.taskLedger(passId, t);
+      const raw = await this.getIf(`${prefix}${SUMMARY_FILE}`);
+      const summary = raw === undefined ? undefined : (JSON.parse(raw) as unknown);
+      if (isTaskSummary(summary)) {
+        const none = summary.open === 0 && !summary.skippedBy.DEST_NEWER;
+        const attention = none ? [] : parseLedger((await this.getIf(`${prefix}${ATTENTION_FILE}`)) ?? '');
+        return { taskId: t, summary, attention, ledger };
+      }
+      // Running, interrupted, or written before summaries: its ledger, summed here.
+      const merged = await ledger();
+      return merged.length ? digestOf(t, merged) : undefined;
+    };
+    // Ordered read-ahead: a pass has thousands of tasks, each one or two small GETs.
+    const pending: Array<Promise<TaskDigest | undefined>> = [];
+    for await (const t of this.taskIds(passId)) {
+      const d = one(t);
+      d.catch(() => {});
+      pending.push(d);
+      if (pending.length >= ahead) {
+        const x = await pending.shift()!;
+        if (x) yield x;
+      }
+    }
+    while (pending.length) {
+      const x = await pending.shift()!;
+      if (x) yield x;
+    }
   }
 
   location(passId: string): string {

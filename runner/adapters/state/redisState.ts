@@ -7,6 +7,18 @@
 import type { Redis } from 'ioredis';
 import type { FailureClass } from '../../core/errors.ts';
 import { compareKeys } from '../../core/keys.ts';
+import type { TaskSummary } from '../../core/ledger.ts';
+import {
+  emptyRollup,
+  hasAttention,
+  mayHoldOthersKeys,
+  type PassRollup,
+  type RollupBody,
+  type RollupStore,
+  replaceShare,
+  share,
+  supersedes,
+} from '../../core/rollup.ts';
 import { addPoint, emptySeries, type Series, type SeriesPoint } from '../../core/series.ts';
 import { emptySurvey, mergeSurveys, type Survey } from '../../core/survey.ts';
 import { type Counters, type ObjectResult, type VerifyResult, zeroCounters } from '../../core/types.ts';
@@ -50,6 +62,21 @@ if v ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 'body', ARGV[2])
 return 1`;
 
+/**
+ * Compare-and-set of a pass rollup (core/rollup.ts): the new sums, the task's share and its set
+ * memberships, only if nobody changed the rollup since it was read (the sums are merged in
+ * TypeScript, as the series: cjson would round byte counts).
+ */
+const SET_ROLLUP = `
+local v = redis.call('HGET', KEYS[1], 'v') or '0'
+if v ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 'body', ARGV[2])
+if ARGV[4] == '' then redis.call('HDEL', KEYS[2], ARGV[3]) else redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
+for i = 0, 2 do
+  if ARGV[5 + i] == '1' then redis.call('SADD', KEYS[3 + i], ARGV[3]) else redis.call('SREM', KEYS[3 + i], ARGV[3]) end
+end
+return 1`;
+
 const byKey = <T>(entries: Array<[string, T]>): Array<[string, T]> =>
   entries.sort((a, b) => compareKeys(a[0], b[0]));
 
@@ -57,7 +84,7 @@ function pairs(flat: Record<string, string>): Array<[string, string]> {
   return Object.entries(flat);
 }
 
-export class RedisJobState implements JobState {
+export class RedisJobState implements JobState, RollupStore {
   private readonly k: ReturnType<typeof jobKeys>;
 
   constructor(
@@ -272,6 +299,64 @@ export class RedisJobState implements JobState {
       const ok = await this.redis.eval(SET_SERIES, 1, key, v ?? '0', JSON.stringify(next));
       if (ok === 1) return next.intervalMs;
     }
+  }
+
+  // ---- pass rollup (core/rollup.ts): one hash of sums, a share per task, three small sets -------
+
+  private rollupKeys(passId: string): [string, string, string, string, string] {
+    const base = `${this.p(passId).counters.replace(/:counters$/, '')}:rollup`;
+    return [base, `${base}:share`, `${base}:running`, `${base}:attention`, `${base}:settlers`];
+  }
+
+  private async rollupStep(
+    passId: string,
+    taskId: string,
+    next: TaskSummary | undefined,
+    running: boolean,
+  ): Promise<void> {
+    const keys = this.rollupKeys(passId);
+    for (;;) {
+      const [v, body] = await this.redis.hmget(keys[0], 'v', 'body');
+      const raw = await this.redis.hget(keys[1], taskId);
+      const old = raw ? (JSON.parse(raw) as TaskSummary) : undefined;
+      // A stale attempt ending after a newer one: the newer summary stays.
+      if (next && !supersedes(next, old)) return;
+      const cur = body ? (JSON.parse(body) as RollupBody) : emptyRollup();
+      const ok = await this.redis.eval(
+        SET_ROLLUP,
+        keys.length,
+        ...keys,
+        v ?? '0',
+        JSON.stringify(replaceShare(cur, old, next)),
+        taskId,
+        next ? JSON.stringify(share(next)) : '',
+        running ? '1' : '0',
+        next && hasAttention(next) ? '1' : '0',
+        mayHoldOthersKeys(taskId) ? '1' : '0',
+      );
+      if (ok === 1) return;
+    }
+  }
+
+  async rollupTaskStarted(passId: string, taskId: string): Promise<void> {
+    await this.rollupStep(passId, taskId, undefined, true);
+  }
+
+  async rollupTaskEnded(passId: string, taskId: string, summary: TaskSummary): Promise<void> {
+    await this.rollupStep(passId, taskId, summary, false);
+  }
+
+  async passRollup(passId: string): Promise<PassRollup | undefined> {
+    const [k, , running, attention, settlers] = this.rollupKeys(passId);
+    const body = await this.redis.hget(k, 'body');
+    if (!body) return undefined;
+    const sorted = async (key: string) => (await this.redis.smembers(key)).sort();
+    return {
+      ...(JSON.parse(body) as RollupBody),
+      running: await sorted(running),
+      attention: await sorted(attention),
+      settlers: await sorted(settlers),
+    };
   }
 
   async series(passId: string): Promise<Series | undefined> {

@@ -8,6 +8,18 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { FailureClass } from '../../core/errors.ts';
 import { compareKeys } from '../../core/keys.ts';
+import type { TaskSummary } from '../../core/ledger.ts';
+import {
+  emptyRollup,
+  hasAttention,
+  mayHoldOthersKeys,
+  type PassRollup,
+  type RollupBody,
+  type RollupStore,
+  replaceShare,
+  share,
+  supersedes,
+} from '../../core/rollup.ts';
 import { addPoint, emptySeries, type Series, type SeriesPoint } from '../../core/series.ts';
 import { emptySurvey, mergeSurveys, type Survey } from '../../core/survey.ts';
 import {
@@ -48,6 +60,9 @@ CREATE TABLE IF NOT EXISTS restore_wait (pass TEXT NOT NULL, key TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS surveys (pass TEXT NOT NULL, task TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (pass, task));
 CREATE TABLE IF NOT EXISTS series (pass TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS committed (key TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rollup (pass TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rollup_share (pass TEXT NOT NULL, task TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (pass, task));
+CREATE TABLE IF NOT EXISTS rollup_set (pass TEXT NOT NULL, kind TEXT NOT NULL, task TEXT NOT NULL, PRIMARY KEY (pass, kind, task));
 `;
 
 /** Above every key with this prefix (U+10FFFF sorts last in UTF-8, and SQLite compares bytes). */
@@ -56,7 +71,7 @@ const PREFIX_END = '\u{10FFFF}';
 /** Task attempts that threw (not object failures) before the task is given up as failed. */
 const MAX_TASK_ATTEMPTS = 3;
 
-export class SqliteStore implements JobState, WorkQueue {
+export class SqliteStore implements JobState, WorkQueue, RollupStore {
   readonly db: DatabaseSync;
   private seq = 0;
   private wake: (() => void) | undefined;
@@ -365,6 +380,81 @@ export class SqliteStore implements JobState, WorkQueue {
       ).run(passId, JSON.stringify(next));
       return next.intervalMs;
     });
+  }
+
+  // ---- pass rollup (core/rollup.ts) ------------------------------------------------------------
+
+  /** Replace a task's share and set its set memberships, in one transaction. */
+  private rollupStep(passId: string, taskId: string, next: TaskSummary | undefined, running: boolean): void {
+    this.tx(() => {
+      const row = this.stmt('SELECT body FROM rollup WHERE pass = ?').get(passId) as
+        | { body: string }
+        | undefined;
+      const body = row ? (JSON.parse(row.body) as RollupBody) : emptyRollup();
+      const oldRow = this.stmt('SELECT body FROM rollup_share WHERE pass = ? AND task = ?').get(
+        passId,
+        taskId,
+      ) as { body: string } | undefined;
+      const old = oldRow ? (JSON.parse(oldRow.body) as TaskSummary) : undefined;
+      // A stale attempt ending after a newer one: the newer summary stays.
+      if (next && !supersedes(next, old)) return;
+      this.stmt(
+        'INSERT INTO rollup (pass, body) VALUES (?, ?) ON CONFLICT(pass) DO UPDATE SET body = excluded.body',
+      ).run(passId, JSON.stringify(replaceShare(body, old, next)));
+      if (next)
+        this.stmt(
+          'INSERT INTO rollup_share (pass, task, body) VALUES (?, ?, ?) ON CONFLICT(pass, task) DO UPDATE SET body = excluded.body',
+        ).run(passId, taskId, JSON.stringify(share(next)));
+      else this.stmt('DELETE FROM rollup_share WHERE pass = ? AND task = ?').run(passId, taskId);
+      const member = (kind: string, yes: boolean) =>
+        yes
+          ? this.stmt('INSERT OR IGNORE INTO rollup_set (pass, kind, task) VALUES (?, ?, ?)').run(
+              passId,
+              kind,
+              taskId,
+            )
+          : this.stmt('DELETE FROM rollup_set WHERE pass = ? AND kind = ? AND task = ?').run(
+              passId,
+              kind,
+              taskId,
+            );
+      member('running', running);
+      member('attention', next ? hasAttention(next) : false);
+      member('settler', mayHoldOthersKeys(taskId));
+    });
+  }
+
+  async rollupTaskStarted(passId: string, taskId: string): Promise<void> {
+    this.rollupStep(passId, taskId, undefined, true);
+  }
+
+  async rollupTaskEnded(passId: string, taskId: string, summary: TaskSummary): Promise<void> {
+    this.rollupStep(passId, taskId, summary, false);
+  }
+
+  async passRollup(passId: string): Promise<PassRollup | undefined> {
+    let row: { body: string } | undefined;
+    try {
+      row = this.stmt('SELECT body FROM rollup WHERE pass = ?').get(passId) as { body: string } | undefined;
+    } catch {
+      return undefined; // a state file from before the rollup, opened read-only
+    }
+    if (!row) return undefined;
+    const set = (kind: string) =>
+      (
+        this.stmt('SELECT task FROM rollup_set WHERE pass = ? AND kind = ? ORDER BY task').all(
+          passId,
+          kind,
+        ) as Array<{
+          task: string;
+        }>
+      ).map((r) => r.task);
+    return {
+      ...(JSON.parse(row.body) as RollupBody),
+      running: set('running'),
+      attention: set('attention'),
+      settlers: set('settler'),
+    };
   }
 
   async series(passId: string): Promise<Series | undefined> {

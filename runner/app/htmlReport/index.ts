@@ -5,12 +5,20 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Summary } from '../../core/events.ts';
+import type { OpenObjects } from '../../core/ledger.ts';
 import type { Series } from '../../core/series.ts';
-import type { VerifyResult } from '../../core/types.ts';
+import type { ObjectResult, VerifyResult } from '../../core/types.ts';
 import type { PassRun } from '../../engine/run.ts';
 import type { FailureRecord } from '../../ports/jobState.ts';
 import { renderCharts } from './charts.ts';
-import { capList, groupFailures, type Headline, type PhaseTrack, type ReportModel } from './model.ts';
+import {
+  capList,
+  groupFailures,
+  type Headline,
+  LIST_CAP,
+  type PhaseTrack,
+  type ReportModel,
+} from './model.ts';
 import { renderPage } from './page.ts';
 
 export const HTML_REPORT = 'report.html';
@@ -57,8 +65,31 @@ function track(run: PassRun, series: Series | undefined, label: string): PhaseTr
   };
 }
 
+const isSync = (x: OpenObjects): x is Iterable<ObjectResult> => Symbol.iterator in x;
+
+/** A not-migrated object as a row of the page's list. */
+export const openRow = (r: ObjectResult): string[] => [
+  r.key,
+  r.outcome,
+  [r.failureClass, r.reason ?? r.skipReason].filter(Boolean).join(': '),
+  String(r.size),
+];
+
+/** The first LIST_CAP rows of the not-migrated objects and how many there are, streamed. */
+export async function openList(open: OpenObjects): Promise<{ rows: string[][]; total: number }> {
+  const rows: string[][] = [];
+  let total = 0;
+  for await (const r of open) {
+    if (rows.length < LIST_CAP) rows.push(openRow(r));
+    total++;
+  }
+  return { rows, total };
+}
+
 /** The model of one pass's report (copy and/or verify), from what writeReport already has. */
 export function passReportModel(o: {
+  /** The copy pass's not-migrated objects as openList() gave them (needed when they stream). */
+  openList?: { rows: string[][]; total: number };
   job: string;
   source: string;
   destination: string;
@@ -138,13 +169,11 @@ export function passReportModel(o: {
             capList(
               'Objects not migrated (failed or deferred)',
               ['key', 'outcome', 'class / reason', 'size'],
-              o.copy.totals.open.map((r) => [
-                r.key,
-                r.outcome,
-                [r.failureClass, r.reason ?? r.skipReason].filter(Boolean).join(': '),
-                String(r.size),
-              ]),
-              { fullList: join(o.dir, 'failed.ndjson') },
+              o.openList?.rows ?? (isSync(o.copy.totals.open) ? [...o.copy.totals.open].map(openRow) : []),
+              {
+                fullList: join(o.dir, 'failed.ndjson'),
+                ...(o.openList ? { total: o.openList.total } : {}),
+              },
             ),
           ]
         : []),

@@ -16,6 +16,7 @@ import { ExitCode } from '../../core/exitCodes.ts';
 import { type Counters, EVIDENCE_LABEL, type ObjectResult, type VerifyStatus } from '../../core/types.ts';
 import { formatBytes } from '../../core/units.ts';
 import { verifiedBy } from '../../engine/summary.ts';
+import { passObjectCounts } from '../../ports/journal.ts';
 import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
   capList,
@@ -90,6 +91,8 @@ async function lastOutcomes(
   passId: string | undefined,
 ): Promise<Map<string, Last> | undefined> {
   if (!passId) return new Map();
+  // Too many to list: known from the task summaries, without reading OBJECT_LIST_CAP lines first.
+  if ((await passObjects(session, passId)).objects > OBJECT_LIST_CAP) return undefined;
   const out = new Map<string, Last>();
   for await (const r of session.journal.ledger(passId)) {
     if (r.outcome === 'deferred' && r.failureClass === 'ARCHIVED' && out.get(r.key)?.outcome === 'copied')
@@ -104,6 +107,10 @@ async function lastOutcomes(
   }
   return out;
 }
+
+/** Objects of a pass and those kept (DEST_NEWER skips), from the pass rollup / task summaries. */
+const passObjects = (session: JobSession, passId: string) =>
+  passObjectCounts(session.journal, passId, session.state);
 
 type PhaseCounts = { copied: number; skipped: number; deferred: number; failed: number; bytes: number };
 
@@ -186,9 +193,17 @@ export async function writeMigrationReport(o: {
   const incLast = fullLast ? await lastOutcomes(session, ids.incremental) : undefined;
   // Kept = left alone because the business wrote it in OSS after T2: a DEST_NEWER skip in the
   // copy pass's ledger (the copy passes' counters have no such column; verify's destNewer does).
-  const keptIn = (m: Map<string, Last> | undefined) =>
-    m ? [...m.values()].filter((r) => r.failureClass === 'DEST_NEWER').length : 0;
-  const copyKept = { full: keptIn(fullLast), incremental: keptIn(incLast) };
+  // Above the list cap, from the task summaries (the ledger walk stopped at the cap).
+  const keptIn = async (m: Map<string, Last> | undefined, id: string | undefined) =>
+    m
+      ? [...m.values()].filter((r) => r.failureClass === 'DEST_NEWER').length
+      : id
+        ? (await passObjects(session, id)).kept
+        : 0;
+  const copyKept = {
+    full: await keptIn(fullLast, ids.full),
+    incremental: await keptIn(incLast, ids.incremental),
+  };
   const problemOf = new Map(problems.filter((x) => x.status !== 'extra').map((x) => [x.key, x]));
   const mirrored = new Set(o.business?.mirrorFetched ?? []);
   const ossWritten = new Set(o.business?.ossWrites ?? []);

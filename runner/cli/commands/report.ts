@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
-import { HTML_REPORT, passReportModel, writeHtmlReport } from '../../app/htmlReport/index.ts';
+import { HTML_REPORT, openList, passReportModel, writeHtmlReport } from '../../app/htmlReport/index.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Summary } from '../../core/events.ts';
 import type { PassRun } from '../../engine/run.ts';
@@ -11,7 +11,7 @@ import type { PassInfo } from '../../ports/jobState.ts';
 import { applyOptions } from '../options.ts';
 import { action, Console, type GlobalOptions, openSession } from '../shared.ts';
 
-type ReportOptions = GlobalOptions & { pass?: string; html: boolean; open?: boolean };
+type ReportOptions = GlobalOptions & { pass?: string; html: boolean; open?: boolean; objects?: boolean };
 
 /** `ossmigrate report`: print the report of the latest (or a named) pass. */
 export function register(program: Command): void {
@@ -27,6 +27,11 @@ export function register(program: Command): void {
             '--open opens report.html, which --no-html turns off',
             'drop one of the two flags',
           );
+        if (o.objects && o.open)
+          throw new ConfigError(
+            '--objects prints the ledger on stdout; --open opens report.html',
+            'drop one of the two flags',
+          );
         const s = await openSession(o);
         try {
           const passes = await s.state.passes();
@@ -39,6 +44,14 @@ export function register(program: Command): void {
               o.pass ? `no pass ${o.pass}` : `job ${s.name} has not run yet`,
               'see `ossmigrate stat` for the passes',
             );
+          if (o.objects) {
+            // The full per-object detail, on request only: streamed task by task, never held.
+            for await (const r of s.journal.ledger(pass.id)) {
+              if (!process.stdout.write(`${JSON.stringify(r)}\n`))
+                await new Promise((ok) => process.stdout.once('drain', ok));
+            }
+            return 0;
+          }
           const dir = s.ws.reportDir(s.name, pass.id);
           const text = await readFile(join(dir, 'summary.txt'), 'utf8').catch(() => undefined);
           if (!text)
@@ -77,7 +90,7 @@ export function register(program: Command): void {
                   source: json.source,
                   destination: json.destination,
                   summary: json.summary,
-                  ...(copy ? { copy } : {}),
+                  ...(copy ? { copy, openList: await openList(copy.totals.open) } : {}),
                   ...(verify ? { verify } : {}),
                   series: { ...(cs ? { copy: cs } : {}), ...(vs ? { verify: vs } : {}) },
                   failures: copy ? await s.state.failures(copy.pass.id) : [],

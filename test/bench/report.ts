@@ -1,0 +1,178 @@
+/**
+ * `report-scale`: the pass report over a large journal, before (every ledger line through
+ * ledgerTotals, the journal as it was: plain ledger.ndjson per task) and after (task summaries).
+ * Journals for 10⁵ (quick) or 10⁶ and 10⁷ (BENCH_REPORT_OBJECTS=…) objects across ~10⁴ tasks,
+ * a realistic outcome mix; the report runs in a child process (wall time, peak RSS).
+ */
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalJournal } from '../../runner/adapters/journal/localJournal.ts';
+import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
+import type { ObjectResult } from '../../runner/core/types.ts';
+import { withRollup } from '../../runner/ports/journal.ts';
+import { type BenchRow, row, runNode } from './util.ts';
+
+const CHILD = fileURLToPath(new URL('./reportChild.ts', import.meta.url));
+export const TASKS = 10_000;
+const PASS = 'full-20260101T000000Z';
+
+/** Deterministic outcome mix: 90 % copied, 6.5 % identical, 2 % after T1, 0.5 % kept, 0.5 % gone, 0.5 % failed. */
+export function syntheticResult(i: number, task: number): ObjectResult {
+  const key = `d${String(task).padStart(5, '0')}/2026/03/img-${String(i).padStart(10, '0')}.jpg`;
+  const size = 1000 + ((i * 7919) % 2_000_000);
+  const base = {
+    key,
+    dstKey: key,
+    size,
+    srcEtag: (i * 2654435761).toString(16).padStart(32, '0'),
+    attempts: 1,
+    ms: 12,
+  };
+  const m = i % 1000;
+  if (m < 900) return { ...base, outcome: 'copied', bytes: size, dstCrc64: String(i * 31) };
+  if (m < 965) return { ...base, outcome: 'skipped', skipReason: 'identical', bytes: 0 };
+  if (m < 985) return { ...base, outcome: 'deferred', skipReason: 'outside-window', bytes: 0 };
+  if (m < 990) return { ...base, outcome: 'skipped', failureClass: 'DEST_NEWER', bytes: 0 };
+  if (m < 995) return { ...base, outcome: 'skipped', failureClass: 'SOURCE_GONE', bytes: 0 };
+  return {
+    ...base,
+    outcome: 'failed',
+    failureClass: 'NETWORK',
+    bytes: 0,
+    attempts: 4,
+    reason: 'connection reset by peer',
+    fix: 'check the network path; run `ossmigrate retry`',
+  };
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile() && /ledger|summary|attention/.test(e.name))
+      n += (await stat(join(e.parentPath, e.name))).size;
+  return n;
+}
+
+/** Both layouts of the same pass: `old` (plain ledgers, no summaries) and `new` (as journals now end tasks). */
+async function generate(root: string, objects: number): Promise<void> {
+  const tasks = Math.min(TASKS, Math.max(1, Math.floor(objects / 10)));
+  const per = Math.ceil(objects / tasks);
+  // As the engine writes it: ended tasks fold into the pass rollup in the job state.
+  const state = new SqliteStore(join(root, 'state.db'));
+  const local = new LocalJournal(join(root, 'new'));
+  const j = withRollup(local, state);
+  for (let t = 0, i = 0; t < tasks && i < objects; t++) {
+    const rs: ObjectResult[] = [];
+    for (let k = 0; k < per && i < objects; k++, i++) rs.push(syntheticResult(i, t));
+    // Content-derived range task ids (taskRange.ts): disjoint ranges, no settler ledgers to read.
+    const id = `copy-${t.toString(16).padStart(16, '0')}`;
+    const dir = join(root, 'old', PASS, 'tasks', id);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'ledger.ndjson'), rs.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await j.append(PASS, id, rs);
+    await j.setStatus(PASS, id, rs.some((r) => r.outcome === 'failed') ? 'Failed' : 'Completed');
+  }
+  await local.close();
+  await state.close();
+}
+
+export async function benchReportScale(o: { quick: boolean }): Promise<BenchRow[]> {
+  const sizes = process.env.BENCH_REPORT_OBJECTS
+    ? process.env.BENCH_REPORT_OBJECTS.split(',').map(Number)
+    : o.quick
+      ? [100_000]
+      : [1_000_000];
+  const rows: BenchRow[] = [];
+  for (const n of sizes) {
+    const root = await mkdtemp(join(tmpdir(), 'ossmigrate-bench-report-'));
+    try {
+      const g = performance.now();
+      await generate(root, n);
+      process.stderr.write(
+        `  (${n} objects generated in ${((performance.now() - g) / 1000).toFixed(0)} s)\n`,
+      );
+      const run = async (mode: 'old' | 'new' | 'fixed') => {
+        const r = await runNode([
+          '--import',
+          'tsx',
+          CHILD,
+          mode,
+          join(root, mode === 'fixed' ? 'new' : mode),
+          PASS,
+          join(root, `report-${mode}`),
+          join(root, 'state.db'),
+        ]);
+        if (r.code !== 0) throw new Error(`report (${mode}) exited ${r.code}: ${r.stderr.slice(-800)}`);
+        return r;
+      };
+      const before = await run('old');
+      const after = await run('new');
+      const fixed = await run('fixed');
+      const label = `${n.toExponential(0).replace('e+', 'e')} objects, ${Math.min(TASKS, Math.max(1, Math.floor(n / 10)))} tasks`;
+      const perM = (ms: number) => ms / 1000 / (n / 1e6);
+      rows.push(
+        row({
+          suite: 'report-scale',
+          name: `report s per million objects (${label})`,
+          value: perM(after.ms),
+          unit: 's/M',
+          baseline: perM(before.ms),
+          note: 'baseline: every ledger line; lower is better',
+        }),
+        row({
+          suite: 'report-scale',
+          name: `report peak RSS (${label})`,
+          value: after.maxRssMiB,
+          unit: 'MiB',
+          baseline: before.maxRssMiB,
+          note: 'VmHWM of the report process',
+        }),
+        row({
+          suite: 'report-scale',
+          name: `report fixed RSS (${label})`,
+          value: fixed.maxRssMiB,
+          unit: 'MiB',
+          note: 'the same process loading its modules (tsx, ECharts) and reporting nothing',
+        }),
+        row({
+          suite: 'report-scale',
+          name: `report fixed s (${label})`,
+          value: fixed.ms / 1000,
+          unit: 's',
+          note: 'wall time of that empty report (start-up), included in the s per million above',
+        }),
+        row({
+          suite: 'report-scale',
+          name: `journal bytes per object (${label})`,
+          value: (await dirBytes(join(root, 'new'))) / n,
+          unit: 'B',
+          baseline: (await dirBytes(join(root, 'old'))) / n,
+          note: 'gzip ledger + summary + attention; baseline: plain NDJSON ledger',
+        }),
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
+/** The issue #17 keys of this suite (the largest size run), before and after. */
+export function reportScaleKeys(rows: BenchRow[]): Record<string, number | null> {
+  const last = (re: RegExp) => rows.filter((r) => r.suite === 'report-scale' && re.test(r.name)).at(-1);
+  const s = last(/^report s per million/);
+  const m = last(/^report peak RSS/);
+  const b = last(/^journal bytes/);
+  const f = last(/^report fixed RSS/);
+  return {
+    report_s_per_million_objects: s?.value ?? null,
+    report_s_per_million_objects_before: s?.baseline ?? null,
+    report_peak_rss_mib: m?.value ?? null,
+    report_peak_rss_mib_before: m?.baseline ?? null,
+    report_fixed_rss_mib: f?.value ?? null,
+    journal_bytes_per_object: b?.value ?? null,
+    journal_bytes_per_object_before: b?.baseline ?? null,
+  };
+}

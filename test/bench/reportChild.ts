@@ -1,0 +1,66 @@
+/**
+ * One pass report over a journal, as `report-scale` measures it (a child process):
+ *   reportChild.ts old|new|fixed <journal root> <pass id> <report dir> <state db>
+ * old: every ledger line through ledgerTotals (the report before task summaries); new: the pass
+ * rollup in the job state (and the attention files). Both then write summary.json, summary.txt,
+ * failed.ndjson and report.html. fixed: load the same modules, report nothing (the fixed RSS).
+ */
+import { LocalJournal } from '../../runner/adapters/journal/localJournal.ts';
+import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
+import { writeReport } from '../../runner/app/report.ts';
+import { parseJob } from '../../runner/config/job.ts';
+import type { Summary } from '../../runner/core/events.ts';
+import { ledgerTotals } from '../../runner/engine/summary.ts';
+import { passTotals } from '../../runner/ports/journal.ts';
+
+const [mode, root, pass0, dir, db] = process.argv.slice(2) as [string, string, string, string, string];
+// fixed: the same report of a pass with no objects (runtime, tsx, ECharts, the report files).
+const passId = mode === 'fixed' ? 'no-such-pass' : pass0;
+const journal = new LocalJournal(root);
+const state = new SqliteStore(db, { readOnly: true });
+const totals =
+  mode === 'old' ? await ledgerTotals(journal.ledger(passId)) : await passTotals(journal, passId, state);
+const summary: Summary = {
+  passId,
+  phase: 'full',
+  copied: totals.copied,
+  skipped: totals.skipped,
+  failed: totals.failed,
+  deferred: totals.deferred,
+  deferredAfterWindow: totals.deferredAfterWindow,
+  unchanged: 0,
+  bytes: totals.bytes,
+  verified: 0,
+  missing: 0,
+  different: 0,
+  extra: 0,
+  verifyErrors: 0,
+  elapsedMs: 0,
+  exitCode: totals.failed ? 4 : 0,
+  failuresByClass: totals.failuresByClass,
+};
+const pass = {
+  id: passId,
+  phase: 'full' as const,
+  t1: '2026-01-01T00:00:00.000Z',
+  mode: 'copy' as const,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  finishedAt: '2026-01-02T00:00:00.000Z',
+  status: 'done' as const,
+};
+const spec = parseJob({
+  source: { type: 'cos', bucket: 'src-1250000000', region: 'ap-guangzhou', prefix: '' },
+  destination: { bucket: 'dst', region: 'cn-hangzhou', prefix: '' },
+});
+await writeReport({
+  dir,
+  job: 'bench',
+  spec,
+  summary,
+  copy: { pass, summary, totals, restoresPending: 0, stopped: false },
+  failures: [],
+  journal: root,
+});
+process.stdout.write(
+  `${JSON.stringify({ copied: totals.copied, failed: totals.failed, deferred: totals.deferred })}\n`,
+);
