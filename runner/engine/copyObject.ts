@@ -6,11 +6,17 @@
  * The multipart path is multipartCopy.ts; the stream both share is transfer.ts.
  */
 
-import { decide, inWindow, isPlainMd5, isReadable } from '../core/copyPolicy.ts';
+import { decide, inWindow, isPlainMd5, isReadable, PROVENANCE } from '../core/copyPolicy.ts';
 import { Crc64 } from '../core/crc64.ts';
 import { CLASS_INFO, MigrationError, toMigrationError } from '../core/errors.ts';
 import { EvidenceHasher } from '../core/evidence.ts';
-import type { ObjectHead, ObjectInfo, ObjectResult } from '../core/types.ts';
+import {
+  EVIDENCE_METHODS,
+  type Evidence,
+  type ObjectHead,
+  type ObjectInfo,
+  type ObjectResult,
+} from '../core/types.ts';
 import type { ReadResult, WriteBody, WriteResult } from '../ports/objectStore.ts';
 import type { EngineContext } from './context.ts';
 import { copyMultipart } from './multipartCopy.ts';
@@ -65,6 +71,11 @@ async function readWhole(
   if (!ctx.bucket.tryConsume(expect.size)) await ctx.bucket.consume(expect.size, ctx.signal);
   ctx.onBytes(expect.size);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, expect.size);
+}
+
+/** A provenance evidence value this version knows, else undefined (never trusted blindly). */
+function asEvidence(v: string | undefined): Evidence | undefined {
+  return v !== undefined && (EVIDENCE_METHODS as readonly string[]).includes(v) ? (v as Evidence) : undefined;
 }
 
 function result(
@@ -204,10 +215,20 @@ async function copyOnce(
     if (d.action === 'need-head') throw new MigrationError('INTERNAL', 'decision needed a HEAD twice');
   }
   if (d.action === 'skip') {
+    // Our own earlier copy (its ledger line lost to a crash): the provenance carries the evidence
+    // that proved it, so the skip vouches like a copy and verify needs no HEAD for it.
+    const ours =
+      d.reason === 'identical' &&
+      dstHead &&
+      src.etag !== undefined &&
+      dstHead.meta[PROVENANCE.srcEtag] === src.etag
+        ? asEvidence(dstHead.meta[PROVENANCE.evidence])
+        : undefined;
     return {
       outcome: 'skipped',
       skipReason: d.reason,
       ...(dstHead?.crc64 ? { dstCrc64: dstHead.crc64 } : {}),
+      ...(ours && dstHead?.etag ? { evidence: ours, dstEtag: dstHead.etag } : {}),
     };
   }
   if (d.action === 'keep-dest') {

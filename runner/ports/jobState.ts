@@ -78,7 +78,9 @@ export type CommittedObject = {
 
 /** The committed record of a copied object (the fields verify joins on), from its ledger line. */
 export function committedOf(passId: string, r: ObjectResult): CommittedObject | undefined {
-  if (r.outcome !== 'copied' || r.dstEtag === undefined) return undefined;
+  // A copy, or a skip that found our own earlier copy (its evidence read back from provenance).
+  const vouches = r.outcome === 'copied' || (r.skipReason === 'identical' && r.evidence !== undefined);
+  if (!vouches || r.dstEtag === undefined) return undefined;
   return {
     key: r.key,
     dstKey: r.dstKey,

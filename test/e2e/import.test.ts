@@ -2,9 +2,10 @@
  * The runner end to end: the real CLI in a subprocess, the real SDKs, the sandbox emulators with
  * faults switched on. Each test has its own sandbox and work dir.
  */
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -12,6 +13,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { crc64 } from '../../runner/core/crc64.ts';
 import { events, runCli, startCli } from '../helpers/cli.ts';
+import { ledgerLines } from '../helpers/ledgerFiles.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import type { SeedObject } from '../sandbox/common/emulator.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
@@ -66,15 +68,7 @@ async function jobFile(e: Env, extra: Record<string, unknown> = {}): Promise<str
 
 /** Destination keys with a ledger line (the commit record) in any pass and task of the work dir. */
 async function ledgerKeys(work: string): Promise<Set<string>> {
-  const keys = new Set<string>();
-  for (const f of await readdir(work, { recursive: true })) {
-    if (!f.endsWith('ledger.ndjson')) continue;
-    for (const line of (await readFile(join(work, f), 'utf8')).split('\n')) {
-      // A line cut by the kill is not a commit.
-      if (line.endsWith('}')) keys.add((JSON.parse(line) as { dstKey: string }).dstKey);
-    }
-  }
-  return keys;
+  return new Set((await ledgerLines<{ dstKey: string }>(work)).map((l) => l.dstKey));
 }
 
 function ossObject(e: Env, key: string) {
@@ -494,7 +488,7 @@ describe('e2e: bad input', () => {
       ],
       [
         stringify({
-          source: { type: 's3', bucket: 'x' },
+          source: { type: 'gcs', bucket: 'x' },
           destination: { bucket: 'dst', region: 'cn-hangzhou' },
         }),
         /source\.type/,
@@ -529,7 +523,7 @@ describe('e2e: bad input', () => {
     });
     assert.equal(r1.code, 2);
     assert.match(r1.stderr, /--src-region is required/);
-    const r2 = await runCli(['import', '--src', 's3://x/', '--dst', 'oss://dst/'], {
+    const r2 = await runCli(['import', '--src', 'gs://x/', '--dst', 'oss://dst/'], {
       cwd: e.dir,
       env: e.env,
     });

@@ -188,9 +188,10 @@ describe('e2e: upyun resume and verify', () => {
       assert.equal(before.has(x.key), false, `${x.key} copied again`);
     for (const [k, body] of Object.entries(files)) assert.deepEqual(await ossBody(e, k), body);
 
-    // UpYun lists no MD5 and OSS reports no CRC-64 of UpYun's bytes: with today's verify (HEAD
-    // both sides, compare CRC-64 or single-part MD5 ETags) a same-size change is "unverifiable";
-    // a size change is caught. Copy-time MD5 evidence (issue #13, engine side) closes the gap.
+    // UpYun lists no MD5: verify proves each object by the evidence its copy recorded (the body MD5
+    // UpYun reported, checked against the bytes read), joined from the ledger — also the objects the
+    // kill left without a ledger line, which the resume found as our own copies. A same-size
+    // rewrite on either side is caught by its new ETag / mtime.
     await e.sb.oss.seed(e.sb.info.oss.bucket, {
       key: 'r/003',
       body: bytes(1003, 99),
@@ -205,6 +206,7 @@ describe('e2e: upyun resume and verify', () => {
         .map((x) => x.key as string)
         .sort();
     assert.deepEqual(byStatus('different'), ['r/003', 'r/007'], v.stdout);
-    assert.equal(byStatus('unverifiable').length, 28);
+    assert.deepEqual(byStatus('unverifiable'), [], v.stdout);
+    assert.equal(byStatus('match').length, 28, v.stdout);
   });
 });

@@ -4,13 +4,15 @@
  * sides and joins the ledger — no HEAD or GET per object — and still catches a destination
  * object rewritten with the same size. --deep HEADs every object as before.
  */
+
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { events, runCli } from '../helpers/cli.ts';
+import { ledgerLines } from '../helpers/ledgerFiles.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
 
@@ -52,11 +54,7 @@ describe('e2e: verify joins the listings with the copy ledger', () => {
   });
 
   it('the copy is proven by CRC-64 (COS reports it) and the ledger says so', async () => {
-    const lines: Array<{ outcome: string; evidence?: string }> = [];
-    for (const f of await readdir(work(), { recursive: true }))
-      if (f.endsWith('ledger.ndjson'))
-        for (const l of (await readFile(join(work(), f), 'utf8')).split('\n'))
-          if (l) lines.push(JSON.parse(l));
+    const lines = await ledgerLines<{ outcome: string; evidence?: string }>(work());
     assert.equal(lines.filter((l) => l.outcome === 'copied' && l.evidence === 'crc64').length, N);
   });
 
