@@ -174,7 +174,12 @@ export function redisOptions(target: RedisTarget, o: ConnectOptions = {}): Redis
 export async function connectRedis(target: RedisTarget, o: ConnectOptions = {}): Promise<Redis> {
   let lastError: Error | undefined;
   // Loaded on first connection: the URL helpers above serve commands that never connect.
-  const { Redis } = await import('ioredis');
+  // ioredis is CommonJS: the bundle's interop exposes its class as the default, tsx as `Redis`.
+  const mod = (await import('ioredis')) as unknown as {
+    Redis?: typeof import('ioredis').Redis;
+    default: unknown;
+  };
+  const Redis = (mod.Redis ?? mod.default) as typeof import('ioredis').Redis;
   const redis = new Redis(redisOptions(target, { ...o, onRetry: (n) => o.onRetry?.(n, lastError) }));
   let timer: NodeJS.Timeout | undefined;
   try {
