@@ -145,6 +145,35 @@ export type PassTotals = {
   open: OpenObjects;
 };
 
+/** Totals of nothing yet. */
+export function emptyTotals(): PassTotals {
+  return {
+    copied: 0,
+    skipped: 0,
+    failed: 0,
+    deferred: 0,
+    deferredAfterWindow: 0,
+    bytes: 0,
+    copiedBytes: 0,
+    failuresByClass: {},
+    skippedBy: {},
+    open: [],
+  };
+}
+
+/** Count one object left open (the latest line of a key that no attempt settled). */
+export function countOpen(t: PassTotals, r: ObjectResult): void {
+  if (r.outcome === 'failed') {
+    t.failed++;
+    const cls = r.failureClass ?? 'INTERNAL';
+    t.failuresByClass[cls] = (t.failuresByClass[cls] ?? 0) + 1;
+  } else {
+    t.deferred++;
+    if (r.skipReason === 'outside-window') t.deferredAfterWindow++;
+    if (r.failureClass) t.failuresByClass[r.failureClass] = (t.failuresByClass[r.failureClass] ?? 0) + 1;
+  }
+}
+
 /** Re-iterable, sync or async: `for await (const r of open)` reads both. */
 export type OpenObjects = Iterable<ObjectResult> | AsyncIterable<ObjectResult>;
 
@@ -166,18 +195,7 @@ export type TaskDigest = {
  * line by line (retry and restore tasks, a handful); the rest cost one summary each.
  */
 export async function foldTaskDigests(digests: TaskDigest[]): Promise<PassTotals> {
-  const t: PassTotals = {
-    copied: 0,
-    skipped: 0,
-    failed: 0,
-    deferred: 0,
-    deferredAfterWindow: 0,
-    bytes: 0,
-    copiedBytes: 0,
-    failuresByClass: {},
-    skippedBy: {},
-    open: [],
-  };
+  const t = emptyTotals();
   // First task index at which each key was seen open.
   const openAt = new Map<string, number>();
   digests.forEach((d, i) => {
@@ -218,17 +236,7 @@ export async function foldTaskDigests(digests: TaskDigest[]): Promise<PassTotals
       else open.set(r.key, r);
     }
   }
-  for (const r of open.values()) {
-    if (r.outcome === 'failed') {
-      t.failed++;
-      const cls = r.failureClass ?? 'INTERNAL';
-      t.failuresByClass[cls] = (t.failuresByClass[cls] ?? 0) + 1;
-    } else {
-      t.deferred++;
-      if (r.skipReason === 'outside-window') t.deferredAfterWindow++;
-      if (r.failureClass) t.failuresByClass[r.failureClass] = (t.failuresByClass[r.failureClass] ?? 0) + 1;
-    }
-  }
+  for (const r of open.values()) countOpen(t, r);
   t.open = [...open.values()];
   return t;
 }

@@ -3,42 +3,17 @@
  * exact after crashes, resumes and retries. Memory holds only keys whose latest outcome is not
  * final (failures, deferrals), never the whole listing.
  */
-import type { FailureClass } from '../core/errors.ts';
 import type { Summary, VerifiedBy } from '../core/events.ts';
-import type { OpenObjects } from '../core/ledger.ts';
+import { countOpen, emptyTotals, type PassTotals } from '../core/ledger.ts';
 import { type Counters, EVIDENCE_METHODS, type ObjectResult, VERIFIED_COUNTER } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import { type Journal, passTotals } from '../ports/journal.ts';
 
-export type LedgerTotals = {
-  copied: number;
-  skipped: number;
-  failed: number;
-  deferred: number;
-  /** Of `deferred`: modified after the window (the next phase copies them). */
-  deferredAfterWindow: number;
-  bytes: number;
-  copiedBytes: number;
-  failuresByClass: Partial<Record<FailureClass, number>>;
-  /** Skips by reason (identical, exists, …) and benign classes (SOURCE_GONE, DEST_NEWER). */
-  skippedBy: Record<string, number>;
-  /** Latest unresolved entries (failed or deferred), for the report (re-iterable; may be async). */
-  open: OpenObjects;
-};
+/** The engine's name for the pass totals (runner/core/ledger.ts holds the one shape). */
+export type LedgerTotals = PassTotals;
 
 export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise<LedgerTotals> {
-  const t: LedgerTotals = {
-    copied: 0,
-    skipped: 0,
-    failed: 0,
-    deferred: 0,
-    deferredAfterWindow: 0,
-    bytes: 0,
-    copiedBytes: 0,
-    failuresByClass: {},
-    skippedBy: {},
-    open: [],
-  };
+  const t: LedgerTotals = emptyTotals();
   const open = new Map<string, ObjectResult>();
   for await (const r of ledger) {
     t.bytes += r.bytes;
@@ -56,17 +31,7 @@ export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise
       open.set(r.key, r);
     }
   }
-  for (const r of open.values()) {
-    if (r.outcome === 'failed') {
-      t.failed++;
-      const cls = r.failureClass ?? 'INTERNAL';
-      t.failuresByClass[cls] = (t.failuresByClass[cls] ?? 0) + 1;
-    } else {
-      t.deferred++;
-      if (r.skipReason === 'outside-window') t.deferredAfterWindow++;
-      if (r.failureClass) t.failuresByClass[r.failureClass] = (t.failuresByClass[r.failureClass] ?? 0) + 1;
-    }
-  }
+  for (const r of open.values()) countOpen(t, r);
   t.open = [...open.values()];
   return t;
 }

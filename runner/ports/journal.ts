@@ -11,7 +11,9 @@
  */
 import {
   addToSummary,
+  countOpen,
   emptySummary,
+  emptyTotals,
   foldTaskDigests,
   isFinal,
   isTaskSummary,
@@ -134,18 +136,7 @@ function addSums(t: Sums, s: TaskSummary): void {
 async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Promise<PassTotals> {
   const taskLedger = journal.taskLedger!.bind(journal);
   const taskAttention = journal.taskAttention!.bind(journal);
-  const t: PassTotals = {
-    copied: 0,
-    skipped: 0,
-    failed: 0,
-    deferred: 0,
-    deferredAfterWindow: 0,
-    bytes: 0,
-    copiedBytes: 0,
-    failuresByClass: {},
-    skippedBy: {},
-    open: [],
-  };
+  const t = emptyTotals();
   addSums(t, r.totals);
   const running = new Set(r.running);
   const settlers = new Set(r.settlers);
@@ -171,17 +162,7 @@ async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Pr
       }
     },
   };
-  for await (const x of open) {
-    if (x.outcome === 'failed') {
-      t.failed++;
-      const cls = x.failureClass ?? 'INTERNAL';
-      t.failuresByClass[cls] = (t.failuresByClass[cls] ?? 0) + 1;
-    } else {
-      t.deferred++;
-      if (x.skipReason === 'outside-window') t.deferredAfterWindow++;
-      if (x.failureClass) t.failuresByClass[x.failureClass] = (t.failuresByClass[x.failureClass] ?? 0) + 1;
-    }
-  }
+  for await (const x of open) countOpen(t, x);
   t.open = open;
   return t;
 }
