@@ -123,6 +123,18 @@ export interface ObjectStore {
   probe(): Promise<ProbeResult>;
 }
 
+/** A store ossmigrate only reads from (URL lists, UpYun): no writes, no CRC-64, no archive. */
+export const READ_ONLY_SOURCE: StoreFeatures = {
+  crc64: false,
+  multipart: false,
+  minPartSize: 1,
+  maxPartSize: Number.MAX_SAFE_INTEGER,
+  maxParts: 1,
+  maxPutSize: 0,
+  archive: false,
+  forbidOverwrite: false,
+};
+
 /** Every adapter's write path gets these. */
 export const NO_METADATA: ObjectMetadata = { meta: {} };
 

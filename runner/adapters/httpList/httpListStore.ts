@@ -20,13 +20,14 @@ import { type Readable, Transform } from 'node:stream';
 import { classifyHttp, MigrationError } from '../../core/errors.ts';
 import { compareKeys } from '../../core/keys.ts';
 import type { ListEntry, ObjectHead } from '../../core/types.ts';
-import type {
-  ObjectStore,
-  ProbeResult,
-  ReadOptions,
-  ReadResult,
-  StoreFeatures,
-  WriteResult,
+import {
+  type ObjectStore,
+  type ProbeResult,
+  READ_ONLY_SOURCE,
+  type ReadOptions,
+  type ReadResult,
+  type StoreFeatures,
+  type WriteResult,
 } from '../../ports/objectStore.ts';
 import { retryAfterMs } from '../http/headers.ts';
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
@@ -78,16 +79,7 @@ function strongEtag(v: string | undefined): string | undefined {
 }
 
 export class HttpListStore implements ObjectStore {
-  readonly features: StoreFeatures = {
-    crc64: false,
-    multipart: false,
-    minPartSize: 1,
-    maxPartSize: Number.MAX_SAFE_INTEGER,
-    maxParts: 1,
-    maxPutSize: 0,
-    archive: false,
-    forbidOverwrite: false,
-  };
+  readonly features: StoreFeatures = READ_ONLY_SOURCE;
   readonly name: string;
   private sorted: Promise<SortedList> | undefined;
   private readonly pools = new Map<string, HttpTransport>();

@@ -22,13 +22,14 @@ import type { UpyunCredentials } from '../../config/credentials.ts';
 import { classifyHttp, MigrationError } from '../../core/errors.ts';
 import { compareKeys, prefixEnd } from '../../core/keys.ts';
 import type { ListEntry, ObjectHead } from '../../core/types.ts';
-import type {
-  ObjectStore,
-  ProbeResult,
-  ReadOptions,
-  ReadResult,
-  StoreFeatures,
-  WriteResult,
+import {
+  type ObjectStore,
+  type ProbeResult,
+  READ_ONLY_SOURCE,
+  type ReadOptions,
+  type ReadResult,
+  type StoreFeatures,
+  type WriteResult,
 } from '../../ports/objectStore.ts';
 import { retryAfterMs } from '../http/headers.ts';
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
@@ -67,16 +68,7 @@ const token = (mtimeMs: number, size: number) => `mtime-${mtimeMs}-${size}`;
 type Entry = { key: string; dir: boolean; size: number; mtimeMs: number };
 
 export class UpyunStore implements ObjectStore {
-  readonly features: StoreFeatures = {
-    crc64: false,
-    multipart: false,
-    minPartSize: 1,
-    maxPartSize: Number.MAX_SAFE_INTEGER,
-    maxParts: 1,
-    maxPutSize: 0,
-    archive: false,
-    forbidOverwrite: false,
-  };
+  readonly features: StoreFeatures = READ_ONLY_SOURCE;
   readonly name: string;
   private readonly http: HttpTransport;
   private readonly target: URL;
