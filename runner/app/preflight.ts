@@ -83,14 +83,10 @@ async function probe(
               : 'PROBE_FAILED';
     const fixes: Record<string, string> = {
       BUCKET_NOT_FOUND: `check the ${side} bucket name and region`,
-      BAD_CREDENTIALS:
-        side === 'source'
-          ? sourceType === 's3'
-            ? 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE in ~/.aws/credentials, or s3: in the credentials file)'
-            : 'check TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY (or the credentials file)'
-          : 'check ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET (or the credentials file)',
+      BAD_CREDENTIALS: `check ${side === 'source' ? (SOURCE_KEYS[sourceType ?? 'cos'] ?? 'the source credentials') : OSS_KEYS}`,
       ACCESS_DENIED: `check the ${side} credentials, and that the key may ${side === 'source' ? 'list and read' : 'list, read and write'} the bucket`,
-      UNREACHABLE: `check network access to the ${side} endpoint (internal endpoints only work inside the region's VPC)`,
+      // Only an -internal OSS endpoint is VPC-bound; other sources' hosts are plain addresses.
+      UNREACHABLE: `check network access to the ${side} endpoint${/-internal\./.test(err.message) ? " (internal endpoints only work inside the region's VPC)" : ''}`,
       PROBE_FAILED: 'see the message; retry once the service answers',
     };
     problems.push({
@@ -140,6 +136,16 @@ async function sampleNames(
   }
 }
 
+const OSS_KEYS = 'ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET (or the credentials file)';
+/** Where each source type's keys come from, for a refused-credentials fix. */
+const SOURCE_KEYS: Record<string, string> = {
+  cos: 'TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY (or cos: in the credentials file)',
+  oss: 'the source OSS key (source-oss: in the credentials file, else the destination key)',
+  s3: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE in ~/.aws/credentials, or s3: in the credentials file)',
+  azure:
+    'AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN (or azure: in the credentials file)',
+  upyun: 'UPYUN_OPERATOR / UPYUN_PASSWORD (or upyun: in the credentials file)',
+};
 export async function preflight(
   spec: JobSpec,
   src: ObjectStore,

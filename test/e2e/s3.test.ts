@@ -48,7 +48,16 @@ function source(e: Env, prefix = '') {
   return { type: 's3', provider: 'other', bucket: BUCKET, endpoint: e.s3.endpoint, prefix };
 }
 
+/**
+ * s3rver cannot backdate objects, and T1 is the job's start on a whole second: an object put in
+ * the second the import starts is "modified after T1" (deferred). Every job here starts after it.
+ */
+async function nextSecond(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+}
+
 async function jobFile(e: Env, extra: Record<string, unknown> = {}): Promise<string> {
+  await nextSecond();
   const path = join(e.dir, `job-${Math.random().toString(36).slice(2)}.yaml`);
   const { destination } = e.sb.jobSpec();
   await writeFile(
@@ -162,6 +171,7 @@ describe('e2e: import from an S3 source (s3rver) into OSS', () => {
       '--dst-endpoint',
       destination.endpoint,
     ];
+    await nextSecond();
     const full = await runCli(['import', ...flags, '--workdir', work, '--json', '--yes'], {
       cwd: e.dir,
       env: e.env,
