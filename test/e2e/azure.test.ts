@@ -13,6 +13,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { stringify } from 'yaml';
 import { startAzurite, type TestAzurite } from '../helpers/azurite.ts';
 import { events, runCli, startCli } from '../helpers/cli.ts';
+import { afterTheSecondOf } from '../helpers/clock.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
 
 const MiB = 1024 * 1024;
@@ -44,6 +45,9 @@ function bytes(size: number, seed: number): Buffer {
   return b;
 }
 
+/** When the test last wrote a blob (Azurite cannot backdate one). */
+let lastPut = 0;
+
 async function put(
   e: Env,
   key: string,
@@ -54,6 +58,7 @@ async function put(
     ...(o.meta ? { metadata: o.meta } : {}),
     ...(o.type ? { blobHTTPHeaders: { blobContentType: o.type, blobCacheControl: 'max-age=600' } } : {}),
   });
+  lastPut = Date.now();
 }
 
 function flags(e: Env, prefix = ''): string[] {
@@ -139,6 +144,7 @@ describe('e2e: Azure Blob → OSS', () => {
   after(() => teardown(e));
 
   it('copies awkward names, 0 B and a multipart-size blob byte-identical with metadata; Content-MD5 travels', async () => {
+    await afterTheSecondOf(lastPut);
     const r = await runCli(
       ['import', await jobFile(e, 'all', ''), '--workdir', join(e.dir, 'w'), '--json', '--yes'],
       {
@@ -178,6 +184,7 @@ describe('e2e: Azure Blob → OSS', () => {
     assert.match(plan.stdout + plan.stderr, /invalid names {2}1 \(OSS would refuse them/);
     // The example's reason reads "the object name is empty": runner/engine/scanTask.ts hands the
     // survey '' for a refused name instead of the mapping's reason (reported to the lead).
+    await afterTheSecondOf(lastPut);
     const r = await runCli(
       ['import', ...flags(e, 'refused/'), '--workdir', join(e.dir, 'wr'), '--json', '--yes'],
       {
@@ -201,6 +208,7 @@ describe('e2e: Azure source — verify, incremental, resume, job file and ossimp
   it('verify flags a changed source blob and never passes a corrupted destination as a match', async () => {
     for (let i = 0; i < 4; i++) await put(e, `v/${i}`, bytes(4096, i + 1));
     const work = join(e.dir, 'wv');
+    await afterTheSecondOf(lastPut);
     const first = await runCli(['import', ...flags(e, 'v/'), '--workdir', work, '--json', '--yes'], {
       cwd: e.dir,
       env: e.env,
@@ -224,6 +232,7 @@ describe('e2e: Azure source — verify, incremental, resume, job file and ossimp
   it('incremental (--since T1) copies only what changed after T1', async () => {
     for (let i = 0; i < 3; i++) await put(e, `inc/${i}`, bytes(1000, i + 10));
     const work = join(e.dir, 'wi');
+    await afterTheSecondOf(lastPut);
     const full = await runCli(['import', ...flags(e, 'inc/'), '--workdir', work, '--json', '--yes'], {
       cwd: e.dir,
       env: e.env,
@@ -236,6 +245,7 @@ describe('e2e: Azure source — verify, incremental, resume, job file and ossimp
     await put(e, 'inc/1', bytes(1000, 555));
     await put(e, 'inc/new', bytes(10, 556));
     const mark = e.sb.oss.log.mark();
+    await afterTheSecondOf(lastPut); // T2 is the incremental's start: the rewrites come before it
     const inc = await runCli(
       ['import', ...flags(e, 'inc/'), '--since', t1, '--workdir', work, '--json', '--yes'],
       {
@@ -258,6 +268,7 @@ describe('e2e: Azure source — verify, incremental, resume, job file and ossimp
     await put(e, 'k/zz-big.bin', bytes(6 * MiB, 5));
     e.sb.oss.faults.set({ rules: [{ kind: 'latency', ops: ['PutObject', 'UploadPart'], latencyMs: 100 }] });
     const work = join(e.dir, 'wk');
+    await afterTheSecondOf(lastPut);
     const args = ['import', await jobFile(e, 'kill', 'k/'), '--workdir', work, '--yes'];
     const start = e.sb.oss.log.mark();
     const run = startCli(args, { cwd: e.dir, env: e.env });
@@ -308,6 +319,7 @@ describe('e2e: Azure source — verify, incremental, resume, job file and ossimp
         },
       }),
     );
+    await afterTheSecondOf(lastPut);
     const r = await runCli(['import', job, '--workdir', join(e.dir, 'wj'), '--json', '--yes'], {
       cwd: e.dir,
       env: e.env,
@@ -336,6 +348,7 @@ describe('e2e: Azure source — verify, incremental, resume, job file and ossimp
         '',
       ].join('\n'),
     );
+    await afterTheSecondOf(lastPut);
     const c = await runCli(
       [
         'import',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { events, runCli, startCli } from '../helpers/cli.ts';
+import { afterTheSecondOf } from '../helpers/clock.ts';
 import { type HttpListServer, startHttpListServer } from '../helpers/httpListServer.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
@@ -260,8 +261,10 @@ describe('e2e: http-list resume, incremental, verify', () => {
     });
     assert.equal(full.code, 0, full.stderr);
     const t1 = (events(full.stdout).find((x) => x.type === 'pass') as { t1: string }).t1;
-    e.srv.put('/d/inc/b.txt', 'BBBB-changed', { mtime: new Date(Date.now() + 2000) });
+    const changed = Date.now();
+    e.srv.put('/d/inc/b.txt', 'BBBB-changed', { mtime: new Date(changed) });
     const mark = e.sb.oss.log.mark();
+    await afterTheSecondOf(changed); // between T1 and T2 (the incremental's start)
     const inc = await runCli(['import', job, '--workdir', work, '--since', t1, '--json'], {
       cwd: e.dir,
       env: e.env,

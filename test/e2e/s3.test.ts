@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { stringify } from 'yaml';
 import { events, runCli, startCli } from '../helpers/cli.ts';
+import { afterTheSecondOf } from '../helpers/clock.ts';
 import { S3_KEY, type S3Server, startS3Server } from '../helpers/s3Server.ts';
 import { patternBytes as chunks } from '../sandbox/common/blobs.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
@@ -48,16 +49,8 @@ function source(e: Env, prefix = '') {
   return { type: 's3', provider: 'other', bucket: BUCKET, endpoint: e.s3.endpoint, prefix };
 }
 
-/**
- * s3rver cannot backdate objects, and T1 is the job's start on a whole second: an object put in
- * the second the import starts is "modified after T1" (deferred). Every job here starts after it.
- */
-async function nextSecond(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
-}
-
 async function jobFile(e: Env, extra: Record<string, unknown> = {}): Promise<string> {
-  await nextSecond();
+  await afterTheSecondOf(Date.now()); // s3rver cannot backdate: start after the puts' second
   const path = join(e.dir, `job-${Math.random().toString(36).slice(2)}.yaml`);
   const { destination } = e.sb.jobSpec();
   await writeFile(
@@ -171,7 +164,7 @@ describe('e2e: import from an S3 source (s3rver) into OSS', () => {
       '--dst-endpoint',
       destination.endpoint,
     ];
-    await nextSecond();
+    await afterTheSecondOf(Date.now()); // s3rver cannot backdate: start after the puts' second
     const full = await runCli(['import', ...flags, '--workdir', work, '--json', '--yes'], {
       cwd: e.dir,
       env: e.env,

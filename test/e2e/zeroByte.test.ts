@@ -3,7 +3,7 @@
  * from COS and from OSS, each is copied (single PUT), verified, and counted in the report.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -74,6 +74,8 @@ describe('e2e: 0-byte objects', () => {
     await mkdir(join(src, 'd'), { recursive: true });
     await writeFile(join(src, 'd', 'empty.txt'), '');
     await writeFile(join(src, 'd', 'five.txt'), '12345');
+    // Written before the job (T1 is its start on a whole second): not "modified after T1".
+    for (const f of ['empty.txt', 'five.txt']) await utimes(join(src, 'd', f), hourAgo(), hourAgo());
     const r = await importFrom('zlocal', { type: 'local', path: src }, 'local/');
     assertCopied(r, { empty: 'local/d/empty.txt', full: 'local/d/five.txt' });
   });
