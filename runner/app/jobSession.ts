@@ -229,7 +229,8 @@ export class JobSession {
 
   /** What a survey needs: the source answers (the destination may not exist yet). */
   async preflightSource(): Promise<Problem[]> {
-    return preflightSource(this.spec, (await this.getStores()).src);
+    const { src, dst } = await this.getStores();
+    return preflightSource(this.spec, src, dst);
   }
 
   /** The pass this run continues, or a new one, for the job's window. */

@@ -7,6 +7,7 @@ import { mapKey } from '../core/copyPolicy.ts';
 import { MigrationError } from '../core/errors.ts';
 import type { Problem } from '../core/events.ts';
 import { ossKeyProblem } from '../core/keys.ts';
+import { openInventory, parseInventoryUrl } from '../engine/inventory.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 
 const SKEW_LIMIT_MS = 15 * 60 * 1000;
@@ -136,6 +137,85 @@ async function sampleNames(
   }
 }
 
+/** How messages name the setting: the flag and the job-file key (either may have set it). */
+const INVENTORY = 'listing.inventory (--inventory)';
+
+/**
+ * listing.inventory must be readable before any work: the scan reads it in place of LIST, so a
+ * missing manifest or data file would otherwise survey (and migrate) nothing and exit 0. A
+ * manifest that lists no data files is a loud warning: the pass would see an empty source.
+ */
+async function checkInventory(
+  spec: JobSpec,
+  src: ObjectStore,
+  dst: ObjectStore | undefined,
+  problems: Problem[],
+): Promise<void> {
+  const url = spec.listing.inventory;
+  if (!url) return;
+  const u = parseInventoryUrl(url);
+  const s = spec.source;
+  const store =
+    u.scheme === 'file'
+      ? undefined
+      : s.type === u.scheme && 'bucket' in s && s.bucket === u.bucket
+        ? src
+        : u.scheme === 'oss' && spec.destination.bucket === u.bucket
+          ? dst
+          : undefined;
+  // The job schema refuses other buckets; without the destination's store (none given) skip it,
+  // and a bucket that failed its probe has said why already.
+  if (u.scheme !== 'file' && (!store || problems.some((p) => p.severity === 'error'))) return;
+  const where = u.scheme === 'file' ? `the manifest ${u.path}` : `the manifest ${url}`;
+  const unreadable = (e: unknown, fallbackFix: string) => {
+    const err = e as Error & { fix?: string };
+    problems.push({
+      severity: 'error',
+      code: 'INVENTORY_UNREADABLE',
+      message: `${INVENTORY}: ${err.message.replace(/^listing\.inventory: /, '')}`,
+      fix: `${err.fix ?? fallbackFix}; or drop --inventory / listing.inventory to list the source instead`,
+    });
+  };
+  let opened: Awaited<ReturnType<typeof openInventory>>;
+  try {
+    opened = await openInventory(url, store);
+  } catch (e) {
+    unreadable(e, `check the path of ${where}`);
+    return;
+  }
+  const { manifest, files } = opened;
+  if (manifest.files.length === 0) {
+    problems.push({
+      severity: 'warning',
+      code: 'INVENTORY_EMPTY',
+      message: `${INVENTORY}: ${where} lists 0 data files: a scan from it sees an empty source and copies nothing`,
+      fix: 'point it at a finished inventory report (one with data files), or drop --inventory / listing.inventory to list the source',
+    });
+    return;
+  }
+  // Each data file of a local copy (an open and a close); in a bucket the first and the last
+  // (a GET each, the body not read) — a half-downloaded or half-delivered report fails here.
+  const keys = manifest.files.map((f) => f.key);
+  const check = u.scheme === 'file' ? keys : [...new Set([keys[0]!, keys[keys.length - 1]!])];
+  for (const key of check) {
+    try {
+      const body = await files.stream(key);
+      await new Promise<void>((resolve, reject) => {
+        body.once('error', reject);
+        body.once('readable', () => resolve());
+        body.once('end', () => resolve());
+      });
+      body.destroy();
+    } catch (e) {
+      unreadable(
+        e,
+        `the manifest names ${key}, which cannot be read: deliver or download the whole inventory report (manifest.json and its data files)`,
+      );
+      return;
+    }
+  }
+}
+
 const OSS_KEYS = 'ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET (or the credentials file)';
 /** Where each source type's keys come from, for a refused-credentials fix. */
 const SOURCE_KEYS: Record<string, string> = {
@@ -171,16 +251,23 @@ export async function preflight(
       });
     }
   }
+  await checkInventory(spec, src, dst, problems);
   if (!problems.some((p) => p.severity === 'error')) await sampleNames(spec, src, srcPrefix, problems);
   return problems;
 }
 
 /**
  * What `plan` checks before it surveys: that the source answers (an unreachable endpoint or a
- * missing bucket would otherwise survey as "nothing to move"). The destination may not exist yet.
+ * missing bucket would otherwise survey as "nothing to move") and that listing.inventory can be
+ * read. The destination may not exist yet: it is only read for an inventory delivered there.
  */
-export async function preflightSource(spec: JobSpec, src: ObjectStore): Promise<Problem[]> {
+export async function preflightSource(
+  spec: JobSpec,
+  src: ObjectStore,
+  dst?: ObjectStore,
+): Promise<Problem[]> {
   const problems: Problem[] = [];
   await probe('source', src, sourceRegion(spec.source), problems, spec.source.type);
+  await checkInventory(spec, src, dst, problems);
   return problems;
 }

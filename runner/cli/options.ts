@@ -70,6 +70,17 @@ export function positiveInt(v: string, flag: string): number {
   return n;
 }
 
+/** --listers: 1-64 key ranges (more only hammers one prefix's listing; the job file allows 256). */
+export const MAX_LISTERS_FLAG = 64;
+export function listersCount(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_LISTERS_FLAG)
+    throw new InvalidArgumentError(
+      `Use a whole number from 1 to ${MAX_LISTERS_FLAG}, e.g. --listers 16 (or listing.listers in the job file).`,
+    );
+  return n;
+}
+
 const int = (flag: string) => (v: string) => positiveInt(v, flag);
 const num = (v: string) => Number(v);
 
@@ -147,6 +158,19 @@ export const OPTIONS: readonly OptionRow[] = [
     flags: '--bwlimit <rate>',
     help: 'bandwidth limit or timetable, e.g. 20M, 200Mbit/s, "08:00,10M 23:00,off"',
     jobPath: 'bandwidth.limit',
+    commands: DEFINITION_COMMANDS,
+  },
+  {
+    flags: '--listers <n>',
+    help: 'key ranges a flat prefix is split into and listed in parallel, 1-64 (default: transfer.concurrency / 4, 2-16)',
+    jobPath: 'listing.listers',
+    parse: (v: string) => listersCount(v),
+    commands: DEFINITION_COMMANDS,
+  },
+  {
+    flags: '--inventory <manifest>',
+    help: 'scan from a bucket inventory instead of LIST: oss://BUCKET/…/manifest.json, cos://BUCKET/…/manifest.json, or a local manifest.json',
+    jobPath: 'listing.inventory',
     commands: DEFINITION_COMMANDS,
   },
 

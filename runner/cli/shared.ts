@@ -90,6 +90,8 @@ export type DefinitionFlags = {
   until?: string;
   concurrency?: number;
   bwlimit?: string;
+  listers?: number;
+  inventory?: string;
   job?: string;
 };
 
@@ -282,6 +284,15 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
   }
   if (f.concurrency) input.transfer = { ...section('transfer'), concurrency: f.concurrency };
   if (f.bwlimit) input.bandwidth = { ...section('bandwidth'), limit: f.bwlimit };
+  if (f.listers !== undefined || f.inventory)
+    input.listing = {
+      ...section('listing'),
+      ...(f.listers !== undefined ? { listers: f.listers } : {}),
+      // A local manifest is made absolute: a detached `start` or a worker may not share the cwd.
+      ...(f.inventory
+        ? { inventory: /^(oss|cos|file):\/\//.test(f.inventory) ? f.inventory : resolve(f.inventory) }
+        : {}),
+    };
   if (f.job && file) input.name = f.job;
   // A message names the flag the user typed, else their cfg key, else the YAML key.
   const nameOf: KeyNamer = (path) => {

@@ -200,7 +200,7 @@ export function mirrorSupport(src: MirrorSource, ctx: MirrorContext = {}): Mirro
       return {
         mirror: 'no',
         summary,
-        how: 'none: a directory has no URL for OSS to fetch from',
+        how: 'a directory has no URL for OSS to fetch from',
         why: 'OSS fetches back-to-origin over HTTP(S) from the internet',
         fix: `serve the directory on a public HTTPS address and mirror from it, or ${WRITE_FREEZE}`,
       };

@@ -245,6 +245,10 @@ describe('runner: infrastructure and failures', () => {
     const saved = JSON.parse(await readFile(d.progressFile.path, 'utf8'));
     assert.deepEqual(saved.done, ['plan']);
     assert.equal(saved.plan.survey.objects, 12);
+    // The plan says whether mirroring serves the cutover (COS: signed S3V4), screen and file alike.
+    assert.equal(saved.plan.mirror.mirror, 'yes');
+    assert.match(saved.plan.mirror.how, /MirrorAuth S3V4/);
+    assert.deepEqual(s.plan?.mirror, saved.plan.mirror);
     assert.equal(e.sb.oss.log.since(mark).filter((x) => x.op === 'PutObject').length, 0, 'nothing copied');
   });
 

@@ -9,6 +9,7 @@ import { cleanup, render } from 'ink-testing-library';
 import type { ReactElement } from 'react';
 import { INSTALL_FIX } from '../../runner/adapters/infra/pulumi.ts';
 import type { WorkerStatus } from '../../runner/core/events.ts';
+import { mirrorSupport } from '../../runner/core/mirrorSupport.ts';
 import { BusinessPanel } from '../../tui/components/BusinessPanel.tsx';
 import { ConfirmDialog } from '../../tui/components/ConfirmDialog.tsx';
 import { FailuresPanel } from '../../tui/components/FailuresPanel.tsx';
@@ -211,6 +212,30 @@ describe('screens: plan', () => {
     assert.match(f, /! capped at 100 Mbit\/s/);
     assert.match(f, /invalid names 2 — e\.g\. "\\\\win\.txt": starts with "\\"/);
     assert.doesNotMatch(f, /Enter: start/);
+  });
+
+  it('the mirror line: whether OSS mirroring serves the cutover, why, and the check or the fix', () => {
+    const yes = {
+      ...plan(),
+      mirror: mirrorSupport({ type: 'cos', bucket: 'media-1250000000', region: 'ap-guangzhou' }),
+    };
+    const f = text$(<PlanScreen plan={yes} awaitingStart={false} />);
+    assert.match(
+      f,
+      /Mirroring at cutover mirror yes — MirrorURL https:\/\/media-1250000000\.cos\.ap-guangzhou\.myqcloud\.com\/ with MirrorAuth S3V4/,
+    );
+    assert.match(f, /why: COS checks S3 V4 signatures/);
+    assert.match(f, /check: after "mirror on", read one key OSS does not have yet/);
+    const no = { ...plan(), mirror: mirrorSupport({ type: 'azure', account: 'acct', container: 'media' }) };
+    const g = text$(<PlanScreen plan={no} awaitingStart />);
+    assert.match(
+      g,
+      /mirror no — only a public-read container: MirrorURL https:\/\/acct\.blob\.core\.windows\.net\/media\//,
+    );
+    assert.match(g, /fix: make the container public-read .* or cut over with a write freeze/);
+    assert.match(g, /Enter: start the migration/);
+    // A plan saved before the field existed still renders, without the line.
+    assert.doesNotMatch(text$(<PlanScreen plan={plan()} awaitingStart={false} />), /Mirroring at cutover/);
   });
 
   it('the whole screen while the plan waits for Enter', () => {

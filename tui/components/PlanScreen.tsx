@@ -1,6 +1,7 @@
 // @jsxRuntime automatic
 // @jsxImportSource react
 import { Box, Text } from 'ink';
+import { type MirrorSupport, mirrorLines } from '../../runner/core/mirrorSupport.ts';
 import { SIZE_BUCKET_LABELS } from '../../runner/core/survey.ts';
 import type { PlanInfo } from '../state/types.ts';
 import { formatBytes, formatDuration, truncate } from './format.ts';
@@ -83,8 +84,26 @@ export function PlanScreen({
           <Text color="red">(does not fit: more instances or more days)</Text>
         )}
       </Text>
+      {plan.mirror ? <MirrorLine m={plan.mirror} /> : null}
       {awaitingStart ? <StartKey /> : null}
     </Box>
+  );
+}
+
+/** Whether OSS mirroring can serve the cutover: the same lines `ossmigrate plan` prints. */
+function MirrorLine({ m }: { m: MirrorSupport }) {
+  const [, why, fix] = mirrorLines(m);
+  return (
+    <>
+      <Text bold>Mirroring at cutover</Text>
+      <Text>
+        {'  mirror '}
+        <Text color={m.mirror === 'yes' ? 'green' : 'yellow'}>{m.mirror}</Text>
+        {` — ${m.how}`}
+      </Text>
+      <Text dimColor>{`  ${why}`}</Text>
+      <Text color={m.mirror === 'yes' ? undefined : 'yellow'}>{`  ${fix}`}</Text>
+    </>
   );
 }
 

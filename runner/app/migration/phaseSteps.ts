@@ -12,6 +12,7 @@ import { estimateSeconds } from '../../core/survey.ts';
 import { formatBytes } from '../../core/units.ts';
 import type { InfraDriver, InfraOutputs } from '../../ports/infra.ts';
 import type { FlowOptions, FlowResult, JobSession } from '../jobService.ts';
+import { jobMirrorSupport } from '../planMirror.ts';
 import { type BusinessRecord, writeMigrationReport } from './migrationReport.ts';
 import type { PhaseId } from './phases.ts';
 import type { SavedProgress } from './progressFile.ts';
@@ -141,6 +142,7 @@ async function plan(c: PhaseCtx): Promise<PhaseOutcome> {
       deadlineDays: d.deadlineDays,
     },
     fleetNote,
+    mirror: await jobMirrorSupport(session.spec),
   };
   c.progress.plan = info;
   c.progress.startedAt = new Date(startedAt).toISOString();

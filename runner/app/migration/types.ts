@@ -6,6 +6,7 @@
  */
 import type { FailureClass } from '../../core/errors.ts';
 import type { EngineEvent, Summary } from '../../core/events.ts';
+import type { MirrorSupport } from '../../core/mirrorSupport.ts';
 import type { Survey } from '../../core/survey.ts';
 import type { InfraCheck, InfraDriver, InfraOutputs, ProvisionOptions } from '../../ports/infra.ts';
 import type { JobSession } from '../jobService.ts';
@@ -28,6 +29,8 @@ export type PlanInfo = {
   };
   /** What actually runs the copy here (e.g. "sandbox: this machine is the fleet"). */
   fleetNote?: string;
+  /** Can OSS mirroring serve the cutover for this source (core/mirrorSupport; as `plan` says)? */
+  mirror?: MirrorSupport;
 };
 
 /** Questions the orchestrator asks the operator (auto-answered with --yes). */

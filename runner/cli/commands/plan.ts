@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { makeStores } from '../../adapters/factory.ts';
 import { type JobSession, PreflightError, type Stores, surveySource } from '../../app/jobService.ts';
+import { jobMirrorSupport } from '../../app/planMirror.ts';
 import { preflightSource } from '../../app/preflight.ts';
 import type { JobSpec } from '../../config/job.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { type MirrorSupport, mirrorLines } from '../../core/mirrorSupport.ts';
 import { sizeFleet, sizingWarnings } from '../../core/sizing.ts';
 import { estimateSeconds, SIZE_BUCKET_LABELS, type Survey } from '../../core/survey.ts';
 import { formatBytes, formatDuration } from '../../core/units.ts';
@@ -65,10 +67,15 @@ export function register(program: Command): void {
           c.event({ type: 'stage', stage: 'preflight', state: 'start' });
           const problems = session
             ? await session.preflightSource()
-            : await preflightSource(spec, stores!.src);
+            : await preflightSource(spec, stores!.src, stores!.dst);
           for (const problem of problems) c.event({ type: 'problem', problem });
           c.event({ type: 'stage', stage: 'preflight', state: 'end' });
           if (problems.some((p) => p.severity === 'error')) throw new PreflightError(problems);
+          // Repeated under the plan: a survey of an empty inventory reads like an empty source.
+          const warnings = problems
+            .filter((p) => p.severity === 'warning' && p.code === 'INVENTORY_EMPTY')
+            .map((p) => `${p.message} (${p.fix})`);
+          const mirror = await jobMirrorSupport(spec);
           const flow = { emit: () => {}, signal: signals.hard, softStop: signals.soft };
           const { survey, elapsedMs } = session
             ? await session.runPlan(flow)
@@ -114,10 +121,12 @@ export function register(program: Command): void {
                   }
                 : {}),
             },
+            mirror,
+            ...(warnings.length ? { warnings } : {}),
             elapsedMs,
           };
           c.json(plan);
-          c.say(planText(survey, plan.estimate, days, price));
+          c.say(planText(survey, plan.estimate, days, price, mirror, warnings));
           return 0;
         } finally {
           signals.dispose();
@@ -135,7 +144,9 @@ function planText(
     egressCost?: number;
   },
   days: number,
-  price?: number,
+  price: number | undefined,
+  mirror: MirrorSupport,
+  warnings: string[],
 ): string {
   const lines = [
     `  objects   ${s.objects}   bytes ${formatBytes(s.bytes)} (${(s.bytes / 1e12).toFixed(3)} TB)`,
@@ -167,5 +178,9 @@ function planText(
   lines.push(`            ${days}-day deadline: ${e.fleet.explanation}`);
   for (const w of e.fleet.warnings ?? []) lines.push(`            ! ${w}`);
   if (e.egressCost !== undefined) lines.push(`            egress ≈ ${e.egressCost} (at ${price} per GB)`);
+  // Can OSS back-to-origin serve reads during the cutover (core/mirrorSupport)?
+  const [answer, ...more] = mirrorLines(mirror);
+  lines.push(`  mirror    ${answer}`, ...more.map((l) => `            ${l}`));
+  for (const w of warnings) lines.push(`  ! ${w}`);
   return lines.join('\n');
 }
