@@ -6,7 +6,7 @@ export const ExitCode = {
   INTERNAL: 1,
   /** Bad flags, bad job file or bad configuration: nothing was written. */
   USAGE: 2,
-  /** Preflight failed (credentials, bucket, region, clock skew): nothing was written. */
+  /** Preflight failed (credentials, bucket, region, clock skew, listing.inventory): nothing was written. */
   PREFLIGHT: 3,
   /** The run finished but some objects failed (see the report; `ossmigrate retry`). */
   FAILED_OBJECTS: 4,
@@ -26,7 +26,7 @@ export const EXIT_CODE_HELP: Record<ExitCode, string> = {
   0: 'success: every object in scope migrated and verified (what changed after T1 is the next phase’s, not a failure)',
   1: 'internal error: a bug, or a service failure outside any one object (see the message and the log)',
   2: 'usage or configuration error (flags, job file, credentials, stack config); nothing was written',
-  3: 'preflight failed (bucket missing, wrong region, bad credentials, clock skew); nothing was written',
+  3: 'preflight failed (bucket missing, wrong region, bad credentials, clock skew, unreadable inventory manifest); nothing was written',
   4: 'finished, but some objects failed or archive restores are still pending (see the report; `ossmigrate retry`)',
   5: 'verification found missing or different objects, or could not compare some',
   6: 'interrupted (Ctrl-C, SIGTERM, `ossmigrate stop`); run the same command again to resume',

@@ -150,6 +150,8 @@ describe('the options table', () => {
         'window.until': 'until',
         'transfer.concurrency': 'concurrency',
         'bandwidth.limit': 'bwlimit',
+        'listing.listers': 'listers',
+        'listing.inventory': 'inventory',
       },
     );
   });
