@@ -142,7 +142,7 @@ export function mirrorSupport(src: MirrorSource, ctx: MirrorContext = {}): Mirro
           mirror: 'yes',
           summary,
           how,
-          why: 'COS checks S3 V4 signatures, so OSS can fetch from a private COS bucket',
+          why: 'COS checks S3 V4 signatures, so OSS can fetch from a private COS bucket (MirrorAuth S3V4 is documented for S3 origins; against COS it is not yet verified live, hence the check)',
           fix: PROVE,
         },
         src.endpoint,
