@@ -444,10 +444,11 @@ export class JobSession {
     const pass = planPass(this.spec);
     // A fleet plan points the whole fleet at the job (its workers read the definition in Redis).
     const release = await this.acquire();
+    let run: PassRun;
     try {
       // A fleet left stopped by `ossmigrate stop` would hold the plan's tasks.
       await this.state.setControl({ stopRequested: false });
-      await executePass(await this.ports(o), pass, {
+      run = await executePass(await this.ports(o), pass, {
         resumed: false,
         ...(o.progressMs ? { progressMs: o.progressMs } : {}),
       });
@@ -455,7 +456,12 @@ export class JobSession {
       await this.afterRun([pass.id]);
       await release();
     }
-    return { survey: await this.state.survey(pass.id), pass, elapsedMs: Date.now() - started };
+    return {
+      survey: await this.state.survey(pass.id),
+      pass,
+      elapsedMs: Date.now() - started,
+      ...surveyGaps(run),
+    };
   }
 
   /** Summary, report files, exit code. */
@@ -478,6 +484,11 @@ export class JobSession {
       elapsedMs: (copy?.summary.elapsedMs ?? 0) + (verify?.summary.elapsedMs ?? 0),
       exitCode,
     };
+    const errored = [copy, verify].filter((r) => r?.summary.erroredTasks);
+    if (errored.length) {
+      summary.erroredTasks = errored.reduce((n, r) => n + (r!.summary.erroredTasks ?? 0), 0);
+      summary.taskErrors = errored.flatMap((r) => r!.summary.taskErrors ?? []).slice(0, 5);
+    }
     const reportDir = await writeReport({
       dir: this.ws.reportDir(this.name, (copy ?? verify)!.pass.id),
       job: this.name,
@@ -511,7 +522,19 @@ export class JobSession {
   }
 }
 
-export type SurveyResult = { survey: Survey; pass: PassInfo; elapsedMs: number };
+export type SurveyResult = {
+  survey: Survey;
+  pass: PassInfo;
+  elapsedMs: number;
+  /** Listings that kept failing: the survey misses what lies under them. */
+  erroredTasks?: Pick<Summary, 'erroredTasks' | 'taskErrors'>;
+};
+
+/** The survey's incomplete part, when a listing kept failing. */
+function surveyGaps(run: PassRun): Pick<SurveyResult, 'erroredTasks'> {
+  const { erroredTasks, taskErrors } = run.summary;
+  return erroredTasks ? { erroredTasks: { erroredTasks, ...(taskErrors ? { taskErrors } : {}) } } : {};
+}
 
 function planPass(spec: JobSpec): PassInfo {
   const now = new Date();
@@ -543,7 +566,7 @@ export async function surveySource(spec: JobSpec, stores: Stores, o: FlowOptions
   const pass = planPass(spec);
   const scratch = new SqliteStore(':memory:');
   try {
-    await executePass(
+    const run = await executePass(
       {
         spec,
         src: stores.src,
@@ -558,7 +581,12 @@ export async function surveySource(spec: JobSpec, stores: Stores, o: FlowOptions
       pass,
       { resumed: false, ...(o.progressMs ? { progressMs: o.progressMs } : {}) },
     );
-    return { survey: await scratch.survey(pass.id), pass, elapsedMs: Date.now() - started };
+    return {
+      survey: await scratch.survey(pass.id),
+      pass,
+      elapsedMs: Date.now() - started,
+      ...surveyGaps(run),
+    };
   } finally {
     await scratch.close();
   }
@@ -567,10 +595,11 @@ export async function surveySource(spec: JobSpec, stores: Stores, o: FlowOptions
 /** Exit code of a flow: interrupted > failed objects > verification mismatches > success. */
 export function exitCodeOf(copy: PassRun | undefined, verify: PassRun | undefined): ExitCode {
   if (copy?.stopped || verify?.stopped) return ExitCode.INTERRUPTED;
-  if (copy && (copy.summary.failed > 0 || copy.restoresPending > 0)) return ExitCode.FAILED_OBJECTS;
+  if (copy && (copy.summary.failed > 0 || copy.restoresPending > 0 || copy.summary.erroredTasks))
+    return ExitCode.FAILED_OBJECTS;
   if (verify) {
     const v = verify.summary;
-    if (v.missing + v.different + v.verifyErrors > 0) return ExitCode.VERIFY_MISMATCH;
+    if (v.missing + v.different + v.verifyErrors + (v.erroredTasks ?? 0) > 0) return ExitCode.VERIFY_MISMATCH;
   }
   return ExitCode.OK;
 }

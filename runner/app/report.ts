@@ -119,6 +119,14 @@ export function summaryText(o: {
         : []),
     );
   }
+  if (s.erroredTasks) {
+    lines.push(
+      '',
+      `  INCOMPLETE ${s.erroredTasks} task${s.erroredTasks === 1 ? '' : 's'} kept failing: nothing under ${s.erroredTasks === 1 ? 'its range' : 'their ranges'} was ${o.copy ? 'copied' : 'compared'} or counted above`,
+      ...(s.taskErrors ?? []).map((t) => `    ${t.kind} ${t.range}: ${t.error}`),
+      '    fix: remove the cause (access to that prefix, the network), then run ossmigrate retry (it reruns them)',
+    );
+  }
   if (s.stoppedBy) lines.push('', `  stopped   ${s.stoppedBy.message.replace(/^stopping: /, '')}`);
   lines.push('', `  elapsed   ${formatDuration(s.elapsedMs)}`, `  exit code ${s.exitCode}`);
   if (o.reportDir) lines.push(`  report    ${o.reportDir}`);

@@ -266,6 +266,20 @@ export class InfraError extends Error {
   }
 }
 
+/** Listings kept failing, so a survey or a pass misses whole ranges: exit 4, `retry` reruns them. */
+export class IncompleteError extends Error {
+  constructor(
+    readonly errors: Array<{ kind: string; range: string; error: string }>,
+    count: number,
+  ) {
+    super(
+      `${count} listing task${count === 1 ? '' : 's'} kept failing, so nothing under ${count === 1 ? 'its range' : 'their ranges'} is counted: ` +
+        errors.map((t) => `${t.range}: ${t.error}`).join('; '),
+    );
+    this.name = 'IncompleteError';
+  }
+}
+
 /**
  * The three kinds every failure is, for whoever decides what to do next (the engine's retry loop,
  * the orchestrator, the CLI):
@@ -283,7 +297,8 @@ export function errorKind(e: unknown): ErrorKind {
     e instanceof ConfigError ||
     e instanceof PreflightError ||
     e instanceof LockedError ||
-    e instanceof InfraError
+    e instanceof InfraError ||
+    e instanceof IncompleteError
   )
     return 'not-retryable';
   // A raw network error from a socket or an SDK, not yet classified by an adapter.
@@ -301,6 +316,7 @@ export function exitCodeFor(e: unknown): ExitCode {
   if (e instanceof PreflightError) return ExitCode.PREFLIGHT;
   if (e instanceof LockedError) return ExitCode.LOCKED;
   if (e instanceof InfraError) return ExitCode.INFRA;
+  if (e instanceof IncompleteError) return ExitCode.FAILED_OBJECTS;
   return ExitCode.INTERNAL;
 }
 
@@ -317,6 +333,11 @@ export function describeError(e: unknown): { message: string; fix?: string } {
   }
   if (e instanceof LockedError)
     return { message: e.message, fix: 'wait for it, or stop it with: ossmigrate stop' };
+  if (e instanceof IncompleteError)
+    return {
+      message: e.message,
+      fix: 'check the credentials can list that prefix and the source answers, then run the step again',
+    };
   // A classified service failure outside any one object (listing the source…): its class's fix.
   if (e instanceof MigrationError)
     return { message: `${e.failureClass}: ${e.message}`, fix: CLASS_INFO[e.failureClass].fix };

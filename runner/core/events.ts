@@ -98,6 +98,13 @@ export type Summary = {
   failuresByClass: Partial<Record<FailureClass, number>>;
   /** Set when the run stopped itself (transfer.stopOnInternalError): which object, and why. */
   stoppedBy?: StopReason;
+  /**
+   * Tasks whose listing or run errored out after every attempt: what lies under their ranges was
+   * not copied (or compared), so the pass is incomplete whatever the object counts say.
+   */
+  erroredTasks?: number;
+  /** The first few of them, with their ranges and errors. */
+  taskErrors?: Array<{ kind: string; range: string; error: string }>;
 };
 
 /** Matches by what proved them: crc64, md5 and size always; the other evidence methods when counted. */

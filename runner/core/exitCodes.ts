@@ -8,7 +8,7 @@ export const ExitCode = {
   USAGE: 2,
   /** Preflight failed (credentials, bucket, region, clock skew, listing.inventory): nothing was written. */
   PREFLIGHT: 3,
-  /** The run finished but some objects failed (see the report; `ossmigrate retry`). */
+  /** The run finished but some objects (or a whole listing task) failed (see the report; `ossmigrate retry`). */
   FAILED_OBJECTS: 4,
   /** Verification found missing or different objects. */
   VERIFY_MISMATCH: 5,
@@ -27,7 +27,7 @@ export const EXIT_CODE_HELP: Record<ExitCode, string> = {
   1: 'internal error: a bug, or a service failure outside any one object (see the message and the log)',
   2: 'usage or configuration error (flags, job file, credentials, stack config); nothing was written',
   3: 'preflight failed (bucket missing, wrong region, bad credentials, clock skew, unreadable inventory manifest); nothing was written',
-  4: 'finished, but some objects failed or archive restores are still pending (see the report; `ossmigrate retry`)',
+  4: 'finished, but some objects failed, a listing kept failing, or archive restores are still pending (see the report; `ossmigrate retry`)',
   5: 'verification found missing or different objects, or could not compare some',
   6: 'interrupted (Ctrl-C, SIGTERM, `ossmigrate stop`); run the same command again to resume',
   7: 'another ossmigrate process runs this job (the work dir lock or the fleet lease)',

@@ -3,6 +3,7 @@
  * OSS and COS both order listings by the UTF-8 bytes of the key; JS string comparison is UTF-16
  * order, which differs for characters above U+FFFF versus U+E000..U+FFFF.
  */
+import type { KeyRange } from './types.ts';
 
 /** Map a UTF-16 code unit so that plain numeric order equals UTF-8 byte (= code point) order. */
 function rank(cu: number): number {
@@ -90,4 +91,14 @@ export function ossKeyProblem(key: string): KeyProblem | undefined {
     };
   }
   return undefined;
+}
+
+/** A range as a user reads it: `prefix "a/" after "a/k" up to "a/z"` (a task error names it). */
+export function rangeLabel(range: KeyRange): string {
+  const q = (s: string) => JSON.stringify(s);
+  return [
+    `prefix ${q(range.prefix)}`,
+    ...(range.startAfter !== undefined ? [`after ${q(range.startAfter)}`] : []),
+    ...(range.endKey !== undefined ? [`up to ${q(range.endKey)}`] : []),
+  ].join(' ');
 }

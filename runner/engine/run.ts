@@ -215,5 +215,13 @@ export async function executePass(
   }
   const { summary, totals } = await summarize(pass, p.journal, p.state, Date.now() - started, 0);
   if (stoppedBy) summary.stoppedBy = stoppedBy;
+  if (!stopped && counts.failed > 0) {
+    // A listing that kept failing leaves its whole range out of every count: say so, never "complete".
+    const errored = await p.queue.erroredTasks(pass.id, 5);
+    if (errored.count > 0) {
+      summary.erroredTasks = errored.count;
+      summary.taskErrors = errored.sample.map(({ kind, range, error }) => ({ kind, range, error }));
+    }
+  }
   return { pass, summary, totals, restoresPending, stopped, ...(stoppedBy ? { stoppedBy } : {}) };
 }

@@ -11,7 +11,7 @@ import type { EventSink, WorkerStatus } from '../core/events.ts';
 import type { Task } from '../core/types.ts';
 import type { WorkerRecord } from '../ports/jobBackend.ts';
 import type { JobState } from '../ports/jobState.ts';
-import type { QueueCounts, TaskHandler, WorkQueue } from '../ports/workQueue.ts';
+import type { QueueCounts, TaskError, TaskHandler, WorkQueue } from '../ports/workQueue.ts';
 
 /** The public part of a worker record (the `workers` event's schema). */
 export function workerStatus(w: WorkerRecord): WorkerStatus {
@@ -68,6 +68,10 @@ export class CoordinatorQueue implements WorkQueue {
 
   requeueUnfinished(passId: string): Promise<number> {
     return this.inner.requeueUnfinished(passId);
+  }
+
+  erroredTasks(passId: string, limit: number): Promise<{ count: number; sample: TaskError[] }> {
+    return this.inner.erroredTasks(passId, limit);
   }
 
   async workerBytes(passId: string): Promise<Record<string, number>> {

@@ -17,6 +17,12 @@ export type TaskOutcome = {
 
 export type QueueCounts = { pending: number; running: number; done: number; failed: number };
 
+/**
+ * A task that errored out after all its attempts (its listing or its run threw, not one of its
+ * objects): nothing under its range is in the ledger, so the pass is incomplete until it reruns.
+ */
+export type TaskError = { id: string; kind: Task['kind']; range: string; error: string };
+
 export type TaskHandler = (task: Task, signal: AbortSignal) => Promise<TaskOutcome>;
 
 export interface WorkQueue {
@@ -33,6 +39,8 @@ export interface WorkQueue {
   ): Promise<void>;
   /** Task counts of the pass, optionally of one kind (scan / copy / verify). */
   counts(passId: string, kind?: Task['kind']): Promise<QueueCounts>;
+  /** Tasks of the pass that errored out after their attempts: how many, and the first `limit`. */
+  erroredTasks(passId: string, limit: number): Promise<{ count: number; sample: TaskError[] }>;
   /** Tasks whose run failed or was interrupted go back to pending (resume). */
   requeueUnfinished(passId: string): Promise<number>;
   /** Fleet queues: bytes each live worker of the pass has moved (its running total), for the report's per-worker chart. */

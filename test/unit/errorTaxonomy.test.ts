@@ -12,6 +12,7 @@ import {
   describeError,
   errorKind,
   exitCodeFor,
+  IncompleteError,
   InfraError,
   LockedError,
   MigrationError,
@@ -48,6 +49,10 @@ describe('error taxonomy', () => {
       [preflight(), ExitCode.PREFLIGHT],
       [new LockedError(42, 'host-a', '/w/lock'), ExitCode.LOCKED],
       [new InfraError('pulumi up failed', 'run pulumi preview'), ExitCode.INFRA],
+      [
+        new IncompleteError([{ kind: 'scan', range: 'prefix "b/"', error: 'ACCESS_DENIED' }], 1),
+        ExitCode.FAILED_OBJECTS,
+      ],
       [new MigrationError('ACCESS_DENIED', 'denied', { status: 403 }), ExitCode.INTERNAL],
       [new TypeError('x is undefined'), ExitCode.INTERNAL],
       ['a string', ExitCode.INTERNAL],

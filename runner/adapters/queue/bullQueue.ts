@@ -16,8 +16,9 @@
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { rangeLabel } from '../../core/keys.ts';
 import type { Task } from '../../core/types.ts';
-import type { QueueCounts, TaskHandler, TaskOutcome, WorkQueue } from '../../ports/workQueue.ts';
+import type { QueueCounts, TaskError, TaskHandler, TaskOutcome, WorkQueue } from '../../ports/workQueue.ts';
 import { BULL_PREFIX, passKeys, queueName } from './keys.ts';
 import { maskRedisUrls } from './redisConnection.ts';
 
@@ -267,6 +268,24 @@ export class BullWorkQueue implements WorkQueue {
   async idle(passId: string): Promise<boolean> {
     const c = await this.queue(passId).getJobCounts(...PENDING_TYPES, 'active');
     return Object.values(c).every((n) => n === 0);
+  }
+
+  async erroredTasks(passId: string, limit: number): Promise<{ count: number; sample: TaskError[] }> {
+    const k = passKeys(this.job, passId);
+    const ids = (await this.redis.smembers(k.errored)).sort();
+    const q = this.queue(passId);
+    const sample: TaskError[] = [];
+    for (const id of ids.slice(0, limit)) {
+      const job = await q.getJob(id);
+      const task = job?.data as Task | undefined;
+      sample.push({
+        id,
+        kind: task?.kind ?? ((await this.redis.hget(k.ids, id)) as Task['kind'] | null) ?? 'copy',
+        range: task ? rangeLabel(task.range) : '(range not kept)',
+        error: job?.failedReason || 'errored after its attempts',
+      });
+    }
+    return { count: ids.length, sample };
   }
 
   /** Tasks that errored out after all their attempts run again (stalled ones recover by themselves). */

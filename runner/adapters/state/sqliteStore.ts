@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { FailureClass } from '../../core/errors.ts';
-import { compareKeys } from '../../core/keys.ts';
+import { compareKeys, rangeLabel } from '../../core/keys.ts';
 import type { TaskSummary } from '../../core/ledger.ts';
 import {
   emptyRollup,
@@ -39,7 +39,7 @@ import {
   type MultipartCheckpoint,
   type PassInfo,
 } from '../../ports/jobState.ts';
-import type { QueueCounts, TaskHandler, WorkQueue } from '../../ports/workQueue.ts';
+import type { QueueCounts, TaskError, TaskHandler, WorkQueue } from '../../ports/workQueue.ts';
 
 const SCHEMA = `
 PRAGMA journal_mode = WAL;
@@ -532,18 +532,12 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
   }
 
   async requeueUnfinished(passId: string): Promise<number> {
+    // Errored tasks too (their listing threw after every attempt), as the fleet queue does;
+    // tasks that ran with failed objects stay: `retry` takes those objects from the failure list.
     return Number(
-      this.stmt("UPDATE tasks SET status = 'pending' WHERE pass = ? AND status = 'running'").run(passId)
-        .changes,
-    );
-  }
-
-  /** Put failed copy tasks back (retry): their objects are re-checked, successes are skipped fast. */
-  requeueFailed(passId: string): number {
-    return Number(
-      this.stmt("UPDATE tasks SET status = 'pending', attempts = 0 WHERE pass = ? AND status = 'failed'").run(
-        passId,
-      ).changes,
+      this.stmt(
+        "UPDATE tasks SET status = 'pending', attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END WHERE pass = ? AND (status = 'running' OR (status = 'failed' AND error IS NOT NULL))",
+      ).run(passId).changes,
     );
   }
 
@@ -572,6 +566,30 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
       .run(status, error ?? null, error ? 1 : 0, passId, id);
   }
 
+  async erroredTasks(passId: string, limit: number): Promise<{ count: number; sample: TaskError[] }> {
+    // A task that ran and had failed objects is 'failed' too, with no error: those are in `failures`.
+    const where = "FROM tasks WHERE pass = ? AND status = 'failed' AND error IS NOT NULL";
+    const { n } = this.stmt(`SELECT COUNT(*) AS n ${where}`).get(passId) as { n: number };
+    const rows = this.stmt(`SELECT id, kind, body, error ${where} ORDER BY seq LIMIT ?`).all(
+      passId,
+      limit,
+    ) as Array<{
+      id: string;
+      kind: Task['kind'];
+      body: string;
+      error: string;
+    }>;
+    return {
+      count: n,
+      sample: rows.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        range: rangeLabel((JSON.parse(r.body) as Task).range),
+        error: r.error,
+      })),
+    };
+  }
+
   private attempts(passId: string, id: string): number {
     return (
       this.stmt('SELECT attempts FROM tasks WHERE pass = ? AND id = ?').get(passId, id) as {
@@ -598,7 +616,10 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
           },
           (err: unknown) => {
             if (opts.signal.aborted) return;
-            const message = (err as Error)?.message ?? String(err);
+            // The class, when the adapter classified it, tells the user what to fix.
+            const cls = (err as { failureClass?: string })?.failureClass;
+            const text = (err as Error)?.message ?? String(err);
+            const message = cls && !text.startsWith(cls) ? `${cls}: ${text}` : text;
             const giveUp = this.attempts(passId, task.id) + 1 >= MAX_TASK_ATTEMPTS;
             this.finish(passId, task.id, giveUp ? 'failed' : 'pending', message);
             if ((err as { fatal?: boolean })?.fatal) fatal = err;

@@ -6,7 +6,7 @@
  */
 
 import { parseJob } from '../../config/job.ts';
-import { ConfigError, InfraError, PreflightError } from '../../core/errors.ts';
+import { ConfigError, IncompleteError, InfraError, PreflightError } from '../../core/errors.ts';
 import { sizeFleet, sizingWarnings } from '../../core/sizing.ts';
 import { estimateSeconds } from '../../core/survey.ts';
 import { formatBytes } from '../../core/units.ts';
@@ -104,14 +104,18 @@ async function plan(c: PhaseCtx): Promise<PhaseOutcome> {
   c.io.soft.addEventListener('abort', onStop, { once: true });
   c.io.hard.addEventListener('abort', onStop, { once: true });
   const startedAt = c.now();
-  let survey: Awaited<ReturnType<JobSession['runPlan']>>['survey'];
+  let planned: Awaited<ReturnType<JobSession['runPlan']>>;
   try {
-    ({ survey } = await session.runPlan({ ...o, signal: stop.signal }));
+    planned = await session.runPlan({ ...o, signal: stop.signal });
   } finally {
     c.io.soft.removeEventListener('abort', onStop);
     c.io.hard.removeEventListener('abort', onStop);
   }
   if (stop.signal.aborted) throw new Stopped();
+  const { survey } = planned;
+  // Sizing a fleet from a survey that missed whole prefixes would under-provision it.
+  if (planned.erroredTasks?.erroredTasks)
+    throw new IncompleteError(planned.erroredTasks.taskErrors ?? [], planned.erroredTasks.erroredTasks);
   const tb = survey.bytes / 1e12;
   const input = { dataTB: tb, days: d.deadlineDays, mbpsPerInstance: d.mbpsPerInstance };
   const sizing =

@@ -5,6 +5,7 @@ import { jobMirrorSupport } from '../../app/planMirror.ts';
 import { preflightSource } from '../../app/preflight.ts';
 import type { JobSpec } from '../../config/job.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { ExitCode } from '../../core/exitCodes.ts';
 import { type MirrorSupport, mirrorLines } from '../../core/mirrorSupport.ts';
 import { sizeFleet, sizingWarnings } from '../../core/sizing.ts';
 import { estimateSeconds, SIZE_BUCKET_LABELS, type Survey } from '../../core/survey.ts';
@@ -77,9 +78,18 @@ export function register(program: Command): void {
             .map((p) => `${p.message} (${p.fix})`);
           const mirror = await jobMirrorSupport(spec);
           const flow = { emit: () => {}, signal: signals.hard, softStop: signals.soft };
-          const { survey, elapsedMs } = session
+          const { survey, elapsedMs, erroredTasks } = session
             ? await session.runPlan(flow)
             : await surveySource(spec, stores!, flow);
+          // A listing that kept failing: the counts miss its range, so the plan must not read as whole.
+          if (erroredTasks?.erroredTasks) {
+            const n = erroredTasks.erroredTasks;
+            warnings.push(
+              `INCOMPLETE: ${n} listing${n === 1 ? '' : 's'} kept failing, so the counts miss what lies under ${n === 1 ? 'it' : 'them'}: ` +
+                (erroredTasks.taskErrors ?? []).map((t) => `${t.range}: ${t.error}`).join('; ') +
+                ' (fix: check the credentials can list that prefix, then plan again)',
+            );
+          }
           const tb = survey.bytes / 1e12;
           // Sized as the stack sizes it (at most the pay-as-you-go public bandwidth per worker), so
           // plan, the TUI and `pulumi up` name the same fleet.
@@ -123,11 +133,12 @@ export function register(program: Command): void {
             },
             mirror,
             ...(warnings.length ? { warnings } : {}),
+            ...(erroredTasks?.erroredTasks ? erroredTasks : {}),
             elapsedMs,
           };
           c.json(plan);
           c.say(planText(survey, plan.estimate, days, price, mirror, warnings));
-          return 0;
+          return erroredTasks?.erroredTasks ? ExitCode.FAILED_OBJECTS : ExitCode.OK;
         } finally {
           signals.dispose();
           await session?.close();
