@@ -512,22 +512,23 @@ export interface Secrecy {
 export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo, secrecy?: Secrecy): FleetConfig {
   // Unset and empty mean the same thing: `pulumi config set key ""` should not switch a feature on.
   const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) throw invalidStack([...new Set(parsed.error.issues.map((i) => i.message))]);
-  const c = parsed.data;
-  const { region, destBucket } = c;
-  // superRefine rejected any missing one; this narrows the types.
-  if (!region || !destBucket) throw new Error('parseConfig: a required key passed validation unset');
-  const source = sourceOf(c);
   const problems: string[] = [];
   // Pulumi.yaml cannot mark these secret (a secret key may not have a default, and an optional
-  // key needs one), so the program refuses a plaintext value itself.
+  // key needs one), so the program refuses a plaintext value itself — listed with every other problem.
   for (const key of secrecy?.plaintext ?? []) {
     if (cleaned[key] === undefined) continue;
     problems.push(
       `${NAMESPACE}:${key} is stored in plaintext in the stack's config file; it must be a secret — ${set(key, '', true)} (it prompts; the encrypted value replaces the plaintext one)`,
     );
   }
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success)
+    throw invalidStack([...problems, ...new Set(parsed.error.issues.map((i) => i.message))]);
+  const c = parsed.data;
+  const { region, destBucket } = c;
+  // superRefine rejected any missing one; this narrows the types.
+  if (!region || !destBucket) throw new Error('parseConfig: a required key passed validation unset');
+  const source = sourceOf(c);
 
   const controlBucket = c.controlBucket ?? `${destBucket}-ossmigrate`;
   if (controlBucket.length > 63) {
