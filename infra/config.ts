@@ -13,6 +13,7 @@ import { ConfigError } from '../runner/core/errors.ts';
 import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet } from '../runner/core/sizing.ts';
 import { surveyBytes } from '../runner/core/survey.ts';
 import { redisPasswordProblem } from './redisPassword.ts';
+import { ENV_SAFE } from './userData.ts';
 
 export const NAMESPACE = 'ossmigrate';
 
@@ -529,6 +530,15 @@ export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo, secrecy?: S
   // superRefine rejected any missing one; this narrows the types.
   if (!region || !destBucket) throw new Error('parseConfig: a required key passed validation unset');
   const source = sourceOf(c);
+  // The workers' env file carries the source keys verbatim (infra/userData.ts): say so here, by key,
+  // rather than fail inside `pulumi up`. The value is never repeated.
+  for (const key of SOURCE_KEYS[source.type]) {
+    const v = c[key];
+    if (typeof v === 'string' && SECRET_KEYS.includes(key) && !ENV_SAFE.test(v))
+      problems.push(
+        `${NAMESPACE}:${key} contains characters the workers' env file cannot carry verbatim (allowed: letters, digits and ._~:/@%+=,-); issue a key without them and ${set(key, '', true)}`,
+      );
+  }
 
   const controlBucket = c.controlBucket ?? `${destBucket}-ossmigrate`;
   if (controlBucket.length > 63) {

@@ -115,7 +115,7 @@ export function sourceMirror(s: MirrorSource): { origin: MirrorOrigin } | { note
     }
     case 'azure':
       return {
-        note: `No mirror rule: OSS back-to-origin signs its fetches with S3V4 only, and Azure Blob (${s.account}/${s.container}) accepts SharedKey or SAS, so OSS cannot fetch missing keys from it; ${FREEZE}.`,
+        note: `No mirror rule: OSS back-to-origin signs its fetches with S3V4 only, and Azure Blob (${s.account}/${s.container}) accepts SharedKey or SAS, so OSS cannot fetch missing keys from it; ${FREEZE} (or make the container public-read for the cutover window and add an unsigned rule by hand: docs/sources/azure.md).`,
       };
   }
 }

@@ -59,7 +59,7 @@ export function shellQuote(s: string): string {
 }
 
 // Values systemd's EnvironmentFile= reads back verbatim without quoting rules getting involved.
-const ENV_SAFE = /^[A-Za-z0-9._~:/@%+=,-]*$/;
+export const ENV_SAFE = /^[A-Za-z0-9._~:/@%+=,-]*$/;
 
 export function envLine(name: string, value: string): string {
   if (!ENV_SAFE.test(value)) {

@@ -488,6 +488,14 @@ describe('parseConfig: source types', () => {
     });
   }
 
+  it('refuses a source secret the workers’ env file cannot carry, without repeating it', () => {
+    const found = problems({ ...s3Minimal, s3SecretAccessKey: 'abc#def"x' });
+    assert.deepEqual(found, [
+      "ossmigrate:s3SecretAccessKey contains characters the workers' env file cannot carry verbatim " +
+        '(allowed: letters, digits and ._~:/@%+=,-); issue a key without them and pulumi config set --secret ossmigrate:s3SecretAccessKey',
+    ]);
+  });
+
   it('requires only the chosen source’s keys', () => {
     // An S3 stack with no COS key, an Azure stack with no S3 key: no problem about the others.
     for (const raw of [s3Minimal, azureMinimal]) assert.doesNotThrow(() => parseConfig(raw, io));
