@@ -8,10 +8,12 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
+import { S3_PRESETS, S3_PROVIDERS, type S3Provider, s3SourceProblem } from '../runner/config/s3Providers.ts';
 import { ConfigError } from '../runner/core/errors.ts';
 import { bytesToTB, fmt, PAYG_MAX_PUBLIC_MBPS, sizeFleet } from '../runner/core/sizing.ts';
 import { surveyBytes } from '../runner/core/survey.ts';
 import { redisPasswordProblem } from './redisPassword.ts';
+import { ENV_SAFE } from './userData.ts';
 
 export const NAMESPACE = 'ossmigrate';
 
@@ -32,11 +34,25 @@ export const CONFIG_KEYS = [
   'destBucket',
   'destPrefix',
   'controlBucket',
+  'sourceType',
   'cosBucket',
   'cosRegion',
   'cosPrefix',
   'cosSecretId',
   'cosSecretKey',
+  's3Provider',
+  's3Bucket',
+  's3Region',
+  's3Endpoint',
+  's3Prefix',
+  's3ForcePathStyle',
+  's3AccessKeyId',
+  's3SecretAccessKey',
+  'azureAccount',
+  'azureContainer',
+  'azurePrefix',
+  'azureEndpoint',
+  'azureKey',
   'dataTB',
   'surveyFile',
   'days',
@@ -56,19 +72,85 @@ export const CONFIG_KEYS = [
   'bundlePath',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
-export const SECRET_KEYS: readonly ConfigKey[] = ['cosSecretId', 'cosSecretKey', 'redisPassword'];
+/**
+ * Keys that must be encrypted in the stack file. Pulumi.yaml cannot mark them `secret` (a secret
+ * key may not carry the "" default an optional key needs), so the program refuses them in plaintext.
+ */
+export const SECRET_KEYS: readonly ConfigKey[] = [
+  'cosSecretId',
+  'cosSecretKey',
+  's3SecretAccessKey',
+  'azureKey',
+  'redisPassword',
+];
 /**
  * Keys without a default. The Pulumi CLI refuses to run while any of these is unset, so every
  * other key has a default in Pulumi.yaml ('' where "unset" is meaningful; '' counts as unset here).
+ * The source's keys depend on ossmigrate:sourceType, so they are required by the program
+ * (SOURCE_REQUIRED), not by the schema.
  */
 const REQUIRED = [
   ['destBucket', 'the OSS bucket to migrate into', 'my-bucket'],
-  ['cosBucket', 'the source bucket, <name>-<APPID>', 'media-1250000000'],
-  ['cosRegion', "the source bucket's COS region", 'ap-guangzhou'],
-  ['cosSecretId', 'workers read COS with it; the mirror rule signs with it', ''],
-  ['cosSecretKey', 'workers read COS with it; the mirror rule signs with it', ''],
 ] as const satisfies ReadonlyArray<readonly [ConfigKey, string, string]>;
 export const REQUIRED_KEYS: readonly ConfigKey[] = REQUIRED.map(([k]) => k);
+
+export const SOURCE_TYPES = ['cos', 's3', 'azure'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+/** Each source type's keys, and which of them it requires (why, example). */
+export const SOURCE_KEYS: Record<SourceType, readonly ConfigKey[]> = {
+  cos: ['cosBucket', 'cosRegion', 'cosPrefix', 'cosSecretId', 'cosSecretKey'],
+  s3: [
+    's3Provider',
+    's3Bucket',
+    's3Region',
+    's3Endpoint',
+    's3Prefix',
+    's3ForcePathStyle',
+    's3AccessKeyId',
+    's3SecretAccessKey',
+  ],
+  azure: ['azureAccount', 'azureContainer', 'azurePrefix', 'azureEndpoint', 'azureKey'],
+};
+export const SOURCE_REQUIRED = {
+  cos: [
+    ['cosBucket', 'the source bucket, <name>-<APPID>', 'media-1250000000'],
+    ['cosRegion', "the source bucket's COS region", 'ap-guangzhou'],
+    ['cosSecretId', 'workers read COS with it; the mirror rule signs with it', ''],
+    ['cosSecretKey', 'workers read COS with it; the mirror rule signs with it', ''],
+  ],
+  s3: [
+    ['s3Bucket', 'the source bucket', 'media'],
+    [
+      's3AccessKeyId',
+      'workers read the bucket with it; the mirror rule signs with it',
+      'AKIAIOSFODNN7EXAMPLE',
+    ],
+    ['s3SecretAccessKey', 'workers read the bucket with it; the mirror rule signs with it', ''],
+  ],
+  azure: [
+    ['azureAccount', 'the storage account', 'mediastore'],
+    ['azureContainer', 'the source container', 'media'],
+    ['azureKey', "the storage account's access key; workers read the container with it", ''],
+  ],
+} as const satisfies Record<SourceType, ReadonlyArray<readonly [ConfigKey, string, string]>>;
+
+/** The source the fleet copies from (and the mirror rule fetches from), validated for its type. */
+export type SourceConfig =
+  | { type: 'cos'; bucket: string; region: string; prefix: string; secretId: string; secretKey: string }
+  | {
+      type: 's3';
+      provider: S3Provider;
+      bucket: string;
+      region?: string;
+      endpoint?: string;
+      prefix: string;
+      /** Unset: the provider's default (runner/config/s3Providers.ts). */
+      forcePathStyle?: boolean;
+      accessKeyId: string;
+      secretAccessKey: string;
+    }
+  | { type: 'azure'; account: string; container: string; prefix: string; endpoint?: string; key: string };
 
 /** Raw strings as stored in Pulumi.<stack>.yaml, plus the provider's `alicloud:region`. */
 export type RawConfig = Partial<Record<ConfigKey, string>> & { region?: string };
@@ -78,11 +160,9 @@ export interface FleetConfig {
   destBucket: string;
   destPrefix: string;
   controlBucket: string;
-  cosBucket: string;
-  cosRegion: string;
-  cosPrefix: string;
-  cosSecretId: string;
-  cosSecretKey: string;
+  source: SourceConfig;
+  /** Not about sizing: e.g. another source type's keys that are set and not used. */
+  warnings: string[];
   sizing: {
     /** Where the instance count came from. */
     source: 'fleetSize' | 'dataTB' | 'surveyFile';
@@ -137,7 +217,7 @@ const bucketName = (key: ConfigKey, example: string) =>
 
 const prefix = (key: ConfigKey) =>
   z.string().refine((p) => !p.startsWith('/'), {
-    error: msg(key, 'must not start with "/" (OSS/COS keys do not)', 'data/'),
+    error: msg(key, 'must not start with "/" (object keys do not)', 'data/'),
   });
 
 const positive = (key: ConfigKey, what: string, example: string) =>
@@ -164,6 +244,14 @@ const bool = (key: ConfigKey) =>
     .trim()
     .refine((v) => v === 'true' || v === 'false', { error: msg(key, 'must be true or false', 'true') })
     .transform((v) => v === 'true');
+
+const endpointUrl = (key: ConfigKey, re: RegExp, example: string) =>
+  z
+    .string()
+    .trim()
+    .regex(re, { error: msg(key, `must be a URL like ${example}`, example) })
+    .transform((u) => u.replace(/\/$/, ''))
+    .optional();
 
 const secretText = (key: ConfigKey) =>
   z.string().refine((v) => v.trim() !== '' && !/\s/.test(v), {
@@ -211,6 +299,65 @@ const schema = z
     cosPrefix: prefix('cosPrefix').optional(),
     cosSecretId: secretText('cosSecretId').optional(),
     cosSecretKey: secretText('cosSecretKey').optional(),
+    sourceType: z
+      .enum(SOURCE_TYPES, { error: msg('sourceType', `must be one of ${SOURCE_TYPES.join(', ')}`, 's3') })
+      .optional(),
+    s3Provider: z
+      .enum(S3_PROVIDERS, { error: msg('s3Provider', `must be one of ${S3_PROVIDERS.join(', ')}`, 'aws') })
+      .optional(),
+    s3Bucket: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/, {
+        error: msg('s3Bucket', 'must be an S3 bucket name: 3-255 letters, digits, ".", "-" or "_"', 'media'),
+      })
+      .optional(),
+    s3Region: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, {
+        error: msg('s3Region', 'must be a region like us-east-1 (or cn-east-1, bj, auto)', 'us-east-1'),
+      })
+      .optional(),
+    s3Endpoint: endpointUrl('s3Endpoint', /^https?:\/\/[^/\s]+\/?$/, 'https://s3.us-east-1.amazonaws.com'),
+    s3Prefix: prefix('s3Prefix').optional(),
+    s3ForcePathStyle: bool('s3ForcePathStyle').optional(),
+    s3AccessKeyId: z
+      .string()
+      .refine((v) => v.trim() !== '' && !/\s/.test(v), {
+        error: msg('s3AccessKeyId', 'must be non-empty with no spaces', 'AKIAIOSFODNN7EXAMPLE'),
+      })
+      .optional(),
+    s3SecretAccessKey: secretText('s3SecretAccessKey').optional(),
+    azureAccount: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9]{3,24}$/, {
+        error: msg(
+          'azureAccount',
+          'must be a storage account name: 3-24 lower-case letters and digits',
+          'mediastore',
+        ),
+      })
+      .optional(),
+    azureContainer: z
+      .string()
+      .trim()
+      .regex(/^(\$root|[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9])$/, {
+        error: msg(
+          'azureContainer',
+          'must be a container name: 3-63 lower-case letters, digits and single hyphens, not starting or ending with a hyphen',
+          'media',
+        ),
+      })
+      .optional(),
+    azurePrefix: prefix('azurePrefix').optional(),
+    azureEndpoint: endpointUrl(
+      'azureEndpoint',
+      /^https?:\/\/[^/\s]+(\/[a-z0-9]{3,24})?\/?$/,
+      'https://ACCOUNT.blob.core.chinacloudapi.cn',
+    ),
+    azureKey: secretText('azureKey').optional(),
     dataTB: positive('dataTB', 'terabytes to move, 10^12 bytes', '500').optional(),
     surveyFile: z.string().trim().min(1).optional(),
     days: positive('days', 'the deadline for the full copy', '7').optional(),
@@ -285,9 +432,27 @@ const schema = z
         `alicloud:region is required (the bucket's region; the fleet runs there too) — ${set('alicloud:region', 'cn-hangzhou')}`,
       );
     }
-    for (const [key, why, example] of REQUIRED) {
-      if (c[key] === undefined)
-        add(key, msg(key, `is required (${why})`, example, SECRET_KEYS.includes(key)));
+    const source = c.sourceType ?? 'cos';
+    for (const [key, why, example] of [...REQUIRED, ...SOURCE_REQUIRED[source]]) {
+      if (c[key] === undefined) {
+        const when =
+          source === 'cos' || REQUIRED_KEYS.includes(key) ? '' : ` when ossmigrate:sourceType is ${source}`;
+        add(key, msg(key, `is required${when} (${why})`, example, SECRET_KEYS.includes(key)));
+      }
+    }
+    if (source === 's3') {
+      const provider = c.s3Provider ?? 'aws';
+      const p = s3SourceProblem({ provider, region: c.s3Region, endpoint: c.s3Endpoint });
+      if (p) {
+        const key = p.path === 'region' ? 's3Region' : 's3Endpoint';
+        const example =
+          p.path === 'region'
+            ? S3_PRESETS[provider].exampleRegion
+            : provider === 'r2'
+              ? 'https://ACCOUNT_ID.r2.cloudflarestorage.com'
+              : 'https://minio.example.com:9000';
+        add(key, msg(key, `${p.message.replace(/, e\.g\. .*$/, '')}`, example));
+      }
     }
     if (c.fleetSize === undefined) {
       if (c.dataTB === undefined && c.surveyFile === undefined) {
@@ -348,22 +513,31 @@ export interface Secrecy {
 export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo, secrecy?: Secrecy): FleetConfig {
   // Unset and empty mean the same thing: `pulumi config set key ""` should not switch a feature on.
   const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) throw invalidStack([...new Set(parsed.error.issues.map((i) => i.message))]);
-  const c = parsed.data;
-  const { region, destBucket, cosBucket, cosRegion, cosSecretId, cosSecretKey } = c;
-  // superRefine rejected any missing one; this narrows the types.
-  if (!region || !destBucket || !cosBucket || !cosRegion || !cosSecretId || !cosSecretKey) {
-    throw new Error('parseConfig: a required key passed validation unset');
-  }
   const problems: string[] = [];
-  // Pulumi.yaml cannot mark redisPassword secret (a secret key may not have a default, and an
-  // optional key needs one), so the program refuses the plaintext value itself.
+  // Pulumi.yaml cannot mark these secret (a secret key may not have a default, and an optional
+  // key needs one), so the program refuses a plaintext value itself — listed with every other problem.
   for (const key of secrecy?.plaintext ?? []) {
     if (cleaned[key] === undefined) continue;
     problems.push(
       `${NAMESPACE}:${key} is stored in plaintext in the stack's config file; it must be a secret — ${set(key, '', true)} (it prompts; the encrypted value replaces the plaintext one)`,
     );
+  }
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success)
+    throw invalidStack([...problems, ...new Set(parsed.error.issues.map((i) => i.message))]);
+  const c = parsed.data;
+  const { region, destBucket } = c;
+  // superRefine rejected any missing one; this narrows the types.
+  if (!region || !destBucket) throw new Error('parseConfig: a required key passed validation unset');
+  const source = sourceOf(c);
+  // The workers' env file carries the source keys verbatim (infra/userData.ts): say so here, by key,
+  // rather than fail inside `pulumi up`. The value is never repeated.
+  for (const key of SOURCE_KEYS[source.type]) {
+    const v = c[key];
+    if (typeof v === 'string' && SECRET_KEYS.includes(key) && !ENV_SAFE.test(v))
+      problems.push(
+        `${NAMESPACE}:${key} contains characters the workers' env file cannot carry verbatim (allowed: letters, digits and ._~:/@%+=,-); issue a key without them and ${set(key, '', true)}`,
+      );
   }
 
   const controlBucket = c.controlBucket ?? `${destBucket}-ossmigrate`;
@@ -465,11 +639,8 @@ export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo, secrecy?: S
     destBucket,
     destPrefix: c.destPrefix ?? '',
     controlBucket,
-    cosBucket,
-    cosRegion,
-    cosPrefix: c.cosPrefix ?? '',
-    cosSecretId,
-    cosSecretKey,
+    source,
+    warnings: unusedSourceKeys(source.type, cleaned),
     sizing,
     mbpsPerInstance,
     instanceType: c.instanceType ?? DEFAULTS.instanceType,
@@ -485,6 +656,61 @@ export function parseConfig(raw: RawConfig, io: ParseIo = defaultIo, secrecy?: S
     nodeDistSha256: c.nodeDistSha256 ?? '',
     ...(c.bundlePath !== undefined && { bundlePath: resolvePath(c.bundlePath) }),
   };
+}
+
+type Parsed = z.output<typeof schema>;
+
+/** The chosen source from the validated keys (superRefine has required its keys). */
+function sourceOf(c: Parsed): SourceConfig {
+  const need = <V>(v: V | undefined): V => {
+    if (v === undefined) throw new Error('parseConfig: a required source key passed validation unset');
+    return v;
+  };
+  switch (c.sourceType ?? 'cos') {
+    case 'cos':
+      return {
+        type: 'cos',
+        bucket: need(c.cosBucket),
+        region: need(c.cosRegion),
+        prefix: c.cosPrefix ?? '',
+        secretId: need(c.cosSecretId),
+        secretKey: need(c.cosSecretKey),
+      };
+    case 's3':
+      return {
+        type: 's3',
+        provider: c.s3Provider ?? 'aws',
+        bucket: need(c.s3Bucket),
+        ...(c.s3Region !== undefined && { region: c.s3Region }),
+        ...(c.s3Endpoint !== undefined && { endpoint: c.s3Endpoint }),
+        prefix: c.s3Prefix ?? '',
+        ...(c.s3ForcePathStyle !== undefined && { forcePathStyle: c.s3ForcePathStyle }),
+        accessKeyId: need(c.s3AccessKeyId),
+        secretAccessKey: need(c.s3SecretAccessKey),
+      };
+    case 'azure':
+      return {
+        type: 'azure',
+        account: need(c.azureAccount),
+        container: need(c.azureContainer),
+        prefix: c.azurePrefix ?? '',
+        ...(c.azureEndpoint !== undefined && { endpoint: c.azureEndpoint }),
+        key: need(c.azureKey),
+      };
+  }
+}
+
+/** Another source type's keys left set (e.g. the COS keys after switching to s3): not used, say so. */
+function unusedSourceKeys(type: SourceType, set: Record<string, unknown>): string[] {
+  const unused = SOURCE_TYPES.filter((t) => t !== type)
+    .flatMap((t) => SOURCE_KEYS[t])
+    // Pulumi.yaml's default s3Provider (aws) is in every stack: not a leftover.
+    .filter((k) => set[k] !== undefined && !(k === 's3Provider' && set[k] === 'aws'));
+  if (unused.length === 0) return [];
+  return [
+    `ossmigrate:sourceType is ${type}, so ${unused.map((k) => `${NAMESPACE}:${k}`).join(', ')} ` +
+      `${unused.length === 1 ? 'is' : 'are'} not used — ${unused.map((k) => `pulumi config rm ${NAMESPACE}:${k}`).join(' && ')}`,
+  ];
 }
 
 /** Reads the stack's config. Secrets arrive decrypted here; the program re-wraps them with pulumi.secret. */

@@ -6,8 +6,8 @@ import * as alicloud from '@pulumi/alicloud';
 import * as pulumi from '@pulumi/pulumi';
 import { publicBandwidth } from '../runner/core/sizing.ts';
 import { buildBundle, describeBundle } from './bundle.ts';
-import { loadConfig } from './config.ts';
-import { mirrorRule } from './mirror.ts';
+import { loadConfig, type SourceConfig } from './config.ts';
+import { mirrorRule, sourceMirror } from './mirror.ts';
 import {
   ossInternalEndpoint as internalEndpoint,
   makeNaming,
@@ -19,11 +19,25 @@ import {
 import { pickZone, VPC_CIDR, VSWITCH_CIDR } from './network.ts';
 import { workerPolicyDocument } from './ramPolicy.ts';
 import { deriveRedisPassword } from './redisPassword.ts';
-import { encodeUserData, renderUserData } from './userData.ts';
+import { encodeUserData, renderUserData, type SourceKeys } from './userData.ts';
+
+/** The key pair the mirror rule signs with (S3V4), when the source is S3-signed. */
+function sourceMirrorKey(s: SourceConfig): { id: string; secret: string } | undefined {
+  if (s.type === 'cos') return { id: s.secretId, secret: s.secretKey };
+  if (s.type === 's3') return { id: s.accessKeyId, secret: s.secretAccessKey };
+  return undefined;
+}
+
+/** What the workers' env file carries to read the source. */
+function sourceKeys(s: SourceConfig): SourceKeys {
+  if (s.type === 'cos') return { type: 'cos', secretId: s.secretId, secretKey: s.secretKey };
+  if (s.type === 's3') return { type: 's3', accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey };
+  return { type: 'azure', account: s.account, key: s.key };
+}
 
 const cfg = loadConfig();
 const naming = makeNaming(pulumi.getStack());
-for (const w of cfg.sizing.warnings) void pulumi.log.warn(w);
+for (const w of [...cfg.warnings, ...cfg.sizing.warnings]) void pulumi.log.warn(w);
 if (!cfg.nodeDistSha256) {
   void pulumi.log.warn(
     "ossmigrate:nodeDistSha256 is not set: workers check the Node tarball against the mirror's SHASUMS256.txt only. " +
@@ -62,20 +76,30 @@ new alicloud.oss.BucketPublicAccessBlock('control-public-access-block', {
 });
 
 // --- Mirror (phase 5) -------------------------------------------------------------------------
-if (cfg.mirror) {
+// COS and reachable S3-compatible origins get an S3V4-signed rule; Azure and private S3 endpoints
+// cannot be mirrored, so they get a note (stack output + warning) on how to cut over instead.
+const mirrorPlan = sourceMirror(cfg.source);
+const mirrorNoteText = 'note' in mirrorPlan ? mirrorPlan.note : '';
+if (mirrorNoteText) {
+  void pulumi.log.warn(
+    cfg.mirror ? `ossmigrate:mirror is true, but nothing is created. ${mirrorNoteText}` : mirrorNoteText,
+  );
+}
+const mirrorKey = sourceMirrorKey(cfg.source);
+const mirrorOn = cfg.mirror && 'origin' in mirrorPlan && mirrorKey !== undefined;
+if (mirrorOn) {
   const rule = mirrorRule({
-    cosBucket: cfg.cosBucket,
-    cosRegion: cfg.cosRegion,
-    cosPrefix: cfg.cosPrefix,
+    origin: mirrorPlan.origin,
+    cosPrefix: cfg.source.prefix,
     destPrefix: cfg.destPrefix,
-    accessKeyId: pulumi.secret(cfg.cosSecretId),
-    accessKeySecret: pulumi.secret(cfg.cosSecretKey),
+    accessKeyId: pulumi.secret(mirrorKey.id),
+    accessKeySecret: pulumi.secret(mirrorKey.secret),
   });
   new alicloud.oss.BucketWebsite(
     'mirror',
     { bucket: destBucket.bucket, routingRules: { routingRules: [rule] } },
-    // OSS returns the secret masked, which would show a diff on every run. To rotate the COS key,
-    // run `pulumi up --replace <mirror urn>`.
+    // OSS returns the secret masked, which would show a diff on every run. To rotate the source
+    // key, run `pulumi up --replace <mirror urn>`.
     { ignoreChanges: ['routingRules.routingRules[0].redirect.mirrorAuth.accessKeySecret'] },
   );
 }
@@ -129,7 +153,7 @@ const vswitch = new alicloud.vpc.Switch('vswitch', {
   zoneId,
   tags: naming.tags('network'),
 });
-// No ingress rule unless asked: workers only pull (COS) and push (OSS, Redis). innerAccessPolicy Drop
+// No ingress rule unless asked: workers only pull (the source) and push (OSS, Redis). innerAccessPolicy Drop
 // also stops workers from reaching each other.
 const securityGroup = new alicloud.ecs.SecurityGroup('workers', {
   securityGroupName: naming.name('workers', 128),
@@ -248,8 +272,7 @@ const userData = pulumi.secret(
           accessKeyId,
           accessKeySecret,
           redisUrl: redisUrlInternal,
-          cosSecretId: cfg.cosSecretId,
-          cosSecretKey: cfg.cosSecretKey,
+          source: sourceKeys(cfg.source),
           workerConcurrency: cfg.workerConcurrency,
         }),
       ),
@@ -272,7 +295,7 @@ for (let i = 0; i < cfg.sizing.instances; i++) {
         vswitchId: vswitch.id,
         instanceChargeType: 'PostPaid',
         internetChargeType: 'PayByTraffic',
-        // Public bandwidth is for pulling from COS; writes go to OSS over the internal endpoint.
+        // Public bandwidth is for pulling from the source; writes go to OSS over the internal endpoint.
         internetMaxBandwidthOut: bandwidth.internetMaxBandwidthOut,
         systemDiskCategory: 'cloud_essd',
         systemDiskSize: 40,
@@ -306,7 +329,11 @@ export const instanceIds = pulumi.all(workers.map((w) => w.id));
 export const sizing = [cfg.sizing.explanation, ...cfg.sizing.warnings].join(' ');
 /** Which figure decides the fleet size: fleetSize, deadline (data over days) or bandwidthCap. */
 export const sizingBound = cfg.sizing.bound;
-export const mirrorEnabled = cfg.mirror;
+/** True only when the rule exists: an origin OSS cannot mirror from gets none (see mirrorNote). */
+export const mirrorEnabled = mirrorOn;
+/** Why this source gets no mirror rule and how to cut over instead; '' when it can be mirrored. */
+export const mirrorNote = mirrorNoteText;
+export const sourceType = cfg.source.type;
 export const ramUserName = ramUser.name;
 export const accessKeyId = accessKey.id;
 export const accessKeySecret = akSecret;

@@ -27,9 +27,30 @@ export interface UserDataInput {
   accessKeySecret: string;
   /** The queue's in-VPC URL, password included. */
   redisUrl: string;
-  cosSecretId?: string | undefined;
-  cosSecretKey?: string | undefined;
+  /** The source's keys; the worker reads them from the env file as every command does. */
+  source?: SourceKeys | undefined;
   workerConcurrency: number;
+}
+
+/** A source's credentials, by type: what the worker needs to read it. */
+export type SourceKeys =
+  | { type: 'cos'; secretId: string; secretKey: string }
+  | { type: 's3'; accessKeyId: string; secretAccessKey: string }
+  | { type: 'azure'; account: string; key: string };
+
+/** The vendor variables runner/config/credentials.ts reads for each source type. */
+export function sourceEnvLines(k: SourceKeys): string[] {
+  switch (k.type) {
+    case 'cos':
+      return [envLine('TENCENTCLOUD_SECRET_ID', k.secretId), envLine('TENCENTCLOUD_SECRET_KEY', k.secretKey)];
+    case 's3':
+      return [
+        envLine('AWS_ACCESS_KEY_ID', k.accessKeyId),
+        envLine('AWS_SECRET_ACCESS_KEY', k.secretAccessKey),
+      ];
+    case 'azure':
+      return [envLine('AZURE_STORAGE_ACCOUNT', k.account), envLine('AZURE_STORAGE_KEY', k.key)];
+  }
 }
 
 /** Single-quote for sh: nothing inside is expanded. */
@@ -38,7 +59,7 @@ export function shellQuote(s: string): string {
 }
 
 // Values systemd's EnvironmentFile= reads back verbatim without quoting rules getting involved.
-const ENV_SAFE = /^[A-Za-z0-9._~:/@%+=,-]*$/;
+export const ENV_SAFE = /^[A-Za-z0-9._~:/@%+=,-]*$/;
 
 export function envLine(name: string, value: string): string {
   if (!ENV_SAFE.test(value)) {
@@ -63,12 +84,7 @@ export function workerEnv(o: UserDataInput): string {
     envLine('ALIBABA_CLOUD_ACCESS_KEY_ID', o.accessKeyId),
     envLine('ALIBABA_CLOUD_ACCESS_KEY_SECRET', o.accessKeySecret),
   ];
-  if (o.cosSecretId && o.cosSecretKey) {
-    lines.push(
-      envLine('TENCENTCLOUD_SECRET_ID', o.cosSecretId),
-      envLine('TENCENTCLOUD_SECRET_KEY', o.cosSecretKey),
-    );
-  }
+  if (o.source) lines.push(...sourceEnvLines(o.source));
   return `${lines.join('\n')}\n`;
 }
 

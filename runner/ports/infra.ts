@@ -20,6 +20,8 @@ export interface InfraOutputs {
   /** One sentence: how the fleet size was chosen. */
   sizing?: string;
   mirrorEnabled: boolean;
+  /** Why the source gets no mirror rule (Azure, a private endpoint) and how to cut over instead. */
+  mirrorNote?: string;
 }
 
 export type InfraCheck = { ok: true; detail: string } | { ok: false; problem: string; fix: string };

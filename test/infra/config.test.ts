@@ -14,6 +14,7 @@ import {
   type RawConfig,
   REQUIRED_KEYS,
   SECRET_KEYS,
+  SOURCE_REQUIRED,
 } from '../../infra/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-config-'));
@@ -29,6 +30,22 @@ const cos: RawConfig = {
 };
 const base: RawConfig = { region: 'cn-hangzhou', destBucket: 'media-dest', ...cos };
 const minimal: RawConfig = { ...base, dataTB: '500', days: '7' };
+const sized: RawConfig = { region: 'cn-hangzhou', destBucket: 'media-dest', dataTB: '500', days: '7' };
+const s3Minimal: RawConfig = {
+  ...sized,
+  sourceType: 's3',
+  s3Bucket: 'media',
+  s3Region: 'us-west-2',
+  s3AccessKeyId: 'AKIAS3ID',
+  s3SecretAccessKey: 's3secret',
+};
+const azureMinimal: RawConfig = {
+  ...sized,
+  sourceType: 'azure',
+  azureAccount: 'mediastore',
+  azureContainer: 'media',
+  azureKey: 'QXp1cmVLZXk+/w==',
+};
 
 function problems(raw: RawConfig): string[] {
   try {
@@ -306,8 +323,187 @@ describe('parseConfig', () => {
       io,
     );
     assert.equal(c.mirror, true);
-    assert.equal(c.cosPrefix, 'img/');
+    assert.equal(c.source.type === 'cos' && c.source.prefix, 'img/');
     assert.equal(c.nodeDistSha256, 'a'.repeat(64));
+  });
+});
+
+describe('parseConfig: source types', () => {
+  it('reads COS when ossmigrate:sourceType is unset, so existing stacks keep working', () => {
+    const c = parseConfig(minimal, io);
+    assert.deepEqual(c.source, {
+      type: 'cos',
+      bucket: 'media-1250000000',
+      region: 'ap-guangzhou',
+      prefix: '',
+      secretId: 'AKIDx',
+      secretKey: 'skx',
+    });
+    assert.deepEqual(c.warnings, []);
+  });
+
+  it('reads an S3 source from the s3* keys alone (no COS key needed)', () => {
+    const c = parseConfig(
+      {
+        ...s3Minimal,
+        s3Provider: 'minio',
+        s3Endpoint: 'https://minio.example.com:9000/',
+        s3Prefix: 'img/',
+        s3ForcePathStyle: 'true',
+      },
+      io,
+    );
+    assert.deepEqual(c.source, {
+      type: 's3',
+      provider: 'minio',
+      bucket: 'media',
+      region: 'us-west-2',
+      endpoint: 'https://minio.example.com:9000',
+      prefix: 'img/',
+      forcePathStyle: true,
+      accessKeyId: 'AKIAS3ID',
+      secretAccessKey: 's3secret',
+    });
+    // Defaults: provider aws, path style left to the provider.
+    const d = parseConfig(s3Minimal, io).source;
+    assert.equal(d.type === 's3' && d.provider, 'aws');
+    assert.equal(d.type === 's3' && 'forcePathStyle' in d, false);
+  });
+
+  it('reads an Azure source from the azure* keys alone', () => {
+    const c = parseConfig(
+      { ...azureMinimal, azurePrefix: 'p/', azureEndpoint: 'https://mediastore.blob.core.chinacloudapi.cn' },
+      io,
+    );
+    assert.deepEqual(c.source, {
+      type: 'azure',
+      account: 'mediastore',
+      container: 'media',
+      prefix: 'p/',
+      endpoint: 'https://mediastore.blob.core.chinacloudapi.cn',
+      key: 'QXp1cmVLZXk+/w==',
+    });
+  });
+
+  it('warns that another source type’s keys are not used, with the pulumi config rm fix', () => {
+    const c = parseConfig({ ...s3Minimal, ...cos }, io);
+    assert.equal(c.source.type, 's3');
+    assert.deepEqual(c.warnings, [
+      'ossmigrate:sourceType is s3, so ossmigrate:cosBucket, ossmigrate:cosRegion, ossmigrate:cosSecretId, ossmigrate:cosSecretKey are not used — ' +
+        'pulumi config rm ossmigrate:cosBucket && pulumi config rm ossmigrate:cosRegion && pulumi config rm ossmigrate:cosSecretId && pulumi config rm ossmigrate:cosSecretKey',
+    ]);
+    assert.ok(!c.warnings.join('').includes('skx'), 'no secret value in the warning');
+  });
+
+  it('refuses the S3 and Azure secret keys stored in plaintext, like the COS keys', () => {
+    for (const [raw, key] of [
+      [s3Minimal, 's3SecretAccessKey'],
+      [azureMinimal, 'azureKey'],
+      [minimal, 'cosSecretKey'],
+    ] as const) {
+      assert.throws(
+        () => parseConfig(raw, io, { plaintext: [key] }),
+        (err: Error) => {
+          assert.ok(err instanceof ConfigError);
+          assert.deepEqual(err.problems, [
+            `ossmigrate:${key} is stored in plaintext in the stack's config file; it must be a secret — ` +
+              `pulumi config set --secret ossmigrate:${key} (it prompts; the encrypted value replaces the plaintext one)`,
+          ]);
+          assert.ok(!err.message.includes(String(raw[key])), 'the error does not repeat the secret');
+          return true;
+        },
+      );
+    }
+  });
+
+  const cases: Array<[string, RawConfig, RegExp]> = [
+    [
+      'an unknown sourceType',
+      { ...minimal, sourceType: 'gcs' },
+      /^ossmigrate:sourceType must be one of cos, s3, azure — pulumi config set ossmigrate:sourceType s3$/,
+    ],
+    [
+      'an unknown s3Provider',
+      { ...s3Minimal, s3Provider: 'wasabi' },
+      /^ossmigrate:s3Provider must be one of aws, qiniu, bos, ks3, obs, minio, r2, other/,
+    ],
+    [
+      'a missing s3Bucket',
+      { ...s3Minimal, s3Bucket: undefined },
+      /^ossmigrate:s3Bucket is required when ossmigrate:sourceType is s3 \(the source bucket\) — pulumi config set ossmigrate:s3Bucket media$/,
+    ],
+    [
+      'a missing S3 secret',
+      { ...s3Minimal, s3SecretAccessKey: undefined },
+      /^ossmigrate:s3SecretAccessKey is required when ossmigrate:sourceType is s3 \(.*\) — pulumi config set --secret ossmigrate:s3SecretAccessKey$/,
+    ],
+    [
+      'a MinIO source without an endpoint',
+      { ...s3Minimal, s3Provider: 'minio' },
+      /^ossmigrate:s3Endpoint is required for provider minio \(MinIO has no public endpoint pattern\) — pulumi config set ossmigrate:s3Endpoint https:\/\/minio\.example\.com:9000$/,
+    ],
+    [
+      'a BOS source without a region',
+      { ...s3Minimal, s3Provider: 'bos', s3Region: undefined },
+      /^ossmigrate:s3Region is required for provider bos: .* — pulumi config set ossmigrate:s3Region bj$/,
+    ],
+    [
+      'an S3 endpoint that is not a URL',
+      { ...s3Minimal, s3Endpoint: 'minio:9000' },
+      /^ossmigrate:s3Endpoint must be a URL like https:\/\/s3\.us-east-1\.amazonaws\.com/,
+    ],
+    [
+      's3ForcePathStyle not boolean',
+      { ...s3Minimal, s3ForcePathStyle: 'yes' },
+      /^ossmigrate:s3ForcePathStyle must be true or false/,
+    ],
+    [
+      'a missing azureKey',
+      { ...azureMinimal, azureKey: undefined },
+      /^ossmigrate:azureKey is required when ossmigrate:sourceType is azure .* — pulumi config set --secret ossmigrate:azureKey$/,
+    ],
+    [
+      'a bad azureAccount',
+      { ...azureMinimal, azureAccount: 'Media_Store' },
+      /^ossmigrate:azureAccount must be a storage account name/,
+    ],
+    [
+      'a bad azureContainer',
+      { ...azureMinimal, azureContainer: 'a--b' },
+      /^ossmigrate:azureContainer must be a container name/,
+    ],
+    [
+      'a leading slash in azurePrefix',
+      { ...azureMinimal, azurePrefix: '/x' },
+      /^ossmigrate:azurePrefix must not start with "\/"/,
+    ],
+  ];
+  for (const [label, raw, expected] of cases) {
+    it(`rejects ${label} with the key and the fix`, () => {
+      const found = problems(raw);
+      assert.ok(
+        found.some((p) => expected.test(p)),
+        `no problem matched ${expected}; got:\n${found.join('\n')}`,
+      );
+    });
+  }
+
+  it('refuses a source secret the workers’ env file cannot carry, without repeating it', () => {
+    const found = problems({ ...s3Minimal, s3SecretAccessKey: 'abc#def"x' });
+    assert.deepEqual(found, [
+      "ossmigrate:s3SecretAccessKey contains characters the workers' env file cannot carry verbatim " +
+        '(allowed: letters, digits and ._~:/@%+=,-); issue a key without them and pulumi config set --secret ossmigrate:s3SecretAccessKey',
+    ]);
+  });
+
+  it('requires only the chosen source’s keys', () => {
+    // An S3 stack with no COS key, an Azure stack with no S3 key: no problem about the others.
+    for (const raw of [s3Minimal, azureMinimal]) assert.doesNotThrow(() => parseConfig(raw, io));
+    const found = problems({ ...sized, sourceType: 'azure' });
+    assert.deepEqual(
+      found.map((p) => p.slice(0, p.indexOf(' '))),
+      ['ossmigrate:azureAccount', 'ossmigrate:azureContainer', 'ossmigrate:azureKey'],
+    );
   });
 });
 
@@ -345,22 +541,48 @@ describe('Pulumi.yaml', () => {
         `${key}: ${found.join('; ')}`,
       );
     }
+    // Only the chosen source type's keys are required, each by name with its fix.
+    for (const [type, fixture] of [
+      ['cos', minimal],
+      ['s3', s3Minimal],
+      ['azure', azureMinimal],
+    ] as const) {
+      for (const [key] of SOURCE_REQUIRED[type]) {
+        const found = problems({ ...fixture, [key]: undefined });
+        assert.ok(
+          found.some((p) => p.startsWith(`ossmigrate:${key} is required`)),
+          `${type} ${key}: ${found.join('; ')}`,
+        );
+      }
+    }
     // Applying every schema default must give the same result as leaving the keys unset.
     const withDefaults: RawConfig = {};
     for (const [k, d] of Object.entries(schema))
       if (d.default !== undefined) withDefaults[k as ConfigKey] = String(d.default);
     assert.deepEqual(parseConfig({ ...withDefaults, ...minimal }, io), parseConfig(minimal, io));
+    assert.deepEqual(
+      parseConfig({ ...withDefaults, ...s3Minimal }, io),
+      parseConfig(s3Minimal, io),
+      'the defaults of one source type do not leak into another (sourceType cos, s3Provider aws)',
+    );
+    assert.deepEqual(parseConfig({ ...withDefaults, ...azureMinimal }, io), parseConfig(azureMinimal, io));
   });
 
-  it('marks the COS credentials secret and agrees with the defaults the code applies', () => {
-    const secret = Object.entries(schema)
-      .filter(([, d]) => d.secret)
-      .map(([k]) => k);
-    assert.deepEqual(secret.sort(), ['cosSecretId', 'cosSecretKey']);
-    // A secret with a default would fail the CLI's "must be encrypted" check, so this one says --secret.
-    assert.match(schema.redisPassword?.description ?? '', /--secret/);
-    for (const key of SECRET_KEYS) assert.ok(secret.includes(key) || key === 'redisPassword', key);
+  it('says --secret for every secret key (none can be marked secret: each has a default) and agrees with the code', () => {
+    // A secret with a default would fail the CLI's "must be encrypted" check; the program refuses
+    // the plaintext value instead (program-plaintext-secret.test.ts).
+    for (const [key, d] of Object.entries(schema)) assert.ok(!d.secret, `${key} is marked secret`);
+    assert.deepEqual([...SECRET_KEYS].sort(), [
+      'azureKey',
+      'cosSecretId',
+      'cosSecretKey',
+      'redisPassword',
+      's3SecretAccessKey',
+    ]);
+    for (const key of SECRET_KEYS) assert.match(schema[key]?.description ?? '', /--secret/, key);
     for (const [key, value] of Object.entries(DEFAULTS)) assert.equal(schema[key]?.default, value, key);
+    assert.equal(schema.sourceType?.default, 'cos', 'existing stacks keep reading COS');
+    assert.equal(schema.s3Provider?.default, 'aws');
     assert.equal(schema.mirror?.default, false);
     assert.equal(schema.queuePublic?.default, false);
   });

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { parseInfraOutputs } from '../../runner/adapters/infra/outputs.ts';
-import { PulumiCliDriver } from '../../runner/adapters/infra/pulumi.ts';
+import { PulumiCliDriver, sourceStackConfig } from '../../runner/adapters/infra/pulumi.ts';
+import { parseJob } from '../../runner/config/job.ts';
 import { InfraError } from '../../runner/core/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ossmigrate-driver-'));
@@ -146,6 +147,38 @@ describe('PulumiCliDriver', () => {
       mirrorEnabled: true,
     });
     assert.ok(!JSON.stringify(out).includes('must-not-reach-the-tui'), 'other secrets are dropped');
+  });
+
+  it('provisions an S3 source: its block set (unset keys as ""), both keys on stdin only', async () => {
+    const source = sourceStackConfig(
+      parseJob({
+        name: 'j',
+        source: { type: 's3', bucket: 'media', region: 'us-west-2' },
+        destination: { bucket: 'media-dest', region: 'cn-hangzhou' },
+      }).source,
+      { origin: {}, s3: { accessKeyId: 'AKIAS3', secretAccessKey: 'S3/Secret+Key' } },
+    );
+    await driver().provision({ settings: source.settings, secrets: source.secrets });
+    const argv = calls().map((c) => c.argv);
+    assert.deepEqual(argv.slice(0, 9), [
+      ['config', 'set', '--', 'ossmigrate:sourceType', 's3', ...TAIL],
+      ['config', 'set', '--', 'ossmigrate:s3Provider', 'aws', ...TAIL],
+      ['config', 'set', '--', 'ossmigrate:s3Bucket', 'media', ...TAIL],
+      ['config', 'set', '--', 'ossmigrate:s3Region', 'us-west-2', ...TAIL],
+      ['config', 'set', '--', 'ossmigrate:s3Endpoint', '', ...TAIL],
+      ['config', 'set', '--', 'ossmigrate:s3Prefix', '', ...TAIL],
+      ['config', 'set', '--', 'ossmigrate:s3ForcePathStyle', '', ...TAIL],
+      ['config', 'set', '--secret', '--', 'ossmigrate:s3AccessKeyId', ...TAIL],
+      ['config', 'set', '--secret', '--', 'ossmigrate:s3SecretAccessKey', ...TAIL],
+    ]);
+    assert.deepEqual(
+      calls()
+        .slice(7, 9)
+        .map((c) => c.stdin),
+      ['AKIAS3', 'S3/Secret+Key'],
+    );
+    for (const a of argv)
+      assert.ok(!a.some((x) => x.includes('S3/Secret') || x.includes('AKIAS3')), a.join(' '));
   });
 
   it('switches the mirror and the fleet size with config set + up', async () => {

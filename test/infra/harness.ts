@@ -213,3 +213,40 @@ export function envFileOf(script: string): Map<string, string> {
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
   );
 }
+
+/**
+ * Where a secret value appears outside a secret: resource inputs not wrapped as secrets, and
+ * stack outputs not marked secret. Returns "where: secret" lines (empty = none).
+ */
+export async function plaintextLeaks(
+  h: Harness,
+  program: Record<string, unknown>,
+  secrets: readonly string[],
+): Promise<string[]> {
+  const found: string[] = [];
+  const scan = (v: unknown, where: string) => {
+    if (isSecretInput(v)) return;
+    if (typeof v === 'string') {
+      for (const s of secrets) if (v.includes(s)) found.push(`${where}: ${s}`);
+    } else if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) scan(x, `${where}[${i}]`);
+    } else if (typeof v === 'object' && v !== null)
+      for (const [k, x] of Object.entries(v)) scan(x, `${where}.${k}`);
+  };
+  for (const r of h.resources) scan(r.inputs, `${r.type} ${r.name}`);
+  for (const [name, out] of Object.entries(program)) {
+    if (pulumi.Output.isInstance(out)) {
+      if (await pulumi.isSecret(out)) continue;
+      scan(await promiseOf(out as pulumi.Output<unknown>), `output ${name}`);
+    } else scan(out, `output ${name}`);
+  }
+  return found;
+}
+
+/** Records pulumi.log.warn (without an engine, mocks, it writes to console.warn). */
+export function captureWarnings(): { warnings: string[]; restore(): void } {
+  const warnings: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
+  return { warnings, restore: () => (console.warn = original) };
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { mirrorRule } from '../../infra/mirror.ts';
+import { mirrorRule, privateHostReason, sourceMirror } from '../../infra/mirror.ts';
 import {
   cosOrigin,
   makeNaming,
@@ -26,7 +26,9 @@ import {
   systemdUnit,
   USER_DATA_MAX_BYTES,
   type UserDataInput,
+  workerEnv,
 } from '../../infra/userData.ts';
+import { loadCredentials } from '../../runner/config/credentials.ts';
 
 describe('RAM policy', () => {
   it('grants only the listed actions on the given buckets and their objects', () => {
@@ -105,6 +107,96 @@ describe('mirror rule', () => {
   });
 });
 
+describe('mirror origin per source type', () => {
+  it('mirrors COS and public S3-compatible origins with S3V4, virtual-hosted or path style', () => {
+    assert.deepEqual(sourceMirror({ type: 'cos', bucket: 'media-1250000000', region: 'ap-guangzhou' }), {
+      origin: { url: 'https://media-1250000000.cos.ap-guangzhou.myqcloud.com/', region: 'ap-guangzhou' },
+    });
+    assert.deepEqual(sourceMirror({ type: 's3', provider: 'aws', bucket: 'media', region: 'us-west-2' }), {
+      origin: { url: 'https://media.s3.us-west-2.amazonaws.com/', region: 'us-west-2' },
+    });
+    assert.deepEqual(
+      sourceMirror({
+        type: 's3',
+        provider: 'minio',
+        bucket: 'media',
+        endpoint: 'https://minio.example.com:9000',
+      }),
+      { origin: { url: 'https://minio.example.com:9000/media/', region: 'us-east-1' } },
+    );
+    assert.deepEqual(sourceMirror({ type: 's3', provider: 'qiniu', bucket: 'media', region: 'cn-east-1' }), {
+      origin: { url: 'https://s3.cn-east-1.qiniucs.com/media/', region: 'cn-east-1' },
+    });
+    // A public address is reachable from OSS.
+    assert.ok(
+      'origin' in
+        sourceMirror({ type: 's3', provider: 'other', bucket: 'b', endpoint: 'http://203.0.113.9:9000' }),
+    );
+    // The rule uses the origin as given.
+    const o = sourceMirror({ type: 's3', provider: 'aws', bucket: 'media', region: 'us-west-2' });
+    assert.ok('origin' in o);
+    const rule = mirrorRule({
+      origin: o.origin,
+      cosPrefix: '',
+      destPrefix: '',
+      accessKeyId: 'AKIA',
+      accessKeySecret: 'SK',
+    });
+    assert.equal(rule.redirect.mirrorUrl, 'https://media.s3.us-west-2.amazonaws.com/');
+    assert.deepEqual(rule.redirect.mirrorAuth, {
+      authType: 's3v4',
+      region: 'us-west-2',
+      accessKeyId: 'AKIA',
+      accessKeySecret: 'SK',
+    });
+  });
+
+  it('gives a private S3 endpoint no origin, and a note saying why and what to do', () => {
+    for (const [endpoint, why] of [
+      ['http://10.0.0.5:9000', 'is a private address'],
+      ['http://192.168.1.20:9000', 'is a private address'],
+      ['http://172.20.0.2:9000', 'is a private address'],
+      ['http://127.0.0.1:9000', 'is a private address'],
+      ['http://100.100.1.2', 'carrier-grade NAT'],
+      ['http://169.254.0.9', 'link-local'],
+      ['http://[fd00::5]:9000', 'unique local'],
+      ['http://[::1]:9000', 'loopback'],
+      ['http://localhost:9000', 'localhost'],
+      ['http://minio:9000', 'single-label'],
+      ['https://minio.corp', 'private name'],
+      ['https://s3.svc.cluster.local', 'private name'],
+      ['https://ks3-cn-beijing-internal.ksyuncs.com', 'intranet'],
+    ] as const) {
+      const r = sourceMirror({ type: 's3', provider: 'other', bucket: 'media', endpoint });
+      assert.ok('note' in r, `${endpoint} must get no rule`);
+      assert.ok(r.note.includes(why), `${endpoint}: ${r.note}`);
+      assert.match(r.note, /^No mirror rule: the origin http/);
+      assert.match(
+        r.note,
+        /cut over with a short write freeze instead: stop writes to the source, run the last incremental pass/,
+      );
+      assert.match(r.note, /pulumi config set ossmigrate:s3Endpoint/);
+    }
+  });
+
+  it('gives Azure Blob no origin: OSS mirrors sign S3V4 only', () => {
+    const r = sourceMirror({ type: 'azure', account: 'mediastore', container: 'media' });
+    assert.ok('note' in r);
+    assert.match(
+      r.note,
+      /^No mirror rule: OSS back-to-origin signs its fetches with S3V4 only, and Azure Blob \(mediastore\/media\)/,
+    );
+    assert.match(r.note, /short write freeze/);
+  });
+
+  it('tells public names and addresses from private ones', () => {
+    for (const h of ['s3.amazonaws.com', '203.0.113.9', '2001:db8::1', 'internalstore.example.com.cn'])
+      assert.equal(privateHostReason(h), undefined, h);
+    assert.ok(privateHostReason('172.31.255.255'));
+    assert.equal(privateHostReason('172.32.0.1'), undefined);
+  });
+});
+
 describe('user data', () => {
   const input: UserDataInput = {
     region: 'cn-hangzhou',
@@ -116,8 +208,7 @@ describe('user data', () => {
     accessKeyId: 'LTAI5tKeyId',
     accessKeySecret: 'TopSecretAkSecret123',
     redisUrl: 'redis://:Om-9abc@r-x.redis.rds.aliyuncs.com:6379/0',
-    cosSecretId: 'AKIDcos',
-    cosSecretKey: 'CosSecretKey456',
+    source: { type: 'cos', secretId: 'AKIDcos', secretKey: 'CosSecretKey456' },
     workerConcurrency: 24,
   };
   const script = renderUserData(input);
@@ -165,7 +256,7 @@ describe('user data', () => {
       execStart,
       '/opt/node/bin/node --enable-source-maps --max-semi-space-size=8 /opt/ossmigrate/ossmigrate.mjs worker --workdir /var/lib/ossmigrate --concurrency 24',
     );
-    for (const secret of [input.accessKeySecret, input.cosSecretKey ?? '', 'Om-9abc', 'redis://']) {
+    for (const secret of [input.accessKeySecret, 'CosSecretKey456', 'Om-9abc', 'redis://']) {
       assert.ok(!execStart.includes(secret), `ExecStart leaks ${secret}`);
     }
     for (const line of [
@@ -190,8 +281,34 @@ describe('user data', () => {
   });
 
   it('leaves the Tencent variables out when no COS credentials are configured', () => {
-    const s = renderUserData({ ...input, cosSecretId: undefined, cosSecretKey: undefined });
+    const s = renderUserData({ ...input, source: undefined });
     assert.doesNotMatch(s, /TENCENTCLOUD_/);
+  });
+
+  it("carries each source type's keys in the variables the runner reads for it, and no other source's", async () => {
+    const envOf = (source: UserDataInput['source']) =>
+      new Map(
+        workerEnv({ ...input, source })
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
+      );
+    const s3 = envOf({ type: 's3', accessKeyId: 'AKIAS3ID', secretAccessKey: 'S3/Secret+Key=' });
+    assert.equal(s3.get('AWS_ACCESS_KEY_ID'), 'AKIAS3ID');
+    assert.equal(s3.get('AWS_SECRET_ACCESS_KEY'), 'S3/Secret+Key=');
+    assert.ok(![...s3.keys()].some((k) => /^(TENCENTCLOUD|AZURE)_/.test(k)));
+    const az = envOf({ type: 'azure', account: 'mediastore', key: 'QXp1cmVLZXk+/w==' });
+    assert.equal(az.get('AZURE_STORAGE_ACCOUNT'), 'mediastore');
+    assert.equal(az.get('AZURE_STORAGE_KEY'), 'QXp1cmVLZXk+/w==');
+    assert.ok(![...az.keys()].some((k) => /^(TENCENTCLOUD|AWS)_/.test(k)));
+    // The runner's own credential loader reads them back as that source's keys.
+    const read = (env: Map<string, string>) =>
+      loadCredentials({ env: { ...Object.fromEntries(env), AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' } });
+    assert.deepEqual((await read(az)).azure, { accountKey: 'QXp1cmVLZXk+/w==', accountName: 'mediastore' });
+    assert.deepEqual((await read(s3)).s3, {
+      accessKeyId: 'AKIAS3ID',
+      secretAccessKey: 'S3/Secret+Key=',
+    });
   });
 
   // The signing itself, and the absence of any secret from every argv, are run for real in

@@ -150,9 +150,12 @@ describe('default stack (500 TB / 7 days / 100 Mbit/s)', () => {
     assert.equal(await promiseOf(program.bundleKey), `bundle/ossmigrate-${bundle.md5}.mjs`);
   });
 
-  it('creates no mirror rule while ossmigrate:mirror is false', () => {
+  it('creates no mirror rule while ossmigrate:mirror is false; a stack without sourceType reads COS', () => {
     assert.equal(h.ofType(T.website).length, 0);
     assert.equal(program.mirrorEnabled, false);
+    assert.equal(program.sourceType, 'cos');
+    assert.equal(program.mirrorNote, '', 'COS can be mirrored: nothing to note');
+    assert.ok(!warnings.some((w) => w.includes('No mirror rule')));
   });
 
   it('grants the RAM user nothing outside the two migration buckets and no delete', () => {

@@ -120,11 +120,10 @@ const input: UserDataInput = {
   accessKeyId: 'LTAI5tKeyId',
   accessKeySecret: 'TopSecret/Ak+Secret=123',
   redisUrl: 'redis://:Om-9RedisPw@r-x.redis.rds.aliyuncs.com:6379/0',
-  cosSecretId: 'AKIDcosSecretId',
-  cosSecretKey: 'CosSecretKey456',
+  source: { type: 'cos', secretId: 'AKIDcosSecretId', secretKey: 'CosSecretKey456' },
   workerConcurrency: 8,
 };
-const SECRETS = [input.accessKeySecret, input.cosSecretId, input.cosSecretKey, 'Om-9RedisPw'] as string[];
+const SECRETS = [input.accessKeySecret, 'AKIDcosSecretId', 'CosSecretKey456', 'Om-9RedisPw'];
 
 function assertNoSecretInArgv(sb: Sandbox, extra: string[] = []) {
   const all = argvs(sb);

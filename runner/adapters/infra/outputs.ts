@@ -15,6 +15,8 @@ const outputsSchema = z.object({
   instanceIds: z.array(z.string()).default([]),
   sizing: z.string().optional(),
   mirrorEnabled: z.boolean(),
+  // '' when the source can be mirrored (the program always exports it).
+  mirrorNote: z.string().optional(),
 });
 
 /** Validates a stack's outputs (e.g. `pulumi stack output --json`); unknown keys are dropped. */
@@ -36,5 +38,6 @@ export function parseInfraOutputs(value: unknown, source = 'stack outputs'): Inf
     instanceIds: o.instanceIds,
     ...(o.sizing !== undefined && { sizing: o.sizing }),
     mirrorEnabled: o.mirrorEnabled,
+    ...(o.mirrorNote ? { mirrorNote: o.mirrorNote } : {}),
   };
 }

@@ -9,7 +9,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { InfraError } from '../../core/errors.ts';
+import type { Credentials } from '../../config/credentials.ts';
+import type { JobSpec } from '../../config/job.ts';
+import { ConfigError, InfraError } from '../../core/errors.ts';
 import type {
   InfraCheck,
   InfraDriver,
@@ -56,6 +58,132 @@ function fullKey(key: string): string {
 
 function tail(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+/** Stack settings for a job's source: plain keys, and secret keys (set with --secret, on stdin). */
+export type SourceStackConfig = {
+  settings: Record<string, string>;
+  secrets: Record<string, string>;
+};
+
+// Sources the Pulumi program has no block for: why, and what to do instead. One line each.
+const NOT_A_STACK_SOURCE: Record<string, [string, string]> = {
+  local: [
+    'a local source is on this machine, where the cloud workers cannot read it',
+    'use --infra none (this machine copies it), or put the data in a bucket first',
+  ],
+  'http-list': [
+    'an http-list source is a URL list file on this machine, which the cloud workers cannot read',
+    'use --infra none (this machine copies it)',
+  ],
+  upyun: [
+    'the Pulumi stack has no UpYun source (its workers and mirror rule know cos, s3 and azure)',
+    'use --infra none (this machine copies it; add `ossmigrate worker` processes for a fleet)',
+  ],
+  oss: [
+    'the source is already OSS: the Pulumi stack provisions a fleet for cos, s3 and azure sources',
+    'use --infra none (an OSS-to-OSS copy runs from this machine or workers you start)',
+  ],
+};
+
+/**
+ * Maps the job's source onto the stack's keys (Pulumi.yaml: sourceType and the cos*, s3* or
+ * azure* block), every key of the block set so a stale value from an earlier job cannot survive.
+ * Refuses a source the program has no block for, or credentials it cannot use, with a ConfigError
+ * (exit 2) naming the fix — before anything is touched.
+ */
+export function sourceStackConfig(source: JobSpec['source'], creds: Credentials): SourceStackConfig {
+  const refuse = NOT_A_STACK_SOURCE[source.type];
+  if (refuse) throw new ConfigError(`--infra pulumi: ${refuse[0]}`, refuse[1]);
+  switch (source.type) {
+    case 'cos': {
+      const k = creds.cos;
+      if (!k)
+        throw new ConfigError(
+          'the fleet and the mirror rule need the COS key',
+          'export TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY',
+        );
+      longLived(k.securityToken, 'TENCENTCLOUD_SECURITY_TOKEN', 'TENCENTCLOUD_SECRET_ID/_KEY');
+      return {
+        settings: {
+          sourceType: 'cos',
+          cosBucket: source.bucket,
+          cosRegion: source.region,
+          cosPrefix: source.prefix,
+        },
+        secrets: { cosSecretId: k.secretId, cosSecretKey: k.secretKey },
+      };
+    }
+    case 's3': {
+      const k = creds.s3;
+      if (!k)
+        throw new ConfigError(
+          'the fleet and the mirror rule need the S3 key',
+          'export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)',
+        );
+      longLived(k.sessionToken, 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY');
+      return {
+        settings: {
+          sourceType: 's3',
+          s3Provider: source.provider,
+          s3Bucket: source.bucket,
+          s3Region: source.region ?? '',
+          s3Endpoint: source.endpoint ?? '',
+          s3Prefix: source.prefix,
+          s3ForcePathStyle: source.forcePathStyle === undefined ? '' : String(source.forcePathStyle),
+        },
+        // The id is not secret, but it travels with its secret: encrypted like it, off argv.
+        secrets: { s3AccessKeyId: k.accessKeyId, s3SecretAccessKey: k.secretAccessKey },
+      };
+    }
+    case 'azure': {
+      const key = azureAccountKey(creds, source.account);
+      return {
+        settings: {
+          sourceType: 'azure',
+          azureAccount: source.account,
+          azureContainer: source.container,
+          azurePrefix: source.prefix,
+          azureEndpoint: source.endpoint ?? '',
+        },
+        secrets: { azureKey: key },
+      };
+    }
+  }
+  throw new ConfigError(`--infra pulumi: unknown source type`, 'use --infra none');
+}
+
+// Workers run for days and the mirror rule for weeks: a session token expires under them.
+function longLived(token: string | undefined, variable: string, keys: string): void {
+  if (token)
+    throw new ConfigError(
+      `--infra pulumi: the source credentials carry ${variable} (temporary); the workers and the mirror rule need a long-lived key`,
+      `unset ${variable} and export a long-lived ${keys} (read-only on the source is enough)`,
+    );
+}
+
+/** The storage account key (a shared key, or the AccountKey of a connection string); a SAS cannot be stored. */
+function azureAccountKey(creds: Credentials, account: string): string {
+  const a = creds.azure;
+  const fromString = a?.connectionString && /(?:^|;)\s*AccountKey=([^;]+)/i.exec(a.connectionString)?.[1];
+  const key = a?.accountKey ?? (fromString || undefined);
+  const named =
+    a?.accountName ??
+    (a?.connectionString && /(?:^|;)\s*AccountName=([^;]+)/i.exec(a.connectionString)?.[1]) ??
+    undefined;
+  if (key && named && named !== account)
+    throw new ConfigError(
+      `the Azure credentials are for account "${named}", but the source names account "${account}"`,
+      `export AZURE_STORAGE_ACCOUNT=${account} and that account's AZURE_STORAGE_KEY`,
+    );
+  if (!key)
+    throw new ConfigError(
+      a?.sasToken
+        ? '--infra pulumi: the workers need the storage account key; a SAS token expires and the stack cannot hold one'
+        : 'the fleet needs the Azure storage account key',
+      `export AZURE_STORAGE_ACCOUNT=${account} and AZURE_STORAGE_KEY=<key> (Storage account → Access keys)`,
+    );
+  return key;
 }
 
 export class PulumiCliDriver implements InfraDriver {

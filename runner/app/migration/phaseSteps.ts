@@ -288,8 +288,10 @@ async function mirror(c: PhaseCtx): Promise<PhaseOutcome> {
   const outputs = await c.driver.setMirror(true, infraOpts(c));
   if (c.io.soft.aborted) throw new Stopped();
   setOutputs(c, outputs);
+  // A source OSS cannot mirror from (Azure, a private endpoint): the stack says why and how to cut over.
+  if (!outputs.mirrorEnabled && outputs.mirrorNote) return { skipped: outputs.mirrorNote };
   if (!outputs.mirrorEnabled) throw new InfraError('the mirror rule is not on after setting it');
-  return { detail: 'back-to-origin on: OSS fetches missing keys from COS' };
+  return { detail: 'back-to-origin on: OSS fetches missing keys from the source' };
 }
 
 async function cutover(c: PhaseCtx): Promise<PhaseOutcome> {

@@ -12,7 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { PulumiCliDriver } from '../../adapters/infra/pulumi.ts';
+import { PulumiCliDriver, sourceStackConfig } from '../../adapters/infra/pulumi.ts';
 import { SandboxDriver } from '../../adapters/infra/sandbox.ts';
 import { maskRedisUrls } from '../../adapters/queue/redisConnection.ts';
 import type { JobSession } from '../../app/jobService.ts';
@@ -90,6 +90,9 @@ export async function prepareMigration(
   const ws = new Workspace(o.workdir);
   const name = def?.spec.name ?? o.job ?? (await ws.resolveJob(undefined));
   const creds = await credentialsFor(o, def?.credentials);
+  // A source the stack cannot take (local, http-list, upyun, oss) is refused before anything is
+  // written; a resumed job's source is checked when its session opens (makeDriver).
+  if (infra === 'pulumi' && def) sourceStackConfig(def.spec.source, creds);
   const open = (): Promise<JobSession> =>
     // Registered only once its preflight passes (as import does): a typo in the job writes
     // nothing, and the corrected job runs under the same name. The plan phase shows the problems.
@@ -119,12 +122,12 @@ export async function prepareMigration(
     infraKind: infra,
     deadlineDays,
     mbpsPerInstance: mbps,
-    makeDriver: (session) =>
-      infra === 'sandbox'
-        ? SandboxDriver.fromJob(session.spec, creds)
-        : infra === 'pulumi'
-          ? new PulumiCliDriver({ stack: o.stack, cwd: root, baseEnv: process.env })
-          : undefined,
+    makeDriver: (session) => {
+      if (infra === 'sandbox') return SandboxDriver.fromJob(session.spec, creds);
+      if (infra !== 'pulumi') return undefined;
+      sourceStackConfig(session.spec.source, creds);
+      return new PulumiCliDriver({ stack: o.stack, cwd: root, baseEnv: process.env });
+    },
     provisionOptions: (plan, session) =>
       pulumiSettings(plan.survey.bytes, deadlineDays, mbps, session, creds),
   };
@@ -139,27 +142,18 @@ function pulumiSettings(
   session: JobSession,
   creds: Awaited<ReturnType<typeof credentialsFor>>,
 ) {
-  const s = session.spec.source;
-  if (s.type !== 'cos')
-    throw new ConfigError('the Pulumi program migrates from COS', 'use --infra none for other sources');
-  if (!creds.cos)
-    throw new ConfigError(
-      'the fleet and the mirror rule need the COS key',
-      'export TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY',
-    );
+  const source = sourceStackConfig(session.spec.source, creds);
   return {
     settings: {
       destBucket: session.spec.destination.bucket,
       destPrefix: session.spec.destination.prefix,
-      cosBucket: s.bucket,
-      cosRegion: s.region,
-      cosPrefix: s.prefix,
+      ...source.settings,
       dataTB: String(bytes / 1e12),
       days: String(days),
       mbpsPerInstance: Math.round(mbps),
     },
     // Secrets go to `pulumi config set --secret` on stdin, never on a command line.
-    secrets: { cosSecretId: creds.cos.secretId, cosSecretKey: creds.cos.secretKey },
+    secrets: source.secrets,
     // A standalone job is copied by this machine: no workers to pay for.
     ...(session.spec.queue ? {} : { fleetSize: 0 }),
     mirror: false,
