@@ -1,9 +1,11 @@
 /**
  * `npm run demo`: the whole migration, offline. Starts the sandbox (local OSS and COS emulators
- * the real SDKs talk to) with the demo data, and drives every phase — plan, provision, full copy,
- * verify, mirror on, cutover, incremental, final verify, report, teardown — while a simulated
- * business keeps writing to COS and, after cutover, reads and writes OSS (keys only in COS are
- * fetched back-to-origin by the OSS mirror rule).
+ * the real SDKs talk to; Azurite too with --source azure) with the demo data, and drives every
+ * phase — plan, provision, full copy, verify, mirror on, cutover, incremental, final verify,
+ * report, teardown — while a simulated business keeps writing to the source and then reads and
+ * writes OSS. Behind the mirror rule (COS, S3) it switches at cutover (keys only in the source
+ * are fetched back-to-origin); from Azure, which OSS cannot mirror, the cutover is a write freeze
+ * and it switches once the final incremental has copied its writes.
  *
  *   npm run demo                 the Ink UI; you confirm the cutover and the teardown
  *   npm run demo -- --yes        unattended to the end; prints the report's path, exits 0
@@ -17,9 +19,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { makeStores } from '../runner/adapters/factory.ts';
+import { destinationStore, makeStores, sourceStore } from '../runner/adapters/factory.ts';
 import { SandboxDriver } from '../runner/adapters/infra/sandbox.ts';
 import { JobSession } from '../runner/app/jobService.ts';
+import { cutoverModeFor } from '../runner/app/migration/cutoverMode.ts';
 import { type MigrationDeps, runMigration } from '../runner/app/migration/orchestrator.ts';
 import { ProgressFile } from '../runner/app/migration/progressFile.ts';
 import { Workspace } from '../runner/app/workspace.ts';
@@ -33,14 +36,18 @@ import type { Action } from './state/types.ts';
 
 const JOB = 'demo';
 
-const HELP = `usage: npm run demo [-- --yes] [-- --workdir DIR] [-- --bwlimit RATE] [-- --source cos|s3]
+const HELP = `usage: npm run demo [-- --yes] [-- --workdir DIR] [-- --bwlimit RATE] [-- --source cos|s3|azure]
 
-Walks a whole COS → OSS migration against local emulators, with a simulated business.
-  -y, --yes          unattended: confirm the cutover and teardown automatically; print the report's path
-  --workdir DIR      work dir (default: a new temporary directory, kept afterwards)
-  --bwlimit RATE     bandwidth limit for the copy (default: 10M in the interactive UI, off otherwise)
-  --source cos|s3    read the source through the COS API (default) or as an S3 source (the emulator's S3 API)
+Walks a whole migration to OSS against local emulators, with a simulated business.
+  -y, --yes              unattended: confirm the cutover and teardown automatically; print the report's path
+  --workdir DIR          work dir (default: a new temporary directory, kept afterwards)
+  --bwlimit RATE         bandwidth limit for the copy (default: 10M in the interactive UI, off otherwise)
+  --source cos|s3|azure  the source: COS through its COS API (default), the same emulator as an S3 source,
+                         or Azure Blob (Azurite). OSS cannot mirror from Azure: its cutover is a write freeze
 `;
+
+/** How the business's lines and the report name the source. */
+const LABEL = { cos: 'COS', s3: 'S3', azure: 'Azure' } as const;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -70,18 +77,13 @@ async function main(): Promise<number> {
     process.stderr.write(`--source ${values.source}: unknown; use ${SANDBOX_SOURCES.join(' or ')}\n`);
     return 2;
   }
-  if (source === 'azure') {
-    // The simulated business writes through the COS API and OSS mirrors back to COS: an Azure
-    // origin has neither, so the demo's accounting would not hold.
-    process.stderr.write(
-      '--source azure: the demo needs a COS-compatible origin (its business writes to COS and OSS mirrors from it).\n' +
-        'Fix: npm run demo -- --source s3, or try Azure with `ossmigrate sandbox --source azure` and the import line it prints\n',
-    );
-    return 2;
-  }
-  say(
-    `starting the sandbox: local OSS and COS emulators, COS seeded with the demo data${source === 's3' ? ', read through its S3 API' : ''}…`,
-  );
+  const about = {
+    cos: 'local OSS and COS emulators, COS seeded with the demo data',
+    s3: 'local OSS and COS emulators, COS seeded with the demo data, read through its S3 API',
+    azure:
+      'the local OSS emulator and Azurite (Azure Blob) seeded with the demo data; OSS cannot mirror from Azure, so the cutover is a write freeze',
+  }[source];
+  say(`starting the sandbox: ${about}…`);
   const sb = await startSandbox({ seed: 'demo', restoreDelayMs: 1500, source });
   try {
     // Throwaway sandbox keys, into the environment as a real run would take them.
@@ -92,7 +94,11 @@ async function main(): Promise<number> {
       cos: { secretId: info.cos.secretId, secretKey: info.cos.secretKey },
       // The S3 source is the same emulator through its S3 API, with the same key.
       s3: { accessKeyId: info.cos.secretId, secretAccessKey: info.cos.secretKey },
-      origin: { oss: 'sandbox', cos: 'sandbox', s3: 'sandbox' },
+      // Azurite's public development account.
+      ...(info.azure
+        ? { azure: { accountName: info.azure.account, accountKey: info.azure.accountKey } }
+        : {}),
+      origin: { oss: 'sandbox', cos: 'sandbox', s3: 'sandbox', azure: 'sandbox' },
     };
     const workdir = values.workdir ?? (await mkdtemp(join(tmpdir(), 'ossmigrate-demo-')));
     const ws = new Workspace(workdir);
@@ -118,16 +124,24 @@ async function main(): Promise<number> {
       'demo',
     );
     say(
-      `  OSS ${info.oss.endpoint} (bucket ${info.oss.bucket}) · COS ${info.cos.endpoint} (bucket ${info.cos.bucket})`,
+      `  OSS ${info.oss.endpoint} (bucket ${info.oss.bucket}) · ${
+        info.azure
+          ? `Azure ${info.azure.endpoint} (container ${info.azure.container})`
+          : `COS ${info.cos.endpoint} (bucket ${info.cos.bucket})`
+      }`,
     );
+    const mode = cutoverModeFor(spec.source);
     say(`  work dir ${ws.root}`);
 
     let dispatch: ((a: Action) => void) | undefined;
     const mirroredOk = (key: string) =>
       sb.oss.log.find({ op: 'MirrorFetch', key }).some((x) => x.status === 200);
+    // The business uses the job's own stores (the ObjectStore port): the source until cutover, OSS after.
     const business = new Business({
-      cos: { ...info.cos },
-      oss: { ...info.oss },
+      source: await sourceStore(spec, creds),
+      sourceLabel: LABEL[source],
+      oss: await destinationStore(spec, creds),
+      cutover: mode.kind,
       changeable: [
         'images/2026/001.jpg',
         'images/2026/004.jpg',
@@ -152,9 +166,9 @@ async function main(): Promise<number> {
       progressMs: 250,
       hooks: {
         onEvent: (e) => {
-          if (e.type === 'pass' && e.mode === 'copy' && e.phase === 'full') business.startCosWrites();
+          if (e.type === 'pass' && e.mode === 'copy' && e.phase === 'full') business.startSourceWrites();
         },
-        beforeT2: () => business.stopCosWrites(),
+        beforeT2: () => business.stopSourceWrites(),
         afterT2: () => business.afterCutover(),
         finish: () => business.stop(),
         record: () => business.record(),
@@ -172,7 +186,7 @@ async function main(): Promise<number> {
               level: 'info',
               source: 'oss',
               at: Date.now(),
-              text: `MirrorFetch ${x.key} ← COS: ${x.status}, ${x.bytesIn} bytes (back-to-origin; now stored in OSS)`,
+              text: `MirrorFetch ${x.key} ← ${LABEL[source]}: ${x.status}, ${x.bytesIn} bytes (back-to-origin; now stored in OSS)`,
             });
         }
         mark = sb.oss.log.mark();

@@ -198,7 +198,9 @@ function flagAnswerer(o: MigrateFlags, onHeld: (h: Held) => void): (q: Ask) => A
       onHeld({
         phase: 'cutover',
         flag,
-        line: `the cutover waits for you: switch the business to oss://${q.bucket}, then run this command again with ${flag} (it records T2 and resumes there)`,
+        line: q.freeze
+          ? `the cutover waits for you (${q.freeze}): stop the business's writes to the source, then run this command again with ${flag} — it records T2, runs the final incremental and says when to switch to oss://${q.bucket}`
+          : `the cutover waits for you: switch the business to oss://${q.bucket}, then run this command again with ${flag} (it records T2 and resumes there)`,
       });
       return 'quit';
     }
