@@ -39,6 +39,8 @@ export const SANDBOX_SOURCES: readonly SandboxSource[] = ['cos', 's3', 'azure'];
 export type Sandbox = {
   oss: OssEmulator;
   cos: CosEmulator;
+  /** With --source azure: Azurite and its container (tests seed it behind the adapter's back). */
+  azure?: AzureSource;
   info: SandboxInfo;
   /** Environment for a process that should use the sandbox's credentials. */
   env(): Record<string, string>;
@@ -205,6 +207,7 @@ async function withEmulators(
   return {
     oss,
     cos,
+    ...(az ? { azure: az } : {}),
     info,
     env: () => ({
       ALIBABA_CLOUD_ACCESS_KEY_ID: ossCred.accessKeyId,

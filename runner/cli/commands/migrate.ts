@@ -125,8 +125,11 @@ export async function prepareMigration(
         : infra === 'pulumi'
           ? new PulumiCliDriver({ stack: o.stack, cwd: root, baseEnv: process.env })
           : undefined,
+    // The Pulumi stack's settings are Pulumi's (and COS-only); the sandbox needs the fleet size only.
     provisionOptions: (plan, session) =>
-      pulumiSettings(plan.survey.bytes, deadlineDays, mbps, session, creds),
+      infra === 'pulumi'
+        ? pulumiSettings(plan.survey.bytes, deadlineDays, mbps, session, creds)
+        : { mirror: false, ...(session.spec.queue ? {} : { fleetSize: 0 }) },
   };
   return { infra, deps, def };
 }
