@@ -153,8 +153,10 @@ describe('SandboxDriver', () => {
       () => SandboxDriver.fromJob(spec({ destination: { bucket: 'dst', region: 'cn-hangzhou' } }), creds),
       (e: unknown) => e instanceof InfraError && /destination endpoint/.test(e.message),
     );
-    // A source OSS cannot mirror from: the bucket only, and no pretending to turn a mirror on.
-    const local = SandboxDriver.fromJob(spec({ source: { type: 'local', path: '/tmp' } }), creds);
+    const localJob = spec({ source: { type: 'local', path: '/tmp' } });
+    assert.throws(() => SandboxDriver.fromJob(localJob, creds), /mirrors from COS and S3 only/);
+    // Cutting over without a mirror: the bucket only, and no pretending to turn a mirror on.
+    const local = SandboxDriver.fromJob(localJob, creds, { withoutMirror: true });
     assert.equal(local.mirrorUrl, undefined);
     await assert.rejects(
       () => local.setMirror(true),

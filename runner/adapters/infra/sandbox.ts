@@ -66,9 +66,11 @@ export class SandboxDriver implements InfraDriver {
 
   /**
    * The driver for a job whose destination is an OSS endpoint (the sandbox's). A COS or S3 source
-   * gets the mirror rule; any other gets the bucket only (its setMirror(true) refuses).
+   * gets the mirror rule. Any other is refused, unless the caller cuts over without a mirror
+   * (`withoutMirror`: a source OSS cannot mirror from): then the bucket only, and setMirror(true)
+   * refuses.
    */
-  static fromJob(spec: JobSpec, creds: Credentials): SandboxDriver {
+  static fromJob(spec: JobSpec, creds: Credentials, o: { withoutMirror?: boolean } = {}): SandboxDriver {
     const d = spec.destination;
     const s = spec.source;
     if (!d.endpoint)
@@ -84,8 +86,13 @@ export class SandboxDriver implements InfraDriver {
       accessKeyId: c.accessKeyId,
       accessKeySecret: c.accessKeySecret,
     });
-    // No back-to-origin from other sources: the bucket only (the cutover freezes writes instead).
-    if (s.type !== 'cos' && s.type !== 's3') {
+    if ((s.type !== 'cos' && s.type !== 's3') || o.withoutMirror) {
+      if (!o.withoutMirror)
+        throw new InfraError(
+          'the sandbox driver mirrors from COS and S3 only',
+          'use --infra none for other sources (and set the back-to-origin rule yourself)',
+        );
+      // No back-to-origin: the bucket only (the cutover freezes writes instead).
       if (!creds.oss)
         throw new InfraError(
           'the sandbox driver needs the OSS key (it creates the bucket)',
@@ -178,7 +185,7 @@ export class SandboxDriver implements InfraDriver {
     if (enabled) {
       if (!this.o.cos)
         throw new InfraError(
-          `mirroring: not available for ${this.o.sourceType ?? 'this source'} — OSS back-to-origin fetches only COS and S3-compatible origins`,
+          `mirroring: not available for ${this.o.sourceType ?? 'this source'} — OSS back-to-origin cannot fetch from it`,
           'cut over with a write freeze: stop writes, run the last incremental pass, then switch',
         );
       const r = this.rule();

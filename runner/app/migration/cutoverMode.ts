@@ -19,13 +19,15 @@ export type CutoverMode =
     };
 
 /**
- * OSS mirrors back-to-origin with S3V4-signed GETs (infra/mirror.ts builds the rule for COS and
- * S3-compatible origins only). Anything else — a private Azure container (Shared Key or SAS),
- * UpYun, a URL list, a local directory — cannot be fetched by the rule, so the flow must not
- * pretend it can.
+ * Sources OSS cannot fetch back-to-origin from (README "Sources", the mirroring column): a
+ * private Azure container (Shared Key or SAS, not S3V4), UpYun (its CDN domain only when public),
+ * a local directory. The others — COS, S3 and compatibles, OSS, a public URL list — can stand
+ * behind a mirror rule.
  */
+const NO_MIRROR: ReadonlySet<string> = new Set(['azure', 'upyun', 'local']);
+
 export function cutoverModeFor(source: JobSpec['source']): CutoverMode {
-  if (source.type === 'cos' || source.type === 's3') return { kind: 'mirror' };
+  if (!NO_MIRROR.has(source.type)) return { kind: 'mirror' };
   return {
     kind: 'freeze',
     source: source.type,
