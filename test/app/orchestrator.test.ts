@@ -331,6 +331,8 @@ describe('runner: a source OSS cannot mirror from (local directory) cuts over wi
     assert.ok(at('business switches to OSS') < at('phase-done incremental'));
     assert.equal(order.filter((x) => x === 'business switches to OSS').length, 1);
     assert.equal(e.sb.oss.log.count({ op: 'PutBucketWebsite' }), 0);
-    assert.ok(s.log.some((l) => /write freeze over: every change up to T2 is in oss:\/\/demo-dst/.test(l.text)));
+    assert.ok(
+      s.log.some((l) => /write freeze over: every change up to T2 is in oss:\/\/demo-dst/.test(l.text)),
+    );
   });
 });

@@ -54,7 +54,10 @@ describe('the demo from Azure: no mirror, a write-freeze cutover', () => {
     assert.equal(outcome.status, 'done', out());
     assert.equal(outcome.exitCode, 0, out());
     assert.deepEqual(flow.business.errors, []);
-    assert.match(out(), /✔ final verify: \d+ match, 1 kept \(newer in OSS\), 3 only in OSS, 0 missing, 0 different/);
+    assert.match(
+      out(),
+      /✔ final verify: \d+ match, 1 kept \(newer in OSS\), 3 only in OSS, 0 missing, 0 different/,
+    );
     assert.ok(outcome.report);
     const json = JSON.parse(await readFile(join(outcome.report, 'report.json'), 'utf8'));
     assert.equal(json.verdict.ok, true);
@@ -101,7 +104,10 @@ describe('the demo from Azure: no mirror, a write-freeze cutover', () => {
     // (no mirror would have fetched it: a GET before the copy would have been a 404).
     for (const key of rec.sourceWrites.filter((k) => k.startsWith('uploads/2026-11/'))) {
       const gets = sb.oss.log.find({ op: 'GetObject', key });
-      assert.ok(gets.every((g) => g.status === 200), `${key}: no GET found it missing`);
+      assert.ok(
+        gets.every((g) => g.status === 200),
+        `${key}: no GET found it missing`,
+      );
     }
     assert.ok(sb.oss.log.find({ op: 'GetObject', key: 'uploads/2026-11/photo-001.jpg' }).length >= 1);
   });
@@ -125,7 +131,11 @@ describe('the demo from Azure: no mirror, a write-freeze cutover', () => {
 
   it('the sandbox OSS does not mirror from anything with an Azure source, even a rule aimed at COS', async () => {
     const i = sb.info;
-    await sb.cos.seed(i.cos.bucket, { key: 'cos-only.txt', body: 'not the origin', lastModified: new Date() });
+    await sb.cos.seed(i.cos.bucket, {
+      key: 'cos-only.txt',
+      body: 'not the origin',
+      lastModified: new Date(),
+    });
     await new SandboxDriver({ oss: i.oss, cos: { ...i.cos } }).setMirror(true);
     const dst = await destinationStore(flow.spec, flow.creds);
     await assert.rejects(() => dst.read('cos-only.txt'));
@@ -165,7 +175,10 @@ describe('ossmigrate migrate --infra sandbox from Azure: the held cutover names 
     const job = join(dir, 'site.yaml');
     await writeFile(job, JSON.stringify({ name: 'site', ...sb.jobSpec() }));
     const run = (extra: string[]) =>
-      runCli(['migrate', job, '--infra', 'sandbox', '--workdir', work, ...extra], { cwd: dir, env: sb.env() });
+      runCli(['migrate', job, '--infra', 'sandbox', '--workdir', work, ...extra], {
+        cwd: dir,
+        env: sb.env(),
+      });
     const first = await run([]);
     assert.equal(first.code, 6, first.stderr);
     assert.match(first.stderr, new RegExp(`! ${FREEZE}`));

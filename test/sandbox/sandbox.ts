@@ -71,7 +71,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   // Azure: Azurite beside the emulators (loaded only for it), started and seeded meanwhile.
   const azStart =
     source === 'azure'
-      ? import('./azureSource.ts').then((m) => m.startAzureSource({ seed: o.seed === 'demo' ? 'demo' : 'none' }))
+      ? import('./azureSource.ts').then((m) =>
+          m.startAzureSource({ seed: o.seed === 'demo' ? 'demo' : 'none' }),
+        )
       : undefined;
   try {
     return await withEmulators(o, source, azStart);

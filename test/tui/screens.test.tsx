@@ -330,7 +330,14 @@ describe('screens: progress', () => {
       }),
       {
         type: 'business',
-        stats: { source: 'COS', sourceWrites: 7, ossWrites: 0, ossReads: 0, mirrorFetches: 0, doing: 'writing to COS' },
+        stats: {
+          source: 'COS',
+          sourceWrites: 7,
+          ossWrites: 0,
+          ossReads: 0,
+          mirrorFetches: 0,
+          doing: 'writing to COS',
+        },
         line: 'COS PUT uploads/2026-11/photo-007.jpg (new)',
         at: T0 + 3000,
       },
@@ -713,7 +720,14 @@ describe('screens: small parts', () => {
     assert.match(
       text$(
         <BusinessPanel
-          b={{ source: 'COS', sourceWrites: 40, ossWrites: 4, ossReads: 27, mirrorFetches: 3, doing: 'serving reads from OSS' }}
+          b={{
+            source: 'COS',
+            sourceWrites: 40,
+            ossWrites: 4,
+            ossReads: 27,
+            mirrorFetches: 3,
+            doing: 'serving reads from OSS',
+          }}
         />,
       ),
       /Business serving reads from OSS · COS writes 40 · OSS writes 4 · OSS reads 27 \(3 fetched back-to-origin\)/,

@@ -32,7 +32,7 @@ export function ConfirmDialog({ pending }: { pending: PendingAsk }) {
           </Text>
           <Text color="yellow">{`${ask.freeze}: OSS cannot fetch keys it lacks from this source.`}</Text>
           <Text>Before confirming:</Text>
-          <Text>{'  1. stop the application\'s writes to the source (reads may go on)'}</Text>
+          <Text>{"  1. stop the application's writes to the source (reads may go on)"}</Text>
           <Text>{`  2. do not switch to oss://${ask.bucket} yet`}</Text>
           <Text>
             {`On confirm T2 = now is recorded and the final incremental copies what changed between T1${
