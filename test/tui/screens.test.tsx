@@ -490,6 +490,30 @@ describe('screens: cutover and teardown', () => {
     assert.match(f, /> demo-d/);
   });
 
+  it('cutover from a source OSS cannot mirror: a write freeze first, the switch after the final incremental', () => {
+    const line = 'mirroring: not available for azure — cutover with a write freeze';
+    const pending = cutover();
+    const f = text$(
+      <ConfirmDialog pending={{ ...pending, ask: { ...pending.ask, freeze: line } as PendingAsk['ask'] }} />,
+    );
+    assert.match(f, /Cutover — a write freeze, then the switch to oss:\/\/demo-dst/);
+    assert.match(f, /mirroring: not available for azure — cutover with a write freeze: OSS cannot fetch/);
+    assert.match(f, /1\. stop the application's writes to the source/);
+    assert.match(f, /2\. do not switch to oss:\/\/demo-dst yet/);
+    assert.match(f, /then switch the reads and writes to OSS, and the freeze is over/);
+    assert.doesNotMatch(f, /mirror rule serves|point the application's reads and writes/);
+    // The header says it instead of "mirror off".
+    const s = apply(base(), {
+      type: 'init',
+      job: undefined,
+      infra: 'sandbox',
+      cutover: { kind: 'freeze', source: 'azure', line },
+    });
+    const h = text$(<Header s={s} now={T0} />);
+    assert.match(h, /mirroring: not available for azure — cutover with a write freeze/);
+    assert.doesNotMatch(h, /mirror off/);
+  });
+
   it('cutover: a wrong word is refused; folded away it waits for c', () => {
     assert.match(
       frame(
