@@ -145,7 +145,7 @@ describe('the demo from Azure: no mirror, a write-freeze cutover', () => {
     assert.equal(sb.cos.log.count({ key: 'cos-only.txt' }), 0, 'COS never asked');
     // The driver made for the Azure job refuses outright, with the fix.
     await assert.rejects(
-      () => SandboxDriver.fromJob(flow.spec, flow.creds).setMirror(true),
+      () => SandboxDriver.fromJob(flow.spec, flow.creds, { withoutMirror: true }).setMirror(true),
       (e: Error) => e.message.includes(FREEZE.split(' —')[0]!) && /write freeze/.test(e.message),
     );
   });

@@ -105,7 +105,7 @@ export async function demoFlow(
     open: () => JobSession.submit(ws, spec, creds, makeStores, secretValues(creds)),
     reset: () => ws.removeJob(DEMO_JOB),
     progressFile: new ProgressFile(ws.jobDir(DEMO_JOB)),
-    driver: SandboxDriver.fromJob(spec, creds),
+    driver: SandboxDriver.fromJob(spec, creds, { withoutMirror: mode.kind === 'freeze' }),
     infraKind: 'sandbox',
     deadlineDays: 7,
     mbpsPerInstance: 100,

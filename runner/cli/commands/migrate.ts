@@ -16,6 +16,7 @@ import { PulumiCliDriver } from '../../adapters/infra/pulumi.ts';
 import { SandboxDriver } from '../../adapters/infra/sandbox.ts';
 import { maskRedisUrls } from '../../adapters/queue/redisConnection.ts';
 import type { JobSession } from '../../app/jobService.ts';
+import { cutoverModeFor } from '../../app/migration/cutoverMode.ts';
 import { autoAnswerer, type MigrationDeps, runMigration } from '../../app/migration/orchestrator.ts';
 import { PHASE_INFO, phaseNumber } from '../../app/migration/phases.ts';
 import { ProgressFile } from '../../app/migration/progressFile.ts';
@@ -121,7 +122,9 @@ export async function prepareMigration(
     mbpsPerInstance: mbps,
     makeDriver: (session) =>
       infra === 'sandbox'
-        ? SandboxDriver.fromJob(session.spec, creds)
+        ? SandboxDriver.fromJob(session.spec, creds, {
+            withoutMirror: cutoverModeFor(session.spec.source).kind === 'freeze',
+          })
         : infra === 'pulumi'
           ? new PulumiCliDriver({ stack: o.stack, cwd: root, baseEnv: process.env })
           : undefined,
