@@ -6,7 +6,12 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { JobSpec } from '../config/job.ts';
-import { type MirrorSource, type MirrorSupport, mirrorSupport } from '../core/mirrorSupport.ts';
+import {
+  type MirrorContext,
+  type MirrorSource,
+  type MirrorSupport,
+  mirrorSupport,
+} from '../core/mirrorSupport.ts';
 
 /** Lines of a URL list read for its prefixes: enough to see a mix of hosts, cheap for 10⁷ lines. */
 const SAMPLE_LINES = 1000;
@@ -34,8 +39,8 @@ export async function urlPrefixesOf(listFile: string, prefixColumn: number): Pro
   return [...out];
 }
 
-/** The job's source as core/mirrorSupport describes it. */
-export async function mirrorSourceOf(spec: JobSpec): Promise<MirrorSource> {
+/** The job's source as core/mirrorSupport describes it (a URL list: its sampled prefixes, if any). */
+export function describeMirrorSource(spec: JobSpec, urlPrefixes?: readonly string[]): MirrorSource {
   const s = spec.source;
   switch (s.type) {
     case 'cos':
@@ -64,15 +69,27 @@ export async function mirrorSourceOf(spec: JobSpec): Promise<MirrorSource> {
     case 'upyun':
       return { type: 'upyun', service: s.service, ...(s.endpoint ? { endpoint: s.endpoint } : {}) };
     case 'http-list':
-      return { type: 'http-list', urlPrefixes: await urlPrefixesOf(s.listFile, s.prefixColumn) };
+      return { type: 'http-list', ...(urlPrefixes ? { urlPrefixes } : {}) };
     case 'local':
       return { type: 'local' };
   }
 }
 
+/** The job's source as core/mirrorSupport describes it, a URL list's prefixes read from the list. */
+export async function mirrorSourceOf(spec: JobSpec): Promise<MirrorSource> {
+  const s = spec.source;
+  return describeMirrorSource(
+    spec,
+    s.type === 'http-list' ? await urlPrefixesOf(s.listFile, s.prefixColumn) : undefined,
+  );
+}
+
+/** Where the destination is (a local address is the sandbox's emulator). */
+export function mirrorContextOf(spec: JobSpec): MirrorContext {
+  return spec.destination.endpoint ? { destinationEndpoint: spec.destination.endpoint } : {};
+}
+
 /** Can OSS mirroring serve this job's cutover? */
 export async function jobMirrorSupport(spec: JobSpec): Promise<MirrorSupport> {
-  return mirrorSupport(await mirrorSourceOf(spec), {
-    ...(spec.destination.endpoint ? { destinationEndpoint: spec.destination.endpoint } : {}),
-  });
+  return mirrorSupport(await mirrorSourceOf(spec), mirrorContextOf(spec));
 }

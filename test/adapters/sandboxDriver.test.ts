@@ -133,7 +133,7 @@ describe('SandboxDriver', () => {
     }
   });
 
-  it('fromJob: needs the endpoint, a COS source and both keys', () => {
+  it('fromJob: needs the endpoint and both keys; a source OSS cannot mirror from gets no rule', async () => {
     const spec = (o: Record<string, unknown> = {}) =>
       parseJob({
         source: { type: 'cos', bucket: 'src-1250000000', region: 'ap-guangzhou' },
@@ -153,9 +153,17 @@ describe('SandboxDriver', () => {
       () => SandboxDriver.fromJob(spec({ destination: { bucket: 'dst', region: 'cn-hangzhou' } }), creds),
       (e: unknown) => e instanceof InfraError && /destination endpoint/.test(e.message),
     );
-    assert.throws(
-      () => SandboxDriver.fromJob(spec({ source: { type: 'local', path: '/tmp' } }), creds),
-      /mirrors from COS and S3 only/,
+    const localJob = spec({ source: { type: 'local', path: '/tmp' } });
+    assert.throws(() => SandboxDriver.fromJob(localJob, creds), /mirrors from COS and S3 only/);
+    // Cutting over without a mirror: the bucket only, and no pretending to turn a mirror on.
+    const local = SandboxDriver.fromJob(localJob, creds, { withoutMirror: true });
+    assert.equal(local.mirrorUrl, undefined);
+    await assert.rejects(
+      () => local.setMirror(true),
+      (e: unknown) =>
+        e instanceof InfraError &&
+        /mirroring: not available for local/.test(e.message) &&
+        /write freeze/.test(e.fix ?? ''),
     );
     assert.throws(() => SandboxDriver.fromJob(spec(), { origin: {} }), /needs both keys/);
   });

@@ -5,7 +5,7 @@
  * problem and the fix; "new" starts over.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -262,5 +262,81 @@ describe('runner: infrastructure and failures', () => {
     assert.ok(o.fix);
     assert.ok(r.state().problems.some((p) => p.severity === 'error'));
     assert.equal(r.state().phases.plan.status, 'failed');
+  });
+});
+
+describe('runner: a source OSS cannot mirror from (local directory) cuts over with a write freeze', () => {
+  let e: Env;
+  let src: string;
+  before(async () => {
+    e = await setup();
+    src = join(e.dir, 'src');
+    await mkdir(src, { recursive: true });
+    const old = new Date(Date.now() - 3600_000);
+    for (let i = 0; i < 4; i++) {
+      const f = join(src, `f${i}.txt`);
+      await writeFile(f, `file ${i}\n`);
+      await utimes(f, old, old);
+    }
+  });
+  after(async () => {
+    await e.sb.close();
+    await rm(e.dir, { recursive: true, force: true });
+  });
+
+  it('skips the mirror with the reason, asks a freeze cutover, switches the business after the final incremental', async () => {
+    const ws = new Workspace(join(e.dir, 'freeze'));
+    const i = e.sb.info;
+    const spec = parseJob({
+      name: 'job',
+      source: { type: 'local', path: src },
+      destination: { bucket: i.oss.bucket, region: i.oss.region, endpoint: i.oss.endpoint },
+      transfer: { concurrency: 2 },
+    });
+    const order: string[] = [];
+    const r = recorder();
+    const emit = r.io.emit;
+    r.io.emit = (a) => {
+      if (a.type === 'phase-start' || a.type === 'phase-done' || a.type === 'phase-skip')
+        order.push(`${a.type} ${a.phase}`);
+      if (a.type === 'window' && a.t2) order.push('T2');
+      emit(a);
+    };
+    const o = await runMigration(
+      {
+        job: 'job',
+        workdir: ws.root,
+        open: () => JobSession.submit(ws, spec, e.creds, makeStores, []),
+        reset: () => ws.removeJob('job'),
+        progressFile: new ProgressFile(ws.jobDir('job')),
+        driver: SandboxDriver.fromJob(spec, e.creds, { withoutMirror: true }),
+        infraKind: 'sandbox',
+        deadlineDays: 7,
+        mbpsPerInstance: 100,
+        hooks: {
+          beforeT2: async () => void order.push('business stops writing'),
+          afterT2: async () => void order.push('business switches to OSS'),
+        },
+      },
+      r.io,
+    );
+    assert.equal(o.exitCode, 0, JSON.stringify(o));
+    const line = 'mirroring: not available for local — cutover with a write freeze';
+    const s = r.state();
+    assert.equal(s.noMirror, line);
+    assert.equal(s.phases.mirror.status, 'skipped');
+    assert.equal(s.phases.mirror.detail, line);
+    const cut = r.asked.find((q) => q.kind === 'cutover');
+    assert.ok(cut && cut.kind === 'cutover' && cut.freeze === line);
+    assert.equal(r.asked.filter((q) => q.kind === 'teardown').length, 0, 'nothing to tear down: no question');
+    const at = (x: string) => order.indexOf(x);
+    assert.ok(at('business stops writing') < at('T2'));
+    assert.ok(at('phase-start incremental') < at('business switches to OSS'));
+    assert.ok(at('business switches to OSS') < at('phase-done incremental'));
+    assert.equal(order.filter((x) => x === 'business switches to OSS').length, 1);
+    assert.equal(e.sb.oss.log.count({ op: 'PutBucketWebsite' }), 0);
+    assert.ok(
+      s.log.some((l) => /write freeze over: every change up to T2 is in oss:\/\/demo-dst/.test(l.text)),
+    );
   });
 });

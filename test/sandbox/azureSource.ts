@@ -6,6 +6,7 @@
  */
 
 import { startAzurite, type TestAzurite } from '../helpers/azurite.ts';
+import { afterTheSecondOf } from '../helpers/clock.ts';
 import { patternBytes } from './common/blobs.ts';
 import { demoObjects } from './seed.ts';
 
@@ -64,6 +65,9 @@ export async function startAzureSource(
       });
     }
   }
+  // Azurite cannot backdate a blob: let the second of the last upload pass, so a job started
+  // now has these objects before its T1 (the full copy), not deferred to the incremental.
+  if (o.seed !== 'none') await afterTheSecondOf(Date.now());
   const { account, endpoint } = azurite;
   return {
     azurite,

@@ -1,7 +1,8 @@
 /**
  * The sandbox: the OSS and COS emulators side by side, one bucket each, fresh random credentials,
  * optionally seeded with demo data. OSS mirroring rules pointing at the real-looking COS URL
- * (https://<bucket>.cos.<region>.myqcloud.com/) reach the local COS emulator.
+ * (https://<bucket>.cos.<region>.myqcloud.com/) reach the local COS emulator — except with an
+ * Azure source, where the OSS emulator mirrors from nothing (as real OSS could not).
  */
 import { randomBytes } from 'node:crypto';
 import type { AzureSource } from './azureSource.ts';
@@ -38,6 +39,8 @@ export const SANDBOX_SOURCES: readonly SandboxSource[] = ['cos', 's3', 'azure'];
 export type Sandbox = {
   oss: OssEmulator;
   cos: CosEmulator;
+  /** With --source azure: Azurite and its container (tests seed it behind the adapter's back). */
+  azure?: AzureSource;
   info: SandboxInfo;
   /** Environment for a process that should use the sandbox's credentials. */
   env(): Record<string, string>;
@@ -64,6 +67,27 @@ export type SandboxOptions = {
 const token = (n: number) => randomBytes(n).toString('base64url');
 
 export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
+  const source = o.source ?? 'cos';
+  // Azure: Azurite beside the emulators (loaded only for it), started and seeded meanwhile.
+  const azStart =
+    source === 'azure'
+      ? import('./azureSource.ts').then((m) =>
+          m.startAzureSource({ seed: o.seed === 'demo' ? 'demo' : 'none' }),
+        )
+      : undefined;
+  try {
+    return await withEmulators(o, source, azStart);
+  } catch (e) {
+    await azStart?.then((a) => a.close()).catch(() => {});
+    throw e;
+  }
+}
+
+async function withEmulators(
+  o: SandboxOptions,
+  source: SandboxSource,
+  azStart: Promise<AzureSource> | undefined,
+): Promise<Sandbox> {
   const ossCred = { accessKeyId: `LTAI5t${token(12)}`, secret: token(24) };
   const cosCred = { accessKeyId: `AKID${token(16)}`, secret: token(24) };
   const cosRegion = 'ap-guangzhou';
@@ -86,13 +110,20 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     ...(o.ossPort ? { port: o.ossPort } : {}),
     ...(o.dataDir ? { dataDir: `${o.dataDir}/oss` } : {}),
     ...(o.faults?.oss ? { faults: o.faults.oss } : {}),
-    // Mirror rules name the real COS host; connect to the local COS emulator instead.
+    // Mirror rules name the real COS host; connect to the local COS emulator instead. With an
+    // Azure source nothing is reachable: real OSS cannot fetch from a private Azure container,
+    // and the COS emulator beside it is not this migration's origin.
     mirrorResolve: (url) =>
-      cosHost.test(url.hostname) ? new URL(`${url.pathname}${url.search}`, cos.endpoint) : undefined,
+      source === 'azure'
+        ? null
+        : cosHost.test(url.hostname)
+          ? new URL(`${url.pathname}${url.search}`, cos.endpoint)
+          : undefined,
   });
   cos.createBucket(cosBucket, cosRegion);
   oss.createBucket(ossBucket, `oss-${ossRegion}`);
-  if (o.seed === 'demo') await seedDemo(cos, cosBucket);
+  // With an Azure source the demo objects are in Azurite; COS is not this migration's origin.
+  if (o.seed === 'demo' && source !== 'azure') await seedDemo(cos, cosBucket);
   const info: SandboxInfo = {
     oss: {
       endpoint: oss.endpoint,
@@ -109,14 +140,10 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       secretKey: cosCred.secret,
     },
   };
-  const source = o.source ?? 'cos';
-  // Azure: Azurite beside the emulators, seeded with the same demo objects (loaded only for it).
-  const az =
-    source === 'azure'
-      ? await (await import('./azureSource.ts')).startAzureSource({
-          seed: o.seed === 'demo' ? 'demo' : 'none',
-        })
-      : undefined;
+  const az = await azStart?.catch(async (e: unknown) => {
+    await Promise.all([oss.close(), cos.close()]);
+    throw e;
+  });
   if (az)
     info.azure = {
       endpoint: az.endpoint,
@@ -182,6 +209,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   return {
     oss,
     cos,
+    ...(az ? { azure: az } : {}),
     info,
     env: () => ({
       ALIBABA_CLOUD_ACCESS_KEY_ID: ossCred.accessKeyId,

@@ -82,9 +82,9 @@ describe('npm run demo -- --yes', () => {
     assert.equal(v.exitCode, 0);
     assert.equal(v.problems, 0);
     const seeded = demoObjects().map((o) => o.key);
-    const newKeys = business.cosWrites.filter((k: string) => !seeded.includes(k));
+    const newKeys = business.sourceWrites.filter((k: string) => !seeded.includes(k));
     assert.ok(newKeys.length >= 3, 'the business created objects in COS during the migration');
-    assert.ok(business.cosChanged.length >= 1, 'and changed existing ones');
+    assert.ok(business.sourceChanged.length >= 1, 'and changed existing ones');
     assert.equal(
       v.sourceObjects,
       seeded.length + newKeys.length,
@@ -108,7 +108,7 @@ describe('npm run demo -- --yes', () => {
     assert.deepEqual(json.openFailures, []);
 
     const byKey = new Map(lines.map((l) => [l.key, l]));
-    for (const key of [...seeded, ...business.cosWrites]) {
+    for (const key of [...seeded, ...business.sourceWrites]) {
       const l = byKey.get(key);
       assert.ok(l, `${key} is in the report`);
       assert.ok(l.verify === 'match' || l.verify === 'dest-newer', `${key} verified (${l.verify})`);
@@ -116,7 +116,7 @@ describe('npm run demo -- --yes', () => {
       assert.notEqual(l.migratedBy, 'not-copied');
     }
     // Changed during the full copy → the incremental copied the new version (or kept a newer OSS write).
-    for (const key of business.cosWrites.filter((k: string) => !business.ossWrites.includes(k))) {
+    for (const key of business.sourceWrites.filter((k: string) => !business.ossWrites.includes(k))) {
       assert.ok(
         ['incremental', 'kept-destination'].includes(byKey.get(key)!.migratedBy),
         `${key}: ${byKey.get(key)!.migratedBy}`,
@@ -129,7 +129,7 @@ describe('npm run demo -- --yes', () => {
       assert.match(byKey.get(key)!.note ?? '', /fetched back-to-origin/);
     }
     // Written to OSS after cutover: kept — never overwritten, never a failure.
-    const rewritten = business.ossWrites.filter((k: string) => business.cosChanged.includes(k));
+    const rewritten = business.ossWrites.filter((k: string) => business.sourceChanged.includes(k));
     assert.equal(rewritten.length, 1);
     assert.equal(byKey.get(rewritten[0])!.verify, 'dest-newer');
     assert.equal(byKey.get(rewritten[0])!.migratedBy, 'kept-destination');

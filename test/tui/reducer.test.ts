@@ -490,9 +490,16 @@ describe('reducer: the rest', () => {
     assert.equal(s.infra.check?.ok, false);
     assert.deepEqual(s.infra.log, ['creating bucket']);
     assert.equal(s.mirrorOn, true, 'outputs say where the mirror is');
-    const stats = { cosWrites: 3, ossWrites: 0, ossReads: 0, mirrorFetches: 0, doing: 'writing to COS' };
+    const stats = {
+      source: 'COS',
+      sourceWrites: 3,
+      ossWrites: 0,
+      ossReads: 0,
+      mirrorFetches: 0,
+      doing: 'writing to COS',
+    };
     s = apply(s, { type: 'business', stats, line: 'COS PUT x', at: T0 }, { type: 'business', stats, at: T0 });
-    assert.equal(s.business!.cosWrites, 3);
+    assert.equal(s.business!.sourceWrites, 3);
     assert.equal(s.log.at(-1)!.source, 'business');
     s = apply(s, { type: 'paused', paused: true });
     assert.equal(s.paused, true);

@@ -355,7 +355,14 @@ describe('screens: progress', () => {
       }),
       {
         type: 'business',
-        stats: { cosWrites: 7, ossWrites: 0, ossReads: 0, mirrorFetches: 0, doing: 'writing to COS' },
+        stats: {
+          source: 'COS',
+          sourceWrites: 7,
+          ossWrites: 0,
+          ossReads: 0,
+          mirrorFetches: 0,
+          doing: 'writing to COS',
+        },
         line: 'COS PUT uploads/2026-11/photo-007.jpg (new)',
         at: T0 + 3000,
       },
@@ -506,6 +513,30 @@ describe('screens: cutover and teardown', () => {
     );
     assert.match(f, /Type demo-dst and press Enter to confirm \(Esc: not now/);
     assert.match(f, /> demo-d/);
+  });
+
+  it('cutover from a source OSS cannot mirror: a write freeze first, the switch after the final incremental', () => {
+    const line = 'mirroring: not available for azure — cutover with a write freeze';
+    const pending = cutover();
+    const f = text$(
+      <ConfirmDialog pending={{ ...pending, ask: { ...pending.ask, freeze: line } as PendingAsk['ask'] }} />,
+    );
+    assert.match(f, /Cutover — a write freeze, then the switch to oss:\/\/demo-dst/);
+    assert.match(f, /mirroring: not available for azure — cutover with a write freeze: OSS cannot fetch/);
+    assert.match(f, /1\. stop the application's writes to the source/);
+    assert.match(f, /2\. do not switch to oss:\/\/demo-dst yet/);
+    assert.match(f, /then switch the reads and writes to OSS, and the freeze is over/);
+    assert.doesNotMatch(f, /mirror rule serves|point the application's reads and writes/);
+    // The header says it instead of "mirror off".
+    const s = apply(base(), {
+      type: 'init',
+      job: undefined,
+      infra: 'sandbox',
+      cutover: { kind: 'freeze', source: 'azure', line, why: 'Azure signs with Shared Key' },
+    });
+    const h = text$(<Header s={s} now={T0} />);
+    assert.match(h, /mirroring: not available for azure — cutover with a write freeze/);
+    assert.doesNotMatch(h, /mirror off/);
   });
 
   it('cutover: a wrong word is refused; folded away it waits for c', () => {
@@ -738,7 +769,14 @@ describe('screens: small parts', () => {
     assert.match(
       text$(
         <BusinessPanel
-          b={{ cosWrites: 40, ossWrites: 4, ossReads: 27, mirrorFetches: 3, doing: 'serving reads from OSS' }}
+          b={{
+            source: 'COS',
+            sourceWrites: 40,
+            ossWrites: 4,
+            ossReads: 27,
+            mirrorFetches: 3,
+            doing: 'serving reads from OSS',
+          }}
         />,
       ),
       /Business serving reads from OSS · COS writes 40 · OSS writes 4 · OSS reads 27 \(3 fetched back-to-origin\)/,

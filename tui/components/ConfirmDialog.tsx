@@ -25,7 +25,22 @@ export function ConfirmDialog({ pending }: { pending: PendingAsk }) {
   }
   return (
     <Box flexDirection="column" borderStyle="double" borderColor="yellow" paddingX={1}>
-      {ask.kind === 'cutover' ? (
+      {ask.kind === 'cutover' && ask.freeze ? (
+        <>
+          <Text bold color="yellow">
+            Cutover — a write freeze, then the switch to oss://{ask.bucket}
+          </Text>
+          <Text color="yellow">{`${ask.freeze}: OSS cannot fetch keys it lacks from this source.`}</Text>
+          <Text>Before confirming:</Text>
+          <Text>{"  1. stop the application's writes to the source (reads may go on)"}</Text>
+          <Text>{`  2. do not switch to oss://${ask.bucket} yet`}</Text>
+          <Text>
+            {`On confirm T2 = now is recorded and the final incremental copies what changed between T1${
+              ask.t1 ? ` (${shortTime(ask.t1)})` : ''
+            } and T2. When it is done this screen says so: then switch the reads and writes to OSS, and the freeze is over.`}
+          </Text>
+        </>
+      ) : ask.kind === 'cutover' ? (
         <>
           <Text bold color="yellow">
             Cutover — switch the business to oss://{ask.bucket}

@@ -4,7 +4,7 @@ import { Box, Text } from 'ink';
 import type { TuiState } from '../state/types.ts';
 import { formatDuration, shortTime } from './format.ts';
 
-/** Job, source → destination, infra, deadline, T1/T2, mirror. */
+/** Job, source → destination, infra, deadline, T1/T2, mirror (or why there is none). */
 export function Header({ s, now }: { s: TuiState; now: number }) {
   const check = s.infra.check;
   return (
@@ -40,8 +40,15 @@ export function Header({ s, now }: { s: TuiState; now: number }) {
             {s.deadline.at > now ? `${formatDuration(s.deadline.at - now)} left` : 'passed'})
           </Text>
         ) : null}
-        {`  · T1 ${s.t1 ? shortTime(s.t1) : '—'}  · T2 ${s.t2 ? shortTime(s.t2) : '—'}  · mirror `}
-        <Text color={s.mirrorOn ? 'green' : undefined}>{s.mirrorOn ? 'on' : 'off'}</Text>
+        {`  · T1 ${s.t1 ? shortTime(s.t1) : '—'}  · T2 ${s.t2 ? shortTime(s.t2) : '—'}  · `}
+        {s.noMirror ? (
+          <Text color="yellow">{s.noMirror}</Text>
+        ) : (
+          <>
+            {'mirror '}
+            <Text color={s.mirrorOn ? 'green' : undefined}>{s.mirrorOn ? 'on' : 'off'}</Text>
+          </>
+        )}
         {s.paused ? <Text color="yellow"> · PAUSED</Text> : null}
         {s.stopping ? <Text color="yellow"> · stopping…</Text> : null}
       </Text>

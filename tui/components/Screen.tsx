@@ -89,7 +89,7 @@ export function Screen({
     panel = (
       <Box flexDirection="column">
         {v ? (
-          <Text>{`  verified ${v.verified} · changed since T1 ${v.pending} (the incremental copies them) · mirror ${s.mirrorOn ? 'on: OSS serves them meanwhile' : 'off'}`}</Text>
+          <Text>{`  verified ${v.verified} · changed since T1 ${v.pending} (the incremental copies them) · mirror ${s.noMirror ? 'none: the write freeze at cutover covers them' : s.mirrorOn ? 'on: OSS serves them meanwhile' : 'off'}`}</Text>
         ) : null}
         {pending?.ask.kind === 'cutover' ? <ConfirmDialog pending={pending} /> : null}
       </Box>

@@ -1,96 +1,98 @@
 /**
- * The demo's simulated business: an application that keeps running while its storage moves.
- *   - From the start of the full copy until cutover it writes to COS (through CosStore): new
- *     objects, and new versions of existing ones (modified after T1, so the incremental phase
- *     owns them).
- *   - At cutover it switches to OSS: it reads keys that exist only in COS (created after T1 —
- *     the OSS mirror rule fetches them back-to-origin), writes new objects to OSS, and rewrites
- *     one object it had changed in COS (the incremental must leave that newer OSS write alone).
- *   - During the incremental and afterwards it keeps reading and writing OSS.
+ * The demo's simulated business: an application that keeps running while its storage moves. It
+ * talks to storage through the ObjectStore port (the job's own source and destination stores),
+ * so it is the same business whatever the source is (COS, S3, Azure).
+ *   - From the start of the full copy until cutover it writes to the source: new objects, and
+ *     new versions of existing ones (modified after T1, so the incremental phase owns them).
+ *   - Behind the mirror rule (COS, S3) it switches to OSS at cutover: it reads keys that exist
+ *     only in the source (created after T1 — OSS fetches them back-to-origin), writes new objects
+ *     to OSS, and rewrites one object it had changed in the source (the incremental must leave
+ *     that newer OSS write alone).
+ *   - Without a mirror (Azure) the cutover is a write freeze: it stops writing at T2 and switches
+ *     to OSS only once the final incremental has copied its writes; then it reads them through
+ *     OSS (already there: no back-to-origin), writes new objects and rewrites the changed one.
+ *   - Afterwards it keeps reading and writing OSS.
  * Everything it does is recorded for the report (BusinessRecord) and reported as it happens.
  */
-import { CosStore } from '../../runner/adapters/cos/cosStore.ts';
-import { createOssClient } from '../../runner/adapters/oss/client.ts';
+import type { Readable } from 'node:stream';
 import type { BusinessRecord } from '../../runner/app/migration/migrationReport.ts';
+import type { ObjectStore } from '../../runner/ports/objectStore.ts';
 import type { BusinessStats } from '../state/types.ts';
 
 export type BusinessOptions = {
-  cos: { endpoint: string; region: string; bucket: string; secretId: string; secretKey: string };
-  oss: { endpoint: string; region: string; bucket: string; accessKeyId: string; accessKeySecret: string };
-  /** Existing keys it may rewrite in COS (never the ones it reads later). */
+  /** The store it uses before cutover: the job's source. */
+  source: ObjectStore;
+  /** How the source is called in its lines and the report ("COS", "S3", "Azure"). */
+  sourceLabel: string;
+  /** The store it uses after cutover: the job's OSS destination. */
+  oss: ObjectStore;
+  /** 'freeze': no mirror, the switch waits for the final incremental (cutoverMode.ts). */
+  cutover: 'mirror' | 'freeze';
+  /** Existing keys it may rewrite in the source (never the ones it reads later). */
   changeable: string[];
   /** Existing keys it reads through OSS after cutover (already migrated, never changed). */
   readable: string[];
-  /** How often it writes to COS before cutover. */
-  cosEveryMs?: number;
-  maxCosWrites?: number;
+  /** How often it writes to the source before cutover. */
+  sourceEveryMs?: number;
+  maxSourceWrites?: number;
   /** How often it reads from OSS after cutover. */
   ossEveryMs?: number;
   /** New objects it writes to OSS right after cutover. */
   ossWrites?: number;
-  /** How many COS-only keys it reads through OSS right after cutover. */
-  mirrorReads?: number;
+  /** How many source-only keys it reads through OSS right after cutover. */
+  firstReads?: number;
   /** Did OSS fetch this key back-to-origin? (the demo looks at the emulator's request log) */
   mirrored?(key: string): boolean;
   onUpdate?(stats: BusinessStats, line?: string): void;
 };
 
-type Oss = {
-  put(key: string, body: Buffer, opts?: Record<string, unknown>): Promise<unknown>;
-  get(key: string): Promise<{ content: Buffer }>;
-};
+async function bytesOf(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
 
 const pad = (n: number) => String(n).padStart(3, '0');
 
 export class Business {
-  private readonly cos: CosStore;
-  private readonly oss: Oss;
   private readonly written = new Map<string, Buffer>();
-  private readonly rec: BusinessRecord = {
-    cosWrites: [],
-    cosChanged: [],
-    ossWrites: [],
-    mirrorFetched: [],
-    ossReads: 0,
-  };
+  private readonly rec: BusinessRecord;
   private timer: NodeJS.Timeout | undefined;
   private inflight = new Set<Promise<unknown>>();
   private doing = 'waiting for the migration to start';
   private tick = 0;
   private newKeys: string[] = [];
   private stopped = false;
-  private phase: 'idle' | 'cos' | 'oss' | 'done' = 'idle';
+  private phase: 'idle' | 'source' | 'frozen' | 'oss' | 'done' = 'idle';
   readonly errors: string[] = [];
 
   constructor(private readonly o: BusinessOptions) {
-    this.cos = new CosStore({
-      bucket: o.cos.bucket,
-      region: o.cos.region,
-      endpoint: o.cos.endpoint,
-      credentials: { secretId: o.cos.secretId, secretKey: o.cos.secretKey },
-    });
-    this.oss = createOssClient({
-      accessKeyId: o.oss.accessKeyId,
-      accessKeySecret: o.oss.accessKeySecret,
-      bucket: o.oss.bucket,
-      region: o.oss.region,
-      endpoint: o.oss.endpoint,
-    }) as unknown as Oss;
+    this.rec = {
+      source: o.sourceLabel,
+      cutover: o.cutover,
+      sourceWrites: [],
+      sourceChanged: [],
+      ossWrites: [],
+      mirrorFetched: [],
+      ossReads: 0,
+    };
   }
 
   record(): BusinessRecord {
     return {
-      cosWrites: [...new Set(this.rec.cosWrites)],
-      cosChanged: [...new Set(this.rec.cosChanged)],
+      ...this.rec,
+      sourceWrites: [...new Set(this.rec.sourceWrites)],
+      sourceChanged: [...new Set(this.rec.sourceChanged)],
       ossWrites: [...new Set(this.rec.ossWrites)],
       mirrorFetched: [...new Set(this.rec.mirrorFetched)],
-      ossReads: this.rec.ossReads,
     };
   }
 
   stats(): BusinessStats {
     return {
-      cosWrites: this.rec.cosWrites.length,
+      source: this.o.sourceLabel,
+      cutover: this.o.cutover,
+      sourceWrites: this.rec.sourceWrites.length,
       ossWrites: this.rec.ossWrites.length,
       ossReads: this.rec.ossReads,
       mirrorFetches: new Set(this.rec.mirrorFetched).size,
@@ -112,22 +114,26 @@ export class Business {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
-  /** The full copy started (T1 is set): keep writing to COS until cutover. */
-  startCosWrites(): void {
-    if (this.phase !== 'idle') return;
-    this.phase = 'cos';
-    this.doing = 'writing to COS';
-    // A first burst, so even a fast full copy has company.
-    for (let i = 0; i < 4; i++) this.cosTick();
-    this.timer = setInterval(() => this.cosTick(), this.o.cosEveryMs ?? 250);
+  private get writing(): string {
+    return `writing to ${this.o.sourceLabel}`;
   }
 
-  private cosTick(): void {
-    const max = this.o.maxCosWrites ?? 60;
-    if (this.stopped || this.phase !== 'cos') return;
-    if (this.rec.cosWrites.length + this.inflight.size >= max) {
-      if (this.doing === 'writing to COS') {
-        this.doing = `idle (wrote ${max} objects to COS: the demo's cap)`;
+  /** The full copy started (T1 is set): keep writing to the source until cutover. */
+  startSourceWrites(): void {
+    if (this.phase !== 'idle') return;
+    this.phase = 'source';
+    this.doing = this.writing;
+    // A first burst, so even a fast full copy has company.
+    for (let i = 0; i < 4; i++) this.sourceTick();
+    this.timer = setInterval(() => this.sourceTick(), this.o.sourceEveryMs ?? 250);
+  }
+
+  private sourceTick(): void {
+    const max = this.o.maxSourceWrites ?? 60;
+    if (this.stopped || this.phase !== 'source') return;
+    if (this.rec.sourceWrites.length + this.inflight.size >= max) {
+      if (this.doing === this.writing) {
+        this.doing = `idle (wrote ${max} objects to ${this.o.sourceLabel}: the demo's cap)`;
         this.update();
       }
       return;
@@ -141,7 +147,8 @@ export class Business {
     const body = Buffer.from(
       `${change ? 'new version' : 'new object'} of ${key} written by the business (#${n})\n${'~'.repeat(200 + n * 37)}`,
     );
-    const p = this.cos
+    const src = this.o.sourceLabel;
+    const p = this.o.source
       .write(key, body, {
         size: body.length,
         meta: {},
@@ -150,42 +157,51 @@ export class Business {
       .then(
         () => {
           this.written.set(key, body);
-          this.rec.cosWrites.push(key);
-          if (change) this.rec.cosChanged.push(key);
-          this.update(`COS PUT ${key} (${change ? 'changed' : 'new'})`);
+          this.rec.sourceWrites.push(key);
+          if (change) this.rec.sourceChanged.push(key);
+          this.update(`${src} PUT ${key} (${change ? 'changed' : 'new'})`);
         },
         (e: unknown) => {
-          this.errors.push(`COS PUT ${key}: ${(e as Error).message}`);
-          this.update(`COS PUT ${key} failed: ${(e as Error).message}`);
+          this.errors.push(`${src} PUT ${key}: ${(e as Error).message}`);
+          this.update(`${src} PUT ${key} failed: ${(e as Error).message}`);
         },
       );
     void this.track(p);
   }
 
-  /** Cutover confirmed: stop writing to COS (before T2 is recorded). */
-  async stopCosWrites(): Promise<void> {
+  /** Cutover confirmed: stop writing to the source (before T2 is recorded). */
+  async stopSourceWrites(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.phase = 'oss';
-    this.doing = 'switching to OSS';
+    const freeze = this.o.cutover === 'freeze';
+    this.phase = freeze ? 'frozen' : 'oss';
+    this.doing = freeze
+      ? `write freeze: no writes, waiting for the final incremental before switching to OSS`
+      : 'switching to OSS';
     await this.settle();
-    this.update(`stopped writing to COS after ${this.rec.cosWrites.length} writes`);
+    this.update(
+      `stopped writing to ${this.o.sourceLabel} after ${this.rec.sourceWrites.length} writes${
+        freeze ? ' (write freeze: it switches to OSS once the final incremental has copied them)' : ''
+      }`,
+    );
   }
 
   /**
-   * After T2: read COS-only keys through OSS (back-to-origin), write new objects to OSS and
-   * rewrite one it changed in COS; then keep serving reads from OSS. The writes happen here,
-   * before the incremental phase, so the final verification accounts for every one of them.
+   * Switched to OSS (at T2 behind the mirror; after the final incremental with a write freeze):
+   * read keys it created in the source through OSS, write new objects to OSS and rewrite one it
+   * changed in the source; then keep serving reads from OSS. The writes happen before the final
+   * verification, so it accounts for every one of them.
    */
   async afterCutover(): Promise<void> {
+    this.phase = 'oss';
     this.doing = 'reading and writing OSS';
-    const onlyInCos = this.newKeys.filter((k) => this.written.has(k)).slice(0, this.o.mirrorReads ?? 3);
-    for (const key of onlyInCos) await this.read(key);
+    const created = this.newKeys.filter((k) => this.written.has(k)).slice(0, this.o.firstReads ?? 3);
+    for (const key of created) await this.read(key);
     const writes = this.o.ossWrites ?? 3;
     for (let i = 0; i < writes; i++) await this.ossWrite(`uploads/after-cutover/note-${i + 1}.txt`);
-    // An object it changed in COS before cutover, written again in OSS after it: the newer
-    // OSS object is the business's; the incremental must not overwrite it.
-    const rewritten = this.rec.cosChanged[0];
+    // An object it changed in the source before cutover, written again in OSS after it: the
+    // newer OSS object is the business's; no later pass may overwrite it.
+    const rewritten = this.rec.sourceChanged[0];
     if (rewritten) await this.ossWrite(rewritten);
     this.doing = 'serving reads from OSS';
     let n = 0;
@@ -197,17 +213,23 @@ export class Business {
 
   private async read(key: string): Promise<void> {
     try {
-      const r = await this.oss.get(key);
+      const content = await bytesOf((await this.o.oss.read(key)).body);
       this.rec.ossReads++;
       const want = this.written.get(key);
       const mirrored = this.o.mirrored?.(key) ?? false;
       if (mirrored) this.rec.mirrorFetched.push(key);
-      const same = want ? Buffer.compare(Buffer.from(r.content), want) === 0 : true;
+      const same = want ? Buffer.compare(content, want) === 0 : true;
       // Routine reads of migrated objects only move the counters; the interesting ones get a line.
       if (!mirrored && !want && same) return this.update();
+      const src = this.o.sourceLabel;
+      const how = mirrored
+        ? `, fetched back-to-origin from ${src} by the mirror`
+        : want && this.o.cutover === 'freeze' && !this.rec.ossWrites.includes(key)
+          ? ', copied by the final incremental during the write freeze'
+          : '';
       this.update(
-        `OSS GET ${key} → ${r.content.length} bytes${mirrored ? ', fetched back-to-origin from COS by the mirror' : ''}${
-          want ? (same ? ' (the bytes it wrote to COS)' : ' (DIFFERENT from what it wrote!)') : ''
+        `OSS GET ${key} → ${content.length} bytes${how}${
+          want ? (same ? ` (the bytes it wrote to ${src})` : ' (DIFFERENT from what it wrote!)') : ''
         }`,
       );
       if (!same) this.errors.push(`OSS GET ${key}: different bytes`);
@@ -222,7 +244,7 @@ export class Business {
       `written to OSS by the business after cutover: ${key} at ${new Date().toISOString()}\n`,
     );
     try {
-      await this.oss.put(key, body, { headers: { 'Content-Type': 'text/plain' } });
+      await this.o.oss.write(key, body, { size: body.length, meta: {}, contentType: 'text/plain' });
       this.written.set(key, body);
       this.rec.ossWrites.push(key);
       this.update(`OSS PUT ${key}`);

@@ -55,6 +55,7 @@ export function reducer(s: TuiState, a: Action): TuiState {
         ...(a.job ? { job: a.job } : {}),
         infra: { ...s.infra, kind: a.infra },
         unattended: a.unattended ?? s.unattended,
+        ...(a.cutover?.kind === 'freeze' ? { noMirror: a.cutover.line } : {}),
       };
       const saved = a.saved;
       if (saved) {
@@ -192,7 +193,7 @@ export function reducer(s: TuiState, a: Action): TuiState {
       return log(next, {
         at: a.at,
         level: 'info',
-        text: `${a.auto ? '--yes: ' : ''}${answerText(ask.kind, a.answer)}`,
+        text: `${a.auto ? '--yes: ' : ''}${answerText(ask.kind, a.answer, ask.kind === 'cutover' && ask.freeze !== undefined)}`,
       });
     }
     case 'failures-settle': {
@@ -276,7 +277,7 @@ export function reducer(s: TuiState, a: Action): TuiState {
   }
 }
 
-function answerText(kind: AskKind, answer: string): string {
+function answerText(kind: AskKind, answer: string, freeze = false): string {
   switch (kind) {
     case 'resume':
       return answer === 'resume'
@@ -291,9 +292,11 @@ function answerText(kind: AskKind, answer: string): string {
         ? 'retrying the failed objects'
         : 'continuing without retrying (`ossmigrate retry` later)';
     case 'cutover':
-      return answer === 'yes'
-        ? 'cutover confirmed: the business reads and writes OSS from now on'
-        : 'cutover not confirmed';
+      return answer !== 'yes'
+        ? 'cutover not confirmed'
+        : freeze
+          ? 'cutover confirmed: writes to the source stop now (write freeze); the business switches to OSS after the final incremental'
+          : 'cutover confirmed: the business reads and writes OSS from now on';
     case 'teardown':
       return answer === 'yes' ? 'teardown confirmed' : 'teardown not confirmed';
   }

@@ -80,11 +80,15 @@ export type VerifyIssue = { count: number; samples: Array<{ key: string; detail?
 export type LogLine = { at: number; level: 'info' | 'warn' | 'error'; text: string; source?: string };
 
 export type BusinessStats = {
-  cosWrites: number;
+  /** What it writes to before cutover ("COS", "S3", "Azure"). */
+  source: string;
+  /** 'freeze': no mirror (the source cannot be fetched back-to-origin), a write freeze instead. */
+  cutover?: 'mirror' | 'freeze';
+  sourceWrites: number;
   ossWrites: number;
   ossReads: number;
   mirrorFetches: number;
-  /** What it is doing now ("writing to COS", "reading and writing OSS"). */
+  /** What it is doing now ("writing to Azure", "reading and writing OSS"). */
   doing: string;
 };
 
@@ -104,6 +108,8 @@ export type TuiState = {
   t1?: string;
   t2?: string;
   mirrorOn: boolean;
+  /** Set when OSS cannot mirror from the source: the one line that says so (a write-freeze cutover). */
+  noMirror?: string;
   plan?: PlanInfo;
   /** The engine pass running now. */
   pass?: { id: string; phase: 'full' | 'incremental'; mode: 'copy' | 'verify' | 'plan'; resumed: boolean };

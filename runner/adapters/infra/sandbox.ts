@@ -3,6 +3,7 @@
 // business would see it:
 //   provision    → the destination bucket exists (PutBucket when it does not)
 //   setMirror    → PutBucketWebsite with the same back-to-origin rule the Pulumi program deploys
+//                  (COS and S3 sources only: for any other it refuses, as real OSS could not fetch)
 //                  (infra/mirror.ts): 404 → Mirror to https://<cos-bucket>.cos.<region>.myqcloud.com/
 //                  with S3V4 MirrorAuth; the sandbox routes that host to its COS emulator
 //   setFleetSize → nothing to resize: this machine's engine is the only worker, or (a job with a
@@ -25,8 +26,13 @@ import { createOssClient } from '../oss/client.ts';
 
 export type SandboxDriverOptions = {
   oss: { endpoint: string; region: string; bucket: string; accessKeyId: string; accessKeySecret: string };
-  /** The origin the mirror rule fetches from, and the key it signs with (S3V4). */
-  cos: { bucket: string; region: string; secretId: string; secretKey: string };
+  /**
+   * The origin the mirror rule fetches from, and the key it signs with (S3V4). Absent for a
+   * source OSS cannot mirror from (Azure, …): setMirror(true) refuses, as real OSS would fail.
+   */
+  cos?: { bucket: string; region: string; secretId: string; secretKey: string };
+  /** The source type, for the refusal when there is no origin to mirror from. */
+  sourceType?: string;
   /** An S3-compatible origin instead of the COS bucket's URL (an S3 source). */
   origin?: MirrorOrigin;
   cosPrefix?: string;
@@ -58,8 +64,13 @@ export class SandboxDriver implements InfraDriver {
     }) as unknown as OssClient;
   }
 
-  /** The driver for a job whose destination is an OSS endpoint (the sandbox's) and source COS. */
-  static fromJob(spec: JobSpec, creds: Credentials): SandboxDriver {
+  /**
+   * The driver for a job whose destination is an OSS endpoint (the sandbox's). A COS or S3 source
+   * gets the mirror rule. Any other is refused, unless the caller cuts over without a mirror
+   * (`withoutMirror`: a source OSS cannot mirror from): then the bucket only, and setMirror(true)
+   * refuses.
+   */
+  static fromJob(spec: JobSpec, creds: Credentials, o: { withoutMirror?: boolean } = {}): SandboxDriver {
     const d = spec.destination;
     const s = spec.source;
     if (!d.endpoint)
@@ -67,11 +78,33 @@ export class SandboxDriver implements InfraDriver {
         'the sandbox driver needs the destination endpoint (destination.endpoint / --dst-endpoint)',
         'point the job at the sandbox: ossmigrate sandbox prints the endpoints',
       );
-    if (s.type !== 'cos' && s.type !== 's3')
-      throw new InfraError(
-        'the sandbox driver mirrors from COS and S3 only',
-        'use --infra none for other sources',
-      );
+    const endpoint = d.endpoint;
+    const ossOf = (c: NonNullable<Credentials['oss']>) => ({
+      endpoint,
+      region: d.region,
+      bucket: d.bucket,
+      accessKeyId: c.accessKeyId,
+      accessKeySecret: c.accessKeySecret,
+    });
+    if ((s.type !== 'cos' && s.type !== 's3') || o.withoutMirror) {
+      if (!o.withoutMirror)
+        throw new InfraError(
+          'the sandbox driver mirrors from COS and S3 only',
+          'use --infra none for other sources (and set the back-to-origin rule yourself)',
+        );
+      // No back-to-origin: the bucket only (the cutover freezes writes instead).
+      if (!creds.oss)
+        throw new InfraError(
+          'the sandbox driver needs the OSS key (it creates the bucket)',
+          'export ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET',
+        );
+      return new SandboxDriver({
+        oss: ossOf(creds.oss),
+        sourceType: s.type,
+        destPrefix: d.prefix,
+        queue: spec.queue !== undefined,
+      });
+    }
     // The mirror rule signs origin fetches with the source's key (S3V4).
     const key =
       s.type === 's3'
@@ -87,13 +120,7 @@ export class SandboxDriver implements InfraDriver {
     // The sandbox's own origins are local: no private-address limit here (mirrorLimit is for clouds).
     const origin = s.type === 's3' ? s3Origin(s) : undefined;
     return new SandboxDriver({
-      oss: {
-        endpoint: d.endpoint,
-        region: d.region,
-        bucket: d.bucket,
-        accessKeyId: creds.oss.accessKeyId,
-        accessKeySecret: creds.oss.accessKeySecret,
-      },
+      oss: ossOf(creds.oss),
       cos: {
         bucket: s.bucket,
         region: origin?.region ?? s.region ?? '',
@@ -107,8 +134,8 @@ export class SandboxDriver implements InfraDriver {
     });
   }
 
-  get mirrorUrl(): string {
-    return this.rule().redirect.mirrorUrl;
+  get mirrorUrl(): string | undefined {
+    return this.o.cos ? this.rule().redirect.mirrorUrl : undefined;
   }
 
   async check(): Promise<InfraCheck> {
@@ -156,6 +183,11 @@ export class SandboxDriver implements InfraDriver {
     const say = o.onOutput ?? (() => {});
     const bucket = this.o.oss.bucket;
     if (enabled) {
+      if (!this.o.cos)
+        throw new InfraError(
+          `mirroring: not available for ${this.o.sourceType ?? 'this source'} — OSS back-to-origin cannot fetch from it`,
+          'cut over with a write freeze: stop writes, run the last incremental pass, then switch',
+        );
       const r = this.rule();
       say(
         `PutBucketWebsite oss://${bucket}: rule ${r.ruleNumber}: on 404${
@@ -233,14 +265,16 @@ export class SandboxDriver implements InfraDriver {
   }
 
   private rule() {
+    const cos = this.o.cos;
+    if (!cos) throw new InfraError(`no mirror origin for ${this.o.sourceType ?? 'this source'}`);
     return mirrorRule({
-      cosBucket: this.o.cos.bucket,
-      cosRegion: this.o.cos.region,
+      cosBucket: cos.bucket,
+      cosRegion: cos.region,
       ...(this.o.origin ? { origin: this.o.origin } : {}),
       cosPrefix: this.o.cosPrefix ?? '',
       destPrefix: this.o.destPrefix ?? '',
-      accessKeyId: this.o.cos.secretId,
-      accessKeySecret: this.o.cos.secretKey,
+      accessKeyId: cos.secretId,
+      accessKeySecret: cos.secretKey,
     });
   }
 

@@ -34,13 +34,17 @@ export const OBJECT_LIST_CAP = 250_000;
 
 /** What the demo's simulated business did (keys), for the report to account for. */
 export type BusinessRecord = {
-  /** Keys written to COS during the migration (new and changed). */
-  cosWrites: string[];
+  /** What it wrote to before cutover ("COS", "S3", "Azure"). */
+  source: string;
+  /** 'mirror': switched to OSS at T2 behind the mirror rule; 'freeze': after the final incremental. */
+  cutover: 'mirror' | 'freeze';
+  /** Keys written to the source during the migration (new and changed). */
+  sourceWrites: string[];
   /** Of those, keys that already existed (changed, not new). */
-  cosChanged: string[];
+  sourceChanged: string[];
   /** Keys written to OSS after cutover. */
   ossWrites: string[];
-  /** Keys read through OSS that OSS fetched back-to-origin from COS (MirrorFetch). */
+  /** Keys read through OSS that OSS fetched back-to-origin from the source (MirrorFetch). */
   mirrorFetched: string[];
   ossReads: number;
 };
@@ -207,7 +211,7 @@ export async function writeMigrationReport(o: {
   const problemOf = new Map(problems.filter((x) => x.status !== 'extra').map((x) => [x.key, x]));
   const mirrored = new Set(o.business?.mirrorFetched ?? []);
   const ossWritten = new Set(o.business?.ossWrites ?? []);
-  const cosWritten = new Set(o.business?.cosWrites ?? []);
+  const sourceWritten = new Set(o.business?.sourceWrites ?? []);
   let objectsFile = 'objects.ndjson';
   let byHow: Partial<Record<MigratedBy, number>> = {};
   // For report.html: the objects that need attention first, then the others, up to its cap.
@@ -231,7 +235,9 @@ export async function writeMigrationReport(o: {
       const how = migratedBy(f, i, v);
       byHow = { ...byHow, [how]: (byHow[how] ?? 0) + 1 };
       const notes = [
-        cosWritten.has(key) ? 'written to COS by the business during the migration' : '',
+        sourceWritten.has(key)
+          ? `written to ${o.business?.source ?? 'the source'} by the business during the migration`
+          : '',
         mirrored.has(key) ? 'read through OSS after cutover: fetched back-to-origin by the mirror' : '',
         ossWritten.has(key) ? 'rewritten in OSS by the business after cutover (kept)' : '',
       ].filter(Boolean);
@@ -415,7 +421,7 @@ export async function writeMigrationReport(o: {
       `teardown: ${o.teardown ?? 'not yet'}`,
       ...(o.business
         ? [
-            `simulated business (demo): ${businessNumbers(o.business).cosWrites} writes to COS during the migration, ${o.business.ossReads} reads through OSS after cutover, ${o.business.ossWrites.length} writes to OSS after cutover`,
+            `simulated business (demo): ${businessNumbers(o.business).sourceWrites} writes to ${o.business.source} during the migration, ${o.business.ossReads} reads through OSS after cutover, ${o.business.ossWrites.length} writes to OSS after cutover`,
           ]
         : []),
       'No secrets: keys, sizes, checksums and counts only.',
@@ -453,12 +459,14 @@ function verifyNumbers(c: Counters) {
 }
 
 function businessNumbers(b: BusinessRecord) {
-  const cos = new Set(b.cosWrites);
-  const changed = new Set(b.cosChanged);
+  const written = new Set(b.sourceWrites);
+  const changed = new Set(b.sourceChanged);
   return {
-    cosWrites: b.cosWrites.length,
-    cosNewKeys: [...cos].filter((k) => !changed.has(k)).length,
-    cosChangedKeys: changed.size,
+    source: b.source,
+    cutover: b.cutover,
+    sourceWrites: b.sourceWrites.length,
+    sourceNewKeys: [...written].filter((k) => !changed.has(k)).length,
+    sourceChangedKeys: changed.size,
     ossWritesAfterCutover: b.ossWrites.length,
     ossReads: b.ossReads,
     mirrorFetched: b.mirrorFetched.length,
@@ -503,7 +511,7 @@ function reportText(o: {
     `    migrated          ${v.migrated}`,
     `    verified          ${v.verified}  (${o.fv?.verified ?? 0} identical${v.kept ? `, ${v.kept} kept: rewritten in OSS by the business after cutover` : ''})`,
     `    proven by         ${o.fv?.verifiedCrc64 ?? 0} CRC-64 · ${o.fv?.verifiedMd5 ?? 0} MD5 · ${otherProofs(o.fv)}${o.fv?.verifiedSize ?? 0} size only`,
-    `    missing ${o.fv?.missing ?? 0} · different ${o.fv?.different ?? 0} · errors ${o.fv?.verifyErrors ?? 0} · unverifiable ${o.fv?.unverifiable ?? 0} · changed in COS after T2 ${o.fv?.pending ?? 0}`,
+    `    missing ${o.fv?.missing ?? 0} · different ${o.fv?.different ?? 0} · errors ${o.fv?.verifyErrors ?? 0} · unverifiable ${o.fv?.unverifiable ?? 0} · changed in the source after T2 ${o.fv?.pending ?? 0}`,
     `    only in OSS       ${v.destinationOnly}  (written to OSS after cutover; deletions are never propagated)`,
   ];
   const how = Object.entries(o.byHow);
@@ -513,8 +521,10 @@ function reportText(o: {
     lines.push(
       '',
       '  simulated business (demo):',
-      `    wrote to COS during the migration   ${b.cosWrites} (${b.cosNewKeys} new keys, ${b.cosChangedKeys} changed) — migrated by the incremental`,
-      `    read through OSS after cutover      ${b.ossReads} (${b.mirrorFetched} fetched back-to-origin from COS by the mirror)`,
+      `    wrote to ${b.source} during the migration   ${b.sourceWrites} (${b.sourceNewKeys} new keys, ${b.sourceChangedKeys} changed) — migrated by the incremental`,
+      b.cutover === 'freeze'
+        ? `    read through OSS after the switch   ${b.ossReads} (no mirror: writes froze at T2 and it switched once the final incremental had copied them)`
+        : `    read through OSS after cutover      ${b.ossReads} (${b.mirrorFetched} fetched back-to-origin from ${b.source} by the mirror)`,
       `    wrote to OSS after cutover          ${b.ossWritesAfterCutover} — kept, never overwritten`,
     );
   }

@@ -14,6 +14,7 @@ import { describeError, exitCodeFor } from '../../core/errors.ts';
 import { ExitCode } from '../../core/exitCodes.ts';
 import type { InfraDriver } from '../../ports/infra.ts';
 import { describeDestination, describeSource } from '../report.ts';
+import { cutoverModeFor } from './cutoverMode.ts';
 import { type PhaseCtx, runPhase, Stopped } from './phaseSteps.ts';
 import { nextPhase, PHASES, type PhaseId } from './phases.ts';
 import { isComplete, newProgress, type SavedProgress } from './progressFile.ts';
@@ -83,6 +84,7 @@ export async function runMigration(d: MigrationDeps, io: MigrationIO): Promise<O
       ...(session.fix ? { fix: session.fix } : {}),
     };
   }
+  const mode = cutoverModeFor(session.spec);
   emit({
     type: 'init',
     job: {
@@ -92,6 +94,7 @@ export async function runMigration(d: MigrationDeps, io: MigrationIO): Promise<O
       destination: describeDestination(session.spec),
     },
     infra: d.infraKind,
+    cutover: mode,
     saved: {
       done: progress.done,
       mirrorOn: progress.mirrorOn,
@@ -103,6 +106,14 @@ export async function runMigration(d: MigrationDeps, io: MigrationIO): Promise<O
       ...(progress.outputs ? { outputs: progress.outputs } : {}),
     },
   });
+  // Said up front, before any phase: how this migration will cut over.
+  if (mode.kind === 'freeze')
+    emit({
+      type: 'log',
+      level: 'warn',
+      at: now(),
+      text: `${mode.line}: ${mode.why}; so at cutover the business stops writing, the final incremental copies what changed since T1, and then it switches to OSS`,
+    });
   io.controls?.({ pause: async (paused) => void (await session.state.setControl({ paused })) });
   const save = () => d.progressFile.save(progress);
   let driver: InfraDriver | undefined;
@@ -113,7 +124,7 @@ export async function runMigration(d: MigrationDeps, io: MigrationIO): Promise<O
     const err = describeError(e);
     return { status: 'failed', exitCode: ExitCode.USAGE, ...err };
   }
-  const ctx: PhaseCtx = { d, io, session, progress, save, now, ...(driver ? { driver } : {}) };
+  const ctx: PhaseCtx = { d, io, session, progress, mode, save, now, ...(driver ? { driver } : {}) };
 
   if (driver) {
     const check = await driver

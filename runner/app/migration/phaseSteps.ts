@@ -13,6 +13,7 @@ import { formatBytes } from '../../core/units.ts';
 import type { InfraDriver, InfraOutputs } from '../../ports/infra.ts';
 import type { FlowOptions, FlowResult, JobSession } from '../jobService.ts';
 import { jobMirrorSupport } from '../planMirror.ts';
+import type { CutoverMode } from './cutoverMode.ts';
 import { type BusinessRecord, writeMigrationReport } from './migrationReport.ts';
 import type { PhaseId } from './phases.ts';
 import type { SavedProgress } from './progressFile.ts';
@@ -31,6 +32,8 @@ export type PhaseCtx = {
   io: MigrationIO;
   session: JobSession;
   progress: SavedProgress;
+  /** Behind the mirror rule, or with a write freeze (cutoverMode.ts). */
+  mode: CutoverMode;
   save(): Promise<void>;
   now(): number;
   verdict?: { exitCode: number; ok: boolean };
@@ -228,6 +231,7 @@ async function copy(c: PhaseCtx, phase: 'full' | 'incremental'): Promise<PhaseOu
     restoresPending: r.copy?.restoresPending ?? 0,
   });
   const kept = r.copy?.totals.skippedBy.DEST_NEWER ?? 0;
+  if (phase === 'incremental' && c.mode.kind === 'freeze') await endFreeze(c, s.failed);
   const detail =
     phase === 'full'
       ? `${s.copied} copied, ${s.skipped} skipped, ${s.deferredAfterWindow ?? 0} modified after T1 (→ incremental), ${s.failed} failed · ${formatBytes(r.copy?.totals.copiedBytes ?? 0)}`
@@ -283,6 +287,8 @@ async function verify(c: PhaseCtx, phase: 'verify' | 'final-verify'): Promise<Ph
 }
 
 async function mirror(c: PhaseCtx): Promise<PhaseOutcome> {
+  // Nothing to turn on: the cutover freezes writes instead (and says so).
+  if (c.mode.kind === 'freeze') return { skipped: c.mode.line };
   if (!c.driver)
     return { skipped: 'no infra driver: turn on the back-to-origin rule yourself (OSS console → Mirroring)' };
   const outputs = await c.driver.setMirror(true, infraOpts(c));
@@ -298,11 +304,13 @@ async function cutover(c: PhaseCtx): Promise<PhaseOutcome> {
   // Confirmed before a crash: the business switched then; T2 stays what it was.
   if (c.progress.t2) return { detail: `T2 = ${c.progress.t2} (confirmed earlier)` };
   const bucket = c.session.spec.destination.bucket;
+  const freeze = c.mode.kind === 'freeze' ? c.mode : undefined;
   const answer = await c.io.ask({
     kind: 'cutover',
     bucket,
     expect: bucket,
     ...(c.progress.t1 ? { t1: c.progress.t1 } : {}),
+    ...(freeze ? { freeze: freeze.line } : {}),
   });
   if (answer !== 'yes') throw new Stopped();
   await c.d.hooks?.beforeT2?.();
@@ -310,8 +318,37 @@ async function cutover(c: PhaseCtx): Promise<PhaseOutcome> {
   c.progress.t2 = t2.toISOString();
   await c.save();
   c.io.emit({ type: 'window', t2: c.progress.t2 });
+  if (freeze) {
+    // No mirror to serve what is not copied yet: the business stays frozen on the source until
+    // the final incremental has copied everything up to T2 (endFreeze).
+    c.io.emit({
+      type: 'log',
+      level: 'warn',
+      at: c.now(),
+      text: `write freeze from T2: no writes to the ${freeze.source} source; keep the business on it (reads only) until the final incremental has copied what changed since T1, then switch it to oss://${bucket}`,
+    });
+    return { detail: `T2 = ${c.progress.t2}; writes frozen (${freeze.line})` };
+  }
   await c.d.hooks?.afterT2?.(t2);
   return { detail: `T2 = ${c.progress.t2}` };
+}
+
+/**
+ * The write freeze's end: the final incremental is done, so every change up to T2 is in OSS (but
+ * the failures): now — not before — the business switches to OSS.
+ */
+async function endFreeze(c: PhaseCtx, failed: number): Promise<void> {
+  const bucket = c.session.spec.destination.bucket;
+  c.io.emit({
+    type: 'log',
+    level: failed > 0 ? 'warn' : 'info',
+    at: c.now(),
+    text:
+      failed > 0
+        ? `write freeze: ${failed} object(s) changed before T2 failed to copy and are not in oss://${bucket}; switching the business now leaves them behind (the final verify lists them; ossmigrate retry copies them)`
+        : `write freeze over: every change up to T2 is in oss://${bucket} — switch the business's reads and writes to it now`,
+  });
+  if (c.progress.t2) await c.d.hooks?.afterT2?.(new Date(c.progress.t2));
 }
 
 async function report(c: PhaseCtx, teardown?: string): Promise<PhaseOutcome> {
@@ -350,7 +387,17 @@ async function teardown(c: PhaseCtx): Promise<PhaseOutcome> {
           'the RAM user and its key',
           'the mirror rule',
         ]
-      : ['the mirror rule (back-to-origin)'];
+      : c.mode.kind === 'mirror'
+        ? ['the mirror rule (back-to-origin)']
+        : [];
+  if (removes.length === 0) {
+    // The sandbox with a write-freeze cutover: no fleet, no mirror rule — nothing to confirm.
+    await driver.teardown(infraOpts(c));
+    c.progress.mirrorOn = false;
+    const why = `nothing to remove (no fleet; no mirror rule: ${c.mode.kind === 'freeze' ? c.mode.line : 'none set'})`;
+    await report(c, `done ${new Date(c.now()).toISOString()}: ${why}; kept the buckets and their data`);
+    return { detail: `${why}; buckets and data kept` };
+  }
   const answer = await c.io.ask({
     kind: 'teardown',
     expect: 'teardown',

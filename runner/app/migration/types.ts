@@ -10,6 +10,7 @@ import type { MirrorSupport } from '../../core/mirrorSupport.ts';
 import type { Survey } from '../../core/survey.ts';
 import type { InfraCheck, InfraDriver, InfraOutputs, ProvisionOptions } from '../../ports/infra.ts';
 import type { JobSession } from '../jobService.ts';
+import type { CutoverMode } from './cutoverMode.ts';
 import type { BusinessRecord } from './migrationReport.ts';
 import type { PhaseId } from './phases.ts';
 import type { ProgressFile } from './progressFile.ts';
@@ -53,6 +54,8 @@ export type Ask =
       /** What the operator must type to confirm. */
       expect: string;
       t1?: string;
+      /** Set when OSS cannot mirror from the source: confirming starts a write freeze (the line says why). */
+      freeze?: string;
     }
   | { kind: 'teardown'; expect: string; removes: string[]; keeps: string[] };
 
@@ -105,6 +108,8 @@ export type MigrationEvent =
       type: 'init';
       job: JobView | undefined;
       infra: InfraKind;
+      /** How the migration cuts over: behind the mirror rule, or with a write freeze. */
+      cutover?: CutoverMode;
       unattended?: boolean;
       /** Restored from tui.json. */
       saved?: {
@@ -144,7 +149,10 @@ export type MigrationHooks = {
   onEvent?(e: EngineEvent): void;
   /** Cutover confirmed, before T2 is recorded: stop writing to the source. */
   beforeT2?(): Promise<void>;
-  /** T2 recorded: the business now reads and writes OSS. */
+  /**
+   * The business now reads and writes OSS: once T2 is recorded behind the mirror rule; with a
+   * write freeze (no mirror), once the final incremental has copied everything up to T2.
+   */
   afterT2?(t2: Date): Promise<void>;
   /** The migration ended (done, stopped or failed). */
   finish?(): Promise<void>;

@@ -16,6 +16,7 @@ import { PulumiCliDriver, sourceStackConfig } from '../../adapters/infra/pulumi.
 import { SandboxDriver } from '../../adapters/infra/sandbox.ts';
 import { maskRedisUrls } from '../../adapters/queue/redisConnection.ts';
 import type { JobSession } from '../../app/jobService.ts';
+import { cutoverModeFor } from '../../app/migration/cutoverMode.ts';
 import { autoAnswerer, type MigrationDeps, runMigration } from '../../app/migration/orchestrator.ts';
 import { PHASE_INFO, phaseNumber } from '../../app/migration/phases.ts';
 import { ProgressFile } from '../../app/migration/progressFile.ts';
@@ -123,13 +124,19 @@ export async function prepareMigration(
     deadlineDays,
     mbpsPerInstance: mbps,
     makeDriver: (session) => {
-      if (infra === 'sandbox') return SandboxDriver.fromJob(session.spec, creds);
+      if (infra === 'sandbox')
+        return SandboxDriver.fromJob(session.spec, creds, {
+          withoutMirror: cutoverModeFor(session.spec).kind === 'freeze',
+        });
       if (infra !== 'pulumi') return undefined;
       sourceStackConfig(session.spec.source, creds);
       return new PulumiCliDriver({ stack: o.stack, cwd: root, baseEnv: process.env });
     },
+    // The Pulumi stack takes its settings from the job (sourceStackConfig); the sandbox needs the fleet size only.
     provisionOptions: (plan, session) =>
-      pulumiSettings(plan.survey.bytes, deadlineDays, mbps, session, creds),
+      infra === 'pulumi'
+        ? pulumiSettings(plan.survey.bytes, deadlineDays, mbps, session, creds)
+        : { mirror: false, ...(session.spec.queue ? {} : { fleetSize: 0 }) },
   };
   return { infra, deps, def };
 }
@@ -192,7 +199,9 @@ function flagAnswerer(o: MigrateFlags, onHeld: (h: Held) => void): (q: Ask) => A
       onHeld({
         phase: 'cutover',
         flag,
-        line: `the cutover waits for you: switch the business to oss://${q.bucket}, then run this command again with ${flag} (it records T2 and resumes there)`,
+        line: q.freeze
+          ? `the cutover waits for you (${q.freeze}): stop the business's writes to the source, then run this command again with ${flag} — it records T2, runs the final incremental and says when to switch to oss://${q.bucket}`
+          : `the cutover waits for you: switch the business to oss://${q.bucket}, then run this command again with ${flag} (it records T2 and resumes there)`,
       });
       return 'quit';
     }

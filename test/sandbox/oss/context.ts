@@ -20,7 +20,7 @@ export interface OssHost {
   /** Server clock (real clock + clockSkewMs). */
   now(): Date;
   secretFor(accessKeyId: string): string | undefined;
-  readonly mirrorResolve: ((url: URL) => URL | undefined) | undefined;
+  readonly mirrorResolve: ((url: URL) => URL | null | undefined) | undefined;
   /** Register background work (a rewrite fired mid-body) that later requests must wait for. */
   track(work: Promise<unknown>): void;
 }

@@ -212,7 +212,11 @@ async function fetchAndStore(
     }
     entry.headers = headers;
     entry.url = url.toString();
-    const target = host.mirrorResolve?.(url) ?? url;
+    // null: an origin OSS could not reach in reality (the sandbox's Azure source): no fetch at all.
+    const resolved = host.mirrorResolve?.(url);
+    if (resolved === null)
+      return fail(failed('Mirroring failed, please check your mirror configuration', '0041-00000103'));
+    const target = resolved ?? url;
     try {
       res = await get(target, headers);
     } catch {

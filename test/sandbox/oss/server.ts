@@ -63,8 +63,11 @@ import { storageClassOf } from './present.ts';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './website.ts';
 
 export type OssEmulatorOptions = EmulatorOptions & {
-  /** Where to really connect for a mirror origin URL (the Host header keeps the original host). */
-  mirrorResolve?: (url: URL) => URL | undefined;
+  /**
+   * Where to really connect for a mirror origin URL (the Host header keeps the original host);
+   * null: the origin is out of OSS's reach (the fetch fails, 424 MirrorFailed).
+   */
+  mirrorResolve?: (url: URL) => URL | null | undefined;
 };
 
 /** Largest buffered (XML) request body. */
@@ -172,7 +175,7 @@ export class OssEmulator implements Emulator, OssHost {
   readonly faults: FaultInjector;
   readonly log = new RequestLog();
   readonly defaultRegion: string;
-  readonly mirrorResolve: ((url: URL) => URL | undefined) | undefined;
+  readonly mirrorResolve: ((url: URL) => URL | null | undefined) | undefined;
   clockSkewMs: number;
   restoreDelayMs: number;
   private readonly credentials: Map<string, string>;
