@@ -115,6 +115,8 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   let sawPrefix = false;
   let splitAfterKey: string | undefined;
   let firstKey: string | undefined;
+  // The latest keys listed (up to two pages): the split's model learns their bytes too.
+  const recent: string[] = [];
   for await (const e of listRange(
     ctx.src,
     { ...task.range, ...(fanOut ? { shallow: true } : {}) },
@@ -134,6 +136,10 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       objects++;
       bytes += e.info.size;
       firstKey ??= e.info.key;
+      if (splitAt !== Infinity) {
+        recent.push(e.info.key);
+        if (recent.length >= 2 * PROBE_PAGE) recent.splice(0, PROBE_PAGE);
+      }
       if (survey) {
         const m = ctx.mapKey(e.info.key);
         addToSurvey(survey, e.info, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
@@ -149,7 +155,16 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
     await flush();
   }
   if (splitAfterKey !== undefined) {
-    out.push(...(await splitRest(ctx, task, firstKey, splitAfterKey, gen === 0 ? listers : 2)));
+    out.push(
+      ...(await splitRest(
+        ctx,
+        task,
+        firstKey,
+        recent.slice(-PROBE_PAGE),
+        splitAfterKey,
+        gen === 0 ? listers : 2,
+      )),
+    );
   }
   const last = chunker?.finish(splitAfterKey ?? task.range.endKey);
   if (last) out.push(last);
@@ -245,29 +260,37 @@ export function listersOf(spec: EngineContext['spec']): number {
   return spec.listing.listers ?? Math.min(16, Math.max(2, Math.floor(spec.transfer.concurrency / 4)));
 }
 
+/** Keys a probe reads: one LIST page of the stores here (max-keys 1,000), so no extra request. */
+const PROBE_PAGE = 1000;
+
 /**
  * Scan tasks for the rest of a range after `after`: (after, b1], …, (b_{n-1}, end]. The probes
- * list without a delimiter (max one entry each), so sub-prefix contents count as key mass too.
+ * list without a delimiter (one page each: its keys teach the split's model), so sub-prefix
+ * contents count as key mass too.
  */
 async function splitRest(
   ctx: EngineContext,
   task: ScanTask,
   first: string | undefined,
+  sample: string[],
   after: string,
   n: number,
 ): Promise<ScanTask[]> {
   const { prefix, endKey } = task.range;
-  const probe = async (from: string): Promise<string | undefined> => {
+  const probe = async (from: string): Promise<string[]> => {
+    const page: string[] = [];
     for await (const e of ctx.src.list({ prefix, startAfter: from, signal: ctx.signal })) {
-      return e.kind === 'object' ? e.info.key : e.prefix;
+      page.push(e.kind === 'object' ? e.info.key : e.prefix);
+      if (page.length >= PROBE_PAGE) break;
     }
-    return undefined;
+    return page;
   };
   const cuts = await chooseSplits({
     prefix,
     lo: after,
     ...(endKey !== undefined ? { hi: endKey } : {}),
     ...(first !== undefined ? { first } : {}),
+    sample,
     n,
     probe,
   });
