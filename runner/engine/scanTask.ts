@@ -4,6 +4,7 @@
  * A flat prefix (a full first page, no sub-prefix) is split into listing.listers key ranges from
  * start-after probes, each its own scan task; a range that stays large splits again in two.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inScope, unchangedSinceT1 } from '../core/copyPolicy.ts';
 import { ConfigError } from '../core/errors.ts';
 import { chooseSplits } from '../core/keySplit.ts';
@@ -91,6 +92,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   const flush = async (force = false) => {
     if (out.length === 0 || (!force && out.length < 50)) return;
     const batch = out.splice(0, out.length);
+    await waitForRoom(ctx);
     await enqueueCounted(ctx, batch);
   };
   const chunker =
@@ -230,7 +232,10 @@ async function runInventoryScan(
     }
     const t = chunker?.add(o);
     if (t) out.push(t);
-    if (out.length >= 50) await enqueueCounted(ctx, out.splice(0, out.length));
+    if (out.length >= 50) {
+      await waitForRoom(ctx);
+      await enqueueCounted(ctx, out.splice(0, out.length));
+    }
   }
   const last = chunker?.finish();
   if (last) out.push(last);
@@ -305,6 +310,34 @@ async function splitRest(
     };
     return { kind: 'scan', id: taskId('scan', range), range, depth: task.depth, split: gen };
   });
+}
+
+/** How often a paused scan looks at the queue again. */
+const ROOM_POLL_MS = 500;
+
+/**
+ * Scan back-pressure: wait while more than listing.maxWaitingTasks copy/verify tasks of the pass
+ * wait to run, so the queue (Redis in a fleet) holds a bounded number whatever the bucket holds.
+ * Only while some run: if every task slot holds a scan, pausing them would stall the pass.
+ */
+async function waitForRoom(ctx: EngineContext): Promise<void> {
+  const mode = ctx.pass.mode;
+  if (mode === 'plan') return;
+  const bound = ctx.spec.listing.maxWaitingTasks;
+  let told = false;
+  for (;;) {
+    if (ctx.signal.aborted || ctx.stopping()) return;
+    const c = await ctx.queue.counts(ctx.pass.id, mode);
+    if (c.pending <= bound || c.running === 0) return;
+    if (!told) {
+      told = true;
+      ctx.log.info(
+        { pass: ctx.pass.id, waiting: c.pending, bound },
+        'scan paused: listing.maxWaitingTasks tasks wait to run',
+      );
+    }
+    await sleep(ROOM_POLL_MS, undefined, { signal: ctx.signal }).catch(() => {});
+  }
 }
 
 /** Enqueue, and count only what is new (a re-run scan re-enqueues the same ids). */
