@@ -315,25 +315,34 @@ async function splitRest(
 /** How often a paused scan looks at the queue again. */
 const ROOM_POLL_MS = 500;
 
+/** Polls with nothing running and nothing finished before a paused scan goes on anyway. */
+const STALL_POLLS = 10;
+
 /**
  * Scan back-pressure: wait while more than listing.maxWaitingTasks copy/verify tasks of the pass
  * wait to run, so the queue (Redis in a fleet) holds a bounded number whatever the bucket holds.
- * Only while some run: if every task slot holds a scan, pausing them would stall the pass.
+ * If none runs or ends for STALL_POLLS polls, every task slot may hold a paused scan: go on
+ * (slowly) rather than stall the pass.
  */
 async function waitForRoom(ctx: EngineContext): Promise<void> {
   const mode = ctx.pass.mode;
   if (mode === 'plan') return;
   const bound = ctx.spec.listing.maxWaitingTasks;
   let told = false;
+  let ended = -1;
+  let stalled = 0;
   for (;;) {
     if (ctx.signal.aborted || ctx.stopping()) return;
     const c = await ctx.queue.counts(ctx.pass.id, mode);
-    if (c.pending <= bound || c.running === 0) return;
+    if (c.pending <= bound) return;
+    stalled = c.running === 0 && c.done + c.failed === ended ? stalled + 1 : 0;
+    ended = c.done + c.failed;
+    if (stalled >= STALL_POLLS) return;
     if (!told) {
       told = true;
       ctx.log.info(
         { pass: ctx.pass.id, waiting: c.pending, bound },
-        'scan paused: listing.maxWaitingTasks tasks wait to run',
+        'scan paused: more than listing.maxWaitingTasks tasks wait to run',
       );
     }
     await sleep(ROOM_POLL_MS, undefined, { signal: ctx.signal }).catch(() => {});
