@@ -117,7 +117,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   let sawPrefix = false;
   let splitAfterKey: string | undefined;
   let firstKey: string | undefined;
-  // The latest keys listed (up to two pages): the split's model learns their bytes too.
+  // The latest keys listed: the split's model learns their bytes too.
   const recent: string[] = [];
   for await (const e of listRange(
     ctx.src,
@@ -140,7 +140,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       firstKey ??= e.info.key;
       if (splitAt !== Infinity) {
         recent.push(e.info.key);
-        if (recent.length >= 2 * PROBE_PAGE) recent.splice(0, PROBE_PAGE);
+        if (recent.length >= 2 * PROBE_SAMPLE) recent.splice(0, PROBE_SAMPLE);
       }
       if (survey) {
         const m = ctx.mapKey(e.info.key);
@@ -162,7 +162,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
         ctx,
         task,
         firstKey,
-        recent.slice(-PROBE_PAGE),
+        recent.slice(-PROBE_SAMPLE),
         splitAfterKey,
         gen === 0 ? listers : 2,
       )),
@@ -265,8 +265,11 @@ export function listersOf(spec: EngineContext['spec']): number {
   return spec.listing.listers ?? Math.min(16, Math.max(2, Math.floor(spec.transfer.concurrency / 4)));
 }
 
-/** Keys a probe reads: one LIST page of the stores here (max-keys 1,000), so no extra request. */
-const PROBE_PAGE = 1000;
+/**
+ * Keys a probe reads of its page (within the first LIST page of every store here, so no extra
+ * request): 100 consecutive keys per probe teach the alphabets as well as 1,000 did.
+ */
+const PROBE_SAMPLE = 100;
 
 /**
  * Scan tasks for the rest of a range after `after`: (after, b1], …, (b_{n-1}, end]. The probes
@@ -286,7 +289,7 @@ async function splitRest(
     const page: string[] = [];
     for await (const e of ctx.src.list({ prefix, startAfter: from, signal: ctx.signal })) {
       page.push(e.kind === 'object' ? e.info.key : e.prefix);
-      if (page.length >= PROBE_PAGE) break;
+      if (page.length >= PROBE_SAMPLE) break;
     }
     return page;
   };
