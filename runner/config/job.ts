@@ -275,6 +275,11 @@ export const JobSchema = z
         listers: z.number().int().min(1).max(256).optional(),
         /** Split a prefix once this many objects are listed with no sub-prefix among them (one page). */
         splitAfter: z.number().int().min(10).max(1_000_000).default(1000),
+        /**
+         * Scans pause while more copy/verify tasks than this wait in the pass (and some run): the
+         * queue's Redis holds at most about this many (≈ 1.2 KB each), whatever the object count.
+         */
+        maxWaitingTasks: z.number().int().min(10).max(100_000_000).default(100_000),
         /** oss://bucket/path/manifest.json (OSS inventory) or cos://bucket/path/manifest.json (COS), or a local path. */
         inventory: z
           .string()

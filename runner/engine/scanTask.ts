@@ -4,6 +4,7 @@
  * A flat prefix (a full first page, no sub-prefix) is split into listing.listers key ranges from
  * start-after probes, each its own scan task; a range that stays large splits again in two.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inScope, unchangedSinceT1 } from '../core/copyPolicy.ts';
 import { ConfigError } from '../core/errors.ts';
 import { chooseSplits } from '../core/keySplit.ts';
@@ -91,6 +92,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   const flush = async (force = false) => {
     if (out.length === 0 || (!force && out.length < 50)) return;
     const batch = out.splice(0, out.length);
+    await waitForRoom(ctx);
     await enqueueCounted(ctx, batch);
   };
   const chunker =
@@ -115,6 +117,8 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   let sawPrefix = false;
   let splitAfterKey: string | undefined;
   let firstKey: string | undefined;
+  // The latest keys listed: the split's model learns their bytes too.
+  const recent: string[] = [];
   for await (const e of listRange(
     ctx.src,
     { ...task.range, ...(fanOut ? { shallow: true } : {}) },
@@ -134,6 +138,10 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       objects++;
       bytes += e.info.size;
       firstKey ??= e.info.key;
+      if (splitAt !== Infinity) {
+        recent.push(e.info.key);
+        if (recent.length >= 2 * PROBE_SAMPLE) recent.splice(0, PROBE_SAMPLE);
+      }
       if (survey) {
         const m = ctx.mapKey(e.info.key);
         addToSurvey(survey, e.info, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
@@ -149,7 +157,16 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
     await flush();
   }
   if (splitAfterKey !== undefined) {
-    out.push(...(await splitRest(ctx, task, firstKey, splitAfterKey, gen === 0 ? listers : 2)));
+    out.push(
+      ...(await splitRest(
+        ctx,
+        task,
+        firstKey,
+        recent.slice(-PROBE_SAMPLE),
+        splitAfterKey,
+        gen === 0 ? listers : 2,
+      )),
+    );
   }
   const last = chunker?.finish(splitAfterKey ?? task.range.endKey);
   if (last) out.push(last);
@@ -215,7 +232,10 @@ async function runInventoryScan(
     }
     const t = chunker?.add(o);
     if (t) out.push(t);
-    if (out.length >= 50) await enqueueCounted(ctx, out.splice(0, out.length));
+    if (out.length >= 50) {
+      await waitForRoom(ctx);
+      await enqueueCounted(ctx, out.splice(0, out.length));
+    }
   }
   const last = chunker?.finish();
   if (last) out.push(last);
@@ -246,28 +266,39 @@ export function listersOf(spec: EngineContext['spec']): number {
 }
 
 /**
+ * Keys a probe reads of its page (within the first LIST page of every store here, so no extra
+ * request): 100 consecutive keys per probe teach the alphabets as well as 1,000 did.
+ */
+const PROBE_SAMPLE = 100;
+
+/**
  * Scan tasks for the rest of a range after `after`: (after, b1], …, (b_{n-1}, end]. The probes
- * list without a delimiter (max one entry each), so sub-prefix contents count as key mass too.
+ * list without a delimiter (one page each: its keys teach the split's model), so sub-prefix
+ * contents count as key mass too.
  */
 async function splitRest(
   ctx: EngineContext,
   task: ScanTask,
   first: string | undefined,
+  sample: string[],
   after: string,
   n: number,
 ): Promise<ScanTask[]> {
   const { prefix, endKey } = task.range;
-  const probe = async (from: string): Promise<string | undefined> => {
+  const probe = async (from: string): Promise<string[]> => {
+    const page: string[] = [];
     for await (const e of ctx.src.list({ prefix, startAfter: from, signal: ctx.signal })) {
-      return e.kind === 'object' ? e.info.key : e.prefix;
+      page.push(e.kind === 'object' ? e.info.key : e.prefix);
+      if (page.length >= PROBE_SAMPLE) break;
     }
-    return undefined;
+    return page;
   };
   const cuts = await chooseSplits({
     prefix,
     lo: after,
     ...(endKey !== undefined ? { hi: endKey } : {}),
     ...(first !== undefined ? { first } : {}),
+    sample,
     n,
     probe,
   });
@@ -282,6 +313,43 @@ async function splitRest(
     };
     return { kind: 'scan', id: taskId('scan', range), range, depth: task.depth, split: gen };
   });
+}
+
+/** How often a paused scan looks at the queue again. */
+const ROOM_POLL_MS = 500;
+
+/** Polls with nothing running and nothing finished before a paused scan goes on anyway. */
+const STALL_POLLS = 10;
+
+/**
+ * Scan back-pressure: wait while more than listing.maxWaitingTasks copy/verify tasks of the pass
+ * wait to run, so the queue (Redis in a fleet) holds a bounded number whatever the bucket holds.
+ * If none runs or ends for STALL_POLLS polls, every task slot may hold a paused scan: go on
+ * (slowly) rather than stall the pass.
+ */
+async function waitForRoom(ctx: EngineContext): Promise<void> {
+  const mode = ctx.pass.mode;
+  if (mode === 'plan') return;
+  const bound = ctx.spec.listing.maxWaitingTasks;
+  let told = false;
+  let ended = -1;
+  let stalled = 0;
+  for (;;) {
+    if (ctx.signal.aborted || ctx.stopping()) return;
+    const c = await ctx.queue.counts(ctx.pass.id, mode);
+    if (c.pending <= bound) return;
+    stalled = c.running === 0 && c.done + c.failed === ended ? stalled + 1 : 0;
+    ended = c.done + c.failed;
+    if (stalled >= STALL_POLLS) return;
+    if (!told) {
+      told = true;
+      ctx.log.info(
+        { pass: ctx.pass.id, waiting: c.pending, bound },
+        'scan paused: more than listing.maxWaitingTasks tasks wait to run',
+      );
+    }
+    await sleep(ROOM_POLL_MS, undefined, { signal: ctx.signal }).catch(() => {});
+  }
 }
 
 /** Enqueue, and count only what is new (a re-run scan re-enqueues the same ids). */

@@ -209,8 +209,20 @@ export class FleetBackend implements JobBackend {
     return c;
   }
 
+  /**
+   * The fleet stops following the passes; those that finished drop their per-task hashes (what
+   * report, stat, resume and retry read stays: BullWorkQueue.closePass).
+   */
   async afterRun(passIds: readonly string[]): Promise<void> {
     for (const id of passIds) await this.conn.fleet.clearActive(this.name, id).catch(() => {});
+    const q = this.conn.queue(this.name);
+    try {
+      for (const id of passIds) {
+        if ((await this.state.pass(id))?.status === 'done') await q.closePass(id);
+      }
+    } finally {
+      await q.close();
+    }
   }
 
   forget(log: Logger): Promise<number> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { EngineEvent } from '../../runner/core/events.ts';
 import { chooseSplits, keyAt } from '../../runner/core/keySplit.ts';
 import { compareKeys } from '../../runner/core/keys.ts';
@@ -246,6 +247,108 @@ describe('keySplit.chooseSplits', () => {
       assert.ok(Buffer.from(a[i]!, 'utf8').toString('utf8') === a[i], 'valid UTF-8');
     }
     assert.deepEqual(await chooseSplits(o), a, 'deterministic: a re-run scan makes the same ranges');
+  });
+
+  /** Probes that answer a page (the first up to 1,000 keys after the string), as scanTask's do. */
+  const pageProbe = (sorted: string[], counter?: { n: number }) => async (after: string) => {
+    if (counter) counter.n++;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareKeys(sorted[mid]!, after) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return sorted.slice(lo, lo + 1000);
+  };
+  /** Keys in each of (bounds[i], bounds[i+1]] (the last one open-ended). */
+  const partSizes = (sorted: string[], bounds: string[]) =>
+    bounds.map(
+      (b, i) =>
+        sorted.filter(
+          (k) => compareKeys(k, b) > 0 && (i + 1 >= bounds.length || compareKeys(k, bounds[i + 1]!) <= 0),
+        ).length,
+    );
+
+  it('cuts hash, counter and UUID names into parts within 5 % of equal, learning their alphabet from the probe pages', async () => {
+    const n = 100_000;
+    const sets: Record<string, (i: number) => string> = {
+      // Byte width alone gave 4 ranges of these names 21 %–31 % of the keys (issue #17).
+      hex: (i) => `thumbs/${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}.jpg`,
+      counter: (i) => `img/${String(i).padStart(9, '0')}.jpg`,
+      uuid: (i) => {
+        const h = ((i * 2654435761) >>> 0).toString(16).padStart(8, '0');
+        return `u/${h}-${h.slice(0, 4)}-4${h.slice(1, 4)}-a${h.slice(5)}-${h}${h.slice(0, 4)}`;
+      },
+    };
+    for (const [name, gen] of Object.entries(sets)) {
+      const sorted = Array.from({ length: n }, (_, i) => gen(i)).sort(compareKeys);
+      const prefix = sorted[0]!.slice(0, sorted[0]!.indexOf('/') + 1);
+      const lo = sorted[999]!;
+      const counter = { n: 0 };
+      const cuts = await chooseSplits({
+        prefix,
+        lo,
+        first: sorted[0]!,
+        sample: sorted.slice(0, 1000),
+        n: 4,
+        probe: pageProbe(sorted, counter),
+      });
+      assert.equal(cuts.length, 3, name);
+      const sizes = partSizes(sorted, [lo, ...cuts]);
+      const ideal = (n - 1000) / 4;
+      for (const s of sizes)
+        assert.ok(Math.abs(s - ideal) < 0.05 * ideal, `${name}: parts ${sizes.join(', ')} (ideal ${ideal})`);
+      assert.ok(counter.n <= 40, `${name}: ${counter.n} probes`);
+    }
+  });
+
+  it('property: for random non-ASCII key sets the ranges tile (lo, hi] with no gap and no overlap', async () => {
+    const alphabet = ['a', 'z', '0', '9', '-', '/', 'é', '中', '\u{1F600}', '\uFFFD', '\uE000', '~'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(
+          fc
+            .array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 6 })
+            .map((a) => `p/${a.join('')}`),
+          {
+            minLength: 50,
+            maxLength: 400,
+          },
+        ),
+        fc.integer({ min: 2, max: 6 }),
+        fc.boolean(),
+        async (raw, n, bounded) => {
+          const sorted = [...raw].sort(compareKeys);
+          const lo = sorted[9]!;
+          const hi = bounded ? sorted[sorted.length - 5] : undefined;
+          const cuts = await chooseSplits({
+            prefix: 'p/',
+            lo,
+            ...(hi !== undefined ? { hi } : {}),
+            first: sorted[0]!,
+            sample: sorted.slice(0, 10),
+            n,
+            probe: pageProbe(sorted),
+          });
+          assert.ok(cuts.length <= n - 1);
+          const bounds = [lo, ...cuts, ...(hi !== undefined ? [hi] : [])];
+          for (let i = 1; i < bounds.length; i++)
+            assert.ok(compareKeys(bounds[i - 1]!, bounds[i]!) < 0, 'ascending');
+          for (const c of cuts) assert.equal(Buffer.from(c, 'utf8').toString('utf8'), c, 'valid UTF-8');
+          // Each key after lo (up to hi) falls in exactly one (b_i, b_{i+1}].
+          const inScope = sorted.filter(
+            (k) => compareKeys(k, lo) > 0 && (hi === undefined || compareKeys(k, hi) <= 0),
+          );
+          const parts = partSizes(inScope, [lo, ...cuts]);
+          assert.equal(
+            parts.reduce((a, b) => a + b, 0),
+            inScope.length,
+          );
+        },
+      ),
+      { numRuns: 60, seed: 17 },
+    );
   });
 
   it('keyAt rounds invalid UTF-8 positions to valid strings', () => {

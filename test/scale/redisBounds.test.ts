@@ -14,6 +14,7 @@ import { FleetStore } from '../../runner/adapters/queue/fleetStore.ts';
 import { BULL_PREFIX, passKeys, queueName } from '../../runner/adapters/queue/keys.ts';
 import { RedisJobState } from '../../runner/adapters/state/redisState.ts';
 import type { EngineEvent } from '../../runner/core/events.ts';
+import { emptySummary } from '../../runner/core/ledger.ts';
 import type { CopyTask, ObjectResult } from '../../runner/core/types.ts';
 import { CoordinatorQueue } from '../../runner/fleet/coordinator.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -142,6 +143,76 @@ describe('Redis stays bounded by tasks, not objects', () => {
     // Enqueued again (a resumed retry): nothing new.
     assert.deepEqual(await q.enqueue('p1', [retry]), []);
     await q.close();
+  });
+});
+
+describe('a finished pass drops its per-task hashes (closePass)', () => {
+  it('keeps counts, rollup sums and errored tasks; a zombie ending late changes nothing; retry re-opens it', async () => {
+    const server = await startRedis();
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    try {
+      const j = job();
+      const k = passKeys(j, 'p1');
+      const q = new BullWorkQueue(redis, j, { pollMs: 50, lease: { attempts: 1 } });
+      const state = new RedisJobState(redis, j);
+      const range = (i: number): CopyTask => ({
+        kind: 'copy',
+        id: `copy-${String(i).padStart(16, '0')}`,
+        range: { prefix: `p${i}/` },
+        objects: 1,
+        bytes: 1,
+        seenObjects: 1,
+        seenBytes: 1,
+      });
+      const summary = { ...emptySummary(), objects: 1, copied: 1, bytes: 1, copiedBytes: 1, lines: 1 };
+      const bad = range(9).id;
+      let failBad = true;
+      const handler = async (t: { id: string }) => {
+        if (t.id === bad && failBad) throw new Error('boom');
+        await state.rollupTaskEnded('p1', t.id, summary);
+        return { status: 'done' as const, objects: 1, bytes: 1 };
+      };
+      const drain = () => q.drain('p1', handler, { concurrency: 2, signal: new AbortController().signal });
+      await q.enqueue('p1', [...Array.from({ length: 5 }, (_, i) => range(i)), range(9)]);
+      await drain();
+      assert.deepEqual(await q.counts('p1', 'copy'), { pending: 0, running: 0, done: 5, failed: 1 });
+      assert.equal(await redis.hlen(k.ids), 6);
+      assert.equal(await redis.hlen(k.rollupShare), 5);
+      const rollup = await state.passRollup('p1');
+
+      await q.closePass('p1');
+      // Only the errored task's entries stay (resume and retry re-queue it).
+      assert.deepEqual(await redis.hkeys(k.ids), [bad]);
+      assert.deepEqual(await redis.hgetall(k.state), { [bad]: 'e' });
+      assert.equal(await redis.exists(k.owner), 0);
+      assert.equal(await redis.hlen(k.rollupShare), 0);
+      assert.deepEqual(await q.counts('p1', 'copy'), { pending: 0, running: 0, done: 5, failed: 1 }, 'stat');
+      assert.deepEqual(await state.passRollup('p1'), rollup, 'the report reads the same rollup');
+
+      // A zombie of task 0 (its lease expired, another worker finished it) ends now.
+      await state.rollupTaskEnded('p1', range(0).id, summary);
+      assert.deepEqual(await state.passRollup('p1'), rollup, 'its share is not counted twice');
+      // A zombie scan enqueues the range again: refused, no BullMQ job.
+      assert.deepEqual(await q.enqueue('p1', [range(0)]), []);
+      assert.equal(await redis.exists(`${BULL_PREFIX}:${queueName(j, 'p1')}:${range(0).id}`), 0);
+      assert.equal((await q.counts('p1', 'copy')).done, 5);
+
+      // retry: re-open (requeueUnfinished), the errored task and a new retry task run.
+      failBad = false;
+      assert.equal(await q.requeueUnfinished('p1'), 1);
+      const retry: CopyTask = { ...range(1), id: 'retry-00000000000001-000000', keys: ['p1/x'] };
+      assert.equal((await q.enqueue('p1', [retry])).length, 1);
+      await drain();
+      assert.deepEqual(await q.counts('p1', 'copy'), { pending: 0, running: 0, done: 7, failed: 0 });
+      assert.equal((await state.passRollup('p1'))?.tasks, 7);
+      await q.closePass('p1');
+      assert.equal(await redis.exists(k.ids), 0);
+      assert.equal(await redis.exists(k.state), 0);
+      await q.close();
+    } finally {
+      redis.disconnect();
+      await server.close();
+    }
   });
 });
 

@@ -17,6 +17,7 @@ import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { rangeLabel } from '../../core/keys.ts';
+import { mayHoldOthersKeys } from '../../core/rollup.ts';
 import type { Task } from '../../core/types.ts';
 import type { QueueCounts, TaskError, TaskHandler, TaskOutcome, WorkQueue } from '../../ports/workQueue.ts';
 import { BULL_PREFIX, passKeys, queueName } from './keys.ts';
@@ -61,13 +62,15 @@ end
 return out`;
 
 /**
- * Move a task to a state, keeping the per-kind counts. KEYS: st, tc, errs, owner. ARGV: id, kind,
- * to. Returns the previous state ('' for none). d and f are final: a late outcome never counts
- * twice, and the owner entry goes (it only guards a run in progress; 10⁶ tasks kept ~60 MB).
+ * Move a task to a state, keeping the per-kind counts. KEYS: st, tc, errs, owner, ids. ARGV: id,
+ * kind, to. Returns the previous state ('' for none). d and f are final: a late outcome never
+ * counts twice, and the owner entry goes (it only guards a run in progress; 10⁶ tasks kept ~60 MB).
+ * A closed pass (closePass) treats a task it no longer knows as done: a zombie finishing late.
  */
 const TRANSITION = `
 local id, kind, to = ARGV[1], ARGV[2], ARGV[3]
 local prev = redis.call('HGET', KEYS[1], id) or ''
+if prev == '' and redis.call('HGET', KEYS[2], 'closed') and redis.call('HEXISTS', KEYS[5], id) == 0 then return 'd' end
 if prev == 'd' or prev == 'f' or prev == to then return prev end
 if prev == 'r' then redis.call('HINCRBY', KEYS[2], kind .. ':running', -1) end
 if prev == 'e' then
@@ -83,12 +86,13 @@ redis.call('HSET', KEYS[1], id, to)
 return prev`;
 
 /**
- * Start a task: TRANSITION to r, and take ownership. KEYS: st, tc, errs, owner. ARGV: id, kind,
- * worker. Returns { previous state, previous owner ("<worker> <ms>" or '') }.
+ * Start a task: TRANSITION to r, and take ownership. KEYS: st, tc, errs, owner, ids. ARGV: id,
+ * kind, worker. Returns { previous state, previous owner ("<worker> <ms>" or '') }.
  */
 const START = `
 local id, kind = ARGV[1], ARGV[2]
 local prev = redis.call('HGET', KEYS[1], id) or ''
+if prev == '' and redis.call('HGET', KEYS[2], 'closed') and redis.call('HEXISTS', KEYS[5], id) == 0 then return {'d', ''} end
 local owner = redis.call('HGET', KEYS[4], id) or ''
 if prev == 'd' or prev == 'f' then return {prev, owner} end
 if prev == 'e' then
@@ -218,8 +222,13 @@ export class BullWorkQueue implements WorkQueue {
     const unique = [...new Map(tasks.flatMap(boundPayload).map((t) => [t.id, t])).values()];
     if (unique.length === 0) return [];
     const k = passKeys(this.job, passId);
-    const known = await this.redis.hmget(k.ids, ...unique.map((t) => t.id));
-    const unknown = unique.filter((_, i) => known[i] === null);
+    const [known, closed] = await Promise.all([
+      this.redis.hmget(k.ids, ...unique.map((t) => t.id)),
+      this.redis.hget(k.taskCounts, 'closed'),
+    ]);
+    // A closed pass forgot its range tasks: one enqueued now comes from a zombie scan that
+    // finished late (every scan of the pass is done), and was enqueued once already.
+    const unknown = unique.filter((t, i) => known[i] === null && !(closed && !mayHoldOthersKeys(t.id)));
     if (unknown.length === 0) return [];
     // Add first, mark second: a crash in between leaves a job the re-run scan marks (and counts)
     // when it enqueues the same range again; the jobId keeps BullMQ from holding it twice.
@@ -288,9 +297,13 @@ export class BullWorkQueue implements WorkQueue {
     return { count: ids.length, sample };
   }
 
-  /** Tasks that errored out after all their attempts run again (stalled ones recover by themselves). */
+  /**
+   * Tasks that errored out after all their attempts run again (stalled ones recover by themselves).
+   * A closed pass opens again: `retry` re-enters it with new tasks (and its archive restores).
+   */
   async requeueUnfinished(passId: string): Promise<number> {
     const k = passKeys(this.job, passId);
+    await this.redis.hdel(k.taskCounts, 'closed');
     const q = this.queue(passId);
     let n = 0;
     for (const id of await this.redis.smembers(k.errored)) {
@@ -309,11 +322,12 @@ export class BullWorkQueue implements WorkQueue {
     const k = passKeys(this.job, passId);
     return (await this.redis.eval(
       TRANSITION,
-      4,
+      5,
       k.state,
       k.taskCounts,
       k.errored,
       k.owner,
+      k.ids,
       id,
       kind,
       to,
@@ -331,11 +345,12 @@ export class BullWorkQueue implements WorkQueue {
       const started = performance.now();
       const [prev, prevOwner] = (await this.redis.eval(
         START,
-        4,
+        5,
         k.state,
         k.taskCounts,
         k.errored,
         k.owner,
+        k.ids,
         task.id,
         task.kind,
         me,
@@ -450,6 +465,33 @@ export class BullWorkQueue implements WorkQueue {
     } finally {
       await consumer.close();
     }
+  }
+
+  /**
+   * A finished pass drops what it kept per task: the dedup ids, the task states, the owners and
+   * the rollup shares (≈ 600 B per task: 10⁶ tasks = 0.6 GB per pass, 6–8 passes in a plan).
+   * Kept: the task counts (stat), the rollup sums and sets (report), failures (retry), and the
+   * ids, states and shares of tasks that errored out (resume and retry re-queue those). Once
+   * `closed`, a task the pass does not know is done (a zombie ending late changes nothing) and a
+   * range task is not enqueued again; requeueUnfinished (resume, retry) opens it again.
+   */
+  async closePass(passId: string): Promise<void> {
+    const k = passKeys(this.job, passId);
+    const errored = await this.redis.smembers(k.errored);
+    const [kinds, states, shares] = errored.length
+      ? await Promise.all([
+          this.redis.hmget(k.ids, ...errored),
+          this.redis.hmget(k.state, ...errored),
+          this.redis.hmget(k.rollupShare, ...errored),
+        ])
+      : [[], [], []];
+    const m = this.redis.multi().unlink(k.ids, k.state, k.owner, k.rollupShare);
+    errored.forEach((id, i) => {
+      m.hset(k.ids, id, kinds[i] ?? 'copy');
+      if (states[i]) m.hset(k.state, id, states[i]!);
+      if (shares[i]) m.hset(k.rollupShare, id, shares[i]!);
+    });
+    await m.hset(k.taskCounts, 'closed', '1').exec();
   }
 
   /** Remove a finished pass's BullMQ keys (its ids/counts stay for stat and resume). */

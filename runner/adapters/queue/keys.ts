@@ -7,7 +7,8 @@
  *   ossm:job:<job>:passes|passorder      HASH id → PassInfo JSON / LIST of ids in start order
  *   ossm:job:<job>:control|multipart     HASH of live settings / HASH dstKey → checkpoint JSON
  *   ossm:job:<job>:p:<pass>:…            per pass: counters, failures, verify, restore, surveys, series,
- *                                        ids (dedup), st (task states), tc (task counts), errs, events
+ *                                        ids (dedup), st (task states), tc (task counts), errs, events,
+ *                                        rollup (+ :share per task, :running, :attention, :settlers)
  *   ossmq:<job>.<pass>:…                 BullMQ's own keys (prefix ossmq), one queue per pass
  */
 export const NS = 'ossm';
@@ -53,12 +54,18 @@ export function passKeys(job: string, passId: string) {
     state: `${p}:st`,
     /** Task id → "<worker> <server ms>" of its latest start (duplicate-delivery check). */
     owner: `${p}:owner`,
-    /** `<kind>:total|running|done|failed`. */
+    /** `<kind>:total|running|done|failed`, and `closed` once a finished pass dropped its per-task hashes. */
     taskCounts: `${p}:tc`,
     /** Ids of tasks that errored out after their attempts (resume re-queues them). */
     errored: `${p}:errs`,
     /** Relayed worker events (a capped stream). */
     events: `${p}:events`,
+    /** The pass rollup (core/rollup.ts): sums (v, body), a share per task, three sets of task ids. */
+    rollup: `${p}:rollup`,
+    rollupShare: `${p}:rollup:share`,
+    rollupRunning: `${p}:rollup:running`,
+    rollupAttention: `${p}:rollup:attention`,
+    rollupSettlers: `${p}:rollup:settlers`,
   };
 }
 

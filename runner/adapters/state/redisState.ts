@@ -65,9 +65,12 @@ return 1`;
 /**
  * Compare-and-set of a pass rollup (core/rollup.ts): the new sums, the task's share and its set
  * memberships, only if nobody changed the rollup since it was read (the sums are merged in
- * TypeScript, as the series: cjson would round byte counts).
+ * TypeScript, as the series: cjson would round byte counts). KEYS[6..7]: the pass's task counts
+ * and ids: in a closed pass (its per-task hashes dropped) a task it no longer knows is a zombie
+ * ending late, whose share was already counted: nothing changes.
  */
 const SET_ROLLUP = `
+if redis.call('HGET', KEYS[6], 'closed') and redis.call('HEXISTS', KEYS[7], ARGV[3]) == 0 then return 1 end
 local v = redis.call('HGET', KEYS[1], 'v') or '0'
 if v ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 'body', ARGV[2])
@@ -304,8 +307,8 @@ export class RedisJobState implements JobState, RollupStore {
   // ---- pass rollup (core/rollup.ts): one hash of sums, a share per task, three small sets -------
 
   private rollupKeys(passId: string): [string, string, string, string, string] {
-    const base = `${this.p(passId).counters.replace(/:counters$/, '')}:rollup`;
-    return [base, `${base}:share`, `${base}:running`, `${base}:attention`, `${base}:settlers`];
+    const k = this.p(passId);
+    return [k.rollup, k.rollupShare, k.rollupRunning, k.rollupAttention, k.rollupSettlers];
   }
 
   private async rollupStep(
@@ -322,10 +325,13 @@ export class RedisJobState implements JobState, RollupStore {
       // A stale attempt ending after a newer one: the newer summary stays.
       if (next && !supersedes(next, old)) return;
       const cur = body ? (JSON.parse(body) as RollupBody) : emptyRollup();
+      const pk = this.p(passId);
       const ok = await this.redis.eval(
         SET_ROLLUP,
-        keys.length,
+        keys.length + 2,
         ...keys,
+        pk.taskCounts,
+        pk.ids,
         v ?? '0',
         JSON.stringify(replaceShare(cur, old, next)),
         taskId,
