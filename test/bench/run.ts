@@ -48,7 +48,7 @@ const suites: Suite[] = [
     run: (o) => benchRclone({ ...o, ...(reps !== undefined ? { reps } : {}) }, rcloneFigures),
   },
   { name: 'report-scale', run: benchReportScale },
-  // Issue #13: every source type against COS; only with --only sources (~10 minutes of imports).
+  // Issue #13: every source type against COS; only with --only sources (~35 minutes of imports here).
   {
     name: 'sources',
     run: (o) =>

@@ -288,13 +288,14 @@ export async function benchSources(
   const sources: Source[] = [];
   const rows: BenchRow[] = [];
   try {
-    sources.push(...(await cosSources(sb, all)));
-    sources.push(await s3Source(all));
-    sources.push(await azureSource(all));
-    sources.push(await httpListSource(all, sets, dir));
-    sources.push(await upyunSource(all));
-    sources.push(await localSource(all, dir));
-    const chosen = o.only ? sources.filter((s) => s.type === 'cos' || o.only!.includes(s.type)) : sources;
+    // Only the servers measured are started and seeded (COS always: it is the baseline).
+    const want = (t: (typeof SOURCE_TYPES)[number]) => t === 'cos' || !o.only || o.only.includes(t);
+    sources.push(...(await cosSources(sb, all)).filter((s) => want(s.type as 'cos' | 's3-cos')));
+    if (want('s3')) sources.push(await s3Source(all));
+    if (want('azure')) sources.push(await azureSource(all));
+    if (want('http-list')) sources.push(await httpListSource(all, sets, dir));
+    if (want('upyun')) sources.push(await upyunSource(all));
+    if (want('local')) sources.push(await localSource(all, dir));
     // rep → source type → set → measurement
     const runs: Record<string, Record<SetName, Measured>>[] = [];
     for (let r = 0; r < reps; r++) {
@@ -303,7 +304,7 @@ export async function benchSources(
         ['bigFew', 'bigAll'],
         ['smallFew', 'smallAll'],
       ] as const) {
-        for (const src of chosen) {
+        for (const src of sources) {
           const m = (rep[src.type] ??= {} as Record<SetName, Measured>);
           for (const name of pair) {
             m[name] = await importOnce(sb, dir, src, sets.find((s) => s.name === name)!, `r${r}`);
@@ -327,7 +328,7 @@ export async function benchSources(
     const bigLabel = `${bigFew.objects.length} → ${big.objects.length} × ${shape.big.size / MiB} MiB`;
     const smallLabel = `${smallFew.objects.length} → ${small.objects.length} × ${shape.small.size / 1024} KiB`;
     const table: string[] = [];
-    for (const src of chosen) {
+    for (const src of sources) {
       const k = src.type.replaceAll('-', '_');
       const gbs = runs.map((rep) => perGb(rep[src.type]!));
       const us = runs.map((rep) => perObj(rep[src.type]!));
