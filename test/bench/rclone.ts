@@ -26,7 +26,16 @@ import type { LoggedRequest } from '../sandbox/common/requestLog.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
 import { type BenchRow, BIN, MiB, median, row } from './util.ts';
 
-type Run = { code: number | null; ms: number; cpuMs: number; stdout: string; stderr: string };
+export type Run = {
+  code: number | null;
+  ms: number;
+  cpuMs: number;
+  /** The user and sys parts of cpuMs (sys: mostly socket and file syscalls). */
+  userMs: number;
+  sysMs: number;
+  stdout: string;
+  stderr: string;
+};
 
 /** Figures the `--json` line reports under issue #16's names. */
 export type RcloneFigures = Record<string, number | Record<string, number>>;
@@ -44,7 +53,7 @@ const SETS: SetDef[] = [
 const TIMES = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/;
 
 /** Run argv under bash, whose `times` reports the children's user and sys CPU when it ends. */
-function timed(argv: string[], env: Record<string, string>, cwd: string): Promise<Run> {
+export function timed(argv: string[], env: Record<string, string>, cwd: string): Promise<Run> {
   const started = performance.now();
   const child = spawn('/bin/bash', ['-c', '"$@"; rc=$?; echo >&2; times >&2; exit $rc', 'bash', ...argv], {
     cwd,
@@ -65,6 +74,8 @@ function timed(argv: string[], env: Record<string, string>, cwd: string): Promis
         code,
         ms: performance.now() - started,
         cpuMs: m ? s(m[1]!, m[2]!) + s(m[3]!, m[4]!) : Number.NaN,
+        userMs: m ? s(m[1]!, m[2]!) : Number.NaN,
+        sysMs: m ? s(m[3]!, m[4]!) : Number.NaN,
         stdout,
         stderr: lines.slice(0, -3).join('\n'),
       });
@@ -72,7 +83,7 @@ function timed(argv: string[], env: Record<string, string>, cwd: string): Promis
   });
 }
 
-function check(r: Run, what: string): Run {
+export function check(r: Run, what: string): Run {
   if (r.code !== 0 || Number.isNaN(r.cpuMs))
     throw new Error(`${what} failed (exit ${r.code}):\n${(r.stderr || r.stdout).slice(-2000)}`);
   return r;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only crc64,limit,copy,listing,big-object,rclone,fleet,listing-scale,scale]`
+ * `npm run bench [-- --quick] [-- --json] [-- --only crc64,limit,copy,listing,big-object,rclone,fleet,listing-scale,scale,sources]`
  * With --json, one JSON line on stdout at the end: the headline figures (issue #7's keys) and
  * every raw figure they came from.
  * Every number comes with a baseline measured in the same run; results print as a table and
@@ -16,6 +16,7 @@ import { benchListingScale } from './listingScale.ts';
 import { benchRclone, type RcloneFigures } from './rclone.ts';
 import { benchReportScale, reportScaleKeys } from './report.ts';
 import { benchScale, type ScaleFigures } from './scale.ts';
+import { benchSources, SOURCE_TYPES, type SourcesFigures } from './sources.ts';
 import type { BenchRow } from './util.ts';
 
 const args = process.argv.slice(2);
@@ -24,6 +25,7 @@ const json = args.includes('--json');
 const figures: LimitFigures = {};
 const scaleFigures: ScaleFigures = {};
 const rcloneFigures: RcloneFigures = {};
+const sourcesFigures: SourcesFigures = {};
 const onlyArg = args.find((a) => a.startsWith('--only'))?.split('=')[1] ?? args[args.indexOf('--only') + 1];
 const only =
   args.includes('--only') || args.some((a) => a.startsWith('--only='))
@@ -46,7 +48,18 @@ const suites: Suite[] = [
     run: (o) => benchRclone({ ...o, ...(reps !== undefined ? { reps } : {}) }, rcloneFigures),
   },
   { name: 'report-scale', run: benchReportScale },
+  // Issue #13: every source type against COS; only with --only sources (~35 minutes of imports here).
+  {
+    name: 'sources',
+    run: (o) =>
+      benchSources(
+        { ...o, ...(reps !== undefined ? { reps } : {}), ...(sourceTypes ? { only: sourceTypes } : {}) },
+        sourcesFigures,
+      ),
+  },
 ];
+/** Suites that run only when --only names them. */
+const OPT_IN = new Set(['scale', 'sources']);
 // The fleet benchmark needs redis-server; it lives with the fleet code.
 const fleetModule = fileURLToPath(new URL('./fleet.ts', import.meta.url));
 if (existsSync(fleetModule)) {
@@ -56,13 +69,25 @@ if (existsSync(fleetModule)) {
   });
 }
 
-// BENCH_REPS: how many times the limit and rclone suites repeats each shape (default 3, quick 1).
+// BENCH_REPS: how many times the limit, rclone and sources suites repeat each shape (default 3, quick 1).
 const repsEnv = process.env.BENCH_REPS;
 const reps = repsEnv === undefined || repsEnv === '' ? undefined : Number(repsEnv);
 if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1 && reps <= 20)) {
   process.stderr.write(
     `npm run bench: BENCH_REPS=${JSON.stringify(repsEnv)} is not a number of repetitions.\n` +
       'Fix: a whole number from 1 to 20 (e.g. BENCH_REPS=5), or unset it for the default (3; 1 with --quick)\n',
+  );
+  process.exit(2);
+}
+
+// BENCH_SOURCES: which sources the sources suite measures besides COS (default all).
+const sourcesEnv = process.env.BENCH_SOURCES;
+const sourceTypes = sourcesEnv ? sourcesEnv.split(',') : undefined;
+const badSources = sourceTypes?.filter((t) => !(SOURCE_TYPES as readonly string[]).includes(t)) ?? [];
+if (badSources.length) {
+  process.stderr.write(
+    `npm run bench: BENCH_SOURCES names ${badSources.map((t) => JSON.stringify(t)).join(', ')}, which the sources suite does not measure.\n` +
+      `Fix: a comma-separated subset of ${SOURCE_TYPES.join(',')} (COS always runs: it is the baseline), or unset it for all\n`,
   );
   process.exit(2);
 }
@@ -87,7 +112,7 @@ process.stderr.write(
 for (const s of suites) {
   // `--only scale` is the whole #17 picture: the fleet simulation plus the listing and report suites.
   const inScale = only?.has('scale') && (s.name === 'listing-scale' || s.name === 'report-scale');
-  if (only ? !only.has(s.name) && !inScale : s.name === 'scale') continue;
+  if (only ? !only.has(s.name) && !inScale : OPT_IN.has(s.name)) continue;
   process.stderr.write(`\n== ${s.name}\n`);
   const t = performance.now();
   try {
@@ -149,6 +174,7 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
     verify_requests_per_object: rcloneFigures.verify_requests_per_object ?? null,
     ...rcloneFigures,
     ...reportScaleKeys(rows),
+    ...sourcesFigures,
     large_object_label: big?.name ?? null,
     listing_label: listing?.name ?? null,
     targets: {
