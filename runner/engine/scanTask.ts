@@ -258,7 +258,7 @@ async function splitRest(
 ): Promise<ScanTask[]> {
   const { prefix, endKey } = task.range;
   const probe = async (from: string): Promise<string | undefined> => {
-    for await (const e of ctx.src.list({ prefix, startAfter: from, signal: ctx.signal })) {
+    for await (const e of ctx.src.list({ prefix, startAfter: from, signal: ctx.signal, pageSize: 1 })) {
       return e.kind === 'object' ? e.info.key : e.prefix;
     }
     return undefined;

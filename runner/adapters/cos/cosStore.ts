@@ -25,6 +25,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../../ports/objectStore.ts';
+import { pageKeys } from '../../ports/objectStore.ts';
 import { headersToHead, listDate, metadataHeaders, retryAfterMs, stripEtag } from '../http/headers.ts';
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
 import { xmlChild, xmlElements } from '../http/xml.ts';
@@ -145,11 +146,15 @@ export class CosStore implements ObjectStore {
     startAfter?: string;
     delimiter?: string;
     signal?: AbortSignal;
+    pageSize?: number;
   }): AsyncIterable<ListEntry> {
     let marker = o.startAfter;
-    for (;;) {
+    for (let first = true; ; first = false) {
       if (o.signal?.aborted) return;
-      const query: Record<string, string> = { 'encoding-type': 'url', 'max-keys': '1000' };
+      const query: Record<string, string> = {
+        'encoding-type': 'url',
+        'max-keys': String(pageKeys(o.pageSize, first)),
+      };
       if (o.prefix) query.prefix = o.prefix;
       if (o.delimiter) query.delimiter = o.delimiter;
       if (marker) query.marker = marker;

@@ -30,6 +30,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../../ports/objectStore.ts';
+import { pageKeys } from '../../ports/objectStore.ts';
 import {
   headersToHead,
   listDate,
@@ -183,12 +184,16 @@ export class OssStore implements ObjectStore {
     startAfter?: string;
     delimiter?: string;
     signal?: AbortSignal;
+    pageSize?: number;
   }): AsyncIterable<ListEntry> {
     let token: string | undefined;
     let first = true;
     do {
       if (o.signal?.aborted) return;
-      const query: Record<string, string | number> = { 'max-keys': 1000, 'encoding-type': 'url' };
+      const query: Record<string, string | number> = {
+        'max-keys': pageKeys(o.pageSize, first),
+        'encoding-type': 'url',
+      };
       // Never send empty-valued parameters (their V4 signing differs between SDKs).
       if (o.prefix) query.prefix = o.prefix;
       if (o.delimiter) query.delimiter = o.delimiter;
