@@ -9,7 +9,6 @@
  * request stack (request, tough-cookie, psl) cost ~0.15 CPU-s of every COS job's start.
  */
 
-import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type COS from 'cos-nodejs-sdk-v5';
@@ -32,6 +31,10 @@ import { headersToHead, listDate, metadataHeaders, retryAfterMs, stripEtag } fro
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
 import { xmlChild, xmlElements } from '../http/xml.ts';
 import { CosSigner, camSafe } from './cosSign.ts';
+
+// Not `import … from 'node:http'`: an ESM import of it builds the module's ESM facade, whose
+// getters load Node's internal undici (~45 CPU-ms of every start, for one status table).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 export type CosStoreOptions = {
   /** name-APPID */

@@ -12,8 +12,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { PulumiCliDriver } from '../../adapters/infra/pulumi.ts';
-import { SandboxDriver } from '../../adapters/infra/sandbox.ts';
 import { maskRedisUrls } from '../../adapters/queue/redisConnection.ts';
 import type { JobSession } from '../../app/jobService.ts';
 import { autoAnswerer, type MigrationDeps, runMigration } from '../../app/migration/orchestrator.ts';
@@ -110,6 +108,10 @@ export async function prepareMigration(
     await ws.removeJob(name);
   };
   const root = fileURLToPath(new URL('../../../', import.meta.url));
+  // Loaded for the infra asked for only: the sandbox driver brings ali-oss and the Pulumi one
+  // execa, which every other command (import, start, …) would otherwise load at start.
+  const { SandboxDriver } = infra === 'sandbox' ? await import('../../adapters/infra/sandbox.ts') : {};
+  const { PulumiCliDriver } = infra === 'pulumi' ? await import('../../adapters/infra/pulumi.ts') : {};
   const deps: MigrationDeps = {
     job: name,
     workdir: ws.root,
@@ -120,9 +122,9 @@ export async function prepareMigration(
     deadlineDays,
     mbpsPerInstance: mbps,
     makeDriver: (session) =>
-      infra === 'sandbox'
+      SandboxDriver
         ? SandboxDriver.fromJob(session.spec, creds)
-        : infra === 'pulumi'
+        : PulumiCliDriver
           ? new PulumiCliDriver({ stack: o.stack, cwd: root, baseEnv: process.env })
           : undefined,
     provisionOptions: (plan, session) =>
