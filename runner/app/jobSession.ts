@@ -41,6 +41,12 @@ export type FlowOptions = {
   /** Skip the preflight (tests of later stages). */
   skipPreflight?: boolean;
   progressMs?: number;
+  /**
+   * Write the pass's report.html too (default). The CLI's import/start/verify/retry pass false:
+   * rendering its ECharts was ~0.2 CPU-s of every job (issue #16); `ossmigrate report` writes it
+   * on demand, and the TUI's migrate keeps it.
+   */
+  html?: boolean;
 };
 
 export type FlowResult = {
@@ -345,7 +351,7 @@ export class JobSession {
     if (!copy.stopped && (o.verify ?? this.spec.verify.afterImport))
       verify = await this.verifyPass(copy.pass, o);
     ran.push(verify?.pass.id);
-    return await this.finish(copy, verify, problems);
+    return await this.finish(copy, verify, problems, o.html);
   }
 
   /** A verify pass over the window of a copy pass (a new one each time it is asked for). */
@@ -429,7 +435,7 @@ export class JobSession {
       }
       const verify = await this.verifyPass(copyPass, o);
       ran.push(verify.pass.id);
-      return await this.finish(undefined, verify, []);
+      return await this.finish(undefined, verify, [], o.html);
     } finally {
       await this.afterRun(ran);
       await release();
@@ -469,6 +475,7 @@ export class JobSession {
     copy: PassRun | undefined,
     verify: PassRun | undefined,
     problems: Problem[],
+    html = true,
   ): Promise<FlowResult> {
     const exitCode = exitCodeOf(copy, verify);
     const base = copy?.summary ?? verify!.summary;
@@ -499,6 +506,7 @@ export class JobSession {
       ...(copy ? { failures: await this.state.failures(copy.pass.id) } : {}),
       journal: this.journal.location((copy ?? verify)!.pass.id),
       state: this.state,
+      html,
     });
     summary.report = reportDir;
     this.log.info({ ...summary }, 'summary');

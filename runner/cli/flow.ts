@@ -38,6 +38,8 @@ export async function runFlow(
       emit: c.sink,
       signal: signals.hard,
       softStop: signals.soft,
+      // report.html (ECharts) costs more than an empty job's copy: `ossmigrate report` writes it.
+      html: false,
       ...(o.verify === false ? { verify: false } : {}),
     };
     const repeat = session.spec.window.repeatSeconds;

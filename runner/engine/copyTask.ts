@@ -23,7 +23,8 @@ async function* sourceObjects(ctx: EngineContext, task: CopyTask | VerifyTask): 
     }
     return;
   }
-  for await (const e of listRange(ctx.src, task.range, ctx.signal)) if (e.kind === 'object') yield e.info;
+  for await (const e of listRange(ctx.src, task.range, ctx.signal, task.seenObjects))
+    if (e.kind === 'object') yield e.info;
 }
 
 export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<TaskOutcome> {
@@ -32,7 +33,7 @@ export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<T
   const finished = await ctx.journal.finished(passId, task.id);
   const cursor = !task.keys
     ? new DestCursor(
-        listRange(ctx.dst, mapRange(task.range, ctx.srcPrefix, ctx.dstPrefix), ctx.signal),
+        listRange(ctx.dst, mapRange(task.range, ctx.srcPrefix, ctx.dstPrefix), ctx.signal, task.seenObjects),
         false,
       )
     : undefined;

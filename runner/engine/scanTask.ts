@@ -287,7 +287,13 @@ async function splitRest(
   const { prefix, endKey } = task.range;
   const probe = async (from: string): Promise<string[]> => {
     const page: string[] = [];
-    for await (const e of ctx.src.list({ prefix, startAfter: from, signal: ctx.signal })) {
+    // One page of PROBE_SAMPLE keys: enough to learn the alphabet, no 1,000-key page to parse.
+    for await (const e of ctx.src.list({
+      prefix,
+      startAfter: from,
+      signal: ctx.signal,
+      pageSize: PROBE_SAMPLE,
+    })) {
       page.push(e.kind === 'object' ? e.info.key : e.prefix);
       if (page.length >= PROBE_SAMPLE) break;
     }

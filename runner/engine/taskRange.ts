@@ -18,12 +18,16 @@ export async function* listRange(
   store: ObjectStore,
   range: KeyRange,
   signal?: AbortSignal,
+  /** Entries the scan saw in a bounded range: the first page asks for one more (past endKey). */
+  expected?: number,
 ): AsyncIterable<ListEntry> {
+  const pageSize = range.endKey !== undefined && expected !== undefined ? expected + 1 : undefined;
   for await (const e of store.list({
     prefix: range.prefix,
     ...(range.startAfter !== undefined ? { startAfter: range.startAfter } : {}),
     ...(range.shallow ? { delimiter: '/' } : {}),
     ...(signal ? { signal } : {}),
+    ...(pageSize !== undefined ? { pageSize } : {}),
   })) {
     const key = e.kind === 'object' ? e.info.key : e.prefix;
     if (range.endKey !== undefined && compareKeys(key, range.endKey) > 0) return;

@@ -222,7 +222,7 @@ async function destNewer(
 export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promise<TaskOutcome> {
   const passId = ctx.pass.id;
   const dstRange = mapRange(task.range, ctx.srcPrefix, ctx.dstPrefix);
-  const cursor = new DestCursor(listRange(ctx.dst, dstRange, ctx.signal), true);
+  const cursor = new DestCursor(listRange(ctx.dst, dstRange, ctx.signal, task.seenObjects), true);
   const srcPrefixes = new Set<string>();
   const problems: VerifyResult[] = [];
   let matched = 0;
@@ -239,7 +239,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   const inflight = new InFlight(ctx.spec.transfer.concurrency);
   let firstError: unknown;
 
-  for await (const e of listRange(ctx.src, task.range, ctx.signal)) {
+  for await (const e of listRange(ctx.src, task.range, ctx.signal, task.seenObjects)) {
     if (ctx.signal.aborted) break;
     if (e.kind === 'prefix') {
       srcPrefixes.add(e.prefix);

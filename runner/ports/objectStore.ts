@@ -82,6 +82,8 @@ export interface ObjectStore {
     startAfter?: string;
     delimiter?: string;
     signal?: AbortSignal;
+    /** The most entries the first page needs (a hint; the listing still runs to its end). */
+    pageSize?: number;
   }): AsyncIterable<ListEntry>;
   /** undefined when the key does not exist. */
   head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>;
@@ -142,3 +144,16 @@ export const NO_METADATA: ObjectMetadata = { meta: {} };
 export type Stores = { src: ObjectStore; dst: ObjectStore };
 /** Builds a job's stores with its credentials (runner/adapters/factory.ts; tests pass their own). */
 export type StoresFactory = (spec: JobSpec, creds: Credentials) => Promise<Stores> | Stores;
+
+/** The services' largest listing page. */
+export const LIST_PAGE = 1000;
+
+/**
+ * max-keys of a listing's page: the caller's hint for the first (a split probe needs 1 key, a
+ * task about as many as its scan saw), full pages after it. Every listed entry is parsed, so a
+ * full page for a 1-key probe was ~1,000 entries of XML for nothing.
+ */
+export function pageKeys(hint: number | undefined, first: boolean): number {
+  if (!first || hint === undefined || !(hint >= 1)) return LIST_PAGE;
+  return Math.min(LIST_PAGE, Math.ceil(hint));
+}

@@ -3,14 +3,15 @@
  * streaming GET — is signed as the SDK signs (cosSign.ts) and sent with undici: the SDK's request
  * stack and XML parser cost more CPU than a small object's copy, and its getObjectStream only
  * reveals the response headers after the body has ended, while a copy needs them first
- * (Content-Type and metadata for the PUT, the whole-object CRC-64, the ETag). PUT (COS as a
- * destination), restore and the bucket probe go through the SDK, which silently retries 5xx on
- * bodiless requests (4 attempts); the engine's own retries come on top.
+ * (Content-Type and metadata for the PUT, the whole-object CRC-64, the ETag). The bucket probe is
+ * a one-key listing on the same path (retried on 5xx and network errors, 4 attempts, as the SDK
+ * did). PUT (COS as a destination) and restore go through the SDK, loaded on first use: its
+ * request stack (request, tough-cookie, psl) cost ~0.15 CPU-s of every COS job's start.
  */
 
-import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
-import COS from 'cos-nodejs-sdk-v5';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type COS from 'cos-nodejs-sdk-v5';
 import type { CosCredentials } from '../../config/credentials.ts';
 import { classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
 import { compareKeys } from '../../core/keys.ts';
@@ -25,10 +26,15 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../../ports/objectStore.ts';
+import { pageKeys } from '../../ports/objectStore.ts';
 import { headersToHead, listDate, metadataHeaders, retryAfterMs, stripEtag } from '../http/headers.ts';
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
 import { xmlChild, xmlElements } from '../http/xml.ts';
 import { CosSigner, camSafe } from './cosSign.ts';
+
+// Not `import … from 'node:http'`: an ESM import of it builds the module's ESM facade, whose
+// getters load Node's internal undici (~45 CPU-ms of every start, for one status table).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 export type CosStoreOptions = {
   /** name-APPID */
@@ -110,7 +116,7 @@ export class CosStore implements ObjectStore {
     forbidOverwrite: false,
   };
   readonly name: string;
-  readonly client: COS;
+  private sdk?: Promise<COS>;
   private readonly host: string;
   private readonly target: URL;
   private readonly http: HttpTransport;
@@ -123,17 +129,26 @@ export class CosStore implements ObjectStore {
     const secure = this.target.protocol === 'https:';
     this.http = new HttpTransport(this.target.origin, secure && o.endpoint ? { servername: this.host } : {});
     this.signer = new CosSigner(o.credentials.secretId, o.credentials.secretKey);
-    this.client = new COS({
-      SecretId: o.credentials.secretId,
-      SecretKey: o.credentials.secretKey,
-      ...(o.credentials.securityToken ? { SecurityToken: o.credentials.securityToken } : {}),
-      Protocol: secure ? 'https:' : 'http:',
-      ...(o.endpoint ? { Ip: this.target.host } : {}),
-      KeepAlive: true,
-      Timeout: 0,
-      // Keys as stored: "/x" is its own object (by default the SDK strips the leading "/").
-      UseRawKey: true,
-    } as COS.COSOptions);
+  }
+
+  /** The SDK client, for PUT and restore only (loaded the first time one is asked for). */
+  client(): Promise<COS> {
+    const o = this.o;
+    this.sdk ??= import('cos-nodejs-sdk-v5').then(
+      ({ default: COS }) =>
+        new COS({
+          SecretId: o.credentials.secretId,
+          SecretKey: o.credentials.secretKey,
+          ...(o.credentials.securityToken ? { SecurityToken: o.credentials.securityToken } : {}),
+          Protocol: this.target.protocol === 'https:' ? 'https:' : 'http:',
+          ...(o.endpoint ? { Ip: this.target.host } : {}),
+          KeepAlive: true,
+          Timeout: 0,
+          // Keys as stored: "/x" is its own object (by default the SDK strips the leading "/").
+          UseRawKey: true,
+        } as COS.COSOptions),
+    );
+    return this.sdk;
   }
 
   private base() {
@@ -145,11 +160,15 @@ export class CosStore implements ObjectStore {
     startAfter?: string;
     delimiter?: string;
     signal?: AbortSignal;
+    pageSize?: number;
   }): AsyncIterable<ListEntry> {
     let marker = o.startAfter;
-    for (;;) {
+    for (let first = true; ; first = false) {
       if (o.signal?.aborted) return;
-      const query: Record<string, string> = { 'encoding-type': 'url', 'max-keys': '1000' };
+      const query: Record<string, string> = {
+        'encoding-type': 'url',
+        'max-keys': String(pageKeys(o.pageSize, first)),
+      };
       if (o.prefix) query.prefix = o.prefix;
       if (o.delimiter) query.delimiter = o.delimiter;
       if (marker) query.marker = marker;
@@ -224,9 +243,10 @@ export class CosStore implements ObjectStore {
     extra: Record<string, string>,
     signal?: AbortSignal,
     query: Record<string, string> = {},
+    signer = this.signer,
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = { host: this.host, ...extra };
-    const authorization = this.signer.authorization({ method, key, query, headers });
+    const authorization = signer.authorization({ method, key, query, headers });
     const search = Object.entries(query)
       .map(([k, v]) => `${camSafe(k)}=${camSafe(v)}`)
       .join('&');
@@ -270,7 +290,7 @@ export class CosStore implements ObjectStore {
     if (o.storageClass) headers['x-cos-storage-class'] = CLASS_TO_COS[o.storageClass];
     if (o.contentMd5) headers['Content-MD5'] = o.contentMd5;
     try {
-      const r = await this.client.putObject({
+      const r = await (await this.client()).putObject({
         ...this.base(),
         Key: key,
         Body: body,
@@ -292,7 +312,7 @@ export class CosStore implements ObjectStore {
     o: { days: number; tier: string },
   ): Promise<'started' | 'in-progress' | 'restored'> {
     try {
-      const r = await this.client.restoreObject({
+      const r = await (await this.client()).restoreObject({
         ...this.base(),
         Key: key,
         RestoreRequest: { Days: o.days, CASJobParameters: { Tier: o.tier as 'Standard' } },
@@ -305,25 +325,51 @@ export class CosStore implements ObjectStore {
     }
   }
 
+  /**
+   * GET Bucket max-keys=1: its headers, or a MigrationError (the code its error body names). A
+   * refusal whose Date header is off this clock is tried again signed at the service's time, as
+   * the SDK does, so the preflight reports the skew itself rather than an expired signature.
+   */
+  private async probeList(what: string): Promise<Record<string, string>> {
+    let signer = this.signer;
+    let corrected = false;
+    for (let attempt = 1; ; attempt++) {
+      let err: MigrationError;
+      try {
+        const res = await this.send('GET', '', {}, undefined, { prefix: '', 'max-keys': '1' }, signer);
+        const xml = await readText(res.body);
+        if (res.status === 200) return res.headers;
+        err = bodyError(res.status, xml, res.headers, what);
+        const skew = res.headers.date ? Date.parse(res.headers.date) - Date.now() : Number.NaN;
+        if (res.status === 403 && !corrected && Math.abs(skew) > SKEW_RESIGN_MS) {
+          const { secretId, secretKey } = this.o.credentials;
+          signer = new CosSigner(secretId, secretKey, () => Date.now() + skew);
+          corrected = true;
+          continue;
+        }
+      } catch (e) {
+        err = cosError(e, what);
+      }
+      const transient = err.status === undefined || err.status >= 500;
+      if (!transient || attempt >= PROBE_ATTEMPTS) throw err;
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+
   async probe(): Promise<ProbeResult> {
+    const what = `bucket ${this.o.bucket} in ${this.o.region}`;
     try {
       // A one-key listing, not HEAD: its error body tells a wrong secret from a denied request,
       // and it proves the list permission the scan needs.
-      const r = (await this.client.getBucket({
-        ...this.base(),
-        Prefix: '',
-        MaxKeys: 1,
-      } as COS.GetBucketParams)) as {
-        headers?: Record<string, string>;
-      };
-      const date = r.headers?.date ? Date.parse(r.headers.date) : Number.NaN;
+      const headers = await this.probeList(what);
+      const date = headers.date ? Date.parse(headers.date) : Number.NaN;
       return {
         reachable: true,
         region: this.o.region,
         ...(Number.isNaN(date) ? {} : { clockSkewMs: date - Date.now() }),
       };
     } catch (e) {
-      const err = cosError(e, `bucket ${this.o.bucket} in ${this.o.region}`);
+      const err = e instanceof MigrationError ? e : cosError(e, what);
       if (err.status === 404) {
         throw new MigrationError('ACCESS_DENIED', `bucket ${this.o.bucket} not found in ${this.o.region}`, {
           status: 404,
@@ -356,6 +402,11 @@ function statusError(
 function bodyError(status: number, xml: string, h: Record<string, string>, what: string): MigrationError {
   return statusError(status, xmlChild(xml, 'Code') || undefined, xmlChild(xml, 'Message') ?? '', h, what);
 }
+
+/** Attempts of the probe's listing, as the SDK made them (5xx and network errors are retried). */
+const PROBE_ATTEMPTS = 4;
+/** A refused probe is signed again at the service's time when the clocks differ by more. */
+const SKEW_RESIGN_MS = 30_000;
 
 async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];

@@ -39,6 +39,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../../ports/objectStore.ts';
+import { pageKeys } from '../../ports/objectStore.ts';
 import { listDate, parseRestore, retryAfterMs, stripEtag } from '../http/headers.ts';
 
 export type S3StoreOptions = {
@@ -215,16 +216,17 @@ export class S3Store implements ObjectStore {
     startAfter?: string;
     delimiter?: string;
     signal?: AbortSignal;
+    pageSize?: number;
   }): AsyncIterable<ListEntry> {
     const encode = this.preset.urlEncodeListing;
     const v2 = this.preset.listVersion === 2;
     let token: string | undefined;
     let marker = o.startAfter;
-    for (;;) {
+    for (let first = true; ; first = false) {
       if (o.signal?.aborted) return;
       const base = {
         Bucket: this.o.bucket,
-        MaxKeys: 1000,
+        MaxKeys: pageKeys(o.pageSize, first),
         ...(o.prefix ? { Prefix: o.prefix } : {}),
         ...(o.delimiter ? { Delimiter: o.delimiter } : {}),
         ...(encode ? { EncodingType: 'url' as const } : {}),

@@ -12,8 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { PulumiCliDriver, sourceStackConfig } from '../../adapters/infra/pulumi.ts';
-import { SandboxDriver } from '../../adapters/infra/sandbox.ts';
+import type { sourceStackConfig as StackConfigOf } from '../../adapters/infra/pulumi.ts';
 import { maskRedisUrls } from '../../adapters/queue/redisConnection.ts';
 import type { JobSession } from '../../app/jobService.ts';
 import { cutoverModeFor } from '../../app/migration/cutoverMode.ts';
@@ -93,7 +92,12 @@ export async function prepareMigration(
   const creds = await credentialsFor(o, def?.credentials);
   // A source the stack cannot take (local, http-list, upyun, oss) is refused before anything is
   // written; a resumed job's source is checked when its session opens (makeDriver).
-  if (infra === 'pulumi' && def) sourceStackConfig(def.spec.source, creds);
+  // Loaded for the infra asked for only: the sandbox driver brings ali-oss and the Pulumi one
+  // execa, which every other command (import, start, …) would otherwise load at start.
+  const { SandboxDriver } = infra === 'sandbox' ? await import('../../adapters/infra/sandbox.ts') : {};
+  const { PulumiCliDriver, sourceStackConfig } =
+    infra === 'pulumi' ? await import('../../adapters/infra/pulumi.ts') : {};
+  if (sourceStackConfig && def) sourceStackConfig(def.spec.source, creds);
   const open = (): Promise<JobSession> =>
     // Registered only once its preflight passes (as import does): a typo in the job writes
     // nothing, and the corrected job runs under the same name. The plan phase shows the problems.
@@ -124,32 +128,33 @@ export async function prepareMigration(
     deadlineDays,
     mbpsPerInstance: mbps,
     makeDriver: (session) => {
-      if (infra === 'sandbox')
+      if (SandboxDriver)
         return SandboxDriver.fromJob(session.spec, creds, {
           withoutMirror: cutoverModeFor(session.spec).kind === 'freeze',
         });
-      if (infra !== 'pulumi') return undefined;
+      if (!PulumiCliDriver || !sourceStackConfig) return undefined;
       sourceStackConfig(session.spec.source, creds);
       return new PulumiCliDriver({ stack: o.stack, cwd: root, baseEnv: process.env });
     },
     // The Pulumi stack takes its settings from the job (sourceStackConfig); the sandbox needs the fleet size only.
     provisionOptions: (plan, session) =>
       infra === 'pulumi'
-        ? pulumiSettings(plan.survey.bytes, deadlineDays, mbps, session, creds)
+        ? pulumiSettings(
+            plan.survey.bytes,
+            deadlineDays,
+            mbps,
+            sourceStackConfig!(session.spec.source, creds),
+            session,
+          )
         : { mirror: false, ...(session.spec.queue ? {} : { fleetSize: 0 }) },
   };
   return { infra, deps, def };
 }
 
+type StackSource = ReturnType<typeof StackConfigOf>;
+
 /** Stack settings for `pulumi up` from the job and the plan (Pulumi.yaml declares the keys). */
-function pulumiSettings(
-  bytes: number,
-  days: number,
-  mbps: number,
-  session: JobSession,
-  creds: Awaited<ReturnType<typeof credentialsFor>>,
-) {
-  const source = sourceStackConfig(session.spec.source, creds);
+function pulumiSettings(bytes: number, days: number, mbps: number, source: StackSource, session: JobSession) {
   return {
     settings: {
       destBucket: session.spec.destination.bucket,
