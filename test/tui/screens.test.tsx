@@ -143,10 +143,10 @@ describe('screens: timeline', () => {
       assert.match(f, new RegExp(`\\d ${t}`));
     assert.match(f, /✔ {3}1 plan {9}plan done/);
     assert.match(f, /4 verify {7}compare size \+ CRC-64 on both sides \(no download\) {2}← now/);
-    assert.match(f, /5 mirror on {4}OSS fetches keys it lacks from COS \(back-to-origin\) {2}← next/);
+    assert.match(f, /5 mirror on {4}OSS fetches keys it lacks from the source \(back-to-origin\) {2}← next/);
     assert.match(f, /– {2}10 teardown {5}no infra driver/);
     assert.match(flat(f), /Now: verify — compare size \+ CRC-64 on both sides \(no download\)\./);
-    assert.match(flat(f), /Next: mirror on — OSS fetches keys it lacks from COS \(back-to-origin\)\./);
+    assert.match(flat(f), /Next: mirror on — OSS fetches keys it lacks from the source \(back-to-origin\)\./);
   });
 
   it('waiting, failed (first line of the error) and stopped phases', () => {

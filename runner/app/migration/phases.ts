@@ -23,7 +23,7 @@ export const PHASE_INFO: Record<PhaseId, { title: string; explain: string }> = {
   provision: { title: 'provision', explain: 'bucket, RAM user, queue and worker fleet' },
   full: { title: 'full copy', explain: 'copy every object modified before T1' },
   verify: { title: 'verify', explain: 'compare size + CRC-64 on both sides (no download)' },
-  mirror: { title: 'mirror on', explain: 'OSS fetches keys it lacks from COS (back-to-origin)' },
+  mirror: { title: 'mirror on', explain: 'OSS fetches keys it lacks from the source (back-to-origin)' },
   cutover: { title: 'cutover', explain: 'the business switches to OSS; T2 is recorded' },
   incremental: {
     title: 'incremental',
