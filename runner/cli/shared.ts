@@ -90,6 +90,7 @@ export type DefinitionFlags = {
   until?: string;
   concurrency?: number;
   bwlimit?: string;
+  clientCrc?: boolean;
   job?: string;
 };
 
@@ -280,7 +281,12 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
       ...(f.until ? { until: at(f.until, '--until') } : {}),
     };
   }
-  if (f.concurrency) input.transfer = { ...section('transfer'), concurrency: f.concurrency };
+  if (f.concurrency || f.clientCrc)
+    input.transfer = {
+      ...section('transfer'),
+      ...(f.concurrency ? { concurrency: f.concurrency } : {}),
+      ...(f.clientCrc ? { clientCrc: true } : {}),
+    };
   if (f.bwlimit) input.bandwidth = { ...section('bandwidth'), limit: f.bwlimit };
   if (f.job && file) input.name = f.job;
   // A message names the flag the user typed, else their cfg key, else the YAML key.
