@@ -147,8 +147,8 @@ describe('engine: a CRC-64 source is proven by the destination’s CRC-64', () =
     withHarness(async (h) => {
       h.src.put('multi', bytes(3 * MiB, 5), old);
       const part = h.dst.multipartPart.bind(h.dst);
-      h.dst.multipartPart = (key, id, n, body, size, signal) =>
-        part(key, id, n, n === 2 ? body.pipe(corrupting(10)) : body, size, signal);
+      h.dst.multipartPart = (key, id, n, body, size) =>
+        part(key, id, n, n === 2 ? body.pipe(corrupting(10)) : body, size);
       const r = await h.run('copy', { phase: 'full', t1 }, { spec: spec() });
       const l = await ledger(h, r.pass.id);
       assert.match(l.get('multi')!.reason!, /parts the destination stored/);
@@ -173,8 +173,8 @@ describe('engine: a CRC-64 source is proven by the destination’s CRC-64', () =
       const body = bytes(3 * MiB, 6);
       h.src.put('multi', body, old);
       const part = h.dst.multipartPart.bind(h.dst);
-      h.dst.multipartPart = async (key, id, n, b, size, signal) => {
-        const { crc64: _dropped, ...rest } = await part(key, id, n, b, size, signal);
+      h.dst.multipartPart = async (key, id, n, b, size) => {
+        const { crc64: _dropped, ...rest } = await part(key, id, n, b, size);
         return rest;
       };
       const r = await h.run(
