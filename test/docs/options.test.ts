@@ -150,6 +150,7 @@ describe('the options table', () => {
         'window.until': 'until',
         'transfer.concurrency': 'concurrency',
         'bandwidth.limit': 'bwlimit',
+        'transfer.clientCrc': 'clientCrc',
       },
     );
   });
