@@ -1,7 +1,10 @@
 // V8 flags the runner is meant to run with, shared by bin/ossmigrate.js and the fleet's systemd
-// unit (infra/userData.ts). --max-semi-space-size=8 caps the young generation at ~24 MiB: by
-// default V8 lets it grow to 128 MiB+ during a large listing (measured: a 1,000,000-object scan
-// peaked at 300+ MiB RSS with 19 MiB of old generation). With 16 the scan peaked at 250-260 MiB,
-// with 8 at 225-247 MiB; small-object CPU showed no difference outside the noise
-// (`npm run bench -- --only listing,limit`).
-export const RUNTIME_FLAGS = ['--max-semi-space-size=8'];
+// unit (infra/userData.ts). --max-semi-space-size=1 keeps the young generation at 1 MiB
+// semi-spaces. Memory: by default V8 lets it grow to 128 MiB+ during a large listing (a
+// 1,000,000-object scan peaked at 300+ MiB RSS; 8 MiB semi-spaces: 225-247 MiB). CPU: a socket
+// read allocates a 64 KiB buffer outside the JS heap, so a large copy makes ~1 KiB of JS garbage
+// per 64 KiB of buffers; with 8 MiB semi-spaces the buffers piled up past V8's external-memory
+// limit between scavenges and each 64 MB of them cost a full mark-compact of the ~25 MB heap
+// (26 per 8 × 64 MiB import; 1 with 1 MiB semi-spaces, 84 scavenges instead), which was the
+// largest frame of a large copy's profile once the client stopped hashing (issue #16).
+export const RUNTIME_FLAGS = ['--max-semi-space-size=1'];

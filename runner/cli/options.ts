@@ -173,6 +173,12 @@ export const OPTIONS: readonly OptionRow[] = [
     jobPath: 'listing.inventory',
     commands: DEFINITION_COMMANDS,
   },
+  {
+    flags: '--client-crc',
+    help: 'hash CRC-64 on this machine too; by default a COS/OSS source is proven by OSS’s CRC-64 of the bytes it stored equalling the source’s',
+    jobPath: 'transfer.clientCrc',
+    commands: DEFINITION_COMMANDS,
+  },
 
   // ---- every job command -------------------------------------------------------------------
   {

@@ -92,6 +92,7 @@ export type DefinitionFlags = {
   bwlimit?: string;
   listers?: number;
   inventory?: string;
+  clientCrc?: boolean;
   job?: string;
 };
 
@@ -282,7 +283,12 @@ export async function definitionFrom(file: string | undefined, f: DefinitionFlag
       ...(f.until ? { until: at(f.until, '--until') } : {}),
     };
   }
-  if (f.concurrency) input.transfer = { ...section('transfer'), concurrency: f.concurrency };
+  if (f.concurrency || f.clientCrc)
+    input.transfer = {
+      ...section('transfer'),
+      ...(f.concurrency ? { concurrency: f.concurrency } : {}),
+      ...(f.clientCrc ? { clientCrc: true } : {}),
+    };
   if (f.bwlimit) input.bandwidth = { ...section('bandwidth'), limit: f.bwlimit };
   if (f.listers !== undefined || f.inventory)
     input.listing = {

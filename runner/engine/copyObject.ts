@@ -1,13 +1,15 @@
 /**
- * One object, end to end: decide, then copy (single PUT or resumable multipart) while computing
- * CRC-64 in the stream, and compare it with the source's and the destination's. Nothing
- * half-written is committed: a single PUT's last chunk is held back until the body's CRC matches
- * the source's, and a multipart upload is only completed once every part's CRC checked out.
+ * One object, end to end: decide, then copy (single PUT or resumable multipart) and prove it.
+ * A CRC-64 source (COS, OSS) with a destination that checks the body before committing it is
+ * proven by the destination's CRC-64 of what it stored equalling the source's: the client does
+ * not hash (a single PUT carries the source's MD5 as Content-MD5, so a changed body is refused,
+ * and a multipart upload is completed only once the OSS part CRCs combine to the source's).
+ * Otherwise the client counts CRC-64 in the stream and holds a single PUT's last chunk back
+ * until the body's CRC matches the source's. Nothing half-written is committed either way.
  * The multipart path is multipartCopy.ts; the stream both share is transfer.ts.
  */
 
 import { decide, inWindow, isPlainMd5, isReadable, PROVENANCE } from '../core/copyPolicy.ts';
-import { Crc64 } from '../core/crc64.ts';
 import { CLASS_INFO, MigrationError, toMigrationError } from '../core/errors.ts';
 import { EvidenceHasher } from '../core/evidence.ts';
 import {
@@ -25,11 +27,14 @@ import {
   type Base,
   bodyProblem,
   type CopyOutcome,
+  checkDestAgainstSource,
   checkDestCrc,
   checksumOf,
+  clientHashes,
   type Expect,
   evidenceFor,
   piped,
+  Tally,
   transferStream,
   writeOptions,
 } from './transfer.ts';
@@ -38,13 +43,13 @@ import {
 export const WHOLE_BODY_MAX = 256 * 1024;
 
 /**
- * Read a small body whole: CRC-64 and size proven against the source before a byte is written,
- * bandwidth spent once. Memory is bounded by concurrency × WHOLE_BODY_MAX.
+ * Read a small body whole: size (and CRC-64, when the client hashes) proven against the source
+ * before a byte is written, bandwidth spent once. Memory is bounded by concurrency × WHOLE_BODY_MAX.
  */
 async function readWhole(
   ctx: Pick<EngineContext, 'bucket' | 'onBytes' | 'signal'>,
   read: ReadResult,
-  crc: Crc64,
+  tally: Tally,
   expect: Expect,
 ): Promise<Buffer> {
   // Plain events, not `for await`: an async iterator per body was a visible share of a 4 KiB copy.
@@ -52,10 +57,10 @@ async function readWhole(
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
-      crc.update(chunk);
+      tally.update(chunk);
       expect.evidence?.update(chunk);
       chunks.push(chunk);
-      if (crc.bytes > expect.size) finish(); // longer than listed: stop reading, the check says why
+      if (tally.bytes > expect.size) finish(); // longer than listed: stop reading, the check says why
     };
     const finish = (err?: Error) => {
       body.off('data', onData).off('end', finish).off('error', finish).off('close', closed);
@@ -66,7 +71,7 @@ async function readWhole(
       finish(Object.assign(new Error('the source body ended early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
     body.on('data', onData).once('end', finish).once('error', finish).once('close', closed);
   }).finally(() => body.destroy());
-  const wrong = bodyProblem(crc, expect);
+  const wrong = bodyProblem(tally, expect);
   if (wrong) throw wrong;
   if (!ctx.bucket.tryConsume(expect.size)) await ctx.bucket.consume(expect.size, ctx.signal);
   ctx.onBytes(expect.size);
@@ -332,12 +337,18 @@ async function copySingle(
         `size is now ${read.head.size}, was ${src.size} when listed`,
       );
     }
-    const crc = new Crc64();
     // The strongest evidence the source gives; hashed besides CRC-64 only when it is not CRC-64.
     const plan = evidenceFor(ctx, src, read.head);
+    const opts = writeOptions(ctx, read.head, src.size, forbidOverwrite, plan);
+    // A plain-MD5 ETag (or Azure's Content-MD5) lets the destination reject a corrupted body itself.
+    if (ctx.src.features.md5Etags !== false && isPlainMd5(src.etag) && read.head.etag === src.etag)
+      opts.contentMd5 = Buffer.from(src.etag!, 'hex').toString('base64');
+    else if (plan.method === 'content-md5') opts.contentMd5 = plan.expected;
+    const srcCrc = read.head.crc64;
+    const tally = new Tally(clientHashes(ctx, srcCrc, opts.contentMd5 !== undefined));
     const expect: Expect = {
       size: src.size,
-      ...(read.head.crc64 ? { crc64: read.head.crc64 } : {}),
+      ...(srcCrc ? { crc64: srcCrc } : {}),
       what: src.key,
       ...('algo' in plan ? { evidence: new EvidenceHasher(plan) } : {}),
     };
@@ -345,13 +356,8 @@ async function copySingle(
     // object); larger ones stream, with the last chunk held back until proven.
     const body: WriteBody =
       src.size <= WHOLE_BODY_MAX
-        ? await readWhole(ctx, read, crc, expect)
-        : piped(read, transferStream(ctx, crc, expect));
-    const opts = writeOptions(ctx, read.head, src.size, forbidOverwrite, plan);
-    // A plain-MD5 ETag (or Azure's Content-MD5) lets the destination reject a corrupted body itself.
-    if (ctx.src.features.md5Etags !== false && isPlainMd5(src.etag) && read.head.etag === src.etag)
-      opts.contentMd5 = Buffer.from(src.etag!, 'hex').toString('base64');
-    else if (plan.method === 'content-md5') opts.contentMd5 = plan.expected;
+        ? await readWhole(ctx, read, tally, expect)
+        : piped(read, transferStream(ctx, tally, expect));
     let res: WriteResult;
     try {
       res = await ctx.dst.write(base.dstKey, body, opts);
@@ -359,14 +365,19 @@ async function copySingle(
       if (!Buffer.isBuffer(body)) body.destroy();
       throw e;
     }
-    const computed = crc.toString();
-    checkDestCrc(base.dstKey, computed, res.crc64);
+    const computed = tally.crc?.toString();
+    if (computed !== undefined) checkDestCrc(base.dstKey, computed, res.crc64);
+    else checkDestAgainstSource(base.dstKey, srcCrc!, res.crc64);
     const checksum = checksumOf(plan);
+    // Without a client hash both values are the services' own (a destination that reported none
+    // took the body only with the source's MD5, so it stored the source's bytes).
+    const srcCrc64 = srcCrc ?? computed;
+    const dstCrc64 = res.crc64 ?? computed ?? srcCrc;
     return {
       outcome: 'copied',
       bytes: src.size,
-      dstCrc64: res.crc64 ?? computed,
-      ...(read.head.crc64 ? { srcCrc64: read.head.crc64 } : { srcCrc64: computed }),
+      ...(dstCrc64 ? { dstCrc64 } : {}),
+      ...(srcCrc64 ? { srcCrc64 } : {}),
       ...(res.etag ? { dstEtag: res.etag } : {}),
       evidence: plan.method,
       ...(checksum ? { srcChecksum: checksum } : {}),

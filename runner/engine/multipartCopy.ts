@@ -1,7 +1,9 @@
 /**
  * A large object as a resumable multipart upload: parts in parallel (transfer.partConcurrency),
- * each part's CRC-64 counted in the stream and checked against the destination's, a checkpoint
- * after every part, and Complete only once the combined CRC-64 equals the source's — or, for a
+ * a checkpoint after every part, and Complete only once the parts' CRC-64s combine to the source's
+ * (a CRC-64 source: the destination's per-part CRC-64 of what it stored, unless the client hashes,
+ * see clientHashes; then each part's is counted in the stream and checked against the
+ * destination's) — or, for a
  * source without CRC-64, once the source's evidence is recomputed from the bytes read: per source
  * part (multipart ETag, composite checksum; copy parts span whole source parts so each is hashed
  * by itself, in parallel and across a resume), or over the whole body (MD5 ETag, full-object
@@ -29,9 +31,11 @@ import {
   type CopyOutcome,
   checkDestCrc,
   checksumOf,
+  clientHashes,
   evidenceFor,
   evidenceProblem,
   piped,
+  Tally,
   transferStream,
   writeOptions,
 } from './transfer.ts';
@@ -191,6 +195,10 @@ export async function copyMultipart(
     );
   };
 
+  // Parts need no client CRC-64 when the source gave one: the combined OSS part CRCs are checked
+  // against it before Complete. Sticky per object: a part OSS reported no CRC-64 for is sent again hashed.
+  const dstProves = !clientHashes(ctx, checkpoint.srcCrc64, true);
+  let hash = !dstProves;
   let sent = 0;
   let saving = Promise.resolve();
   const uploadPart = async (n: number, pre?: ReadResult): Promise<void> => {
@@ -208,7 +216,7 @@ export async function copyMultipart(
                   ...(etag ? { ifMatch: etag } : {}),
                   signal: ctx.signal,
                 });
-          const crc = new Crc64();
+          const tally = new Tally(hash);
           // Each attempt hashes afresh: a part that failed half-way must not count.
           const attemptWhole = whole?.copy();
           const digester = perPart
@@ -219,7 +227,7 @@ export async function copyMultipart(
             : digester
               ? (c: Buffer) => digester.update(c)
               : undefined;
-          const body = piped(read, transferStream(ctx, crc, { size, what: `${src.key} part ${n}` }, tap));
+          const body = piped(read, transferStream(ctx, tally, { size, what: `${src.key} part ${n}` }, tap));
           let part: PartResult;
           try {
             part = await dst.multipartPart!(base.dstKey, checkpoint.uploadId, n, body, size, ctx.signal);
@@ -227,11 +235,19 @@ export async function copyMultipart(
             body.destroy();
             throw e;
           }
-          checkDestCrc(`${base.dstKey} part ${n}`, crc.toString(), part.crc64);
+          const computed = tally.crc?.toString();
+          if (computed !== undefined) checkDestCrc(`${base.dstKey} part ${n}`, computed, part.crc64);
+          else if (part.crc64 === undefined) {
+            hash = true;
+            throw new MigrationError(
+              'CRC_MISMATCH',
+              `${base.dstKey} part ${n}: the destination reported no CRC-64; sent again with the client's`,
+            );
+          }
           sent += size;
           if (attemptWhole) whole = attemptWhole;
           if (digester) keepDigests(range, digester.finish());
-          checkpoint.parts.push({ ...part, size, crc64: crc.toString() });
+          checkpoint.parts.push({ ...part, size, crc64: computed ?? part.crc64! });
           // Serialise checkpoint writes; each one records every part finished so far.
           saving = saving.then(() => ctx.state.putMultipart({ ...checkpoint, parts: [...checkpoint.parts] }));
           await saving;
@@ -279,9 +295,10 @@ export async function copyMultipart(
     // Never complete an object whose bytes disagree with the source.
     await dst.multipartAbort(base.dstKey, checkpoint.uploadId).catch(() => {});
     await ctx.state.deleteMultipart(base.dstKey);
+    const whose = dstProves ? 'the destination stored' : 'read';
     throw new MigrationError(
       'CRC_MISMATCH',
-      `${src.key}: CRC-64 of the parts read is ${combined}, the source reports ${checkpoint.srcCrc64}`,
+      `${src.key}: CRC-64 of the parts ${whose} is ${combined}, the source reports ${checkpoint.srcCrc64}`,
     );
   }
   if ('algo' in plan) {

@@ -1,11 +1,11 @@
 /**
- * The byte path a single PUT and a multipart upload share: the stream that counts CRC-64 and
- * spends bandwidth (holding the last chunk back until the body is proven), the write options,
- * and the check of the CRC-64 the destination reports.
+ * The byte path a single PUT and a multipart upload share: the stream that counts bytes (and
+ * CRC-64, when the client hashes) and spends bandwidth (holding the last chunk back until the
+ * body is proven), the write options, and the checks of the CRC-64 the destination reports.
  */
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { mapMetadata, mapStorageClass, PROVENANCE } from '../core/copyPolicy.ts';
-import type { Crc64 } from '../core/crc64.ts';
+import { Crc64 } from '../core/crc64.ts';
 import { MigrationError } from '../core/errors.ts';
 import {
   EVIDENCE_LABEL,
@@ -25,6 +25,38 @@ export type CopyOutcome = Partial<ObjectResult> & Pick<ObjectResult, 'outcome'>;
 
 /** What a body read must be: its size, and the source's CRC-64 or other evidence when it has one. */
 export type Expect = { size: number; crc64?: string; what: string; evidence?: EvidenceHasher };
+
+/**
+ * What the client counts of a body: its bytes always, its CRC-64 only when `hash` (see
+ * clientHashes). CRC-64 was about half the CPU of a large copy (issue #16).
+ */
+export class Tally {
+  bytes = 0;
+  readonly crc: Crc64 | undefined;
+  constructor(hash: boolean) {
+    this.crc = hash ? new Crc64() : undefined;
+  }
+  update(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.crc?.update(chunk);
+  }
+}
+
+/**
+ * Whether the client must hash CRC-64 itself. Not when the source reported the CRC-64 of the
+ * version read (the GET is ETag-guarded) and the destination computes its own over the bytes it
+ * stored and checks them before committing: equal values prove the stored bytes are the source's,
+ * end to end, which is more than the client's hash proves. `commitChecked`: a single PUT carries a
+ * Content-MD5 the destination refuses a wrong body by (a multipart upload is checked before
+ * Complete instead). `transfer.clientCrc` (--client-crc) hashes anyway.
+ */
+export function clientHashes(
+  ctx: Pick<EngineContext, 'spec' | 'dst'>,
+  srcCrc64: string | undefined,
+  commitChecked: boolean,
+): boolean {
+  return ctx.spec.transfer.clientCrc || srcCrc64 === undefined || !ctx.dst.features.crc64 || !commitChecked;
+}
 
 /**
  * The evidence to check a copy of `src` against: what the GET's headers say, completed by what
@@ -62,29 +94,30 @@ export function evidenceProblem(
 }
 
 /** Why a body read in full is not the source's (size, then CRC-64 / evidence), or undefined when it is. */
-export function bodyProblem(crc: Crc64, expect: Expect): MigrationError | undefined {
-  if (crc.bytes !== expect.size)
+export function bodyProblem(tally: Tally, expect: Expect): MigrationError | undefined {
+  if (tally.bytes !== expect.size)
     return new MigrationError(
       'SOURCE_CHANGED',
-      `${expect.what}: read ${crc.bytes} bytes, expected ${expect.size}`,
+      `${expect.what}: read ${tally.bytes} bytes, expected ${expect.size}`,
     );
-  if (expect.crc64 !== undefined && crc.toString() !== expect.crc64)
+  const crc = tally.crc?.toString();
+  if (crc !== undefined && expect.crc64 !== undefined && crc !== expect.crc64)
     return new MigrationError(
       'CRC_MISMATCH',
-      `${expect.what}: CRC-64 of the bytes read is ${crc.toString()}, the source reports ${expect.crc64}`,
+      `${expect.what}: CRC-64 of the bytes read is ${crc}, the source reports ${expect.crc64}`,
     );
   if (expect.evidence) return evidenceProblem(expect.what, expect.evidence.plan, expect.evidence.value());
   return undefined;
 }
 
 /**
- * The stream between source and destination: counts CRC-64 (and feeds `tap`, the evidence hash
- * of a part), spends bandwidth tokens, reports bytes, and (when `expect` is given) holds the final
- * chunk back until size, CRC and evidence are proven.
+ * The stream between source and destination: counts bytes and CRC-64 (and feeds `tap`, the
+ * evidence hash of a part), spends bandwidth tokens, reports bytes, and (when `expect` is given)
+ * holds the final chunk back until size, CRC and evidence are proven.
  */
 export function transferStream(
   ctx: Pick<EngineContext, 'bucket' | 'onBytes' | 'signal'>,
-  crc: Crc64,
+  tally: Tally,
   expect?: Expect,
   tap?: (chunk: Buffer) => void,
 ): Transform {
@@ -106,7 +139,7 @@ export function transferStream(
   };
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      crc.update(chunk);
+      tally.update(chunk);
       expect?.evidence?.update(chunk);
       tap?.(chunk);
       if (!expect) return pass(chunk, cb, (c) => this.push(c));
@@ -117,7 +150,7 @@ export function transferStream(
     },
     flush(cb) {
       if (!expect || !held) return cb();
-      const wrong = bodyProblem(crc, expect);
+      const wrong = bodyProblem(tally, expect);
       if (wrong) return cb(wrong);
       const last = held;
       held = undefined;
@@ -173,6 +206,16 @@ export function checkDestCrc(what: string, computed: string, reported: string | 
     throw new MigrationError(
       'CRC_MISMATCH',
       `${what}: the destination reports CRC-64 ${reported}, the bytes sent have ${computed}`,
+    );
+  }
+}
+
+/** The destination's CRC-64 of what it stored against the source's, when the client did not hash. */
+export function checkDestAgainstSource(what: string, source: string, reported: string | undefined): void {
+  if (reported !== undefined && reported !== source) {
+    throw new MigrationError(
+      'CRC_MISMATCH',
+      `${what}: the destination reports CRC-64 ${reported} of the bytes it stored, the source reports ${source}`,
     );
   }
 }

@@ -152,6 +152,7 @@ describe('the options table', () => {
         'bandwidth.limit': 'bwlimit',
         'listing.listers': 'listers',
         'listing.inventory': 'inventory',
+        'transfer.clientCrc': 'clientCrc',
       },
     );
   });

@@ -118,14 +118,25 @@ describe('engine: copy proves each object with the evidence the source gives', (
       assert.equal(h.dst.objects.get('c/sha256')!.meta['ossmigrate-src-checksum'], sha.srcChecksum);
     }));
 
-  it('a CRC-64 source hashes nothing else', async () => {
+  it('a CRC-64 source hashes nothing else (the client CRC-64 only with transfer.clientCrc)', async () => {
     const h = await harness();
     try {
       h.src.put('x/1', bytes(1000, 1), old);
-      h.src.corrupt('x/1', bytes(1000, 2)); // MD5 ETag and CRC-64 both wrong now: CRC-64 says so
+      h.src.corrupt('x/1', bytes(1000, 2)); // MD5 ETag and CRC-64 both wrong now
       const r = await h.run('copy', { phase: 'full', t1 });
       const [l] = await ledger(h, r.pass.id);
-      assert.match(l!.reason!, /CRC-64 of the bytes read/);
+      // No client hash: the destination refuses the body by the source's MD5 (Content-MD5).
+      assert.equal(l!.failureClass, 'CRC_MISMATCH');
+      assert.match(l!.reason!, /Content-MD5 mismatch/);
+      // A new pass: its id is T1's whole second.
+      const paranoid = await h.run(
+        'copy',
+        { phase: 'full', t1: past(29) },
+        { spec: { transfer: { clientCrc: true } } },
+      );
+      const [p] = await ledger(h, paranoid.pass.id);
+      assert.match(p!.reason!, /CRC-64 of the bytes read is \d+, the source reports/);
+      assert.ok(!h.dst.objects.has('x/1'));
     } finally {
       await h.close();
     }

@@ -203,7 +203,8 @@ describe('engine: integrity', () => {
   it('never commits a single PUT whose bytes disagree with the source CRC', async () => {
     const h = await harness();
     try {
-      const o = h.src.put('x', 'the real bytes', { lastModified: past(5) });
+      // A multipart-uploaded source (no MD5 ETag to send as Content-MD5): the client hashes.
+      const o = h.src.put('x', 'the real bytes', { lastModified: past(5), etag: 'abc-2' });
       o.crc64 = '12345'; // the source claims another CRC: the bytes read are not what it stores
       const r = await h.run(
         'copy',

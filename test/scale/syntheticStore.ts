@@ -4,8 +4,8 @@
  * listing computed page by page (1,000 keys, like COS/OSS), a per-request latency paid on a timer
  * (no CPU), and a sink that keeps one bit per written object instead of its body.
  *
- * Bodies: the engine hashes every byte it moves (CRC-64 in copySingle / readWhole, no way around
- * it without changing the engine), so the bytes are sized down: every object's listed size is its
+ * Bodies: the engine streams every byte it moves (no way around it without changing the
+ * engine), so the bytes are sized down: every object's listed size is its
  * tiny *physical* body (16–79 bytes, one of 64 precomputed variants with their CRC-64 and MD5);
  * the realistic size mix (70% 4–64 KiB, 25% 1–8 MiB, 5% 64–256 MiB) is its *declared* size,
  * summed by `declaredBytes` so byte-driven costs are scaled analytically, never transferred.

@@ -20,6 +20,12 @@ export const FaultKind = z.enum([
   'rewrite',
   /** Delete the object after `afterBytes` of a GET body were sent. */
   'delete',
+  /**
+   * Flip one bit of a body in flight at byte `afterBytes`, as a faulty proxy would: of a GET's
+   * response (the stored object and its headers untouched), or of a PutObject / UploadPart
+   * request (the service then stores, and reports the CRC-64 of, what it received).
+   */
+  'corrupt',
 ]);
 export type FaultKind = z.infer<typeof FaultKind>;
 

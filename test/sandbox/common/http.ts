@@ -81,14 +81,28 @@ export async function listen(
   };
 }
 
-/** Wrap a request body so the bytes received are counted. */
-export function countBytes(req: IncomingMessage, counter: { bytesIn: number }): AsyncIterable<Uint8Array> {
+/** Wrap a request body so the bytes received are counted (and, `corruptAt`, one bit flipped there). */
+export function countBytes(
+  req: IncomingMessage,
+  counter: { bytesIn: number },
+  corruptAt?: number,
+): AsyncIterable<Uint8Array> {
   return (async function* () {
+    let at = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       counter.bytesIn += chunk.length;
-      yield chunk;
+      const i = corruptAt === undefined ? -1 : corruptAt - at;
+      at += chunk.length;
+      yield i >= 0 && i < chunk.length ? flipped(chunk, i) : chunk;
     }
   })();
+}
+
+/** A copy of `chunk` with the low bit of byte `i` flipped (the original may be a stored blob). */
+export function flipped(chunk: Buffer, i: number): Buffer {
+  const out = Buffer.from(chunk);
+  out[i]! ^= 1;
+  return out;
 }
 
 /** Drain and discard a request body (error responses must still consume it for keep-alive). */
@@ -105,15 +119,17 @@ export async function drain(req: IncomingMessage): Promise<void> {
 /**
  * Pipe a body to the response, counting bytes out. When `midBody` is set, `midBody.action()` runs
  * once after `midBody.afterBytes` bytes were written: it can return 'reset' to cut the
- * connection there (a reset mid-body) or 'continue' (e.g. after rewriting or deleting the object).
+ * connection there (a reset mid-body), 'corrupt' to flip a bit of the next byte sent, or
+ * 'continue' (e.g. after rewriting or deleting the object).
  */
 export async function sendBody(
   res: ServerResponse,
   body: Readable,
   counter: { bytesOut: number },
-  midBody?: { afterBytes: number; action: () => 'reset' | 'continue' },
+  midBody?: { afterBytes: number; action: () => 'reset' | 'corrupt' | 'continue' },
 ): Promise<void> {
   let fired = false;
+  let corrupt = false;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       let piece = chunk;
@@ -121,12 +137,18 @@ export async function sendBody(
         const head = piece.subarray(0, Math.max(0, midBody.afterBytes - counter.bytesOut));
         if (head.length > 0 && !(await write(res, head, counter))) return;
         fired = true;
-        if (midBody.action() === 'reset') {
+        const action = midBody.action();
+        if (action === 'reset') {
           res.socket?.destroy();
           body.destroy();
           return;
         }
+        corrupt = action === 'corrupt';
         piece = piece.subarray(head.length);
+      }
+      if (corrupt && piece.length > 0) {
+        piece = flipped(piece, 0);
+        corrupt = false;
       }
       if (piece.length > 0 && !(await write(res, piece, counter))) {
         body.destroy();

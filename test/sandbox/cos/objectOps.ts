@@ -85,7 +85,7 @@ const RESPONSE_OVERRIDES: Array<[string, string]> = [
   ['response-content-encoding', 'content-encoding'],
 ];
 
-/** Mid-body faults on a GET: reset the connection, or rewrite/delete the object, after `afterBytes`. */
+/** Mid-body faults on a GET: reset the connection, corrupt the body, or rewrite/delete the object, after `afterBytes`. */
 export type MidBodyFault = Pick<Fault, 'kind' | 'afterBytes' | 'index'>;
 
 let rewriteSeq = 0;
@@ -158,7 +158,7 @@ export async function headOrGetObject(api: CosBackend, ctx: Ctx, midBody: MidBod
     fault && {
       afterBytes: fault.afterBytes,
       action: () => {
-        if (fault.kind === 'reset') return 'reset';
+        if (fault.kind === 'reset' || fault.kind === 'corrupt') return fault.kind;
         if (bucket.get(ctx.key) !== obj) return 'continue';
         if (fault.kind === 'rewrite' && replacement) {
           bucket.put(replacement);

@@ -390,8 +390,8 @@ export class CosEmulator implements Emulator, CosBackend {
         ctx.req.socket.destroy();
         return 'handled';
       }
-      // Rewrite and delete act on a GET body; other operations ignore them.
-      if ((f.kind === 'rewrite' || f.kind === 'delete') && isGet) midBody.push(f);
+      // Rewrite, delete and corrupt act on a GET body; other operations ignore them.
+      if ((f.kind === 'rewrite' || f.kind === 'delete' || f.kind === 'corrupt') && isGet) midBody.push(f);
     }
     const throttle = fired.find((f) => f.kind === 'throttle');
     if (throttle) {

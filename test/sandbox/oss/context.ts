@@ -60,6 +60,8 @@ export type Ctx = {
   payloadSha256: string | undefined;
   /** Buffered request body (every operation except PutObject / UploadPart). */
   body: Buffer;
+  /** A `corrupt` fault on PutObject / UploadPart: flip a bit of the body received at this byte. */
+  corruptAt?: number;
 };
 
 export const requestIdOf = (bytes: Buffer) => bytes.toString('hex').toUpperCase();

@@ -42,7 +42,7 @@ export async function storeBody(
   opts: { expectedLength?: number; maxLength: number },
 ): Promise<Blob> {
   const sha = ctx.payloadSha256 !== undefined ? createHash('sha256') : undefined;
-  const counted = countBytes(ctx.req, ctx.counter);
+  const counted = countBytes(ctx.req, ctx.counter, ctx.corruptAt);
   const body = sha
     ? (async function* () {
         for await (const c of counted) {
@@ -322,8 +322,8 @@ export async function getObject(ctx: Ctx, bodyFault: Fault | undefined): Promise
   const midBody = bodyFault
     ? {
         afterBytes: bodyFault.afterBytes,
-        action: (): 'reset' | 'continue' => {
-          if (bodyFault.kind === 'reset') return 'reset';
+        action: (): 'reset' | 'corrupt' | 'continue' => {
+          if (bodyFault.kind === 'reset' || bodyFault.kind === 'corrupt') return bodyFault.kind;
           if (bodyFault.kind === 'delete') bucket.delete(key);
           else if (bodyFault.kind === 'rewrite') ctx.host.track(rewriteObject(ctx.host, bucket, current));
           return 'continue';

@@ -444,6 +444,11 @@ export class OssEmulator implements Emulator, OssHost {
             '0000-00000001',
           );
         }
+        if (f.kind === 'corrupt') {
+          if (route.op === 'GetObject') bodyFault ??= f;
+          else if (route.op === 'PutObject' || route.op === 'UploadPart') ctx.corruptAt ??= f.afterBytes;
+          continue;
+        }
         if (f.kind === 'reset' || f.kind === 'rewrite' || f.kind === 'delete') {
           if (route.op === 'GetObject' && !(f.kind === 'reset' && f.afterBytes === 0)) {
             bodyFault ??= f;
