@@ -1,6 +1,7 @@
 /**
- * Listings ask for the page they need (issue #16): a split probe wants one key, so it asks COS
- * for max-keys=1 rather than parsing a 1,000-entry page; a copy or verify task of a bounded range
+ * Listings ask for the page they need (issue #16): a split probe wants the 100 keys the splitter
+ * learns the key alphabet from (core/keySplit), so it asks COS for max-keys=100 rather than
+ * parsing a 1,000-entry page; a copy or verify task of a bounded range
  * asks for the count its scan saw plus one (the entry past its end). Every object is still copied
  * and verified.
  */
@@ -62,7 +63,11 @@ describe('listing page sizes', () => {
     const params = (u: string) => new URL(u, 'http://x').searchParams;
     const probes = lists.filter((e) => params(e.url).has('marker') && !params(e.url).has('delimiter'));
     assert.ok(probes.length >= 3, `${probes.length} split probes`);
-    assert.deepEqual([...new Set(probes.map((e) => maxKeys(e.url)))], [1], 'every probe asks for one key');
+    assert.deepEqual(
+      [...new Set(probes.map((e) => maxKeys(e.url)))],
+      [100],
+      'every probe asks for the sample it reads, not a full page',
+    );
     // A task cut at tasks.maxObjects saw 50 objects: its first page asks for 51.
     const full = lists.filter((e) => maxKeys(e.url) === 51);
     assert.ok(full.length >= 10, `${full.length} task listings asked for 51 keys`);
