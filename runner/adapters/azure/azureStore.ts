@@ -210,7 +210,8 @@ export class AzureStore implements ObjectStore {
     const nameOf = (e: ListEntry) => (e.kind === 'object' ? e.info.key : e.prefix);
     const after = o.startAfter;
     // The first page of the outer listing is sized by the caller's hint; inner ones (reordering) not.
-    let hint = o.pageSize;
+    // startFrom is inclusive: one more name, the start key itself, which is dropped below.
+    let hint = o.pageSize !== undefined && after !== undefined ? o.pageSize + 1 : o.pageSize;
     const raw = (prefix: string, from?: string) => {
       const first = hint;
       hint = undefined;
