@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { connect, createServer, type Server } from 'node:net';
 import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { AzureStore } from '../../runner/adapters/azure/azureStore.ts';
@@ -120,6 +121,40 @@ describe('Azure Blob specifics (Azurite)', () => {
     assert.deepEqual(later, want.slice(want.indexOf('u/～/y') + 1));
   });
 
+  it('after any key or between keys, flat and shallow: exactly the later entries, in UTF-8 order', async () => {
+    const name = (e: { kind: string; prefix?: string; info?: { key: string } }) =>
+      e.kind === 'object' ? e.info!.key : `${e.prefix}*`;
+    const flat = [...U].sort(compareKeys);
+    const shallow = (await all(store.list({ prefix: 'u/', delimiter: '/' }))).map(name);
+    // Keys and names between them on both sides of U+FFFF (startFrom is UTF-16 order).
+    for (const k of [
+      ...U,
+      'u/',
+      'u/b',
+      'u/～0',
+      'u/～/z',
+      'u/😀/',
+      'u/😀/y',
+      'u/😀～z',
+      'u/\uffff',
+      'u/😁',
+    ]) {
+      const got = (await all(store.list({ prefix: 'u/', startAfter: k }))).map(name);
+      assert.deepEqual(
+        got,
+        flat.filter((n) => compareKeys(n, k) > 0),
+        `flat after ${k}`,
+      );
+      const sh = (await all(store.list({ prefix: 'u/', delimiter: '/', startAfter: k }))).map(name);
+      const want = shallow.filter((n) =>
+        n.endsWith('*')
+          ? compareKeys(n.slice(0, -1), k) > 0 || k.startsWith(n.slice(0, -1))
+          : compareKeys(n, k) > 0,
+      );
+      assert.deepEqual(sh, want, `shallow after ${k}`);
+    }
+  });
+
   it('reports an opaque ETag (not an MD5), Content-MD5 as checksums.md5, and guards ranged reads with it', async () => {
     const h = (await store.head('u/a'))!;
     assert.match(h.etag!, /^0x[0-9A-F]+$/i);
@@ -225,5 +260,105 @@ describe('Azure names the SDK cannot address', () => {
       assert.match(e.message, /"\." or "\.\." segment/);
     }
     assert.equal((await failure(s.head('x/../z'))).failureClass, 'INVALID_OBJECT_NAME');
+  });
+});
+
+/**
+ * A TCP proxy in front of Azurite that counts the bytes it answers and can drop every kept-alive
+ * connection at its second request, as a server does with a socket idle past its keep-alive
+ * timeout while the client was too busy to see it close.
+ */
+async function proxy(target: string, o: { dropSecond: boolean }) {
+  const { hostname, port } = new URL(target);
+  let bytes = 0;
+  let dropped = 0;
+  const server: Server = createServer((client) => {
+    const up = connect(Number(port), hostname);
+    let requests = 0;
+    client.on('data', (b) => {
+      if (
+        /^(GET|PUT|HEAD|POST|DELETE) /.test(b.toString('latin1', 0, 8)) &&
+        ++requests === 2 &&
+        o.dropSecond
+      ) {
+        dropped++;
+        up.destroy();
+        client.resetAndDestroy();
+        return;
+      }
+      up.write(b);
+    });
+    up.on('data', (b) => {
+      bytes += b.length;
+      client.write(b);
+    });
+    up.on('error', () => client.destroy());
+    client.on('error', () => up.destroy());
+    up.on('end', () => client.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address() as { port: number };
+  return {
+    endpoint: target.replace(`:${port}`, `:${addr.port}`),
+    bytes: () => bytes,
+    dropped: () => dropped,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe('Azure listing costs and connections (Azurite behind a proxy)', () => {
+  let az: TestAzurite;
+  const N = 300;
+  const keys = Array.from({ length: N }, (_, i) => `n/${String(i).padStart(4, '0')}`);
+  before(async () => {
+    az = await startAzurite();
+    const c = await az.container('many');
+    for (const k of keys) await c.getBlockBlobClient(k).upload('x', 1);
+  });
+  after(() => az.close());
+  const storeAt = (endpoint: string) =>
+    new AzureStore({ account: az.account, container: 'many', credentials: { accountKey: az.key }, endpoint });
+
+  it('a range listing reads from its start key (startFrom), not the prefix from its start', async () => {
+    const p = await proxy(az.endpoint, { dropSecond: false });
+    try {
+      const s = storeAt(p.endpoint);
+      const whole = (await all(s.list({ prefix: 'n/' }))).length;
+      const wholeBytes = p.bytes();
+      const tail = (await all(s.list({ prefix: 'n/', startAfter: keys[N - 11]! }))).map((e) =>
+        e.kind === 'object' ? e.info.key : e.prefix,
+      );
+      assert.equal(whole, N);
+      assert.deepEqual(tail, keys.slice(N - 10));
+      const tailBytes = p.bytes() - wholeBytes;
+      assert.ok(
+        tailBytes * 10 < wholeBytes,
+        `10 of ${N} blobs after the key: ${tailBytes} B vs ${wholeBytes} B`,
+      );
+      // A probe's hint sizes the first page: 5 names, not a 5,000-blob page.
+      const before = p.bytes();
+      const first: string[] = [];
+      for await (const e of s.list({ prefix: 'n/', startAfter: 'n/0100', pageSize: 5 })) {
+        first.push(e.kind === 'object' ? e.info.key : e.prefix);
+        if (first.length === 5) break;
+      }
+      assert.deepEqual(first, keys.slice(101, 106));
+      assert.ok((p.bytes() - before) * 20 < wholeBytes, `a 5-name probe read ${p.bytes() - before} B`);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('sends a listing again once when the service had closed the kept-alive socket (ECONNRESET)', async () => {
+    const p = await proxy(az.endpoint, { dropSecond: true });
+    try {
+      const s = storeAt(p.endpoint);
+      assert.equal((await all(s.list({ prefix: 'n/' }))).length, N);
+      // The second request goes out on the same socket: the proxy drops it, the adapter resends.
+      assert.equal((await all(s.list({ prefix: 'n/', startAfter: keys[9]! }))).length, N - 10);
+      assert.ok(p.dropped() >= 1, 'the proxy dropped a reused connection');
+    } finally {
+      await p.close();
+    }
   });
 });

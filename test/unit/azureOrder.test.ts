@@ -8,15 +8,23 @@ import fc from 'fast-check';
 import { utf8Order } from '../../runner/adapters/azure/utf8Order.ts';
 import { compareKeys } from '../../runner/core/keys.ts';
 
-/** A fake Azure: prefix listings in UTF-16 code-unit order (plain JS comparison), counted. */
-function fakeAzure(names: string[]) {
+/**
+ * A fake Azure: prefix listings in UTF-16 code-unit order (plain JS comparison), from a name on
+ * (startFrom, inclusive) unless it ignores that as an older service would; calls and names read.
+ */
+function fakeAzure(names: string[], o: { ignoreFrom?: boolean } = {}) {
   const sorted = [...new Set(names)].sort();
   const calls: string[] = [];
-  const list = async function* (prefix: string) {
+  let read = 0;
+  const list = async function* (prefix: string, from?: string) {
     calls.push(prefix);
-    for (const n of sorted) if (n.startsWith(prefix)) yield n;
+    for (const n of sorted) {
+      if (!n.startsWith(prefix) || (!o.ignoreFrom && from !== undefined && n < from)) continue;
+      read++;
+      yield n;
+    }
   };
-  return { list, calls };
+  return { list, calls, read: () => read };
 }
 
 async function all(it: AsyncIterable<string>): Promise<string[]> {
@@ -64,5 +72,49 @@ describe('Azure listing order (UTF-16) → UTF-8 byte order', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('from a key: every later name once, in order, whether or not the service honours startFrom', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(name, { maxLength: 40 }),
+        fc.constantFrom('', 'a', '😀', '～'),
+        name,
+        fc.boolean(),
+        async (names, p, rest, ignoreFrom) => {
+          const from = p + (rest || 'a');
+          const { list } = fakeAzure(names, { ignoreFrom });
+          // Names at or before `from` may come too (the adapter drops them): the rest is exact.
+          const got = (await all(utf8Order(list, p, (n) => n, from))).filter((n) => compareKeys(n, from) > 0);
+          const want = [...new Set(names)].filter((n) => n.startsWith(p)).sort(compareKeys);
+          assert.deepEqual(
+            got,
+            want.filter((n) => compareKeys(n, from) > 0),
+          );
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('from a key reads from there, not from the start of the prefix (no quadratic range listings)', async () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `p/${String(i).padStart(4, '0')}`);
+    const { list, read } = fakeAzure(names);
+    const got = await all(utf8Order(list, 'p/', (n) => n, 'p/0899'));
+    assert.deepEqual(got, names.slice(899));
+    assert.equal(read(), 101);
+  });
+
+  it('from a key with U+FF5E in it: the emoji block under it, which UTF-16 lists before, still comes', async () => {
+    const { list } = fakeAzure(['d/～a', 'd/～b', 'd/😀', 'd/😀x', 'e', '～😀', '～～']);
+    assert.deepEqual(await all(utf8Order(list, '', (n) => n, 'd/～a')), [
+      'd/～a',
+      'd/～b',
+      'd/😀',
+      'd/😀x',
+      'e',
+      '～～',
+      '～😀',
+    ]);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Azure Blob Storage as a source, through @azure/storage-blob (#13). One container per instance;
  * keys are blob names. What differs from the S3-like stores, and how the port is kept:
- *   - Azure lists in UTF-16 code-unit order and has no start-after: the listing is reordered into
- *     UTF-8 byte order (utf8Order.ts) and `startAfter` is emulated by skipping (the continuation
- *     marker is opaque), so a range task re-reads the listing up to its start.
+ *   - Azure lists in UTF-16 code-unit order: the listing is reordered into UTF-8 byte order
+ *     (utf8Order.ts). `startAfter` is List Blobs `startFrom` (inclusive, UTF-16 order; the
+ *     continuation marker is opaque), plus the few blocks the two orders put on opposite sides.
  *   - The ETag ("0x8D…") is a version stamp, not an MD5: it guards reads (If-Match) and tells a
  *     changed blob, but the content evidence is Content-MD5, reported as `checksums.md5`.
  *   - Tiers: Hot → STANDARD, Cool and Cold → IA (both online, read at once), Archive → ARCHIVE
@@ -24,15 +24,16 @@ import type { AzureCredentials } from '../../config/credentials.ts';
 import { ConfigError, classifyHttp, isNetworkCode, MigrationError } from '../../core/errors.ts';
 import { compareKeys } from '../../core/keys.ts';
 import type { ListEntry, ObjectHead, ObjectInfo, StorageClass } from '../../core/types.ts';
-import type {
-  ObjectStore,
-  ProbeResult,
-  ReadOptions,
-  ReadResult,
-  StoreFeatures,
-  WriteBody,
-  WriteOptions,
-  WriteResult,
+import {
+  type ObjectStore,
+  type ProbeResult,
+  pageKeys,
+  type ReadOptions,
+  type ReadResult,
+  type StoreFeatures,
+  type WriteBody,
+  type WriteOptions,
+  type WriteResult,
 } from '../../ports/objectStore.ts';
 import { utf8Order } from './utf8Order.ts';
 
@@ -204,11 +205,26 @@ export class AzureStore implements ObjectStore {
     startAfter?: string;
     delimiter?: string;
     signal?: AbortSignal;
+    pageSize?: number;
   }): AsyncIterable<ListEntry> {
     const nameOf = (e: ListEntry) => (e.kind === 'object' ? e.info.key : e.prefix);
-    const raw = (prefix: string) => this.listUtf16(prefix, o.delimiter, o.signal);
     const after = o.startAfter;
-    for await (const e of utf8Order(raw, o.prefix, nameOf)) {
+    // The first page of the outer listing is sized by the caller's hint; inner ones (reordering) not.
+    // startFrom is inclusive: one more name, the start key itself, which is dropped below.
+    let hint = o.pageSize !== undefined && after !== undefined ? o.pageSize + 1 : o.pageSize;
+    const raw = (prefix: string, from?: string) => {
+      const first = hint;
+      hint = undefined;
+      return this.listUtf16(prefix, o.delimiter, from, first, o.signal);
+    };
+    // startFrom takes one level below the prefix in a delimited listing: start at that level's
+    // entry (a common prefix holding startAfter is listed, as S3 does).
+    let from = after;
+    if (after !== undefined && o.delimiter && after.startsWith(o.prefix)) {
+      const cut = after.indexOf(o.delimiter, o.prefix.length);
+      if (cut >= 0) from = after.slice(0, cut);
+    }
+    for await (const e of utf8Order(raw, o.prefix, nameOf, from)) {
       if (after !== undefined) {
         const n = nameOf(e);
         // A common prefix still holds keys after startAfter when startAfter is inside it (as S3).
@@ -218,19 +234,46 @@ export class AzureStore implements ObjectStore {
     }
   }
 
-  /** The service's own listing (UTF-16 order), page by page. */
-  private async *listUtf16(prefix: string, delimiter: string | undefined, signal?: AbortSignal) {
+  /**
+   * The service's own listing (UTF-16 order), page by page, from `from` on (List Blobs startFrom,
+   * inclusive, service version 2026-02-06; a service that ignores it lists from the start, and
+   * utf8Order drops what comes before).
+   */
+  private async *listUtf16(
+    prefix: string,
+    delimiter: string | undefined,
+    from: string | undefined,
+    firstPage: number | undefined,
+    signal?: AbortSignal,
+  ) {
     const what = `list ${this.name}/${prefix}`;
-    const opts = { prefix, ...(signal ? { abortSignal: signal } : {}) };
-    const pages = delimiter
-      ? this.container.listBlobsByHierarchy(delimiter, opts).byPage({ maxPageSize: 5000 })
-      : this.container.listBlobsFlat(opts).byPage({ maxPageSize: 5000 });
-    const it = pages[Symbol.asyncIterator]();
-    for (;;) {
+    const opts = {
+      prefix,
+      // A split key can end inside a surrogate pair: no URL holds it, so list from the start.
+      ...(from?.isWellFormed() ? { startFrom: from } : {}),
+      ...(signal ? { abortSignal: signal } : {}),
+    };
+    let marker: string | undefined;
+    for (let first = true; ; first = false) {
       if (signal?.aborted) return;
-      let page: Awaited<ReturnType<typeof it.next>>;
+      // A fresh pager per page: the first page can be small (a split probe reads 100 names).
+      const size = first && firstPage !== undefined ? pageKeys(firstPage, true) : 5000;
+      const pageOf = () => {
+        const p = delimiter
+          ? this.container
+              .listBlobsByHierarchy(delimiter, opts)
+              .byPage({ maxPageSize: size, continuationToken: marker })
+          : this.container.listBlobsFlat(opts).byPage({ maxPageSize: size, continuationToken: marker });
+        return p.next();
+      };
+      let page: Awaited<ReturnType<typeof pageOf>>;
       try {
-        page = await it.next();
+        page = await pageOf().catch((e: unknown) => {
+          // A kept-alive socket the service closed while this process was busy: the request never
+          // reached it, and a listing is a read, so it is sent again once on a new connection.
+          if (!staleSocket(e)) throw e;
+          return pageOf();
+        });
       } catch (e) {
         throw this.classify(e, what);
       }
@@ -244,6 +287,8 @@ export class AzureStore implements ObjectStore {
       // A page holds blobs and prefixes apart: merge them (UTF-16, as the service orders pages).
       if (seg.blobPrefixes?.length) entries.sort((a, b) => cmp16(nameOf16(a), nameOf16(b)));
       yield* entries;
+      marker = page.value.continuationToken;
+      if (!marker) return;
     }
   }
 
@@ -356,6 +401,16 @@ export class AzureStore implements ObjectStore {
       throw this.classify(e, `container ${this.o.container} in account ${this.o.account}`);
     }
   }
+}
+
+/** ECONNRESET / "socket hang up" before any response: the server had closed an idle socket. */
+function staleSocket(e: unknown): boolean {
+  const err = e as RestErrorLike;
+  return (
+    !err.statusCode &&
+    err.name !== 'AbortError' &&
+    (err.code === 'ECONNRESET' || /socket hang up/i.test(err.message ?? ''))
+  );
 }
 
 /** UTF-16 code-unit order: the service's own. */
