@@ -72,6 +72,18 @@ export function planEvidence(info: ObjectInfo, o: { md5Etags: boolean }): Eviden
   return { method: 'size' };
 }
 
+/**
+ * The plan's whole-body MD5 as a Content-MD5 value (base64), for evidence a destination can check
+ * itself: a single-part MD5 ETag or a reported Content-MD5. Undefined for anything else, and for
+ * a reported value that is not an MD5 (sending it would only make every attempt fail).
+ */
+export function contentMd5Of(plan: EvidencePlan): string | undefined {
+  if (plan.method === 'md5') return Buffer.from(plan.expected, 'hex').toString('base64');
+  if (plan.method !== 'content-md5') return undefined;
+  const raw = Buffer.from(plan.expected, 'base64');
+  return raw.length === 16 && raw.toString('base64') === plan.expected ? plan.expected : undefined;
+}
+
 /** A running digest of one algorithm; `copy` forks it (a retried part must not poison it). */
 export type Digest = { update(b: Buffer): void; digest(): Buffer; copy(): Digest };
 

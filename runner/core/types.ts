@@ -145,6 +145,11 @@ export type ObjectResult = {
   dstEtag?: string;
   /** What proved the bytes read were the source's (copied objects). */
   evidence?: Evidence;
+  /**
+   * Who compared the bytes with the evidence, when not the client: `destination` for an MD5 sent
+   * as Content-MD5 that OSS checked before storing the body (the client hashed nothing).
+   */
+  evidenceCheckedBy?: 'destination';
   /** The source checksum that proved it, `<algo>:<base64>` (checksum evidence only). */
   srcChecksum?: string;
   storageClass?: StorageClass;

@@ -4,6 +4,8 @@
  * proven by the destination's CRC-64 of what it stored equalling the source's: the client does
  * not hash (a single PUT carries the source's MD5 as Content-MD5, so a changed body is refused,
  * and a multipart upload is completed only once the OSS part CRCs combine to the source's).
+ * A source whose evidence is an MD5 (S3 ETag, Content-MD5) sends it on a single PUT as
+ * Content-MD5 and the destination checks it: the client hashes nothing there either (issue #13).
  * Otherwise the client counts CRC-64 in the stream and holds a single PUT's last chunk back
  * until the body's CRC matches the source's. Nothing half-written is committed either way.
  * The multipart path is multipartCopy.ts; the stream both share is transfer.ts.
@@ -11,7 +13,7 @@
 
 import { decide, inWindow, isPlainMd5, isReadable, PROVENANCE } from '../core/copyPolicy.ts';
 import { CLASS_INFO, MigrationError, toMigrationError } from '../core/errors.ts';
-import { EvidenceHasher } from '../core/evidence.ts';
+import { contentMd5Of, EvidenceHasher } from '../core/evidence.ts';
 import {
   EVIDENCE_METHODS,
   type Evidence,
@@ -31,6 +33,7 @@ import {
   checkDestCrc,
   checksumOf,
   clientHashes,
+  destinationChecksMd5,
   type Expect,
   evidenceFor,
   piped,
@@ -340,17 +343,20 @@ async function copySingle(
     // The strongest evidence the source gives; hashed besides CRC-64 only when it is not CRC-64.
     const plan = evidenceFor(ctx, src, read.head);
     const opts = writeOptions(ctx, read.head, src.size, forbidOverwrite, plan);
-    // A plain-MD5 ETag (or Azure's Content-MD5) lets the destination reject a corrupted body itself.
+    // A plain-MD5 ETag (or a Content-MD5) lets the destination reject a corrupted body itself.
+    const planMd5 = contentMd5Of(plan);
     if (ctx.src.features.md5Etags !== false && isPlainMd5(src.etag) && read.head.etag === src.etag)
       opts.contentMd5 = Buffer.from(src.etag!, 'hex').toString('base64');
-    else if (plan.method === 'content-md5') opts.contentMd5 = plan.expected;
+    else if (planMd5) opts.contentMd5 = planMd5;
+    // MD5 evidence the destination checks: the client hashes nothing (issue #13).
+    const destChecked = destinationChecksMd5(ctx, plan, opts.contentMd5);
     const srcCrc = read.head.crc64;
-    const tally = new Tally(clientHashes(ctx, srcCrc, opts.contentMd5 !== undefined));
+    const tally = new Tally(!destChecked && clientHashes(ctx, srcCrc, opts.contentMd5 !== undefined));
     const expect: Expect = {
       size: src.size,
       ...(srcCrc ? { crc64: srcCrc } : {}),
       what: src.key,
-      ...('algo' in plan ? { evidence: new EvidenceHasher(plan) } : {}),
+      ...('algo' in plan && !destChecked ? { evidence: new EvidenceHasher(plan) } : {}),
     };
     // Small bodies are read whole and proven before the PUT starts (no stream plumbing per
     // object); larger ones stream, with the last chunk held back until proven.
@@ -367,10 +373,12 @@ async function copySingle(
     }
     const computed = tally.crc?.toString();
     if (computed !== undefined) checkDestCrc(base.dstKey, computed, res.crc64);
-    else checkDestAgainstSource(base.dstKey, srcCrc!, res.crc64);
+    else if (srcCrc !== undefined) checkDestAgainstSource(base.dstKey, srcCrc, res.crc64);
+    // else: the destination took the body only with the source's MD5 as Content-MD5.
     const checksum = checksumOf(plan);
     // Without a client hash both values are the services' own (a destination that reported none
-    // took the body only with the source's MD5, so it stored the source's bytes).
+    // took the body only with the source's MD5, so it stored the source's bytes). An MD5 source
+    // without a client hash has no source CRC-64: only the destination's is recorded.
     const srcCrc64 = srcCrc ?? computed;
     const dstCrc64 = res.crc64 ?? computed ?? srcCrc;
     return {
@@ -380,6 +388,7 @@ async function copySingle(
       ...(srcCrc64 ? { srcCrc64 } : {}),
       ...(res.etag ? { dstEtag: res.etag } : {}),
       evidence: plan.method,
+      ...(destChecked ? { evidenceCheckedBy: 'destination' as const } : {}),
       ...(checksum ? { srcChecksum: checksum } : {}),
     } satisfies CopyOutcome;
   });

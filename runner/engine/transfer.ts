@@ -8,6 +8,7 @@ import { mapMetadata, mapStorageClass, PROVENANCE } from '../core/copyPolicy.ts'
 import { Crc64 } from '../core/crc64.ts';
 import { MigrationError } from '../core/errors.ts';
 import {
+  contentMd5Of,
   EVIDENCE_LABEL,
   type EvidenceHasher,
   type EvidencePlan,
@@ -56,6 +57,21 @@ export function clientHashes(
   commitChecked: boolean,
 ): boolean {
   return ctx.spec.transfer.clientCrc || srcCrc64 === undefined || !ctx.dst.features.crc64 || !commitChecked;
+}
+
+/**
+ * Whether the destination proves a single PUT by the source's own MD5 evidence (a single-part MD5
+ * ETag, a Content-MD5): the PUT carries it as Content-MD5, the destination refuses a body whose
+ * MD5 differs before committing it (OSS: InvalidDigest), so the client hashes nothing, neither
+ * MD5 nor CRC-64 (~1.4 CPU-s/GB, issue #13). `contentMd5` is what the PUT sends; it must be the
+ * evidence itself. `transfer.clientCrc` (--client-crc) hashes anyway.
+ */
+export function destinationChecksMd5(
+  ctx: Pick<EngineContext, 'spec'>,
+  plan: EvidencePlan,
+  contentMd5: string | undefined,
+): boolean {
+  return !ctx.spec.transfer.clientCrc && contentMd5 !== undefined && contentMd5 === contentMd5Of(plan);
 }
 
 /**

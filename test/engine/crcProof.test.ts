@@ -187,7 +187,7 @@ describe('engine: a CRC-64 source is proven by the destination’s CRC-64', () =
       assert.ok(h.dst.objects.get('multi')!.body.equals(body));
     }));
 
-  it('a source without CRC-64 is hashed by the client as before', async () =>
+  it('a source without CRC-64 is hashed by the client with transfer.clientCrc', async () =>
     withHarness(async (h) => {
       const { MemoryStore } = await import('../../runner/adapters/memory/memoryStore.ts');
       h.src = new MemoryStore('mem://src', { crc64: false });
@@ -203,7 +203,8 @@ describe('engine: a CRC-64 source is proven by the destination’s CRC-64', () =
         written++;
         return write(k, b, o);
       };
-      const r = await h.run('copy', { phase: 'full', t1 }, { spec: spec() });
+      // (By default OSS checks the MD5 itself, sent as Content-MD5: test/engine/md5Proof.test.ts.)
+      const r = await h.run('copy', { phase: 'full', t1 }, { spec: spec({ clientCrc: true }) });
       const l = await ledger(h, r.pass.id);
       // The MD5 ETag is recomputed on the client; the last chunk was held back, so the PUT never finished.
       assert.match(l.get('single')!.reason!, /MD5 ETag of the bytes read/);
