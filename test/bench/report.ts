@@ -18,8 +18,13 @@ const CHILD = fileURLToPath(new URL('./reportChild.ts', import.meta.url));
 export const TASKS = 10_000;
 const PASS = 'full-20260101T000000Z';
 
-/** Deterministic outcome mix: 90 % copied, 6.5 % identical, 2 % after T1, 0.5 % kept, 0.5 % gone, 0.5 % failed. */
-export function syntheticResult(i: number, task: number): ObjectResult {
+/**
+ * Deterministic outcome mix. `attention` (default 0.03) is the share that needs attention: two
+ * thirds deferred after T1, a sixth kept (DEST_NEWER), a sixth failed; of the rest 93 % copied,
+ * 6.7 % identical, 0.5 % gone. At 0.03: 90 % copied, 6.5 % identical, 2 % after T1, 0.5 % kept,
+ * 0.5 % gone, 0.5 % failed.
+ */
+export function syntheticResult(i: number, task: number, attention = 0.03): ObjectResult {
   const key = `d${String(task).padStart(5, '0')}/2026/03/img-${String(i).padStart(10, '0')}.jpg`;
   const size = 1000 + ((i * 7919) % 2_000_000);
   const base = {
@@ -31,11 +36,17 @@ export function syntheticResult(i: number, task: number): ObjectResult {
     ms: 12,
   };
   const m = i % 1000;
-  if (m < 900) return { ...base, outcome: 'copied', bytes: size, dstCrc64: String(i * 31) };
-  if (m < 965) return { ...base, outcome: 'skipped', skipReason: 'identical', bytes: 0 };
-  if (m < 985) return { ...base, outcome: 'deferred', skipReason: 'outside-window', bytes: 0 };
-  if (m < 990) return { ...base, outcome: 'skipped', failureClass: 'DEST_NEWER', bytes: 0 };
-  if (m < 995) return { ...base, outcome: 'skipped', failureClass: 'SOURCE_GONE', bytes: 0 };
+  const a = Math.round(attention * 1000);
+  const fine = 1000 - a;
+  const copied = Math.round((fine * 900) / 970);
+  const identical = fine - copied - Math.round((fine * 5) / 970);
+  if (m < copied) return { ...base, outcome: 'copied', bytes: size, dstCrc64: String(i * 31) };
+  if (m < copied + identical) return { ...base, outcome: 'skipped', skipReason: 'identical', bytes: 0 };
+  if (m < fine) return { ...base, outcome: 'skipped', failureClass: 'SOURCE_GONE', bytes: 0 };
+  const k = m - fine;
+  if (k < a - 2 * Math.round(a / 6))
+    return { ...base, outcome: 'deferred', skipReason: 'outside-window', bytes: 0 };
+  if (k < a - Math.round(a / 6)) return { ...base, outcome: 'skipped', failureClass: 'DEST_NEWER', bytes: 0 };
   return {
     ...base,
     outcome: 'failed',
@@ -56,7 +67,7 @@ async function dirBytes(dir: string): Promise<number> {
 }
 
 /** Both layouts of the same pass: `old` (plain ledgers, no summaries) and `new` (as journals now end tasks). */
-async function generate(root: string, objects: number): Promise<void> {
+export async function generate(root: string, objects: number, attention = 0.03): Promise<void> {
   const tasks = Math.min(TASKS, Math.max(1, Math.floor(objects / 10)));
   const per = Math.ceil(objects / tasks);
   // As the engine writes it: ended tasks fold into the pass rollup in the job state.
@@ -65,7 +76,7 @@ async function generate(root: string, objects: number): Promise<void> {
   const j = withRollup(local, state);
   for (let t = 0, i = 0; t < tasks && i < objects; t++) {
     const rs: ObjectResult[] = [];
-    for (let k = 0; k < per && i < objects; k++, i++) rs.push(syntheticResult(i, t));
+    for (let k = 0; k < per && i < objects; k++, i++) rs.push(syntheticResult(i, t, attention));
     // Content-derived range task ids (taskRange.ts): disjoint ranges, no settler ledgers to read.
     const id = `copy-${t.toString(16).padStart(16, '0')}`;
     const dir = join(root, 'old', PASS, 'tasks', id);
