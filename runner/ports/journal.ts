@@ -169,9 +169,7 @@ async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Pr
     const id = ids[i]!;
     // Running, or its attention file gone (a journal older than the rollup): its ledger.
     const ledgerOpen = async () => (await taskLedger(passId, id)).filter(needsAttention);
-    return running.has(id)
-      ? ledgerOpen()
-      : taskAttention(passId, id).then((a) => a ?? ledgerOpen());
+    return running.has(id) ? ledgerOpen() : taskAttention(passId, id).then((a) => a ?? ledgerOpen());
   };
   const open: AsyncIterable<ObjectResult> = {
     async *[Symbol.asyncIterator]() {
