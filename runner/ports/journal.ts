@@ -130,6 +130,8 @@ function addSums(t: Sums, s: TaskSummary): void {
 
 /** Tasks whose attention files are read ahead while the open objects stream (an OSS journal: GETs). */
 const READ_AHEAD = 8;
+/** Tasks between two turns of the event loop while the open objects stream. */
+const YIELD_EVERY = 64;
 /** Open objects kept in memory after the count when it had to read them (then read once). */
 export const OPEN_KEPT = 50_000;
 
@@ -182,6 +184,9 @@ async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Pr
           ahead.push(p);
         }
         for (const x of await ahead.shift()!) if (!isFinal(x) && (lastAt.get(x.key) ?? i) <= i) yield x;
+        // Reads that resolve at once (a local journal) would otherwise hold timers back for the
+        // whole stream: a heartbeat or progress line must still get its turn.
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((ok) => setImmediate(ok));
       }
     },
   };
