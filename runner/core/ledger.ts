@@ -49,8 +49,9 @@ export type TaskSummary = {
   open: number;
   /**
    * Of `open`: how many failed, deferred after the window, and by failure class (countOpen's
-   * arithmetic), so a report counts them without reading attention.ndjson. Absent in summaries
-   * written before these fields.
+   * arithmetic), so a report counts them without reading attention.ndjson. Set once `open` is
+   * above 0 (a task with nothing open stays as small as before); absent in summaries written
+   * before these fields.
    */
   failed?: number;
   deferredAfterWindow?: number;
@@ -81,9 +82,6 @@ export const emptySummary = (): TaskSummary => ({
   bytes: 0,
   sizeBytes: 0,
   open: 0,
-  failed: 0,
-  deferredAfterWindow: 0,
-  failuresByClass: {},
   prefixes: {},
   evidence: {},
 });

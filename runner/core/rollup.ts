@@ -87,6 +87,7 @@ export function replaceShare(
   next: TaskSummary | undefined,
 ): RollupBody {
   const out: RollupBody = structuredClone(body);
+  // Nothing open needs no breakdown; an older summary with open objects has none.
   const brokenDown = (x: TaskSummary) => (x.failed === undefined ? 0 : x.open);
   if (old) {
     apply(out.totals, old, -1);

@@ -19,7 +19,7 @@ import { listOpen, summarizeTask } from '../../runner/core/ledger.ts';
 import { OTHER_PREFIX, ROLLUP_PREFIX_CAP, type RollupStore } from '../../runner/core/rollup.ts';
 import type { ObjectResult } from '../../runner/core/types.ts';
 import { ledgerTotals } from '../../runner/engine/summary.ts';
-import { type Journal, passTotals, withRollup } from '../../runner/ports/journal.ts';
+import { type Journal, OPEN_KEPT, passTotals, withRollup } from '../../runner/ports/journal.ts';
 import { outcome } from '../adapters/journal.suite.ts';
 import { baseSpec } from '../helpers/engine.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -232,6 +232,33 @@ function suite(name: string, make: () => Promise<Made>) {
         [copyId(2), 1],
         ['retry-00000000000001-000000', 1],
       ]);
+    });
+
+    it('with settlers and more than OPEN_KEPT open objects the list is streamed again, the same objects', async () => {
+      P = 'pass-many-open';
+      const local = new LocalJournal(join(dir, 'many-open'));
+      const j = withRollup(local, m.state);
+      const n = OPEN_KEPT + 10;
+      const failed = (i: number) =>
+        outcome(`m/${String(i).padStart(6, '0')}`, {
+          outcome: 'failed',
+          failureClass: 'NETWORK',
+          reason: 'reset',
+        });
+      await runTask(
+        j,
+        copyId(1),
+        Array.from({ length: n }, (_, i) => failed(i)),
+      );
+      // A retry round copies the first of them.
+      await runTask(j, 'retry-00000000000001-000000', [outcome('m/000000')]);
+      const reads = new Map<string, number>();
+      const t = await passTotals(countingReads(local, reads), P, m.state);
+      assert.deepEqual([t.failed, t.failuresByClass], [n - 1, { NETWORK: n - 1 }]);
+      const listed = await listOpen(t.open);
+      assert.equal(listed.length, n - 1);
+      assert.ok(!listed.some((r) => r.key === 'm/000000'), 'settled by the retry round');
+      assert.equal(reads.get(copyId(1)), 2, 'too many to keep: counted, then streamed again');
     });
 
     it('summaries from before the breakdown of open objects: counted from the attention files', async () => {
