@@ -47,6 +47,15 @@ export type TaskSummary = {
   sizeBytes: number;
   /** Failed or deferred in this task (detail in attention.ndjson). */
   open: number;
+  /**
+   * Of `open`: how many failed, deferred after the window, and by failure class (countOpen's
+   * arithmetic), so a report counts them without reading attention.ndjson. Set once `open` is
+   * above 0 (a task with nothing open stays as small as before); absent in summaries written
+   * before these fields.
+   */
+  failed?: number;
+  deferredAfterWindow?: number;
+  failuresByClass?: Partial<Record<NonNullable<ObjectResult['failureClass']>, number>>;
   /** Objects per top-level prefix (first path segment, "" for keys without one). */
   prefixes: Record<string, { objects: number; bytes: number }>;
   /** Objects by what proved their content (ObjectResult.evidence: crc64, md5, size, …). */
@@ -102,7 +111,13 @@ export function addToSummary(s: TaskSummary, r: ObjectResult): void {
     s.skipped++;
     const why = r.failureClass ?? r.skipReason ?? 'other';
     s.skippedBy[why] = (s.skippedBy[why] ?? 0) + 1;
-  } else s.open++;
+  } else {
+    s.open++;
+    s.failed ??= 0;
+    s.deferredAfterWindow ??= 0;
+    s.failuresByClass ??= {};
+    countOpen(s as OpenCounts, r);
+  }
 }
 
 /** A task's merged results as its summary; `lines`: the raw lines they were merged from. */
@@ -161,17 +176,30 @@ export function emptyTotals(): PassTotals {
   };
 }
 
+/** What countOpen counts (pass totals; a task summary's breakdown of its `open`, without `deferred`). */
+type OpenCounts = Pick<PassTotals, 'failed' | 'deferredAfterWindow' | 'failuresByClass'> & {
+  deferred?: number;
+};
+
 /** Count one object left open (the latest line of a key that no attempt settled). */
-export function countOpen(t: PassTotals, r: ObjectResult): void {
+export function countOpen(t: OpenCounts, r: ObjectResult): void {
   if (r.outcome === 'failed') {
     t.failed++;
     const cls = r.failureClass ?? 'INTERNAL';
     t.failuresByClass[cls] = (t.failuresByClass[cls] ?? 0) + 1;
   } else {
-    t.deferred++;
+    if (t.deferred !== undefined) t.deferred++;
     if (r.skipReason === 'outside-window') t.deferredAfterWindow++;
     if (r.failureClass) t.failuresByClass[r.failureClass] = (t.failuresByClass[r.failureClass] ?? 0) + 1;
   }
+}
+
+/**
+ * Failures by class, most first (then by name): one order whichever way the totals were made
+ * (ledger lines, task digests, the rollup's sums, whose own order is the order tasks ended in).
+ */
+export function byCount<T extends Record<string, number>>(by: T): T {
+  return Object.fromEntries(Object.entries(by).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))) as T;
 }
 
 /** Re-iterable, sync or async: `for await (const r of open)` reads both. */
@@ -237,6 +265,7 @@ export async function foldTaskDigests(digests: TaskDigest[]): Promise<PassTotals
     }
   }
   for (const r of open.values()) countOpen(t, r);
+  t.failuresByClass = byCount(t.failuresByClass);
   t.open = [...open.values()];
   return t;
 }

@@ -19,8 +19,12 @@ import { emptySummary, type TaskSummary } from './ledger.ts';
 export const ROLLUP_PREFIX_CAP = 1000;
 export const OTHER_PREFIX = '\u0000other';
 
-/** The sums of a pass's ended tasks (minKey / maxKey unused). */
-export type RollupBody = { v: 1; tasks: number; totals: TaskSummary };
+/**
+ * The sums of a pass's ended tasks (minKey / maxKey unused). `brokenDown`: how many of the open
+ * objects came from summaries that break them down (failed, after the window, by class); when
+ * it equals totals.open the report counts them from here, reading no attention file for it.
+ */
+export type RollupBody = { v: 1; tasks: number; totals: TaskSummary; brokenDown?: number };
 
 export type PassRollup = RollupBody & {
   running: string[];
@@ -61,6 +65,9 @@ function apply(t: TaskSummary, s: TaskSummary, sign: number): void {
   t.bytes += sign * s.bytes;
   t.sizeBytes += sign * s.sizeBytes;
   t.open += sign * s.open;
+  t.failed = (t.failed ?? 0) + sign * (s.failed ?? 0);
+  t.deferredAfterWindow = (t.deferredAfterWindow ?? 0) + sign * (s.deferredAfterWindow ?? 0);
+  addMap((t.failuresByClass ??= {}), s.failuresByClass, sign);
   t.lines = (t.lines ?? 0) + sign * (s.lines ?? s.objects);
   addMap(t.skippedBy, s.skippedBy, sign);
   addMap((t.evidence ??= {}), s.evidence, sign);
@@ -80,13 +87,17 @@ export function replaceShare(
   next: TaskSummary | undefined,
 ): RollupBody {
   const out: RollupBody = structuredClone(body);
+  // Nothing open needs no breakdown; an older summary with open objects has none.
+  const brokenDown = (x: TaskSummary) => (x.failed === undefined ? 0 : x.open);
   if (old) {
     apply(out.totals, old, -1);
     out.tasks--;
+    out.brokenDown = (out.brokenDown ?? 0) - brokenDown(old);
   }
   if (next) {
     apply(out.totals, next, 1);
     out.tasks++;
+    out.brokenDown = (out.brokenDown ?? 0) + brokenDown(next);
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * final (failures, deferrals), never the whole listing.
  */
 import type { Summary, VerifiedBy } from '../core/events.ts';
-import { countOpen, emptyTotals, type PassTotals } from '../core/ledger.ts';
+import { byCount, countOpen, emptyTotals, type PassTotals } from '../core/ledger.ts';
 import { type Counters, EVIDENCE_METHODS, type ObjectResult, VERIFIED_COUNTER } from '../core/types.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
 import { type Journal, passTotals } from '../ports/journal.ts';
@@ -32,6 +32,7 @@ export async function ledgerTotals(ledger: AsyncIterable<ObjectResult>): Promise
     }
   }
   for (const r of open.values()) countOpen(t, r);
+  t.failuresByClass = byCount(t.failuresByClass);
   t.open = [...open.values()];
   return t;
 }

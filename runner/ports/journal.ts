@@ -11,6 +11,7 @@
  */
 import {
   addToSummary,
+  byCount,
   countOpen,
   emptySummary,
   emptyTotals,
@@ -127,11 +128,22 @@ function addSums(t: Sums, s: TaskSummary): void {
   for (const [k, n] of Object.entries(s.skippedBy)) t.skippedBy[k] = (t.skippedBy[k] ?? 0) + n;
 }
 
+/** Tasks whose attention files are read ahead while the open objects stream (an OSS journal: GETs). */
+const READ_AHEAD = 8;
+/** Tasks between two turns of the event loop while the open objects stream. */
+const YIELD_EVERY = 64;
+/** Open objects kept in memory after the count when it had to read them (then read once). */
+export const OPEN_KEPT = 50_000;
+
 /**
- * Pass totals from the rollup: its sums, plus the running tasks' ledgers; the open objects
- * streamed from the attention files of the tasks that have some (a retry round's or restore's
- * later line for the same key settles it), counted here and read again by whoever lists them.
- * Memory: the keys of the settler and running tasks, never the open objects themselves.
+ * Pass totals from the rollup: its sums, plus the running tasks' ledgers. The open objects are
+ * streamed from the attention files of the tasks that have some, by whoever lists them (the
+ * report: failed.ndjson and report.html in one pass). Their counts come from the sums when
+ * every summary broke its open objects down and no retry round or restore may have settled one
+ * (no settlers): no attention file is read for them. Otherwise they are counted from the stream
+ * (a later line of a settler for the same key settles it), which keeps up to OPEN_KEPT of them
+ * so that the report does not read the files again. Memory: the keys of the settler and running
+ * tasks, never more than OPEN_KEPT open objects.
  */
 async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Promise<PassTotals> {
   const taskLedger = journal.taskLedger!.bind(journal);
@@ -141,6 +153,7 @@ async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Pr
   const running = new Set(r.running);
   const settlers = new Set(r.settlers);
   const ids = [...new Set([...r.attention, ...r.settlers, ...r.running])].sort();
+  const fromSums = settlers.size === 0 && (r.brokenDown ?? 0) === r.totals.open;
   // The last of these tasks (in ledger order) holding each key of a task that may share keys.
   const lastAt = new Map<string, number>();
   for (let i = 0; i < ids.length; i++) {
@@ -148,22 +161,53 @@ async function rollupTotals(journal: Journal, passId: string, r: PassRollup): Pr
     if (!running.has(id) && !settlers.has(id)) continue;
     const merged = await taskLedger(passId, id);
     for (const x of merged) lastAt.set(x.key, i);
-    if (running.has(id)) addSums(t, summarizeOf(merged));
+    if (running.has(id)) {
+      addSums(t, summarizeOf(merged));
+      // Range tasks only (no settlers): what the stream would count of this task.
+      if (fromSums) for (const x of merged) if (!isFinal(x)) countOpen(t, x);
+    }
   }
+  const lines = (i: number): Promise<ObjectResult[]> => {
+    const id = ids[i]!;
+    // Running, or its attention file gone (a journal older than the rollup): its ledger.
+    const ledgerOpen = async () => (await taskLedger(passId, id)).filter(needsAttention);
+    return running.has(id) ? ledgerOpen() : taskAttention(passId, id).then((a) => a ?? ledgerOpen());
+  };
   const open: AsyncIterable<ObjectResult> = {
     async *[Symbol.asyncIterator]() {
+      const ahead: Array<Promise<ObjectResult[]>> = [];
+      let next = 0;
       for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!;
-        // Running, or its attention file gone (a journal older than the rollup): its ledger.
-        const lines =
-          (running.has(id) ? undefined : await taskAttention(passId, id)) ??
-          (await taskLedger(passId, id)).filter(needsAttention);
-        for (const x of lines) if (!isFinal(x) && (lastAt.get(x.key) ?? i) <= i) yield x;
+        while (ahead.length < READ_AHEAD && next < ids.length) {
+          const p = lines(next++);
+          p.catch(() => {}); // awaited in order below; a consumer that stops early drops the rest
+          ahead.push(p);
+        }
+        for (const x of await ahead.shift()!) if (!isFinal(x) && (lastAt.get(x.key) ?? i) <= i) yield x;
+        // Reads that resolve at once (a local journal) would otherwise hold timers back for the
+        // whole stream: a heartbeat or progress line must still get its turn.
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((ok) => setImmediate(ok));
       }
     },
   };
-  for await (const x of open) countOpen(t, x);
-  t.open = open;
+  if (fromSums) {
+    t.failed += r.totals.failed ?? 0;
+    t.deferred += r.totals.open - (r.totals.failed ?? 0);
+    t.deferredAfterWindow += r.totals.deferredAfterWindow ?? 0;
+    const by = t.failuresByClass;
+    for (const [k, n] of Object.entries(r.totals.failuresByClass ?? {}) as Array<[keyof typeof by, number]>)
+      by[k] = (by[k] ?? 0) + n;
+    t.failuresByClass = byCount(by);
+    t.open = open;
+    return t;
+  }
+  let kept: ObjectResult[] | undefined = [];
+  for await (const x of open) {
+    countOpen(t, x);
+    if (kept && kept.push(x) > OPEN_KEPT) kept = undefined;
+  }
+  t.failuresByClass = byCount(t.failuresByClass);
+  t.open = kept ?? open;
   return t;
 }
 

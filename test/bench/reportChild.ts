@@ -14,6 +14,9 @@ import { ledgerTotals } from '../../runner/engine/summary.ts';
 import { passTotals } from '../../runner/ports/journal.ts';
 
 const [mode, root, pass0, dir, db] = process.argv.slice(2) as [string, string, string, string, string];
+// The report's own time, without the process and module start-up before this line.
+const started = performance.now();
+const cpu0 = process.cpuUsage();
 // fixed: the same report of a pass with no objects (runtime, tsx, ECharts, the report files).
 const passId = mode === 'fixed' ? 'no-such-pass' : pass0;
 const journal = new LocalJournal(root);
@@ -62,5 +65,11 @@ await writeReport({
   journal: root,
 });
 process.stdout.write(
-  `${JSON.stringify({ copied: totals.copied, failed: totals.failed, deferred: totals.deferred })}\n`,
+  `${JSON.stringify({
+    copied: totals.copied,
+    failed: totals.failed,
+    deferred: totals.deferred,
+    workMs: performance.now() - started,
+    workCpuMs: ((c) => (c.user + c.system) / 1000)(process.cpuUsage(cpu0)),
+  })}\n`,
 );

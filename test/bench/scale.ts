@@ -17,12 +17,18 @@ import type { BenchRow } from './util.ts';
 
 export type ScaleFigures = Record<string, number | null>;
 
-function parseList(name: string, v: string | undefined, dflt: number[]): number[] {
+function parseList(
+  name: string,
+  v: string | undefined,
+  dflt: number[],
+  min = 1000,
+  what = 'object counts',
+): number[] {
   if (v === undefined || v === '') return dflt;
   const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isInteger(x) || x < 1000)) {
+  if (xs.some((x) => !Number.isInteger(x) || x < min)) {
     process.stderr.write(
-      `npm run bench: ${name}=${JSON.stringify(v)} is not a list of object counts.\nFix: whole numbers ≥ 1000, comma-separated (e.g. ${name}=100000,1000000), or unset it\n`,
+      `npm run bench: ${name}=${JSON.stringify(v)} is not a list of ${what}.\nFix: whole numbers ≥ ${min}, comma-separated (e.g. ${name}=${min === 1000 ? '100000,1000000' : '16'}), or unset it\n`,
     );
     process.exit(2);
   }
@@ -74,7 +80,8 @@ export async function benchScale(o: { quick: boolean }, out: ScaleFigures = {}):
     process.env.SCALE_OBJECTS,
     o.quick ? [100_000] : [100_000, 1_000_000],
   );
-  const workers = parseList('SCALE_WORKERS', process.env.SCALE_WORKERS, [16])[0] ?? 16;
+  // A worker count: at least 1, not the 1,000 an object count needs.
+  const workers = parseList('SCALE_WORKERS', process.env.SCALE_WORKERS, [16], 1, 'worker counts')[0] ?? 16;
   const rows: BenchRow[] = [];
   let last: ScaleFigures = {};
   for (const n of counts) {

@@ -8,6 +8,8 @@
  * attention), which is all a report reads. A task that starts again loses its summary until it
  * ends again (readers then sum its ledger).
  */
+
+import { readFileSync } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -260,10 +262,16 @@ export class LocalJournal implements Journal {
   }
 
   async taskAttention(passId: string, taskId: string): Promise<ObjectResult[] | undefined> {
-    const text = await readFile(join(this.dir(passId, taskId), ATTENTION_FILE), 'utf8').catch(
-      () => undefined,
-    );
-    return text === undefined ? undefined : parseLedger(text);
+    // Sync: one call instead of four thread-pool round trips (open, stat, read, close), ~6× less
+    // CPU; a report reads one such small file per task with attention (10⁶ at 10⁹ objects), and
+    // its stream yields to the event loop between batches of tasks.
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir(passId, taskId), ATTENTION_FILE), 'utf8');
+    } catch {
+      return undefined;
+    }
+    return parseLedger(text);
   }
 
   private async tasks(passId: string): Promise<string[]> {
