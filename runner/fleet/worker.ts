@@ -147,17 +147,22 @@ class Meter {
   }
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/**
+ * Wait ms, or until signal aborts. The abort listener goes when the timer fires: an idle worker
+ * polls every pollMs for days, and listeners left on its drain signal (shared by every worker
+ * loop of a process) made each addEventListener scan all of them (a 10⁷-object run: hours).
+ */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    const wake = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', wake);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', wake, { once: true });
   });
 
 export async function runWorker(o: WorkerOptions): Promise<number> {
