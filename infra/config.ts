@@ -30,29 +30,30 @@ export const DEFAULTS = {
 /** Upper bound on the fleet: far above the reference case (36), below where quotas and the /20 vSwitch bite. */
 export const MAX_FLEET = 1000;
 
+/** Each source type's stack keys (SOURCE_KEYS); CONFIG_KEYS takes them from here. */
+const SOURCE_KEY_LISTS = {
+  cos: ['cosBucket', 'cosRegion', 'cosPrefix', 'cosSecretId', 'cosSecretKey'],
+  s3: [
+    's3Provider',
+    's3Bucket',
+    's3Region',
+    's3Endpoint',
+    's3Prefix',
+    's3ForcePathStyle',
+    's3AccessKeyId',
+    's3SecretAccessKey',
+  ],
+  azure: ['azureAccount', 'azureContainer', 'azurePrefix', 'azureEndpoint', 'azureKey'],
+} as const;
+
 export const CONFIG_KEYS = [
   'destBucket',
   'destPrefix',
   'controlBucket',
   'sourceType',
-  'cosBucket',
-  'cosRegion',
-  'cosPrefix',
-  'cosSecretId',
-  'cosSecretKey',
-  's3Provider',
-  's3Bucket',
-  's3Region',
-  's3Endpoint',
-  's3Prefix',
-  's3ForcePathStyle',
-  's3AccessKeyId',
-  's3SecretAccessKey',
-  'azureAccount',
-  'azureContainer',
-  'azurePrefix',
-  'azureEndpoint',
-  'azureKey',
+  ...SOURCE_KEY_LISTS.cos,
+  ...SOURCE_KEY_LISTS.s3,
+  ...SOURCE_KEY_LISTS.azure,
   'dataTB',
   'surveyFile',
   'days',
@@ -98,20 +99,7 @@ export const SOURCE_TYPES = ['cos', 's3', 'azure'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 /** Each source type's keys, and which of them it requires (why, example). */
-export const SOURCE_KEYS: Record<SourceType, readonly ConfigKey[]> = {
-  cos: ['cosBucket', 'cosRegion', 'cosPrefix', 'cosSecretId', 'cosSecretKey'],
-  s3: [
-    's3Provider',
-    's3Bucket',
-    's3Region',
-    's3Endpoint',
-    's3Prefix',
-    's3ForcePathStyle',
-    's3AccessKeyId',
-    's3SecretAccessKey',
-  ],
-  azure: ['azureAccount', 'azureContainer', 'azurePrefix', 'azureEndpoint', 'azureKey'],
-};
+export const SOURCE_KEYS: Record<SourceType, readonly ConfigKey[]> = SOURCE_KEY_LISTS;
 export const SOURCE_REQUIRED = {
   cos: [
     ['cosBucket', 'the source bucket, <name>-<APPID>', 'media-1250000000'],

@@ -4,7 +4,7 @@ import { type JobSession, PreflightError, type Stores, surveySource } from '../.
 import { jobMirrorSupport } from '../../app/planMirror.ts';
 import { preflightSource } from '../../app/preflight.ts';
 import type { JobSpec } from '../../config/job.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, describeError, IncompleteError } from '../../core/errors.ts';
 import { ExitCode } from '../../core/exitCodes.ts';
 import { type MirrorSupport, mirrorLines } from '../../core/mirrorSupport.ts';
 import { sizeFleet, sizingWarnings } from '../../core/sizing.ts';
@@ -83,12 +83,10 @@ export function register(program: Command): void {
             : await surveySource(spec, stores!, flow);
           // A listing that kept failing: the counts miss its range, so the plan must not read as whole.
           if (erroredTasks?.erroredTasks) {
-            const n = erroredTasks.erroredTasks;
-            warnings.push(
-              `INCOMPLETE: ${n} listing${n === 1 ? '' : 's'} kept failing, so the counts miss what lies under ${n === 1 ? 'it' : 'them'}: ` +
-                (erroredTasks.taskErrors ?? []).map((t) => `${t.range}: ${t.error}`).join('; ') +
-                ' (fix: check the credentials can list that prefix, then plan again)',
+            const { message, fix } = describeError(
+              new IncompleteError(erroredTasks.taskErrors ?? [], erroredTasks.erroredTasks),
             );
+            warnings.push(`INCOMPLETE: ${message} (fix: ${fix})`);
           }
           const tb = survey.bytes / 1e12;
           // Sized as the stack sizes it (at most the pay-as-you-go public bandwidth per worker), so
