@@ -33,7 +33,9 @@ describe('OSS emulator: archive and restore', () => {
 
   it('restore: 202, then 409 RestoreAlreadyInProgress while ongoing, then readable, then 200 (extends)', async () => {
     const c = client(emu);
-    emu.restoreDelayMs = 150;
+    // The restore's end is driven on the emulator's clock, not waited for: a wall-clock 150 ms
+    // let a loaded machine finish it before the "still frozen" GET below.
+    emu.restoreDelayMs = 60_000;
     const first = await c.restore('arch/Archive');
     assert.equal(first.res.status, 202);
     const logged = emu.log.find({ op: 'RestoreObject' }).at(-1)!;
@@ -43,7 +45,8 @@ describe('OSS emulator: archive and restore', () => {
     const err = await rejects(c.restore('arch/Archive'), { status: 409, code: 'RestoreAlreadyInProgress' });
     assert.equal(err.ecCode, '0016-00000701');
     await rejects(c.get('arch/Archive'), { status: 403, code: 'InvalidObjectState' });
-    await new Promise((r) => setTimeout(r, 200));
+    const skew = emu.clockSkewMs;
+    emu.clockSkewMs = skew + 61_000;
     const got = await c.get('arch/Archive');
     assert.equal(got.content.toString(), 'frozen Archive');
     const restored = (await c.head('arch/Archive')).res.headers as Record<string, string>;
@@ -56,6 +59,7 @@ describe('OSS emulator: archive and restore', () => {
     const extended = (await c.head('arch/Archive')).res.headers as Record<string, string>;
     const m2 = /expiry-date="(.+)"/.exec(extended['x-oss-restore'] ?? '');
     assert.ok(new Date(m2![1]!).getTime() > expiry);
+    emu.clockSkewMs = skew;
   });
 
   it('restoreDelayMs 0: restored on the next request; Cold/DeepCold take JobParameters', async () => {
