@@ -8,11 +8,12 @@ import type { JobSpec } from '../config/job.ts';
 import type { JobState } from '../ports/jobState.ts';
 
 /**
- * The spec without its window (re-running with a new --since/--until is the same job) and
- * without its queue URL (where the job is coordinated, not what it does).
+ * The spec without its window (re-running with a new --since/--until is the same job), its
+ * queue URL (where the job is coordinated, not what it does) and its journal settings (how the
+ * per-task files are written: an audit.log turned off half-way is still the same job).
  */
 export function identity(spec: JobSpec): unknown {
-  const { window: _w, queue: _q, ...rest } = spec;
+  const { window: _w, queue: _q, journal: _j, ...rest } = spec;
   return JSON.parse(JSON.stringify(rest));
 }
 

@@ -36,7 +36,8 @@ export function openJournal(
   job: string,
   o: { spec: JobSpec; creds: Credentials; ossEndpoint?: string; writer: string; log?: Logger },
 ): Journal {
-  if (loc.type === 'local') return new LocalJournal(resolve(loc.dir, job));
+  const auditLog = o.spec.journal.auditLog;
+  if (loc.type === 'local') return new LocalJournal(resolve(loc.dir, job), { auditLog });
   if (!o.creds.oss) {
     throw new ConfigError(
       `no Alibaba Cloud credentials for the journal bucket oss://${loc.bucket}`,
@@ -57,6 +58,7 @@ export function openJournal(
   });
   return new OssJournal(store, `${loc.prefix ? `${loc.prefix}/` : ''}${job}`, {
     writer: o.writer,
+    auditLog,
     ...(o.log ? { log: o.log } : {}),
   });
 }

@@ -1,6 +1,8 @@
 /**
  * Journals: ossimport's familiar per-task files plus a machine-readable ledger.
- *   <root>/tasks/<taskId>/audit.log   one line per object: time, outcome, size, source ETag, CRC-64, key
+ *   <root>/tasks/<taskId>/audit.log.gz  one line per object: time, outcome, size, source ETag, CRC-64,
+ *                                       reason, key; gzip members (zcat reads them), or plain audit.log,
+ *                                       or none (journal.auditLog: gzip | plain | off)
  *   <root>/tasks/<taskId>/error.list  one line per failed object: class, key, reason and fix
  *   <root>/tasks/<taskId>/STATUS      Running | Completed | Failed
  *   <root>/tasks/<taskId>/ledger…     one JSON object per object outcome; gzip NDJSON once the task ends
@@ -9,6 +11,8 @@
  * Standalone: a directory in the work dir. Fleet: a prefix every worker can reach (a shared
  * directory in tests, an OSS prefix in the cloud).
  */
+
+import type { JobSpec } from '../config/job.ts';
 import {
   addToSummary,
   byCount,
@@ -28,8 +32,11 @@ import type { ObjectResult } from '../core/types.ts';
 
 export type TaskStatus = 'Running' | 'Completed' | 'Failed';
 
+/** journal.auditLog: the form of the per-task audit.log (see adapters/journal/auditLog.ts). */
+export type AuditLogMode = JobSpec['journal']['auditLog'];
+
 export interface Journal {
-  /** Append object outcomes of a task (audit.log, error.list, ledger). */
+  /** Append object outcomes of a task (ledger, audit.log, error.list). */
   append(passId: string, taskId: string, results: ObjectResult[]): Promise<void>;
   /** What an earlier attempt of this task already finished: key → source ETag (for resume). */
   finished(passId: string, taskId: string): Promise<Map<string, string>>;

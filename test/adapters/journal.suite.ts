@@ -3,18 +3,27 @@
  * by a test fleet) and the OSS prefix (the cloud fleet). Resume and the report depend on these.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { gzipMembers } from '../../runner/adapters/journal/auditLog.ts';
 import type { ObjectResult } from '../../runner/core/types.ts';
 import { ledgerTotals } from '../../runner/engine/summary.ts';
-import { type Journal, passTotals } from '../../runner/ports/journal.ts';
+import { type AuditLogMode, type Journal, passTotals } from '../../runner/ports/journal.ts';
 
 export type JournalFixture = {
   /** A fresh journal; `again()` opens another instance on the same place (another process). */
-  make(): Promise<{ journal: Journal; again(): Journal }>;
-  /** A task file as a human finds it (audit.log, error.list, STATUS), or undefined. */
-  read(journal: Journal, passId: string, taskId: string, name: string): Promise<string | undefined>;
+  make(o?: { auditLog?: AuditLogMode }): Promise<{ journal: Journal; again(): Journal }>;
+  /** A task file's bytes as a human finds them (audit.log.gz, error.list, STATUS), or undefined. */
+  readBytes(journal: Journal, passId: string, taskId: string, name: string): Promise<Buffer | undefined>;
   close(): Promise<void>;
 };
+
+/** What `gzip -dc` (zcat) prints for these bytes, and its exit status. */
+export function zcat(bytes: Buffer): { text: string; status: number | null } {
+  const r = spawnSync('gzip', ['-dc'], { input: bytes });
+  if (r.error) throw r.error;
+  return { text: r.stdout.toString('utf8'), status: r.status };
+}
 
 export const outcome = (key: string, o: Partial<ObjectResult> = {}): ObjectResult => ({
   key,
@@ -43,6 +52,8 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 export function defineJournalSuite(name: string, setup: () => Promise<JournalFixture>): void {
   describe(`Journal conformance: ${name}`, () => {
     let fx: JournalFixture;
+    const read = async (j: Journal, p: string, t: string, name: string) =>
+      (await fx.readBytes(j, p, t, name))?.toString('utf8');
     before(async () => {
       fx = await setup();
     });
@@ -155,14 +166,14 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
       ]);
       await settle(j);
 
-      assert.match((await fx.read(j, 'p', 'a', 'summary.json')) ?? '', /"copied":20/);
-      const attention = (await fx.read(j, 'p', 'a', 'attention.ndjson'))!.trim().split('\n');
+      assert.match((await read(j, 'p', 'a', 'summary.json')) ?? '', /"copied":20/);
+      const attention = (await read(j, 'p', 'a', 'attention.ndjson'))!.trim().split('\n');
       assert.deepEqual(
         attention.map((l) => (JSON.parse(l) as ObjectResult).key).sort(),
         ['a/bad', 'a/flaky', 'a/frozen', 'a/kept', 'a/late'],
         'failed, deferred and kept objects only',
       );
-      assert.equal(await fx.read(j, 'p', 'c', 'summary.json'), undefined, 'a running task has none');
+      assert.equal(await read(j, 'p', 'c', 'summary.json'), undefined, 'a running task has none');
 
       const reader = again();
       const old = await ledgerTotals(reader.ledger('p'));
@@ -199,10 +210,10 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
       assert.equal((await all(reader.ledger('p'))).length, 3);
     });
 
-    it('writes the ossimport files: STATUS, audit.log, error.list', async () => {
+    it('writes the ossimport files: STATUS, audit.log.gz, error.list', async () => {
       const { journal: j } = await fx.make();
       await j.setStatus('p', 't', 'Running');
-      assert.equal((await fx.read(j, 'p', 't', 'STATUS'))?.trim(), 'Running');
+      assert.equal((await read(j, 'p', 't', 'STATUS'))?.trim(), 'Running');
       await j.append('p', 't', [
         outcome('ok'),
         outcome('bad "key"', {
@@ -213,15 +224,40 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
         }),
       ]);
       await j.setStatus('p', 't', 'Failed');
-      assert.equal((await fx.read(j, 'p', 't', 'STATUS'))?.trim(), 'Failed');
-      const audit = (await fx.read(j, 'p', 't', 'audit.log'))!.trim().split('\n');
+      assert.equal((await read(j, 'p', 't', 'STATUS'))?.trim(), 'Failed');
+      const gz = (await fx.readBytes(j, 'p', 't', 'audit.log.gz'))!;
+      const { text, whole, members } = gzipMembers(gz);
+      assert.deepEqual([whole, members], [gz.length, 1], 'one whole gzip member once the task ended');
+      assert.deepEqual(zcat(gz), { text, status: 0 }, 'zcat reads it');
+      assert.equal(await fx.readBytes(j, 'p', 't', 'audit.log'), undefined, 'no plain copy');
+      const audit = text.trim().split('\n');
       assert.equal(audit.length, 2);
       assert.match(audit[0]!, /\tCOPIED\t3\tetag-ok\t/);
       assert.match(audit[1]!, /\tFAILED\t.*"bad \\"key\\""$/);
-      const errors = (await fx.read(j, 'p', 't', 'error.list'))!.trim().split('\n');
+      const errors = (await read(j, 'p', 't', 'error.list'))!.trim().split('\n');
       assert.equal(errors.length, 1);
       assert.match(errors[0]!, /^ACCESS_DENIED\t"bad \\"key\\""\tdenied \| fix: grant it$/);
       assert.ok(j.location('p').includes('p'));
+    });
+
+    it('journal.auditLog: plain writes audit.log as ossimport does, off writes none', async () => {
+      const lines = [outcome('a'), outcome('b', { outcome: 'skipped', skipReason: 'identical' })];
+      for (const auditLog of ['plain', 'off'] as const) {
+        const { journal: j } = await fx.make({ auditLog });
+        await j.setStatus('p', 't', 'Running');
+        await j.append('p', 't', lines.slice(0, 1));
+        await j.append('p', 't', lines.slice(1));
+        await j.setStatus('p', 't', 'Completed');
+        assert.equal(await fx.readBytes(j, 'p', 't', 'audit.log.gz'), undefined, auditLog);
+        const plain = await read(j, 'p', 't', 'audit.log');
+        if (auditLog === 'off') assert.equal(plain, undefined);
+        else
+          assert.match(
+            plain ?? '',
+            /^\S+\tCOPIED\t3\tetag-a\t.*\n\S+\tSKIPPED\t3\tetag-b\t-\tidentical\t"b"\n$/,
+          );
+        assert.equal((await j.finished('p', 't')).size, 2, 'the ledger is whole either way');
+      }
     });
   });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readAuditLines } from '../../runner/adapters/journal/auditLog.ts';
 import { PROVENANCE } from '../../runner/core/copyPolicy.ts';
 import { crc64 } from '../../runner/core/crc64.ts';
 import { MigrationError } from '../../runner/core/errors.ts';
@@ -77,8 +78,7 @@ describe('engine: full pass on memory stores', () => {
     assert.ok(tasks.length >= 5, 'tasks of ≤ 5 objects');
     let lines = 0;
     for (const t of tasks) {
-      const audit = await readFile(`${h.dir}/passes/${first}/tasks/${t}/audit.log`, 'utf8').catch(() => '');
-      lines += audit.split('\n').filter(Boolean).length;
+      lines += (await readAuditLines(`${h.dir}/passes/${first}/tasks/${t}`))?.length ?? 0;
       const status = await readFile(`${h.dir}/passes/${first}/tasks/${t}/STATUS`, 'utf8');
       assert.equal(status.trim(), 'Completed');
     }

@@ -120,7 +120,7 @@ describe('report from task summaries', () => {
       for (const t of await readdir(tasks)) {
         const dir = join(tasks, t);
         let text = '';
-        for (const f of (await readdir(dir)).filter((n) => n.endsWith('.gz')).sort())
+        for (const f of (await readdir(dir)).filter((n) => /^ledger\..*\.gz$/.test(n)).sort())
           text += gunzipSync(await readFile(join(dir, f))).toString('utf8');
         for (const f of await readdir(dir))
           if (/^(ledger\.|summary|attention)/.test(f)) await rm(join(dir, f));

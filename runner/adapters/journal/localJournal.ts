@@ -1,8 +1,10 @@
 /**
  * Journals in a directory (standalone work dir, or a directory shared by a test fleet):
- *   <root>/<passId>/tasks/<taskId>/{ledger.ndjson, audit.log, error.list, STATUS}
+ *   <root>/<passId>/tasks/<taskId>/{ledger.ndjson, audit.log.gz, error.list, STATUS}
  * ledger.ndjson is the commit record (one JSON line per object, appended before anything else);
- * audit.log and error.list are the ossimport-style views of the same lines.
+ * audit.log.gz (or plain audit.log, or none: journal.auditLog, auditLog.ts) and error.list are
+ * the ossimport-style views of the same lines. When the task ends its audit members are packed
+ * into one (a batch of a few lines compresses badly on its own).
  * When a task ends its ledger is compressed (ledger.ndjson → ledger.<n>.ndjson.gz, one part per
  * attempt) and its totals written beside it: summary.json and attention.ndjson (what needs
  * attention), which is all a report reads. A task that starts again loses its summary until it
@@ -18,6 +20,7 @@ import {
   readFile,
   rename,
   stat,
+  truncate,
   unlink,
   writeFile,
 } from 'node:fs/promises';
@@ -34,7 +37,8 @@ import {
   type TaskSummary,
 } from '../../core/ledger.ts';
 import type { ObjectResult } from '../../core/types.ts';
-import type { Journal, TaskStatus } from '../../ports/journal.ts';
+import type { AuditLogMode, Journal, TaskStatus } from '../../ports/journal.ts';
+import { AUDIT_FILE, auditFile, gzipMembers } from './auditLog.ts';
 
 const gzipP = promisify(gzip);
 const gunzipP = promisify(gunzip);
@@ -120,13 +124,26 @@ export function parseLedger(text: string): ObjectResult[] {
 /** Open append handles kept per task file: a copy task appends a line per object. */
 const MAX_OPEN = 64;
 
+export type LocalJournalOptions = {
+  /** journal.auditLog (default gzip). */
+  auditLog?: AuditLogMode;
+};
+
 export class LocalJournal implements Journal {
   private readonly made = new Set<string>();
   private readonly handles = new Map<string, Promise<FileHandle>>();
+  /** audit.log.gz files this process has checked for a torn tail before appending. */
+  private readonly whole = new Set<string>();
+  private readonly audit: string | undefined;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    o: LocalJournalOptions = {},
+  ) {
+    this.audit = auditFile(o.auditLog ?? 'gzip');
+  }
 
-  private async appendTo(path: string, text: string): Promise<void> {
+  private async appendTo(path: string, text: string | Buffer): Promise<void> {
     let h = this.handles.get(path);
     if (!h) {
       if (this.handles.size >= MAX_OPEN) await this.closeOldest();
@@ -166,10 +183,48 @@ export class LocalJournal implements Journal {
     const dir = this.dir(passId, taskId);
     await this.ensure(dir);
     await this.appendTo(join(dir, 'ledger.ndjson'), results.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    await this.appendTo(join(dir, 'audit.log'), results.map((r) => `${auditLine(r)}\n`).join(''));
+    if (this.audit) {
+      const text = results.map((r) => `${auditLine(r)}\n`).join('');
+      const path = join(dir, this.audit);
+      if (this.audit === AUDIT_FILE.plain) await this.appendTo(path, text);
+      else {
+        // One member per batch: a crash tears at most this one.
+        const member = await gzipP(text, { level: 6 });
+        if (!this.whole.has(path)) await this.cutTornTail(path);
+        await this.appendTo(path, member);
+      }
+    }
     const failed = results.filter((r) => r.outcome === 'failed' || r.failureClass !== undefined);
     if (failed.length)
       await this.appendTo(join(dir, 'error.list'), failed.map((r) => `${errorLine(r)}\n`).join(''));
+  }
+
+  /**
+   * A crashed attempt may have left a torn member at the end of audit.log.gz: cut it off before
+   * appending (its lines are in the ledger), or zcat would stop there and miss every later line.
+   */
+  private async cutTornTail(path: string): Promise<void> {
+    const buf = await readFile(path).catch(() => undefined);
+    if (buf) {
+      const { whole } = gzipMembers(buf);
+      if (whole < buf.length) await truncate(path, whole);
+    }
+    this.whole.add(path);
+  }
+
+  /** Pack the ended task's audit members into one gzip member (≈ 40 B per object whatever the batches). */
+  private async packAudit(dir: string): Promise<void> {
+    if (this.audit !== AUDIT_FILE.gzip) return;
+    const path = join(dir, this.audit);
+    this.whole.delete(path);
+    const buf = await readFile(path).catch(() => undefined);
+    if (!buf) return;
+    const { text, whole, members } = gzipMembers(buf);
+    if (members <= 1 && whole === buf.length) return;
+    await writeFile(`${path}.tmp`, await gzipP(text, { level: 6 }));
+    // Another attempt of the task (a lost queue lease) appended meanwhile: keep its members.
+    if ((await stat(path)).size === buf.length) await rename(`${path}.tmp`, path);
+    else await unlink(`${path}.tmp`);
   }
 
   /** Every line of a task, every attempt, in write order. */
@@ -245,6 +300,7 @@ export class LocalJournal implements Journal {
     } else {
       await this.close(dir);
       await this.compact(dir);
+      await this.packAudit(dir);
       const lines = await this.lines(dir);
       const merged = mergeTaskResults(lines);
       await writeAtomic(

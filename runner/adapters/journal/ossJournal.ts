@@ -1,8 +1,9 @@
 /**
  * Journals under an OSS prefix (the cloud fleet): ledger lines batched into chunk objects, gzip
  * NDJSON (ledger/<time>-<writer>-<seq>.ndjson.gz; plain .ndjson chunks of older writers are read
- * too). When a task ends: audit.log, error.list, attention.ndjson and summary.json (its totals),
- * which is what a report reads. A task that starts again gets its summary struck out (the store
+ * too). When a task ends: audit.log.gz (one gzip member; or plain audit.log, or none:
+ * journal.auditLog), error.list, attention.ndjson and summary.json (its totals), which is what a
+ * report reads. A task that starts again gets its summary struck out (the store
  * has no delete) until it ends again.
  */
 import { buffer, text } from 'node:stream/consumers';
@@ -19,8 +20,9 @@ import {
   type TaskSummary,
 } from '../../core/ledger.ts';
 import type { ObjectResult } from '../../core/types.ts';
-import type { Journal, TaskStatus } from '../../ports/journal.ts';
+import type { AuditLogMode, Journal, TaskStatus } from '../../ports/journal.ts';
 import type { ObjectStore } from '../../ports/objectStore.ts';
+import { AUDIT_FILE, auditFile } from './auditLog.ts';
 import { ATTENTION_FILE, auditLine, errorLine, parseLedger, SUMMARY_FILE } from './localJournal.ts';
 
 const gzipP = promisify(gzip);
@@ -38,6 +40,8 @@ export type OssJournalOptions = {
   maxDelayMs?: number;
   /** Chunks read ahead in parallel when streaming a whole pass's ledger. */
   readAhead?: number;
+  /** journal.auditLog (default gzip). */
+  auditLog?: AuditLogMode;
   log?: Logger;
 };
 
@@ -191,7 +195,12 @@ export class OssJournal implements Journal {
       await this.flush(passId, taskId);
       // The ossimport views of the task, once, from every attempt's lines.
       const lines = await this.taskLines(passId, taskId);
-      await this.put(`${prefix}audit.log`, lines.map((r) => `${auditLine(r)}\n`).join(''));
+      const audit = auditFile(this.o.auditLog ?? 'gzip');
+      if (audit) {
+        const text = lines.map((r) => `${auditLine(r)}\n`).join('');
+        if (audit === AUDIT_FILE.plain) await this.put(`${prefix}${audit}`, text);
+        else await this.put(`${prefix}${audit}`, await gzipP(text, { level: 6 }), 'application/gzip');
+      }
       const failed = lines.filter((r) => r.outcome === 'failed' || r.failureClass !== undefined);
       if (failed.length)
         await this.put(`${prefix}error.list`, failed.map((r) => `${errorLine(r)}\n`).join(''));

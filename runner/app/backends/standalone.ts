@@ -24,8 +24,9 @@ export class StandaloneBackend implements JobBackend {
     private readonly ws: Workspace,
     private readonly name: string,
     readonly state: SqliteStore,
+    spec: JobSpec,
   ) {
-    this.journal = new LocalJournal(ws.journalRoot(name));
+    this.journal = new LocalJournal(ws.journalRoot(name), { auditLog: spec.journal.auditLog });
   }
 
   async lock(_log: Logger): Promise<() => Promise<void>> {
@@ -113,7 +114,7 @@ export function standaloneBackends(ws: Workspace): JobBackendProvider {
         spec: JSON.stringify(spec),
         submittedAt: existing?.submittedAt ?? new Date().toISOString(),
       });
-      return { name: spec.name, spec, backend: new StandaloneBackend(ws, spec.name, state), replaced };
+      return { name: spec.name, spec, backend: new StandaloneBackend(ws, spec.name, state, spec), replaced };
     },
 
     async open(name): Promise<BackendJob> {
@@ -128,7 +129,7 @@ export function standaloneBackends(ws: Workspace): JobBackendProvider {
         );
       }
       const spec: JobSpec = parseJob(JSON.parse(job.spec), 'submitted job');
-      return { name: jobName, spec, backend: new StandaloneBackend(ws, jobName, state) };
+      return { name: jobName, spec, backend: new StandaloneBackend(ws, jobName, state, spec) };
     },
   };
 }
