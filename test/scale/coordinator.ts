@@ -45,7 +45,7 @@ const state = conn.jobState(cfg.job);
 const def = await state.getJob();
 if (!def) throw new Error(`no job ${cfg.job} in Redis`);
 const spec = parseJob(JSON.parse(def.spec), 'scale job');
-const inner = new LocalJournal(resolve(cfg.journalDir, cfg.job));
+const inner = new LocalJournal(resolve(cfg.journalDir, cfg.job), { auditLog: spec.journal.auditLog });
 const cpu = () => {
   const u = process.cpuUsage();
   return u.user + u.system;

@@ -22,6 +22,7 @@ import { RedisJobState } from '../../runner/adapters/state/redisState.ts';
 import { parseJob } from '../../runner/config/job.ts';
 import type { Counters } from '../../runner/core/types.ts';
 import { runWorker } from '../../runner/fleet/worker.ts';
+import type { AuditLogMode } from '../../runner/ports/journal.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import type { CoordinatorInput, CoordinatorOutput } from './coordinator.ts';
 import { type KeySpace, type RequestCounts, SyntheticSink, SyntheticSource } from './syntheticStore.ts';
@@ -39,7 +40,9 @@ export type ScaleOptions = {
   concurrency?: number;
   /** Run a verify pass after the copy pass (default true). */
   verify?: boolean;
-  /** Progress lines (stderr) for long runs. */
+  /** journal.auditLog of the job (default gzip; plain is what the journal wrote before issue #17). */
+  auditLog?: AuditLogMode;
+  /** Progress lines (stderr) for long runs; each pass's figures as one JSON line when it ends. */
   say?: (line: string) => void;
 };
 
@@ -67,7 +70,19 @@ export type PassFigures = {
   redisPeakDeltaBytes: number;
   left: RedisFootprint;
   counters: Counters;
+  /** The journal directory after the pass, bytes by kind of file (journalKinds). */
+  journal: Record<JournalKind, number>;
 };
+
+export type JournalKind = 'audit' | 'ledger' | 'summaries' | 'other';
+
+/** What a journal file is: audit.log(.gz), ledger parts, summary/attention, or the rest (STATUS, error.list). */
+export function journalKind(name: string): JournalKind {
+  if (/^audit\.log(\.gz)?$/.test(name)) return 'audit';
+  if (/^ledger(\.\d+)?\.ndjson(\.gz)?$/.test(name)) return 'ledger';
+  if (name === 'summary.json' || name === 'attention.ndjson') return 'summaries';
+  return 'other';
+}
 
 export type ScaleRun = {
   objects: number;
@@ -79,6 +94,7 @@ export type ScaleRun = {
   redisPeakBytes: number;
   redisBaselineBytes: number;
   journalBytes: number;
+  auditLog: AuditLogMode;
   sink: { count: number; bytes: number; present: number };
   /** Declared (realistic) bytes of the objects, for byte-based projections. */
   declaredBytes: number;
@@ -98,13 +114,15 @@ function usedMemory(info: string): number {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-async function dirBytes(dir: string): Promise<number> {
-  let n = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) n += (await stat(join(e.parentPath, e.name))).size;
+async function dirBytes(dir: string): Promise<Record<JournalKind, number>> {
+  const n: Record<JournalKind, number> = { audit: 0, ledger: 0, summaries: 0, other: 0 };
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (e.isFile()) n[journalKind(e.name)] += (await stat(join(e.parentPath, e.name))).size;
   }
   return n;
 }
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, x) => a + x, 0);
 
 /** What a pass left in Redis. */
 export async function footprint(redis: Redis, job: string, passId: string): Promise<RedisFootprint> {
@@ -182,6 +200,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleRun> {
         destination: { bucket: 'dst', region: 'cn-hangzhou', prefix: '' },
         transfer: { concurrency: o.concurrency ?? 16, retries: 1 },
         tasks: { maxObjects: o.taskObjects ?? 1000 },
+        journal: { auditLog: o.auditLog ?? 'gzip' },
       },
       'scale job',
     );
@@ -257,8 +276,11 @@ export async function runScale(o: ScaleOptions): Promise<ScaleRun> {
         redisPeakDeltaBytes: passPeak - mem0,
         left: await footprint(redis!, JOB, coordinator.passId),
         counters: await state.counters(coordinator.passId),
+        journal: await dirBytes(journalDir),
       };
       say(`scale: ${mode} pass done in ${(wallMs / 1000).toFixed(1)} s, ${tasks} tasks`);
+      // Now, not at the end of the run: a run killed in a later pass keeps this one's figures.
+      say(`scale: ${mode} pass figures ${JSON.stringify(passFigures(figures, o.objects))}`);
       return figures;
     };
 
@@ -266,6 +288,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleRun> {
     const verify = o.verify === false ? undefined : await runPass('verify');
     clearInterval(timer);
     sampler.disconnect();
+    const journal = (verify ?? copy).journal;
     return {
       objects: o.objects,
       workers: o.workers,
@@ -275,7 +298,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleRun> {
       ...(verify ? { verify } : {}),
       redisPeakBytes: peak,
       redisBaselineBytes: baseline,
-      journalBytes: await dirBytes(journalDir),
+      journalBytes: sum(journal),
+      auditLog: o.auditLog ?? 'gzip',
       sink: { count: dst.written.count, bytes: dst.written.bytes, present: dst.present() },
       declaredBytes: src.objects.declaredBytes(),
     };
@@ -286,6 +310,30 @@ export async function runScale(o: ScaleOptions): Promise<ScaleRun> {
     await server?.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One pass's per-object figures, as the harness prints them when the pass ends. */
+export function passFigures(p: PassFigures, objects: number): Record<string, number> {
+  const events = Object.entries(p.coordinator.events)
+    .filter(([t]) => t === 'object' || t === 'verify' || t === 'task')
+    .reduce((a, [, x]) => a + x, 0);
+  return {
+    objects,
+    tasks: p.tasks,
+    wall_s: p.wallMs / 1000,
+    objects_per_s: objects / (p.wallMs / 1000),
+    coordinator_cpu_us_per_object: p.coordinator.cpuUs / objects,
+    coordinator_summary_cpu_us_per_object: p.coordinator.summaryCpuUs / objects,
+    coordinator_events_per_object: events / objects,
+    requests_per_object: (sum(p.requests.src) + sum(p.requests.dst)) / objects,
+    redis_bytes_left_per_task: Math.round((p.left.bytes - p.left.eventBytes) / Math.max(1, p.tasks)),
+    redis_peak_delta_mib: p.redisPeakDeltaBytes / 2 ** 20,
+    // The journal directory so far (a verify pass adds its own tasks' files).
+    journal_bytes_per_object: sum(p.journal) / objects,
+    journal_audit_bytes_per_object: p.journal.audit / objects,
+    journal_ledger_bytes_per_object: p.journal.ledger / objects,
+    journal_summaries_bytes_per_object: p.journal.summaries / objects,
+  };
 }
 
 /** Per-object and per-task figures of a run (the bench's JSON keys). */
@@ -321,6 +369,9 @@ export function scaleFigures(r: ScaleRun): Record<string, number | null> {
     verify_coordinator_cpu_us_per_object: v ? v.coordinator.cpuUs / n : null,
     verify_objects_per_s: v ? n / (v.wallMs / 1000) : null,
     journal_bytes_per_object_measured: r.journalBytes / n,
+    journal_copy_bytes_per_object: sum(c.journal) / n,
+    journal_copy_audit_bytes_per_object: c.journal.audit / n,
+    journal_copy_ledger_bytes_per_object: c.journal.ledger / n,
     copy_tasks: c.tasks,
   };
 }

@@ -27,5 +27,10 @@ describe('scale harness (10⁵ objects, 16 workers)', () => {
     assert.ok(f.coordinator_events_per_object! >= 1 && f.coordinator_events_per_object! < 1.1);
     // Verify over listings without CRC-64: one HEAD per side and object, plus list pages.
     assert.ok(f.verify_requests_per_object! < 2.1, `verify requests/object ${f.verify_requests_per_object}`);
+    // audit.log.gz (the default journal.auditLog): packed per task, smaller than the gzip ledger.
+    assert.ok(
+      r.copy.journal.audit > 0 && r.copy.journal.audit < r.copy.journal.ledger,
+      JSON.stringify(r.copy.journal),
+    );
   });
 });
