@@ -1,7 +1,7 @@
 /**
  * The work dir: everything a standalone job keeps on disk.
  *   <workdir>/jobs/<name>/state.db          job, passes, queue, counters, failures, checkpoints
- *   <workdir>/jobs/<name>/passes/<pass>/     per-task audit.log, error.list, STATUS, ledger.ndjson
+ *   <workdir>/jobs/<name>/passes/<pass>/     per-task audit.log.gz, error.list, STATUS, ledger…
  *   <workdir>/jobs/<name>/reports/<pass>/    summary.json, summary.txt, failed.ndjson, check.txt
  *   <workdir>/jobs/<name>/logs/ossmigrate.log
  *   <workdir>/jobs/<name>/run.lock          pid of the process running the job
