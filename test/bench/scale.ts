@@ -182,7 +182,11 @@ export async function benchScale(o: { quick: boolean }, out: ScaleFigures = {}):
       };
       add('coordinator CPU per object (copy pass)', f.coordinator_cpu_us_per_object!, 'µs');
       add('coordinator CPU per object (verify pass)', f.verify_coordinator_cpu_us_per_object!, 'µs');
-      add('coordinator summary (ledger read) CPU per object', f.coordinator_summary_cpu_us_per_object!, 'µs');
+      add(
+        'coordinator pass summary CPU per object (journal reads it needs)',
+        f.coordinator_summary_cpu_us_per_object!,
+        'µs',
+      );
       add('events to the coordinator per object', f.coordinator_events_per_object!, 'events');
       add(
         'Redis kept per task after the pass',

@@ -2,7 +2,7 @@
  * The coordinator of a scale run, as its own process so its CPU is its own: the real
  * `executePass` with the fleet's ports (CoordinatorQueue, RedisJobState, a local journal), one
  * pass per invocation. Prints one JSON line: CPU until the pass's summary starts (the
- * coordinator's share that grows with the rate) and of the summary itself (a ledger read), wall
+ * coordinator's share that grows with the rate) and of the summary itself (the rollup and attention files, as a fleet coordinator reads them), wall
  * times, and the events it received by type.
  *
  *   node --import tsx test/scale/coordinator.ts '{"url":…,"job":…,"journalDir":…,"mode":"copy","t1":…}'
@@ -51,14 +51,31 @@ const cpu = () => {
   return u.user + u.system;
 };
 let ledgerAt: { cpu: number; t: number } | undefined;
-// The summary reads the whole ledger: marked apart, it is the report's cost, not the relay's.
+const mark = () => {
+  ledgerAt ??= { cpu: cpu(), t: performance.now() };
+};
+// The journal the fleet coordinator has (runner/fleet/journals.ts lazyJournal): summaries, task
+// ledgers and attention files too, so the pass summary takes the rollup path it takes in a real
+// fleet. The first read marks the summary's start: apart, it is the report's cost, not the relay's.
 const journal: Journal = {
   append: (p, t, r) => inner.append(p, t, r),
   finished: (p, t) => inner.finished(p, t),
   setStatus: (p, t, s) => inner.setStatus(p, t, s),
   ledger: (p) => {
-    ledgerAt ??= { cpu: cpu(), t: performance.now() };
+    mark();
     return inner.ledger(p);
+  },
+  taskLedger: (p, t) => {
+    mark();
+    return inner.taskLedger(p, t);
+  },
+  digests: (p) => {
+    mark();
+    return inner.digests(p);
+  },
+  taskAttention: (p, t) => {
+    mark();
+    return inner.taskAttention(p, t);
   },
   location: (p) => inner.location(p),
 };
@@ -95,14 +112,14 @@ const run = await executePass(
   { resumed: false, progressMs: 1000, controlMs: 2000 },
 );
 const end = { cpu: cpu(), t: performance.now() };
-const mark = ledgerAt ?? end;
+const at = ledgerAt ?? end;
 await conn.fleet.clearActive(cfg.job, pass.id);
 const out: CoordinatorOutput = {
   passId: pass.id,
-  cpuUs: mark.cpu - cpu0,
-  summaryCpuUs: end.cpu - mark.cpu,
-  wallMs: mark.t - t0,
-  summaryMs: end.t - mark.t,
+  cpuUs: at.cpu - cpu0,
+  summaryCpuUs: end.cpu - at.cpu,
+  wallMs: at.t - t0,
+  summaryMs: end.t - at.t,
   events,
   stopped: run.stopped,
 };
