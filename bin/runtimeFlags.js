@@ -7,4 +7,10 @@
 // limit between scavenges and each 64 MB of them cost a full mark-compact of the ~25 MB heap
 // (26 per 8 × 64 MiB import; 1 with 1 MiB semi-spaces, 84 scavenges instead), which was the
 // largest frame of a large copy's profile once the client stopped hashing (issue #16).
-export const RUNTIME_FLAGS = ['--max-semi-space-size=1'];
+// --initial-old-space-size=64 is a floor under the old generation's allocation limit. With an
+// ~18 MB heap V8 sets the limit ~9 MB above it, and the socket buffers in flight count against
+// that slack: 16 streaming PUTs (~5 MB held in stream buffers, plus the young buffers awaiting a
+// scavenge) started marking again right after each mark-compact, 40+ per 16 × 64 MiB import
+// (trace: "Start (allocation limit)" at 18 of 27 MB), ~4 CPU-s/GB marginal; with the floor, 3.
+// Costs at most ~45 MB more heap before the first full GC; a large listing is above it anyway.
+export const RUNTIME_FLAGS = ['--max-semi-space-size=1', '--initial-old-space-size=64'];

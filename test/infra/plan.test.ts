@@ -254,7 +254,7 @@ describe('user data', () => {
     const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
     assert.equal(
       execStart,
-      '/opt/node/bin/node --enable-source-maps --max-semi-space-size=1 /opt/ossmigrate/ossmigrate.mjs worker --workdir /var/lib/ossmigrate --concurrency 24',
+      '/opt/node/bin/node --enable-source-maps --max-semi-space-size=1 --initial-old-space-size=64 /opt/ossmigrate/ossmigrate.mjs worker --workdir /var/lib/ossmigrate --concurrency 24',
     );
     for (const secret of [input.accessKeySecret, 'CosSecretKey456', 'Om-9abc', 'redis://']) {
       assert.ok(!execStart.includes(secret), `ExecStart leaks ${secret}`);
