@@ -10,7 +10,8 @@ import { ConfigError } from '../core/errors.ts';
 import { chooseSplits } from '../core/keySplit.ts';
 import { compareKeys } from '../core/keys.ts';
 import { addToSurvey, emptySurvey, type Survey } from '../core/survey.ts';
-import type { CopyTask, KeyRange, ObjectInfo, ScanTask, Task, VerifyTask } from '../core/types.ts';
+import type { CopyTask, KeyRange, ListEntry, ObjectInfo, ScanTask, Task, VerifyTask } from '../core/types.ts';
+import { LIST_PAGE } from '../ports/objectStore.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
 import { listRange, taskId } from './taskRange.ts';
@@ -119,14 +120,22 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   let firstKey: string | undefined;
   // The latest keys listed: the split's model learns their bytes too.
   const recent: string[] = [];
-  for await (const e of listRange(
-    ctx.src,
-    { ...task.range, ...(fanOut ? { shallow: true } : {}) },
-    ctx.signal,
-  )) {
+  // A range that stays large is cut in two while this scan lists on (no lister idles through the
+  // probes): it keeps the first half, the second is a new scan task. The entries listed meanwhile
+  // wait in `held` until the cut is known, so what this scan covers depends on the probes' answers
+  // only, never on timing: a re-run makes the same cut, and the queue drops the task it has.
+  let end = task.range.endKey;
+  let cut: Promise<ScanTask[]> | undefined;
+  let resplit = false;
+  const held: ListEntry[] = [];
+  /** One listed entry; false: the scan's range ended before it. */
+  const take = (e: ListEntry): boolean => {
+    if (resplit && end !== undefined && compareKeys(e.kind === 'object' ? e.info.key : e.prefix, end) > 0)
+      return false;
     if (e.kind === 'prefix') {
       // A listing that starts inside a sub-prefix sees it again: it belongs to the range before.
-      if (task.range.startAfter !== undefined && compareKeys(e.prefix, task.range.startAfter) <= 0) continue;
+      if (task.range.startAfter !== undefined && compareKeys(e.prefix, task.range.startAfter) <= 0)
+        return true;
       sawPrefix = true;
       out.push({
         kind: 'scan',
@@ -134,41 +143,67 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
         range: { prefix: e.prefix },
         depth: task.depth + 1,
       });
-    } else {
-      objects++;
-      bytes += e.info.size;
-      firstKey ??= e.info.key;
-      if (splitAt !== Infinity) {
-        recent.push(e.info.key);
-        if (recent.length >= 2 * PROBE_SAMPLE) recent.splice(0, PROBE_SAMPLE);
-      }
-      if (survey) {
-        const m = ctx.mapKey(e.info.key);
-        addToSurvey(survey, e.info, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
-      }
-      const t = chunker?.add(e.info);
-      if (t) out.push(t);
-      // A flat prefix (the first page full, no sub-prefix) or a range that stays large: split.
-      if (objects >= splitAt && (gen > 0 || !sawPrefix)) {
+      return true;
+    }
+    objects++;
+    bytes += e.info.size;
+    firstKey ??= e.info.key;
+    if (splitAt !== Infinity && !resplit) {
+      recent.push(e.info.key);
+      if (recent.length >= 2 * PROBE_SAMPLE) recent.splice(0, PROBE_SAMPLE);
+    }
+    if (survey) {
+      const m = ctx.mapKey(e.info.key);
+      addToSurvey(survey, e.info, 'dstKey' in m ? m.dstKey : '', ctx.window.t1);
+    }
+    const t = chunker?.add(e.info);
+    if (t) out.push(t);
+    if (objects >= splitAt && !resplit && cut === undefined) {
+      if (gen > 0) {
+        cut = splitRest(ctx, task, firstKey, recent.slice(-PROBE_SAMPLE), e.info.key, 2);
+        // Awaited below; a probe that fails while the scan lists on must not go unhandled.
+        cut.catch(() => {});
+      } else if (!sawPrefix) {
+        // A flat prefix (the first page full, no sub-prefix): the rest is split into ranges.
         splitAfterKey = e.info.key;
-        break;
+        return false;
       }
     }
-    await flush();
+    return true;
+  };
+  const applyCut = async (): Promise<boolean> => {
+    const parts = await cut!;
+    cut = undefined;
+    resplit = true;
+    end = parts[0]?.range.endKey;
+    out.push(...parts.slice(1));
+    const batch = held.splice(0);
+    for (let i = 0; i < batch.length; i++) {
+      // Up to 8 pages at once: let other listers' answers in between pages.
+      if (i > 0 && i % LIST_PAGE === 0) await new Promise<void>((r) => setImmediate(r));
+      if (!take(batch[i]!)) return false;
+    }
+    return true;
+  };
+  for await (const e of listRange(
+    ctx.src,
+    { ...task.range, ...(fanOut ? { shallow: true } : {}) },
+    ctx.signal,
+    undefined,
+    LIST_PAGE,
+  )) {
+    if (cut) {
+      held.push(e);
+      if (held.length < HOLD_WHILE_SPLITTING) continue;
+      if (!(await applyCut())) break;
+    } else if (!take(e)) break;
+    if (out.length >= 50) await flush();
   }
+  if (cut) await applyCut();
   if (splitAfterKey !== undefined) {
-    out.push(
-      ...(await splitRest(
-        ctx,
-        task,
-        firstKey,
-        recent.slice(-PROBE_SAMPLE),
-        splitAfterKey,
-        gen === 0 ? listers : 2,
-      )),
-    );
+    out.push(...(await splitRest(ctx, task, firstKey, recent.slice(-PROBE_SAMPLE), splitAfterKey, listers)));
   }
-  const last = chunker?.finish(splitAfterKey ?? task.range.endKey);
+  const last = chunker?.finish(splitAfterKey ?? end);
   if (last) out.push(last);
   await flush(true);
   if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);
@@ -259,6 +294,8 @@ function inventoryStore(ctx: EngineContext, scheme: 'oss' | 'cos', bucket: strin
 const MAX_SPLITS = 6;
 /** A split-off range splits again once it has listed this many pages itself. */
 const RESPLIT_PAGES = 50;
+/** Entries a re-splitting scan lists ahead while its probes run (then it waits for the cut). */
+const HOLD_WHILE_SPLITTING = 8 * LIST_PAGE;
 
 /** listing.listers, or transfer.concurrency / 4 within 2-16. */
 export function listersOf(spec: EngineContext['spec']): number {

@@ -20,18 +20,98 @@ export async function* listRange(
   signal?: AbortSignal,
   /** Entries the scan saw in a bounded range: the first page asks for one more (past endKey). */
   expected?: number,
+  /** Entries to read ahead of the caller (a scan: the next page is asked for while it works). */
+  readAhead = 0,
 ): AsyncIterable<ListEntry> {
   const pageSize = range.endKey !== undefined && expected !== undefined ? expected + 1 : undefined;
-  for await (const e of store.list({
+  const listing = store.list({
     prefix: range.prefix,
     ...(range.startAfter !== undefined ? { startAfter: range.startAfter } : {}),
     ...(range.shallow ? { delimiter: '/' } : {}),
     ...(signal ? { signal } : {}),
     ...(pageSize !== undefined ? { pageSize } : {}),
-  })) {
-    const key = e.kind === 'object' ? e.info.key : e.prefix;
-    if (range.endKey !== undefined && compareKeys(key, range.endKey) > 0) return;
+  });
+  const end = range.endKey;
+  const past = (e: ListEntry) =>
+    end !== undefined && compareKeys(e.kind === 'object' ? e.info.key : e.prefix, end) > 0;
+  for await (const e of readAhead > 0 ? readAheadOf(listing, readAhead, past) : listing) {
+    if (past(e)) return;
     yield e;
+  }
+}
+
+/**
+ * `src` pulled up to `cap` entries ahead of the caller, so a store's list() asks for page k+1
+ * while the caller still works through page k: a scan's time per page becomes max(latency,
+ * CPU) instead of their sum. The caller is woken on the next event-loop turn (setImmediate), not
+ * per entry: the pull runs through the page the store already holds and sends the next request
+ * before the caller's work starts. Memory stays bounded (cap entries plus the page in flight).
+ * Stops pulling after an entry `last` says ends the range (no request for a page nobody reads);
+ * a caller that stops early leaves at most one request in flight, whose answer is dropped.
+ */
+export async function* readAheadOf<T>(
+  src: AsyncIterable<T>,
+  cap: number,
+  last: (e: T) => boolean = () => false,
+): AsyncIterable<T> {
+  let buf: T[] = [];
+  let head = 0;
+  let ended = false;
+  let closed = false;
+  let failure: { error: unknown } | undefined;
+  let wakeReader: (() => void) | undefined;
+  let wakePump: (() => void) | undefined;
+  const wake = (w: (() => void) | undefined) => w?.();
+  void (async () => {
+    try {
+      for await (const e of src) {
+        buf.push(e);
+        const r = wakeReader;
+        wakeReader = undefined;
+        if (r) setImmediate(r);
+        if (last(e)) break;
+        // Holding cap entries, still ask for the next one: that is the request for the next page.
+        while (!closed && buf.length - head > cap) await new Promise<void>((r) => (wakePump = r));
+        if (closed) break;
+      }
+    } catch (error) {
+      // Kept for the caller; after it stopped reading nobody wants it (and nothing is unhandled).
+      failure = { error };
+    } finally {
+      ended = true;
+      const r = wakeReader;
+      wakeReader = undefined;
+      wake(r);
+    }
+  })();
+  try {
+    for (;;) {
+      if (head < buf.length) {
+        const e = buf[head++]!;
+        if (head >= cap) {
+          // Drop what was read (amortised: one copy per cap entries).
+          buf = buf.slice(head);
+          head = 0;
+        }
+        if (wakePump && buf.length - head <= cap) {
+          const p = wakePump;
+          wakePump = undefined;
+          p();
+        }
+        yield e;
+        continue;
+      }
+      if (ended) {
+        if (failure) throw failure.error;
+        return;
+      }
+      await new Promise<void>((r) => (wakeReader = r));
+    }
+  } finally {
+    closed = true;
+    const p = wakePump;
+    wakePump = undefined;
+    wake(p);
   }
 }
 

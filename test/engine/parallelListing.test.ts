@@ -209,6 +209,64 @@ describe('parallel listing of a flat prefix', () => {
   });
 });
 
+describe('re-split of a range that stays large (it lists on while its rest is cut)', () => {
+  const flat = (h: Harness, n: number) => {
+    h.src.pageSize = 20;
+    for (let i = 0; i < n; i++)
+      h.src.put(`s/${String(i * 13).padStart(7, '0')}`, 'x', { lastModified: past(5) });
+  };
+  // splitAfter 20: the ranges split again after 50 pages (1,000 keys) of their own.
+  const spec = { listing: { listers: 2, splitAfter: 20 }, tasks: { maxObjects: 30 } };
+
+  it('every key is copied once and counted once, with ranges split again', async () => {
+    const h = await harness();
+    try {
+      flat(h, 6000);
+      const r = await h.run('copy', { phase: 'full', t1: new Date() }, { spec });
+      assert.equal(r.stopped, false);
+      // Root + 2 ranges, then at least one half split off each of them.
+      assert.ok(scanStarts(h).length >= 5, `${scanStarts(h).length} scans`);
+      const copies = copiesPerKey(h);
+      assert.equal(copies.size, 6000);
+      assert.ok([...copies.values()].every((c) => c === 1));
+      assert.equal((await h.state.counters(r.pass.id)).scannedObjects, 6000);
+      h.events.length = 0;
+      const v = await h.run('verify', { phase: 'full', t1: new Date() }, { spec });
+      assert.equal(v.summary.verified, 6000);
+      assert.equal(v.summary.missing + v.summary.extra + v.summary.different, 0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a stop after the cut, then a resume: the same cut again, nothing copied twice or missed', async () => {
+    const h = await harness();
+    try {
+      flat(h, 6000);
+      const soft = new AbortController();
+      h.dst.hook = (op) => {
+        // 1,500 writes: past the first re-splits (each range cut after its 1,000th key).
+        if (op === 'write' && h.dst.calls.write === 1500) soft.abort();
+      };
+      const t1 = new Date();
+      const first = await h.run('copy', { phase: 'full', t1 }, { spec, softStop: soft.signal });
+      assert.equal(first.stopped, true);
+      h.dst.hook = undefined;
+      const second = await h.run(
+        'copy',
+        { phase: 'full', t1 },
+        { spec, resume: (await h.state.currentPass())! },
+      );
+      assert.equal(second.stopped, false);
+      assert.equal(h.dst.objects.size, 6000);
+      assert.equal(h.dst.calls.write, 6000);
+      assert.equal((await h.state.counters(second.pass.id)).scannedObjects, 6000);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('keySplit.chooseSplits', () => {
   const sortedProbe = (keys: string[]) => {
     const sorted = [...keys].sort(compareKeys);
