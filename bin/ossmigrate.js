@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --initial-old-space-size=64
 // The CLI is TypeScript run through tsx, and needs Node >= 22.12 (node:sqlite, stable test
 // runner). `npm install` brings Node 24 (the npm package `node`); npx and npm scripts put it
 // first on PATH. When started by an older Node anyway (./bin/ossmigrate.js, a global link),

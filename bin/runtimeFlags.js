@@ -1,4 +1,5 @@
-// V8 flags the runner is meant to run with, shared by bin/ossmigrate.js and the fleet's systemd
+// V8 flags the runner is meant to run with, shared by bin/ossmigrate.js (its shebang line must
+// list the same, test/e2e/launcher.test.ts checks) and the fleet's systemd
 // unit (infra/userData.ts). --max-semi-space-size=1 keeps the young generation at 1 MiB
 // semi-spaces. Memory: by default V8 lets it grow to 128 MiB+ during a large listing (a
 // 1,000,000-object scan peaked at 300+ MiB RSS; 8 MiB semi-spaces: 225-247 MiB). CPU: a socket

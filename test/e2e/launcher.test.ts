@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -53,6 +53,11 @@ describe('bin/ossmigrate.js: runtime flags', () => {
     bin = join(root, 'bin/ossmigrate.js');
   });
   after(() => rm(root, { recursive: true, force: true }));
+
+  it('its shebang line lists exactly RUNTIME_FLAGS (else an executable start re-starts)', async () => {
+    const first = (await readFile(join(ROOT, 'bin/ossmigrate.js'), 'utf8')).split('\n')[0];
+    assert.equal(first, `#!/usr/bin/env -S node ${RUNTIME_FLAGS.join(' ')}`);
+  });
 
   it('run as an executable, takes the flags from its shebang line and does not re-start', async () => {
     // PATH as npx and npm scripts set it: the project's Node first.
