@@ -61,7 +61,6 @@ export async function* readAheadOf<T>(
   let failure: { error: unknown } | undefined;
   let wakeReader: (() => void) | undefined;
   let wakePump: (() => void) | undefined;
-  const wake = (w: (() => void) | undefined) => w?.();
   void (async () => {
     try {
       for await (const e of src) {
@@ -81,7 +80,7 @@ export async function* readAheadOf<T>(
       ended = true;
       const r = wakeReader;
       wakeReader = undefined;
-      wake(r);
+      r?.();
     }
   })();
   try {
@@ -111,7 +110,7 @@ export async function* readAheadOf<T>(
     closed = true;
     const p = wakePump;
     wakePump = undefined;
-    wake(p);
+    p?.();
   }
 }
 

@@ -57,26 +57,20 @@ const mark = () => {
 // The journal the fleet coordinator has (runner/fleet/journals.ts lazyJournal): summaries, task
 // ledgers and attention files too, so the pass summary takes the rollup path it takes in a real
 // fleet. The first read marks the summary's start: apart, it is the report's cost, not the relay's.
+const reads =
+  <A extends unknown[], R>(read: (...a: A) => R) =>
+  (...a: A): R => {
+    mark();
+    return read(...a);
+  };
 const journal: Journal = {
   append: (p, t, r) => inner.append(p, t, r),
   finished: (p, t) => inner.finished(p, t),
   setStatus: (p, t, s) => inner.setStatus(p, t, s),
-  ledger: (p) => {
-    mark();
-    return inner.ledger(p);
-  },
-  taskLedger: (p, t) => {
-    mark();
-    return inner.taskLedger(p, t);
-  },
-  digests: (p) => {
-    mark();
-    return inner.digests(p);
-  },
-  taskAttention: (p, t) => {
-    mark();
-    return inner.taskAttention(p, t);
-  },
+  ledger: reads((p: string) => inner.ledger(p)),
+  taskLedger: reads((p: string, t: string) => inner.taskLedger(p, t)),
+  digests: reads((p: string) => inner.digests(p)),
+  taskAttention: reads((p: string, t: string) => inner.taskAttention(p, t)),
   location: (p) => inner.location(p),
 };
 const events: Record<string, number> = {};
