@@ -23,7 +23,7 @@ import {
 } from '../core/evidence.ts';
 import type { ObjectInfo } from '../core/types.ts';
 import type { MultipartCheckpoint } from '../ports/jobState.ts';
-import type { PartResult, ReadResult } from '../ports/objectStore.ts';
+import type { ObjectStore, PartResult, ReadResult } from '../ports/objectStore.ts';
 import type { EngineContext } from './context.ts';
 import { withRetries } from './retry.ts';
 import {
@@ -40,6 +40,25 @@ import {
   writeOptions,
 } from './transfer.ts';
 
+/** OSS and S3 refuse a request signed with a clock more than 15 minutes off: the two clocks agree within that. */
+const SKEW_MS = 15 * 60_000;
+/** Initiate's own deadline (ossStore): its upload starts no later than this after the intent. */
+const INITIATE_MS = 60_000;
+
+/**
+ * The uploads a checkpoint stands for, newest first: its upload, or for an intent (a crash
+ * between Initiate and saving its answer) the key's uploads the service began around the intent.
+ */
+export async function uploadsOf(dst: ObjectStore, cp: MultipartCheckpoint): Promise<string[]> {
+  if (cp.uploadId) return [cp.uploadId];
+  if (!dst.multipartUploads || cp.initiating === undefined) return [];
+  const t = cp.initiating;
+  return (await dst.multipartUploads(cp.dstKey))
+    .filter((u) => u.initiated >= t - SKEW_MS && u.initiated <= t + SKEW_MS + INITIATE_MS)
+    .sort((a, b) => b.initiated - a.initiated)
+    .map((u) => u.uploadId);
+}
+
 export async function copyMultipart(
   ctx: EngineContext,
   src: ObjectInfo,
@@ -53,6 +72,17 @@ export async function copyMultipart(
   const spec = ctx.spec;
   const etag = src.etag ?? '';
   let cp = await ctx.state.getMultipart(base.dstKey);
+  if (cp && !cp.uploadId) {
+    // Killed after Initiate but before its answer was saved: adopt that upload, so none is left behind.
+    const [newest, ...older] = await uploadsOf(dst, cp);
+    for (const id of older) await dst.multipartAbort(base.dstKey, id).catch(() => {});
+    if (newest) {
+      const { initiating: _, ...rest } = cp;
+      cp = { ...rest, uploadId: newest };
+      await ctx.state.putMultipart(cp);
+      ctx.log.info({ key: base.dstKey, uploadId: newest }, 'upload started before a crash adopted');
+    } else cp = undefined;
+  }
   if (cp && (cp.srcEtag !== etag || cp.size !== src.size || cp.srcKey !== src.key)) {
     // A checkpoint for another version of the source: that upload is worthless now.
     await dst.multipartAbort(base.dstKey, cp.uploadId).catch(() => {});
@@ -113,19 +143,9 @@ export async function copyMultipart(
       ctx.log.warn({ key: src.key, partSize, srcPartSize: plan.parts.size }, 'part layout not recomputable');
       plan = { method: 'size' };
     }
-    let uploadId: string;
-    try {
-      uploadId = await dst.multipartInit(
-        base.dstKey,
-        writeOptions(ctx, firstRead.head, src.size, forbidOverwrite, plan),
-      );
-    } catch (e) {
-      firstRead.body.destroy();
-      throw e;
-    }
-    cp = {
+    const fresh: MultipartCheckpoint = {
       dstKey: base.dstKey,
-      uploadId,
+      uploadId: '',
       srcKey: src.key,
       srcEtag: etag,
       size: src.size,
@@ -134,6 +154,23 @@ export async function copyMultipart(
       evidence: plan,
       parts: [],
     };
+    // The intent first: a crash between Initiate and the checkpoint below leaves a trace to find
+    // the upload by (uploadsOf), instead of an upload nobody knows about.
+    await ctx.state.putMultipart({ ...fresh, initiating: Date.now() });
+    try {
+      fresh.uploadId = await dst.multipartInit(
+        base.dstKey,
+        writeOptions(ctx, firstRead.head, src.size, forbidOverwrite, plan),
+      );
+    } catch (e) {
+      firstRead.body.destroy();
+      // Refused outright: no upload exists. A timeout may have started one: keep the intent.
+      const err = toMigrationError(e);
+      if (!err.transient && err.failureClass !== 'NETWORK')
+        await ctx.state.deleteMultipart(base.dstKey).catch(() => {});
+      throw e;
+    }
+    cp = fresh;
     await ctx.state.putMultipart(cp);
   }
   const checkpoint: MultipartCheckpoint = cp;

@@ -27,7 +27,10 @@ export type PassInfo = {
 
 export type MultipartCheckpoint = {
   dstKey: string;
+  /** '' in an intent: written just before Initiate, so a crash before its answer is saved can be traced. */
   uploadId: string;
+  /** When the intent was written (ms since the epoch, this machine's clock); only in an intent. */
+  initiating?: number;
   srcKey: string;
   /** The source version being copied; a different ETag means start over. */
   srcEtag: string;

@@ -108,6 +108,11 @@ export interface ObjectStore {
   multipartAbort?(key: string, uploadId: string): Promise<void>;
   /** Parts the service holds for an upload (resume), or undefined if the upload is gone. */
   multipartList?(key: string, uploadId: string): Promise<PartResult[] | undefined>;
+  /**
+   * The uploads in progress for exactly this key, with when the service started each (ms since
+   * the epoch): how a checkpoint whose Initiate answer was lost in a crash finds its upload.
+   */
+  multipartUploads?(key: string): Promise<Array<{ uploadId: string; initiated: number }>>;
 
   /** Start (or check) a restore of an archived object. */
   restore?(

@@ -242,6 +242,42 @@ export function defineObjectStoreSuite(name: string, make: () => Promise<Fixture
       assert.equal(await s.multipartList!('mp/aborted.bin', gone), undefined);
     });
 
+    it('multipart: the uploads in progress of exactly one key (past a page of 1,000), with when each began', async (t) => {
+      if (!s.features.multipart) return t.diagnostic(`${name}: multipart not offered`);
+      assert.ok(s.multipartUploads, 'a multipart store can find an upload whose id was lost');
+      const before = Date.now();
+      const ids: string[] = [];
+      for (let i = 0; i < 1001; i += 50)
+        ids.push(
+          ...(await Promise.all(
+            Array.from({ length: Math.min(50, 1001 - i) }, () =>
+              s.multipartInit!('up/same.bin', { size: 1, meta: {} }),
+            ),
+          )),
+        );
+      // Neighbours in the listing by prefix: a longer key and a shorter one.
+      const longer = await s.multipartInit!('up/same.bin.x', { size: 1, meta: {} });
+      const shorter = await s.multipartInit!('up/same', { size: 1, meta: {} });
+      const found = await s.multipartUploads!('up/same.bin');
+      assert.deepEqual(found.map((u) => u.uploadId).sort(), [...ids].sort());
+      for (const u of found)
+        assert.ok(
+          Math.abs(u.initiated - before) < 60_000,
+          `initiated ${new Date(u.initiated).toISOString()}`,
+        );
+      assert.deepEqual(
+        (await s.multipartUploads!('up/same.bin.x')).map((u) => u.uploadId),
+        [longer],
+      );
+      for (const [key, id] of [
+        ['up/same.bin.x', longer],
+        ['up/same', shorter],
+      ] as const)
+        await s.multipartAbort!(key, id);
+      await Promise.all(ids.map((id) => s.multipartAbort!('up/same.bin', id)));
+      assert.deepEqual(await s.multipartUploads!('up/same.bin'), []);
+    });
+
     it('archives: reading needs a restore; restore states are reported', async (t) => {
       if (!s.features.archive) {
         assert.equal(s.restore, undefined);

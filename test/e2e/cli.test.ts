@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
 import { events, runCli, startCli } from '../helpers/cli.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
@@ -323,6 +324,38 @@ describe('cli: stop, resume, retry, lock, clean', () => {
     const gone = await runCli(['stat', '--workdir', work], { cwd: dir, env });
     assert.equal(gone.code, 2);
     assert.match(gone.stderr, /no job in/);
+  });
+});
+
+describe('cli: clean and unfinished uploads', () => {
+  it("clean aborts the job's unfinished uploads, also one whose Initiate answer a crash lost", async () => {
+    await seedCos('mpc/', 1, 3 * 1024 * 1024);
+    const work = join(dir, 'w-mpc');
+    sb.oss.faults.set({
+      rules: [
+        { kind: 'error', ops: ['UploadPart'], keyPrefix: 'mpc/', status: 503, code: 'ServiceUnavailable' },
+      ],
+    });
+    const spec = { transfer: { retries: 0, multipartThreshold: '1MiB', partSize: '1MiB' } };
+    const first = await runCli(['import', await job('mpc', 'mpc/', spec), '--workdir', work], {
+      cwd: dir,
+      env,
+    });
+    sb.oss.faults.clear();
+    assert.notEqual(first.code, 0, 'every part refused');
+    const bucket = sb.oss.buckets.get(sb.info.oss.bucket)!;
+    const open = () => [...bucket.uploads.values()].filter((u) => u.key.startsWith('mpc/'));
+    assert.equal(open().length, 1, 'a transient failure keeps the upload for the resume');
+    // What a crash between Initiate and its checkpoint leaves: the intent, not the upload's id.
+    const state = new SqliteStore(join(work, 'jobs', 'mpc', 'state.db'));
+    const [cp, ...more] = await state.allMultipart();
+    assert.ok(cp && more.length === 0);
+    await state.putMultipart({ ...cp, uploadId: '', initiating: Date.now() });
+    await state.close();
+    const r = await runCli(['clean', '--workdir', work, '--yes'], { cwd: dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /aborted 1 unfinished multipart upload\b/);
+    assert.equal(open().length, 0);
   });
 });
 

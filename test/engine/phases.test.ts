@@ -106,6 +106,44 @@ describe('engine: crash and resume', () => {
     }
   });
 
+  it('a crash between Initiate and saving its answer: the resume adopts that upload, none is left behind', async () => {
+    const h = await harness();
+    try {
+      const body = bytes(3 * 1024 * 1024 + 1, 3);
+      h.src.put('big.bin', body, { lastModified: past(5), etag: 'feed-3' });
+      const spec = {
+        transfer: { multipartThreshold: 1024 * 1024, partSize: 1024 * 1024, partConcurrency: 1, retries: 0 },
+      };
+      const hard = new AbortController();
+      // The process dies as it writes the checkpoint that holds Initiate's answer.
+      const put = h.state.putMultipart.bind(h.state);
+      h.state.putMultipart = async (cp) => {
+        if (cp.uploadId && cp.parts.length === 0) {
+          hard.abort(new Error('killed'));
+          throw new Error('killed');
+        }
+        return put(cp);
+      };
+      const first = await h.run('copy', { phase: 'full', t1: new Date() }, { spec, signal: hard.signal });
+      assert.equal(first.stopped, true);
+      assert.equal(h.dst.openUploads, 1, 'the crash left an upload the checkpoint does not name');
+      assert.equal((await h.state.getMultipart('big.bin'))?.uploadId, '', 'an intent names the key');
+
+      h.reopen(); // a new process
+      const second = await h.run(
+        'copy',
+        { phase: 'full', t1: new Date() },
+        { spec, resume: (await h.state.currentPass())! },
+      );
+      assert.equal(second.summary.copied, 1);
+      assert.ok(h.dst.objects.get('big.bin')!.body.equals(body));
+      assert.equal(h.dst.openUploads, 0, 'the orphan was adopted and completed, not left behind');
+      assert.equal(await h.state.getMultipart('big.bin'), undefined);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a soft stop finishes in-flight objects; the next run copies the rest and nothing twice', async () => {
     const h = await harness();
     try {

@@ -73,6 +73,58 @@ describe('fleet: faults', () => {
     }
   });
 
+  it('a worker killed between Initiate and saving its answer: the next one adopts that upload', async () => {
+    const f = await startFleet();
+    try {
+      await f.seedBig(1, 6 * MiB);
+      // A slow Initiate, so the test can hold the answer's checkpoint back before it is written.
+      f.sb.oss.faults.set({ rules: [{ kind: 'latency', ops: ['InitiateMultipartUpload'], latencyMs: 800 }] });
+      await f.startWorkers(2);
+      const job = await f.jobFile({});
+      const coord = f.coordinate(job, { journals: true });
+      const pass = await f.copyPass();
+      const state = new RedisJobState(f.client, 'fleet');
+      const q = new BullWorkQueue(f.client, 'fleet');
+      const victim = await until(
+        'an intent written before Initiate',
+        async () => {
+          if (!(await state.allMultipart()).some((cp) => cp.uploadId === '')) return undefined;
+          // Redis takes no writes now (key expiry pauses too): the checkpoint after Initiate waits.
+          await f.client.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+          for (const j of await q.queue(pass).getActive()) {
+            const w = f.workers.find((x) => x.id === j.processedBy);
+            if (w) return w;
+          }
+          throw new Error('no worker holds the task');
+        },
+        30_000,
+        10,
+      );
+      const initiated = () =>
+        f.sb.oss.log
+          .find({ op: 'InitiateMultipartUpload', status: 200 })
+          .filter((x) => x.key?.startsWith('big/'));
+      await until('Initiate answered', async () => (initiated().length === 1 ? true : undefined), 10_000, 10);
+      victim.child.kill('SIGKILL');
+      await victim.done;
+      await f.client.call('CLIENT', 'UNPAUSE');
+      const r = await coord.done;
+      await q.close();
+      assert.equal(r.code, 0, r.stderr);
+      const s = summaryOf(r.stdout);
+      assert.equal(s.copied, 1, JSON.stringify(s));
+      assert.equal(s.verified, 1);
+      assert.deepEqual(mismatches(f.sb), [], 'byte-identical (CRC-64)');
+      assert.equal(initiated().length, 1, 'the upload the victim started is the one completed');
+      const dst = f.sb.oss.buckets.get(f.sb.info.oss.bucket)!;
+      assert.equal(dst.uploads.size, 0, 'no upload left behind');
+      assert.equal((await state.allMultipart()).length, 0);
+    } finally {
+      await f.client.call('CLIENT', 'UNPAUSE').catch(() => {});
+      await f.close();
+    }
+  });
+
   it('a worker draining on SIGTERM puts unfinished tasks back; nothing is lost or copied twice', async () => {
     const f = await startFleet();
     try {

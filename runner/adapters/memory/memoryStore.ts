@@ -35,6 +35,7 @@ type Upload = {
   key: string;
   opts: WriteOptions;
   parts: Map<number, { body: Buffer; etag: string; crc64: string }>;
+  initiated: number;
 };
 
 export type MemoryOp = 'list' | 'head' | 'read' | 'write' | 'part' | 'complete';
@@ -259,8 +260,14 @@ export class MemoryStore implements ObjectStore {
 
   async multipartInit(key: string, opts: WriteOptions): Promise<string> {
     const id = randomUUID();
-    this.uploads.set(id, { key, opts, parts: new Map() });
+    this.uploads.set(id, { key, opts, parts: new Map(), initiated: Date.now() });
     return id;
+  }
+
+  async multipartUploads(key: string): Promise<Array<{ uploadId: string; initiated: number }>> {
+    return [...this.uploads]
+      .filter(([, u]) => u.key === key)
+      .map(([uploadId, u]) => ({ uploadId, initiated: u.initiated }));
   }
 
   async multipartPart(

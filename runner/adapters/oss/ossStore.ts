@@ -406,6 +406,36 @@ export class OssStore implements ObjectStore {
     }
   }
 
+  async multipartUploads(key: string): Promise<Array<{ uploadId: string; initiated: number }>> {
+    const out: Array<{ uploadId: string; initiated: number }> = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      for (;;) {
+        const r = await this.client.listUploads(
+          {
+            prefix: key,
+            'max-uploads': 1000,
+            ...(keyMarker !== undefined
+              ? { 'key-marker': keyMarker, 'upload-id-marker': uploadIdMarker }
+              : {}),
+          } as never,
+          { timeout: 60_000 } as never,
+        );
+        // Listed in key order: the key's own uploads come before longer keys sharing its prefix.
+        for (const u of r.uploads) {
+          if (u.name !== key) return out;
+          out.push({ uploadId: u.uploadId, initiated: Date.parse(u.initiated) });
+        }
+        if (!r.isTruncated || !r.nextKeyMarker) return out;
+        keyMarker = r.nextKeyMarker;
+        uploadIdMarker = r.nextUploadIdMarker;
+      }
+    } catch (e) {
+      throw ossError(e, `list the uploads of ${key}`);
+    }
+  }
+
   async multipartList(key: string, uploadId: string): Promise<PartResult[] | undefined> {
     const out: PartResult[] = [];
     let marker: string | undefined;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LockedError } from '../../app/workspace.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { uploadsOf } from '../../engine/multipartCopy.ts';
 import { applyOptions } from '../options.ts';
 import { action, Console, confirm, type GlobalOptions, openSession } from '../shared.ts';
 
@@ -39,10 +40,15 @@ export function register(program: Command): void {
           if (checkpoints.length) {
             const { dst } = await s.getStores();
             for (const cp of checkpoints) {
-              await dst.multipartAbort?.(cp.dstKey, cp.uploadId).then(
-                () => aborted++,
-                (e: Error) => c.say(`  could not abort the upload of ${cp.dstKey}: ${e.message}`),
-              );
+              const ids = await uploadsOf(dst, cp).catch((e: Error) => {
+                c.say(`  could not list the uploads of ${cp.dstKey}: ${e.message}`);
+                return [];
+              });
+              for (const id of ids)
+                await dst.multipartAbort?.(cp.dstKey, id).then(
+                  () => aborted++,
+                  (e: Error) => c.say(`  could not abort the upload of ${cp.dstKey}: ${e.message}`),
+                );
             }
           }
           // A fleet job also lives in Redis: its definition, passes, checkpoints and queues.
