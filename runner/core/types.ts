@@ -185,6 +185,12 @@ export type ScanTask = {
   depth: number;
   /** Times this range was split off a larger one (parallel listing of a flat prefix); absent = 0. */
   split?: number;
+  /**
+   * Times a scan of this range found the queue full and handed the rest back (listing.maxWaitingTasks);
+   * absent = 0. Such a scan runs after the copy/verify tasks waiting, so it never holds a task slot
+   * they need.
+   */
+  resumed?: number;
 };
 export type CopyTask = {
   kind: 'copy';

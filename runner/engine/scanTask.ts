@@ -90,12 +90,35 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   const out: Task[] = [];
   let objects = 0;
   let bytes = 0;
-  const flush = async (force = false) => {
-    if (out.length === 0 || (!force && out.length < 50)) return;
-    const batch = out.splice(0, out.length);
-    await waitForRoom(ctx);
-    await enqueueCounted(ctx, batch);
+  // The end of the last copy/verify task enqueued: where a scan handing its rest back stopped.
+  let enqueuedTo = task.range.startAfter;
+  let handedBack = false;
+  /** Enqueue what is ready; false once the queue was full and the rest was handed back. */
+  const flush = async (force = false): Promise<boolean> => {
+    if (out.length === 0 || (!force && out.length < 50)) return true;
+    while (out.length) {
+      const room = await roomFor(ctx);
+      if (room === 0) {
+        await handBack(ctx, task, out, enqueuedTo, end);
+        handedBack = true;
+        return false;
+      }
+      const batch = out.splice(0, room);
+      await enqueueCounted(ctx, batch);
+      for (const t of batch)
+        if (t.kind !== 'scan' && t.range.endKey !== undefined) enqueuedTo = t.range.endKey;
+    }
+    return true;
   };
+  if ((await roomFor(ctx)) === 0) {
+    if (!task.resumed) {
+      // Nothing listed yet: hand the whole range back at the cost of one enqueue, no LIST.
+      await handBack(ctx, task, [], task.range.startAfter, task.range.endKey);
+      return { status: 'done', objects: 0, bytes: 0 };
+    }
+    // A scan handed back runs only when no copy task waits: waiting here holds no slot they need.
+    await waitForRoom(ctx);
+  }
   const chunker =
     mode === 'plan'
       ? undefined
@@ -197,8 +220,9 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       if (held.length < HOLD_WHILE_SPLITTING) continue;
       if (!(await applyCut())) break;
     } else if (!take(e)) break;
-    if (out.length >= 50) await flush();
+    if (out.length >= 50 && !(await flush())) break;
   }
+  if (handedBack) return { status: 'done', objects, bytes };
   if (cut) await applyCut();
   if (splitAfterKey !== undefined) {
     out.push(...(await splitRest(ctx, task, firstKey, recent.slice(-PROBE_SAMPLE), splitAfterKey, listers)));
@@ -206,6 +230,7 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
   const last = chunker?.finish(splitAfterKey ?? end);
   if (last) out.push(last);
   await flush(true);
+  if (handedBack) return { status: 'done', objects, bytes };
   if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);
   return { status: 'done', objects, bytes };
 }
@@ -267,14 +292,11 @@ async function runInventoryScan(
     }
     const t = chunker?.add(o);
     if (t) out.push(t);
-    if (out.length >= 50) {
-      await waitForRoom(ctx);
-      await enqueueCounted(ctx, out.splice(0, out.length));
-    }
+    while (out.length >= 50) await enqueueCounted(ctx, out.splice(0, await waitForRoom(ctx)));
   }
   const last = chunker?.finish();
   if (last) out.push(last);
-  if (out.length) await enqueueCounted(ctx, out);
+  while (out.length) await enqueueCounted(ctx, out.splice(0, await waitForRoom(ctx)));
   if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);
   return { status: 'done', objects, bytes };
 }
@@ -365,25 +387,74 @@ const ROOM_POLL_MS = 500;
 const STALL_POLLS = 10;
 
 /**
- * Scan back-pressure: wait while more than listing.maxWaitingTasks copy/verify tasks of the pass
- * wait to run, so the queue (Redis in a fleet) holds a bounded number whatever the bucket holds.
- * If none runs or ends for STALL_POLLS polls, every task slot may hold a paused scan: go on
- * (slowly) rather than stall the pass.
+ * Scan back-pressure (listing.maxWaitingTasks): how many copy/verify tasks of the pass may be
+ * added now, so the queue (Redis in a fleet) holds a bounded number whatever the bucket holds.
+ * Only the room left: scans passing this check at once (on other workers) overshoot the bound by
+ * at most the room each saw, never by a whole batch. 0: none.
  */
-async function waitForRoom(ctx: EngineContext): Promise<void> {
+async function roomFor(ctx: EngineContext): Promise<number> {
   const mode = ctx.pass.mode;
-  if (mode === 'plan') return;
+  if (mode === 'plan' || ctx.signal.aborted || ctx.stopping()) return Infinity;
+  const c = await ctx.queue.counts(ctx.pass.id, mode);
+  return Math.max(0, ctx.spec.listing.maxWaitingTasks - c.pending);
+}
+
+/**
+ * A scan that finds the queue full hands the rest of its range back instead of waiting in its
+ * task slot: with more scans than slots (a deep key space), paused scans would hold every slot
+ * and no copy task could run to make room. The rest is a scan task that runs after the copy tasks
+ * waiting. It starts after the last copy/verify task enqueued: the chunker's cuts depend on keys
+ * only, so its tasks are the ones this scan would have made (a re-run's duplicates are dropped by
+ * id). Scan tasks not yet enqueued go now; the re-listing sees them again and the queue drops them.
+ */
+async function handBack(
+  ctx: EngineContext,
+  task: ScanTask,
+  out: Task[],
+  after: string | undefined,
+  end: string | undefined,
+): Promise<void> {
+  const range: KeyRange = {
+    prefix: task.range.prefix,
+    ...(after !== undefined ? { startAfter: after } : {}),
+    ...(end !== undefined ? { endKey: end } : {}),
+  };
+  const resumed = (task.resumed ?? 0) + 1;
+  const rest: ScanTask = {
+    kind: 'scan',
+    // The count keeps a range handed back before anything was listed apart from the scan itself.
+    id: taskId('scan', range, `resumed ${resumed}`),
+    range,
+    depth: task.depth,
+    ...(task.split ? { split: task.split } : {}),
+    resumed,
+  };
+  await enqueueCounted(ctx, [...out.filter((t) => t.kind === 'scan'), rest]);
+  ctx.log.info(
+    { pass: ctx.pass.id, prefix: task.range.prefix, after, bound: ctx.spec.listing.maxWaitingTasks },
+    'scan handed back: more than listing.maxWaitingTasks tasks wait to run',
+  );
+}
+
+/**
+ * Wait for room (listing.maxWaitingTasks) in a slot: for an inventory read (which cannot resume
+ * part-way) and a scan handed back (it runs only when no copy task waits). If none runs or ends
+ * for STALL_POLLS polls, every task slot may hold such a wait: go on rather than stall the pass.
+ */
+async function waitForRoom(ctx: EngineContext): Promise<number> {
+  const mode = ctx.pass.mode;
+  if (mode === 'plan') return Infinity;
   const bound = ctx.spec.listing.maxWaitingTasks;
   let told = false;
   let ended = -1;
   let stalled = 0;
   for (;;) {
-    if (ctx.signal.aborted || ctx.stopping()) return;
+    if (ctx.signal.aborted || ctx.stopping()) return Infinity;
     const c = await ctx.queue.counts(ctx.pass.id, mode);
-    if (c.pending <= bound) return;
+    if (c.pending < bound) return bound - c.pending;
     stalled = c.running === 0 && c.done + c.failed === ended ? stalled + 1 : 0;
     ended = c.done + c.failed;
-    if (stalled >= STALL_POLLS) return;
+    if (stalled >= STALL_POLLS) return Infinity;
     if (!told) {
       told = true;
       ctx.log.info(

@@ -236,8 +236,9 @@ export class BullWorkQueue implements WorkQueue {
       unknown.map((t) => ({
         name: t.kind,
         data: t,
-        // Scans first: they discover the work (and the totals the ETA needs).
-        opts: { jobId: t.id, ...(t.kind === 'scan' ? {} : { priority: 1 }) },
+        // Scans first: they discover the work (and the totals the ETA needs). A scan handed back
+        // by a full queue goes last, so it never takes a slot a waiting copy task needs.
+        opts: { jobId: t.id, ...(t.kind !== 'scan' ? { priority: 1 } : t.resumed ? { priority: 2 } : {}) },
       })),
     );
     const flags = (await this.redis.eval(

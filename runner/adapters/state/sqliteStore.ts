@@ -549,10 +549,12 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
   private take(passId: string, n: number): Task[] {
     if (n <= 0) return [];
     return this.tx(() => {
-      // Scans first: they discover the work (and the totals the ETA needs).
+      // Scans first: they discover the work (and the totals the ETA needs). A scan handed back
+      // by a full queue goes last, so it never takes a slot a waiting copy task needs.
       const rows = this.stmt(
         `SELECT id, body FROM tasks WHERE pass = ? AND status = 'pending'
-           ORDER BY CASE kind WHEN 'scan' THEN 0 ELSE 1 END, seq LIMIT ?`,
+           ORDER BY CASE WHEN kind <> 'scan' THEN 1 WHEN json_extract(body, '$.resumed') IS NULL THEN 0 ELSE 2 END,
+             seq LIMIT ?`,
       ).all(passId, n) as Array<{ id: string; body: string }>;
       const mark = this.stmt("UPDATE tasks SET status = 'running' WHERE pass = ? AND id = ?");
       for (const r of rows) mark.run(passId, r.id);
