@@ -77,6 +77,35 @@ function lazyBuiltins(): Plugin {
   };
 }
 
+/**
+ * undici's Client requires its HTTP/2 half (client-h2.js → node:http2 → node:tls) at load, though
+ * it runs only on a socket that negotiated h2 (ALPN; our pools never offer it): ~20 CPU-ms of
+ * every start over plain HTTP, ~10 over HTTPS (tls is needed then anyway). In the bundle it is
+ * required on the first h2 socket instead. package.json pins undici to 8.12.x; should the line
+ * move, the build fails here rather than silently loading it again.
+ */
+const UNDICI_CLIENT = /[\\/]node_modules[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/;
+const EAGER_H2 = "const connectH2 = require('./client-h2.js')";
+function lazyUndiciH2(): Plugin {
+  return {
+    name: 'lazy-undici-h2',
+    setup(b) {
+      b.onLoad({ filter: UNDICI_CLIENT }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes(EAGER_H2))
+          throw new Error(`${args.path}: "${EAGER_H2}" not found (undici changed): update lazyUndiciH2`);
+        return {
+          contents: text.replace(
+            EAGER_H2,
+            "let h2; const connectH2 = (client, socket) => (h2 ??= require('./client-h2.js'))(client, socket)",
+          ),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
 export async function buildCli(o: { outDir?: string } = {}): Promise<{ bundle: string; inputs: number }> {
   const outDir = resolve(o.outDir ?? OUT_DIR);
   // Old chunks have hashed names: clear them so the directory holds one build.
@@ -111,7 +140,7 @@ export async function buildCli(o: { outDir?: string } = {}): Promise<{ bundle: s
       ].join('\n'),
     },
     logLevel: 'warning',
-    plugins: [sourceUrls(outDir), lazyBuiltins()],
+    plugins: [sourceUrls(outDir), lazyBuiltins(), lazyUndiciH2()],
   });
   const inputs: Manifest['inputs'] = {};
   // The packages are in the bundle too: a changed lock file (another version installed) makes it stale.
