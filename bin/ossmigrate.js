@@ -41,7 +41,8 @@ if (missing.length && typeof process.execve === 'function' && process.env.OSSMIG
     { ...process.env, OSSMIGRATE_FLAGS: '0' },
   );
 }
-const { fileURLToPath, pathToFileURL } = await import('node:url');
+// Builtins through process.getBuiltinModule (Node >= 22.3, checked above), not import(): no ESM facades.
+const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
 // The prebuilt bundle when it matches the sources (no TypeScript to transpile: ~2 CPU-s less per
 // start), else the sources through tsx.
 const { freshBundle } = await import('./bundle.js');
@@ -49,7 +50,7 @@ const bundle = freshBundle(fileURLToPath(new URL('..', import.meta.url)));
 if (bundle) {
   // V8's code cache on disk (os.tmpdir()/node-compile-cache, keyed by file content): compiling the
   // bundle's chunks was ~0.3 CPU-s of every start. Node's NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-  (await import('node:module')).enableCompileCache?.();
+  process.getBuiltinModule('node:module').enableCompileCache?.();
   await import(pathToFileURL(bundle).href);
 } else {
   const { register } = await import('tsx/esm/api');

@@ -52,6 +52,60 @@ function sourceUrls(outDir: string): Plugin {
   };
 }
 
+/**
+ * `import … from 'node:fs'` (and node:util, node:module …) in an ES module makes Node build the
+ * builtin's ESM facade, which reads every export — getters included (fs.promises, util.TextDecoder
+ * → util's diff and colour tables): node:fs costs ~5 CPU-ms that way against ~0.5, node:util ~4
+ * against 0. Each such import in the bundle becomes a CommonJS shim around
+ * process.getBuiltinModule(), whose exports esbuild reads as properties at the point of use, so
+ * only what is used is ever touched. require() of builtins (the packages' own) is left as it is.
+ */
+function lazyBuiltins(): Plugin {
+  return {
+    name: 'lazy-builtins',
+    setup(b) {
+      b.onResolve({ filter: /^node:/ }, (args) =>
+        args.kind === 'import-statement' || args.kind === 'dynamic-import'
+          ? { path: args.path, namespace: 'lazy-builtin' }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+        contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * undici's Client requires its HTTP/2 half (client-h2.js → node:http2 → node:tls) at load, though
+ * it runs only on a socket that negotiated h2 (ALPN; our pools never offer it): ~20 CPU-ms of
+ * every start over plain HTTP, ~10 over HTTPS (tls is needed then anyway). In the bundle it is
+ * required on the first h2 socket instead. package.json pins undici to 8.12.x; should the line
+ * move, the build fails here rather than silently loading it again.
+ */
+const UNDICI_CLIENT = /[\\/]node_modules[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/;
+const EAGER_H2 = "const connectH2 = require('./client-h2.js')";
+function lazyUndiciH2(): Plugin {
+  return {
+    name: 'lazy-undici-h2',
+    setup(b) {
+      b.onLoad({ filter: UNDICI_CLIENT }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes(EAGER_H2))
+          throw new Error(`${args.path}: "${EAGER_H2}" not found (undici changed): update lazyUndiciH2`);
+        return {
+          contents: text.replace(
+            EAGER_H2,
+            "let h2; const connectH2 = (client, socket) => (h2 ??= require('./client-h2.js'))(client, socket)",
+          ),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
 export async function buildCli(o: { outDir?: string } = {}): Promise<{ bundle: string; inputs: number }> {
   const outDir = resolve(o.outDir ?? OUT_DIR);
   // Old chunks have hashed names: clear them so the directory holds one build.
@@ -78,17 +132,15 @@ export async function buildCli(o: { outDir?: string } = {}): Promise<{ bundle: s
     legalComments: 'none',
     // Our .cjs modules (undici pool, ali-oss wrappers) require() packages, which ESM lacks.
     banner: {
+      // process.getBuiltinModule, not import: no ESM facades (see lazyBuiltins).
       js: [
-        "import { createRequire as __ossmigrateCreateRequire } from 'node:module';",
-        "import { fileURLToPath as __ossmigrateFileURLToPath } from 'node:url';",
-        "import { dirname as __ossmigrateDirname } from 'node:path';",
-        'const require = __ossmigrateCreateRequire(import.meta.url);',
-        'const __filename = __ossmigrateFileURLToPath(import.meta.url);',
-        'const __dirname = __ossmigrateDirname(__filename);',
+        "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);",
+        "const __filename = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);",
+        "const __dirname = process.getBuiltinModule('node:path').dirname(__filename);",
       ].join('\n'),
     },
     logLevel: 'warning',
-    plugins: [sourceUrls(outDir)],
+    plugins: [sourceUrls(outDir), lazyBuiltins(), lazyUndiciH2()],
   });
   const inputs: Manifest['inputs'] = {};
   // The packages are in the bundle too: a changed lock file (another version installed) makes it stale.

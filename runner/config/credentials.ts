@@ -248,7 +248,7 @@ export async function loadCredentials(o: { file?: string; env: NodeJS.ProcessEnv
       'fix its syntax',
     );
   }
-  const parsed = CredFile.safeParse(doc ?? {});
+  const parsed = CredFile.safeParse(doc ?? {}, { jitless: true }); // parsed once: see parseJob
   if (!parsed.success) {
     // Never echo values: only the paths of the problems.
     const where = parsed.error.issues.map((i) => i.path.join('.') || '(top level)').join(', ');

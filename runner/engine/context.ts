@@ -42,4 +42,10 @@ export type EngineContext = {
   /** Count bytes for the rate meter (called as they flow). */
   onBytes: (n: number) => void;
   now: () => Date;
+  /**
+   * Ids of copy/verify tasks whose whole source range this process's root scan listed just now
+   * and found empty (an empty source prefix): the task skips listing it again. Per pass, in memory
+   * only, so a task run elsewhere (a fleet) or after a restart lists as always.
+   */
+  knownEmpty?: Set<string>;
 };

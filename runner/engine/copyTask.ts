@@ -10,7 +10,7 @@ import type { EngineContext } from './context.ts';
 import { processObject } from './copyObject.ts';
 import { DestCursor, inListing } from './destCursor.ts';
 import { InFlight } from './inFlight.ts';
-import { listRange, mapRange } from './taskRange.ts';
+import { listRange, mapRange, sourceRange } from './taskRange.ts';
 
 /** Source objects of a task: its listing, or (retry tasks) its keys looked up one by one. */
 async function* sourceObjects(ctx: EngineContext, task: CopyTask | VerifyTask): AsyncIterable<ObjectInfo> {
@@ -23,8 +23,7 @@ async function* sourceObjects(ctx: EngineContext, task: CopyTask | VerifyTask): 
     }
     return;
   }
-  for await (const e of listRange(ctx.src, task.range, ctx.signal, task.seenObjects))
-    if (e.kind === 'object') yield e.info;
+  for await (const e of sourceRange(ctx, task)) if (e.kind === 'object') yield e.info;
 }
 
 export async function runCopyTask(ctx: EngineContext, task: CopyTask): Promise<TaskOutcome> {

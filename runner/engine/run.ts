@@ -131,6 +131,7 @@ export function makeContext(
       }),
     onBytes: o.onBytes ?? (() => {}),
     now: p.now ?? (() => new Date()),
+    knownEmpty: new Set(),
   };
 }
 

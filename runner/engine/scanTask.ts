@@ -228,7 +228,13 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
     out.push(...(await splitRest(ctx, task, firstKey, recent.slice(-PROBE_SAMPLE), splitAfterKey, listers)));
   }
   const last = chunker?.finish(splitAfterKey ?? end);
-  if (last) out.push(last);
+  if (last) {
+    out.push(last);
+    // The root scan listed the whole source prefix and it is empty: its one task (the whole range)
+    // need not list it again. Any entry, split or stop keeps the usual re-listing.
+    if (root && objects === 0 && !sawPrefix && !ctx.signal.aborted && !ctx.stopping())
+      ctx.knownEmpty?.add(last.id);
+  }
   await flush(true);
   if (handedBack) return { status: 'done', objects, bytes };
   if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);

@@ -1,8 +1,9 @@
 /** A task's key range: its content-derived id, its listing, and the same range on the destination. */
 import { createHash } from 'node:crypto';
 import { compareKeys } from '../core/keys.ts';
-import type { KeyRange, ListEntry, Task } from '../core/types.ts';
+import type { CopyTask, KeyRange, ListEntry, Task, VerifyTask } from '../core/types.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
+import type { EngineContext } from './context.ts';
 
 /** Content-derived task ids: re-enqueueing the same range is a no-op (idempotent scans). */
 export function taskId(kind: Task['kind'], range: KeyRange, extra = ''): string {
@@ -38,6 +39,16 @@ export async function* listRange(
     if (past(e)) return;
     yield e;
   }
+}
+
+/**
+ * A copy or verify task's source listing: listRange, or nothing when the root scan of this pass
+ * (in this process) found the whole source prefix empty moments ago — the listing of an empty
+ * import would otherwise be made twice per pass. The hint is used once.
+ */
+export function sourceRange(ctx: EngineContext, task: CopyTask | VerifyTask): AsyncIterable<ListEntry> {
+  if (ctx.knownEmpty?.delete(task.id)) return (async function* () {})();
+  return listRange(ctx.src, task.range, ctx.signal, task.seenObjects);
 }
 
 /**

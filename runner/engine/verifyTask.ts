@@ -21,7 +21,7 @@ import type { EngineContext } from './context.ts';
 import { DestCursor, inListing } from './destCursor.ts';
 import { InFlight } from './inFlight.ts';
 import { withRetries } from './retry.ts';
-import { listRange, mapRange, taskId } from './taskRange.ts';
+import { listRange, mapRange, sourceRange, taskId } from './taskRange.ts';
 
 /**
  * What the job's copies committed for the task's keys: the state's index where it keeps one
@@ -239,7 +239,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
   const inflight = new InFlight(ctx.spec.transfer.concurrency);
   let firstError: unknown;
 
-  for await (const e of listRange(ctx.src, task.range, ctx.signal, task.seenObjects)) {
+  for await (const e of sourceRange(ctx, task)) {
     if (ctx.signal.aborted) break;
     if (e.kind === 'prefix') {
       srcPrefixes.add(e.prefix);

@@ -68,7 +68,14 @@ describe('the prebuilt CLI bundle', () => {
       });
     const job = join(out, 'job.yaml');
     await writeFile(job, stringify({ name: 'b', ...sb.jobSpec({ srcPrefix: 'b/', dstPrefix: 'copied/' }) }));
-    const r = await node([bundle, 'import', job, '--workdir', join(out, 'w'), '--json'], {
+    // Which of Node's own modules the run loaded, written when it exits.
+    const hook = join(out, 'loaded-hook.mjs');
+    const loaded = join(out, 'loaded.json');
+    await writeFile(
+      hook,
+      `process.on('exit', () => process.getBuiltinModule('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(process.moduleLoadList)));\n`,
+    );
+    const r = await node(['--import', hook, bundle, 'import', job, '--workdir', join(out, 'w'), '--json'], {
       cwd: out,
       env: sb.env(),
     });
@@ -77,6 +84,11 @@ describe('the prebuilt CLI bundle', () => {
     assert.deepEqual(keys, ['copied/0', 'copied/1', 'copied/2']);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     assert.equal(summary.type, 'summary');
+    // Start-up cost (issue #16): undici's HTTP/2 half (with node:http2 and node:tls) waits for an
+    // h2 socket.
+    const modules = JSON.parse(await readFile(loaded, 'utf8')) as string[];
+    for (const m of ['NativeModule http2', 'NativeModule tls'])
+      assert.ok(!modules.includes(m), `${m} was loaded by an import over plain HTTP`);
   });
 });
 

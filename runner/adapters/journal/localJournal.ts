@@ -25,7 +25,6 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import {
   digestOf,
@@ -39,6 +38,10 @@ import {
 import type { ObjectResult } from '../../core/types.ts';
 import type { AuditLogMode, Journal, TaskStatus } from '../../ports/journal.ts';
 import { AUDIT_FILE, auditFile, gzipMembers } from './auditLog.ts';
+
+// Not `import … from 'node:util'`: the bundle's view of it reads every export, and util's lazy
+// ones (TextDecoder …) load its diff and colour tables: ~7 CPU-ms of every start.
+const { promisify } = process.getBuiltinModule('node:util');
 
 const gzipP = promisify(gzip);
 const gunzipP = promisify(gunzip);

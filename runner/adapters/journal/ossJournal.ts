@@ -7,7 +7,6 @@
  * has no delete) until it ends again.
  */
 import { buffer, text } from 'node:stream/consumers';
-import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import {
@@ -24,6 +23,10 @@ import type { AuditLogMode, Journal, TaskStatus } from '../../ports/journal.ts';
 import type { ObjectStore } from '../../ports/objectStore.ts';
 import { AUDIT_FILE, auditFile } from './auditLog.ts';
 import { ATTENTION_FILE, auditLine, errorLine, parseLedger, SUMMARY_FILE } from './localJournal.ts';
+
+// Not `import … from 'node:util'`: the bundle's view of it reads every export, and util's lazy
+// ones (TextDecoder …) load its diff and colour tables: ~7 CPU-ms of every start.
+const { promisify } = process.getBuiltinModule('node:util');
 
 const gzipP = promisify(gzip);
 const gunzipP = promisify(gunzip);

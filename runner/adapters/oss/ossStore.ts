@@ -1,9 +1,10 @@
 /**
- * Alibaba Cloud OSS through ali-oss 6.x. The data path (GET, HEAD, PUT, UploadPart) is built like
- * ali-oss builds it and signed by the client's own signer (V1 or V4, STS token; ossRequest.ts),
- * then sent with undici: ali-oss's request stack (urllib: url.parse, dateformat, agentkeepalive,
- * a Transform per body) costs more CPU than the copy of a 4 KiB object itself.
- * Listing, multipart init/complete/abort/list, restore and the probe go through the SDK whole.
+ * Alibaba Cloud OSS. The data path (GET, HEAD, PUT, UploadPart), listing pages and the bucket probe
+ * are built and signed as ali-oss 6.x builds them (ossRequest.ts: V1 or V4, STS token) and sent with
+ * undici: ali-oss's request stack (urllib: url.parse, dateformat, agentkeepalive, a Transform per
+ * body, xml2js) costs more CPU than the copy of a 4 KiB object itself, and loading it ~90 CPU-ms of
+ * every job's start (issue #16). Multipart init/complete/abort/list and restore go through the SDK,
+ * loaded on first use.
  * Traps handled here (see shared/specs/protocols.md):
  *  - ali-oss strips leading "/" from keys silently: such keys never reach it (the engine refuses them);
  *  - it never retries HTTP errors (the engine retries, honouring Retry-After, which this adapter
@@ -39,9 +40,8 @@ import {
   stripEtag,
 } from '../http/headers.ts';
 import { type HttpResponse, HttpTransport } from '../http/transport.ts';
-import { xmlChild } from '../http/xml.ts';
-import { createOssClient } from './client.ts';
-import { type AliOssClient, OssRequestBuilder } from './ossRequest.ts';
+import { xmlChild, xmlElements } from '../http/xml.ts';
+import { OssRequestBuilder } from './ossRequest.ts';
 
 // Not `import … from 'node:http'`: an ESM import of it builds the module's ESM facade, whose
 // getters load Node's internal undici (~45 CPU-ms of every start, for one status table).
@@ -142,7 +142,7 @@ export class OssStore implements ObjectStore {
     forbidOverwrite: true,
   };
   readonly name: string;
-  readonly client: OSS;
+  private sdk?: Promise<OSS>;
   private readonly region: string;
   private readonly requests: OssRequestBuilder;
   private readonly http: HttpTransport;
@@ -150,36 +150,54 @@ export class OssStore implements ObjectStore {
   constructor(readonly o: OssStoreOptions) {
     this.region = o.region.replace(/^oss-/, '');
     this.name = `oss://${o.bucket}`;
-    this.client = createOssClient({
+    this.requests = new OssRequestBuilder({
       accessKeyId: o.credentials.accessKeyId,
       accessKeySecret: o.credentials.accessKeySecret,
       ...(o.credentials.securityToken ? { securityToken: o.credentials.securityToken } : {}),
       bucket: o.bucket,
       region: this.region,
-      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      ...(o.endpoint ? { endpoint: o.endpoint } : { secure: true }),
       internal: o.internal ?? false,
       signatureV4: o.signatureV4 ?? false,
-      timeoutMs: 120_000,
-      // Network-level retries only (ali-oss never retries HTTP errors; the engine does).
-      retryMax: 0,
     });
-    this.requests = new OssRequestBuilder(this.client as unknown as AliOssClient);
     this.http = new HttpTransport(this.requests.origin);
-    // ali-oss drops response headers from errors; keep them (Retry-After, x-oss-qos-delay-time).
-    const client = this.client as unknown as {
-      requestError: (r: { headers?: Record<string, string> }) => Promise<OssError>;
-    };
-    const original = client.requestError.bind(client);
-    client.requestError = async (result) => {
-      const err = await original(result);
-      if (result?.headers) err.headers = result.headers;
-      // "must be addressed using the specified endpoint": the body names the right one.
-      const endpoint = /<Endpoint>([^<]+)<\/Endpoint>/.exec(
-        String((result as { data?: unknown }).data ?? ''),
-      )?.[1];
-      if (endpoint) err.endpoint = endpoint;
-      return err;
-    };
+  }
+
+  /** The ali-oss client, for multipart control and restore only (loaded the first time one is asked for). */
+  client(): Promise<OSS> {
+    const o = this.o;
+    this.sdk ??= import('./client.ts').then(({ createOssClient }) => {
+      const client = createOssClient({
+        accessKeyId: o.credentials.accessKeyId,
+        accessKeySecret: o.credentials.accessKeySecret,
+        ...(o.credentials.securityToken ? { securityToken: o.credentials.securityToken } : {}),
+        bucket: o.bucket,
+        region: this.region,
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        internal: o.internal ?? false,
+        signatureV4: o.signatureV4 ?? false,
+        timeoutMs: 120_000,
+        // Network-level retries only (ali-oss never retries HTTP errors; the engine does).
+        retryMax: 0,
+      });
+      // ali-oss drops response headers from errors; keep them (Retry-After, x-oss-qos-delay-time).
+      const patched = client as unknown as {
+        requestError: (r: { headers?: Record<string, string> }) => Promise<OssError>;
+      };
+      const original = patched.requestError.bind(client);
+      patched.requestError = async (result) => {
+        const err = await original(result);
+        if (result?.headers) err.headers = result.headers;
+        // "must be addressed using the specified endpoint": the body names the right one.
+        const endpoint = /<Endpoint>([^<]+)<\/Endpoint>/.exec(
+          String((result as { data?: unknown }).data ?? ''),
+        )?.[1];
+        if (endpoint) err.endpoint = endpoint;
+        return err;
+      };
+      return client;
+    });
+    return this.sdk;
   }
 
   async *list(o: {
@@ -193,42 +211,49 @@ export class OssStore implements ObjectStore {
     let first = true;
     do {
       if (o.signal?.aborted) return;
-      const query: Record<string, string | number> = {
-        'max-keys': pageKeys(o.pageSize, first),
+      // ali-oss's listV2: list-type first, the continuation token as a sub-resource.
+      const query: Record<string, string> = {
+        'list-type': '2',
+        'max-keys': String(pageKeys(o.pageSize, first)),
         'encoding-type': 'url',
       };
       // Never send empty-valued parameters (their V4 signing differs between SDKs).
       if (o.prefix) query.prefix = o.prefix;
       if (o.delimiter) query.delimiter = o.delimiter;
       if (first && o.startAfter) query['start-after'] = o.startAfter;
-      if (token) query['continuation-token'] = token;
-      let page: OSS.ListObjectResult & { nextContinuationToken?: string | null; prefixes: string[] | null };
+      let xml: string;
       try {
-        page = (await this.client.listV2(
-          query as never,
-          { timeout: 120_000 } as never,
-        )) as unknown as typeof page;
+        const res = await this.send('GET', '', {
+          query,
+          ...(token ? { subres: { 'continuation-token': token } } : {}),
+          // As under ali-oss: a page in flight completes; the signal is checked between pages.
+          timeout: 120_000,
+          ok: [200],
+        });
+        xml = await bodyText(res);
       } catch (e) {
         throw ossError(e, `list ${this.name}/${o.prefix}`);
       }
       first = false;
       // With encoding-type=url keys come percent-encoded (keys may hold characters XML cannot).
       const entries: ListEntry[] = [];
-      for (const obj of page.objects ?? []) {
-        const restore = parseRestore((obj as unknown as { restoreInfo?: unknown }).restoreInfo);
+      for (const c of xmlElements(xml, 'Contents')) {
+        const cls = xmlChild(c, 'StorageClass');
+        const restore = parseRestore(xmlChild(c, 'RestoreInfo'));
         entries.push({
           kind: 'object',
           info: {
-            key: decodeKey(obj.name),
-            size: Number(obj.size),
-            lastModified: listDate(obj.lastModified),
-            etag: stripEtag(obj.etag),
-            ...(obj.storageClass ? { storageClass: CLASS_FROM_OSS[obj.storageClass] ?? 'STANDARD' } : {}),
+            key: decodeKey(xmlChild(c, 'Key') ?? ''),
+            size: Number(xmlChild(c, 'Size')),
+            lastModified: listDate(xmlChild(c, 'LastModified')),
+            etag: stripEtag(xmlChild(c, 'ETag')),
+            ...(cls ? { storageClass: CLASS_FROM_OSS[cls] ?? 'STANDARD' } : {}),
             ...(restore ? { restore } : {}),
           },
         });
       }
-      for (const p of page.prefixes ?? []) entries.push({ kind: 'prefix', prefix: decodeKey(p) });
+      for (const p of xmlElements(xml, 'CommonPrefixes'))
+        entries.push({ kind: 'prefix', prefix: decodeKey(xmlChild(p, 'Prefix') ?? '') });
       // OSS returns objects and prefixes in separate lists; merge them back into key order.
       entries.sort((a, b) => {
         const x = a.kind === 'object' ? a.info.key : a.prefix;
@@ -236,7 +261,11 @@ export class OssStore implements ObjectStore {
         return compareKeys(x, y);
       });
       yield* entries;
-      token = page.isTruncated ? (page.nextContinuationToken ?? undefined) : undefined;
+      // Entries hold no element of these names (and text is escaped, so a key cannot fake one).
+      token =
+        xmlChild(xml, 'IsTruncated') === 'true'
+          ? xmlChild(xml, 'NextContinuationToken') || undefined
+          : undefined;
     } while (token);
   }
 
@@ -255,6 +284,7 @@ export class OssStore implements ObjectStore {
     o: {
       headers?: Record<string, string>;
       subres?: Record<string, string>;
+      query?: Record<string, string>;
       mime?: string;
       body?: WriteBody;
       timeout: number;
@@ -265,6 +295,7 @@ export class OssStore implements ObjectStore {
     const built = this.requests.build(method, key, {
       ...(o.headers ? { headers: o.headers } : {}),
       ...(o.subres ? { subres: o.subres } : {}),
+      ...(o.query ? { query: o.query } : {}),
       ...(o.mime ? { mime: o.mime } : {}),
     });
     const res = await this.http.request({
@@ -343,7 +374,7 @@ export class OssStore implements ObjectStore {
     try {
       const headers = this.writeHeaders(o);
       delete headers['Content-MD5'];
-      const r = await this.client.initMultipartUpload(key, {
+      const r = await (await this.client()).initMultipartUpload(key, {
         headers,
         ...(o.contentType ? { mime: o.contentType } : {}),
         timeout: 60_000,
@@ -384,7 +415,7 @@ export class OssStore implements ObjectStore {
     o: { forbidOverwrite?: boolean },
   ): Promise<WriteResult> {
     try {
-      const r = await this.client.completeMultipartUpload(
+      const r = await (await this.client()).completeMultipartUpload(
         key,
         uploadId,
         parts.map((p) => ({ number: p.partNumber, etag: `"${p.etag.toUpperCase()}"` })),
@@ -398,7 +429,7 @@ export class OssStore implements ObjectStore {
 
   async multipartAbort(key: string, uploadId: string): Promise<void> {
     try {
-      await this.client.abortMultipartUpload(key, uploadId, { timeout: 60_000 } as never);
+      await (await this.client()).abortMultipartUpload(key, uploadId, { timeout: 60_000 } as never);
     } catch (e) {
       const err = e as OssError;
       if (err.status === 404) return; // already gone
@@ -441,7 +472,9 @@ export class OssStore implements ObjectStore {
     let marker: string | undefined;
     try {
       for (;;) {
-        const r = (await this.client.listParts(key, uploadId, {
+        const r = (await (
+          await this.client()
+        ).listParts(key, uploadId, {
           'max-parts': '1000',
           ...(marker ? { 'part-number-marker': marker } : {}),
         } as never)) as unknown as {
@@ -487,7 +520,7 @@ export class OssStore implements ObjectStore {
           ? 'DeepColdArchive'
           : 'Archive';
     try {
-      await this.client.restore(key, {
+      await (await this.client()).restore(key, {
         type,
         Days: o.days,
         ...(type !== 'Archive' ? { JobParameters: o.tier } : {}),
@@ -501,22 +534,29 @@ export class OssStore implements ObjectStore {
     }
   }
 
+  /** GetBucketInfo (GET /?bucketInfo): proves the credentials and names the bucket's region. */
   async probe(): Promise<ProbeResult> {
     try {
-      const r = (await this.client.getBucketInfo(this.o.bucket)) as {
-        bucket: { Location?: string };
-        res: { headers: Record<string, string> };
-      };
-      const date = r.res.headers.date ? Date.parse(r.res.headers.date) : Number.NaN;
+      const res = await this.send('GET', '', { subres: { bucketInfo: '' }, timeout: 120_000, ok: [200] });
+      const xml = await bodyText(res);
+      const location = xmlChild(xml, 'Location');
+      const date = res.headers.date ? Date.parse(res.headers.date) : Number.NaN;
       return {
         reachable: true,
-        ...(r.bucket.Location ? { region: r.bucket.Location.replace(/^oss-/, '') } : {}),
+        ...(location ? { region: location.replace(/^oss-/, '') } : {}),
         ...(Number.isNaN(date) ? {} : { clockSkewMs: date - Date.now() }),
       };
     } catch (e) {
       throw ossError(e, `bucket ${this.o.bucket}`);
     }
   }
+}
+
+/** A (small) response body as text: listing pages and bucket info. */
+async function bodyText(res: HttpResponse): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res.body as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** ETag and CRC-64 from a write's response headers (PUT, UploadPart, Complete). */
