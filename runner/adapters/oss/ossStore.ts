@@ -443,7 +443,7 @@ export class OssStore implements ObjectStore {
     let uploadIdMarker: string | undefined;
     try {
       for (;;) {
-        const r = await this.client.listUploads(
+        const r = await (await this.client()).listUploads(
           {
             prefix: key,
             'max-uploads': 1000,
