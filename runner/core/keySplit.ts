@@ -253,7 +253,7 @@ export async function chooseSplits(o: {
   let intervals: Interval[] = [{ lo: position(o.lo, base), hi: top, empty: false }];
   // Each round costs one request latency: few wide rounds rather than many narrow ones.
   const maxProbes = o.maxProbes ?? Math.min(96, 6 * o.n + 8);
-  const parallel = Math.max(1, o.parallel ?? Math.ceil(maxProbes / 3));
+  const parallel = Math.max(1, o.parallel ?? Math.ceil(maxProbes / 2));
   /**
    * Cut one open interval at c evenly spaced points and probe each: what every probe proves
    * (and every rounding to valid UTF-8) becomes an empty piece, the rest stays open, split at
