@@ -130,10 +130,11 @@ class KeyModel {
     this.cum = seen.map((set) => {
       if (set.size === 0) return undefined;
       // Pages are runs of neighbouring keys: they see some digits or letters of a position, not
-      // all. Two of a class stand for the class: 0-9, a-f (hex) or a-z, A-F or A-Z.
+      // all. One of a class stands for the class: 0-9, a-f (hex) or a-z, A-F or A-Z. Probes
+      // that all land on block starts ("30000", "40000") see one digit where a counter has ten.
       for (const [from, hexTo, to] of CLASSES) {
         const inClass = [...set].filter((v) => v >= from && v <= to);
-        if (inClass.length < 2) continue;
+        if (inClass.length === 0) continue;
         const top = inClass.every((v) => v <= hexTo) ? hexTo : to;
         for (let v = from; v <= top; v++) set.add(v);
       }
@@ -252,58 +253,78 @@ export async function chooseSplits(o: {
   let intervals: Interval[] = [{ lo: position(o.lo, base), hi: top, empty: false }];
   // Each round costs one request latency: few wide rounds rather than many narrow ones.
   const maxProbes = o.maxProbes ?? Math.min(96, 6 * o.n + 8);
-  const parallel = Math.max(1, o.parallel ?? Math.ceil(maxProbes / 3));
-  let probes = 0;
-  // Rounding to valid UTF-8 prunes without a request; bound those steps too.
-  for (let steps = 0; probes < maxProbes && steps < 8 * maxProbes; steps++) {
-    const open = intervals
-      .map((iv, idx) => ({ iv, idx }))
-      .filter(({ iv }) => !iv.empty && !iv.done && iv.hi - iv.lo > 1n)
-      .sort((a, b) => {
-        const wa = a.iv.hi - a.iv.lo;
-        const wb = b.iv.hi - b.iv.lo;
-        return wb > wa ? 1 : wb < wa ? -1 : a.idx - b.idx;
-      })
-      .slice(0, Math.min(parallel, maxProbes - probes));
-    if (open.length === 0) break;
-    const answers = await Promise.all(
-      open.map(async ({ iv }): Promise<Interval[]> => {
-        const raw = (iv.lo + iv.hi) / 2n;
+  const parallel = Math.max(1, o.parallel ?? Math.ceil(maxProbes / 2));
+  /**
+   * Cut one open interval at c evenly spaced points and probe each: what every probe proves
+   * (and every rounding to valid UTF-8) becomes an empty piece, the rest stays open, split at
+   * every probe point and found key so the next round starts from narrower intervals.
+   */
+  const refine = async (iv: Interval, c: number): Promise<Interval[]> => {
+    // Proven-empty [from, to) inside iv; every end is also a break point.
+    const facts: Array<[bigint, bigint]> = [];
+    const tried = new Set<string>();
+    const w = iv.hi - iv.lo;
+    await Promise.all(
+      Array.from({ length: c }, async (_, j) => {
+        const raw = iv.lo + (w * BigInt(j + 1)) / BigInt(c + 1);
         const mid = keyAt(raw, base);
         const m = position(mid, base);
         // No valid key has bytes between raw and the string it rounds to: that part is empty.
-        if (m >= iv.hi)
-          return [
-            { lo: iv.lo, hi: raw, empty: false },
-            { lo: raw, hi: iv.hi, empty: true },
-          ];
+        if (m >= iv.hi) return void facts.push([raw, iv.hi]);
         if (m <= iv.lo || compareKeys(mid, o.lo) <= 0) {
-          return m < raw
-            ? [
-                { lo: iv.lo, hi: raw + 1n, empty: true },
-                { lo: raw + 1n, hi: iv.hi, empty: false },
-              ]
-            : [{ ...iv, done: true }];
+          if (m < raw) facts.push([iv.lo, raw + 1n]);
+          return;
         }
-        probes++;
+        if (m > raw) facts.push([raw, m]);
+        // Two points that round to the same string ask the same question once.
+        if (tried.has(mid)) return;
+        tried.add(mid);
         const answer = await o.probe(mid);
         const page = typeof answer === 'string' ? [answer] : (answer ?? []);
         learn(page);
         const found = page[0];
         const k = inRange(found) ? position(found, base) : undefined;
-        if (k === undefined || k >= iv.hi)
-          return [
-            { lo: iv.lo, hi: m, empty: false },
-            { lo: m, hi: iv.hi, empty: true },
-          ];
-        return [
-          { lo: iv.lo, hi: m, empty: false },
-          { lo: m, hi: k, empty: true },
-          { lo: k, hi: iv.hi, empty: false },
-        ];
+        facts.push([m, k === undefined || k >= iv.hi ? iv.hi : k]);
+        // The found key starts an open piece (it holds at least that key).
+        if (k !== undefined && k < iv.hi) facts.push([k, k]);
       }),
     );
-    const replaced = new Map(open.map(({ idx }, j) => [idx, answers[j]!]));
+    if (facts.length === 0) return [{ ...iv, done: true }];
+    const cuts = [...new Set([iv.lo, iv.hi, ...facts.flat().filter((x) => x > iv.lo && x < iv.hi)])].sort(
+      (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+    );
+    return cuts.slice(0, -1).map((from, i) => {
+      const to = cuts[i + 1]!;
+      return { lo: from, hi: to, empty: facts.some(([a, b]) => a <= from && to <= b) };
+    });
+  };
+  // Every round spends the whole round's budget (each round costs one request latency): the
+  // probes go to the open intervals by width, widest first (each gets c probes so that its
+  // width / (c + 1) is as even as the budget allows), so one wide interval at the start is cut
+  // into `parallel` parts at once instead of being bisected over many nearly empty rounds.
+  // Rounding to valid UTF-8 prunes without a request; bound those steps too.
+  // The budget counts probe points, asked or not: a point rounded away still spent its round.
+  let points = 0;
+  for (let steps = 0; points < maxProbes && steps < 8 * maxProbes; steps++) {
+    const open = intervals
+      .map((iv, idx) => ({ iv, idx, w: iv.hi - iv.lo, c: 0 }))
+      .filter(({ iv, w }) => !iv.empty && !iv.done && w > 1n);
+    if (open.length === 0) break;
+    for (let budget = Math.min(parallel, maxProbes - points); budget > 0; budget--) {
+      // The interval whose pieces would stay widest (ties: the first), unless it is down to 1s.
+      let best: (typeof open)[number] | undefined;
+      for (const e of open) {
+        if (BigInt(e.c + 1) >= e.w) continue;
+        if (!best || e.w * BigInt(best.c + 1) > best.w * BigInt(e.c + 1)) best = e;
+      }
+      if (!best) break;
+      best.c++;
+    }
+    const chosen = open.filter((e) => e.c > 0);
+    if (chosen.length === 0) break;
+    for (const e of chosen) points += e.c;
+    const answers = await Promise.all(chosen.map(({ iv, c }) => refine(iv, c)));
+    const replaced = new Map(chosen.map(({ idx }, j) => [idx, answers[j]!]));
     intervals = intervals.flatMap((iv, idx) => replaced.get(idx) ?? [iv]).filter((iv) => iv.hi > iv.lo);
   }
   // Samples arrive in the order the probes answered; the model only counts which bytes occur.

@@ -3,7 +3,7 @@
  * SQLite queue, runScanTask with its key-range splits) by 1 lister and by 4, against a store that
  * answers 1,000-key pages after a timer (per-page latency without CPU cost). Prints
  * list_keys_per_s_flat, list_speedup_parallel and the projection for 10⁹ keys with 16 listers
- * at 100 ms per page.
+ * at 100 ms per page; `listingScaleKeys` gives them and their raw figures as --json keys.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,16 @@ export async function benchListingScale(o: { quick: boolean }): Promise<BenchRow
   ).sort(compareKeys);
   const one = await listOnce(keys, 1, latencyMs);
   const four = await listOnce(keys, 4, latencyMs);
+  return listingScaleRows(n, latencyMs, one, four);
+}
+
+/** The suite's rows from the two runs over n keys. */
+export function listingScaleRows(
+  n: number,
+  latencyMs: number,
+  one: { ms: number; lists: number },
+  four: { ms: number; lists: number },
+): BenchRow[] {
   const speedup = one.ms / four.ms;
   const keysPerSec = (n / four.ms) * 1000;
   // 10⁹ keys = 10⁶ pages at 100 ms, shared by 16 listers at the efficiency measured with 4.
@@ -125,6 +135,13 @@ export async function benchListingScale(o: { quick: boolean }): Promise<BenchRow
       ratio: speedup,
       note: `${four.lists} LIST requests vs ${one.lists} with 1 lister (probes included)`,
     },
+    { suite: 'listing-scale', name: 'list_requests: 1 lister', value: one.lists, unit: 'requests' },
+    {
+      suite: 'listing-scale',
+      name: 'list_requests: 4 listers (probes included)',
+      value: four.lists,
+      unit: 'requests',
+    },
     {
       suite: 'listing-scale',
       name: 'list_speedup_parallel: 4 listers vs 1 (target ≥ 3.5)',
@@ -139,4 +156,23 @@ export async function benchListingScale(o: { quick: boolean }): Promise<BenchRow
       note: `1 lister: ${(((1e9 / PAGE) * 0.1) / 3600).toFixed(1)} h`,
     },
   ];
+}
+
+/**
+ * The suite's --json keys: the headline figures and the raw ones behind them (the 1-lister
+ * baseline, the request counts, the set measured); null when the suite did not run.
+ */
+export function listingScaleKeys(rows: BenchRow[]): Record<string, number | string | null> {
+  const find = (re: RegExp) => rows.find((r) => r.suite === 'listing-scale' && re.test(r.name));
+  const flat = find(/^list_keys_per_s_flat/);
+  return {
+    list_keys_per_s_flat: flat?.value ?? null,
+    list_keys_per_s_flat_1_lister: flat?.baseline ?? null,
+    list_keys_per_s_flat_4_listers: flat?.value ?? null,
+    list_speedup_parallel: find(/^list_speedup_parallel/)?.value ?? null,
+    list_projected_hours_1e9_16_listers: find(/^list_projected_hours/)?.value ?? null,
+    list_requests_1_lister: find(/^list_requests: 1 lister/)?.value ?? null,
+    list_requests_4_listers: find(/^list_requests: 4 listers/)?.value ?? null,
+    list_flat_label: flat?.name.replace(/^list_keys_per_s_flat: /, '') ?? null,
+  };
 }

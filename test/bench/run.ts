@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { benchBigObject, benchCopy, benchListing } from './copy.ts';
 import { benchCrc } from './crc.ts';
 import { benchLimit, type LimitFigures } from './limit.ts';
-import { benchListingScale } from './listingScale.ts';
+import { benchListingScale, listingScaleKeys } from './listingScale.ts';
 import { benchRclone, type RcloneFigures } from './rclone.ts';
 import { benchReportScale, reportScaleKeys } from './report.ts';
 import { benchScale, type ScaleFigures } from './scale.ts';
@@ -140,6 +140,8 @@ const out = {
   quick,
   node: process.version,
   cpus: cpus().length,
+  // The --json keys too: the file answers a grep for list_speedup_parallel like stdout does.
+  keys: headline(all, figures),
   rows: all,
 };
 await writeFile('bench-results/latest.json', `${JSON.stringify(out, null, 2)}\n`);
@@ -148,7 +150,7 @@ await writeFile(
   `${JSON.stringify(out, null, 2)}\n`,
 );
 process.stderr.write('\nresults: bench-results/latest.json\n');
-if (json) process.stdout.write(`${JSON.stringify(headline(all, figures))}\n`);
+if (json) process.stdout.write(`${JSON.stringify(out.keys)}\n`);
 
 /** Issue #7's keys first (null when their suite did not run), then the raw figures and targets. */
 function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
@@ -156,16 +158,13 @@ function headline(rows: BenchRow[], f: LimitFigures): Record<string, unknown> {
   const crc = rows.filter((r) => r.suite === 'crc64' && /64 KiB/.test(r.name));
   const big = find('big-object', /peak RSS/);
   const listing = rows.filter((r) => r.suite === 'listing' && r.unit === 'MiB').at(-1);
-  const scale = (re: RegExp) => find('listing-scale', re)?.value ?? null;
   const out = {
     cpu_per_gb_ratio: f.cpu_per_gb_ratio ?? null,
     cpu_per_small_object_ratio: f.cpu_per_small_object_ratio ?? null,
     peak_rss_mib_large_object: big?.value ?? null,
     peak_rss_mib_listing: listing?.value ?? null,
     crc64_mb_s: crc[0]?.value ?? null,
-    list_keys_per_s_flat: scale(/^list_keys_per_s_flat/),
-    list_speedup_parallel: scale(/^list_speedup_parallel/),
-    list_projected_hours_1e9_16_listers: scale(/^list_projected_hours/),
+    ...listingScaleKeys(rows),
     ...f,
     ...scaleFigures,
     rclone_cpu_per_gb_ratio: rcloneFigures.rclone_cpu_per_gb_ratio ?? null,

@@ -361,6 +361,52 @@ describe('keySplit.chooseSplits', () => {
     }
   });
 
+  it('finds the cuts in 3 rounds of parallel probes (1 for the shared prefix), not one bisection step after another', async () => {
+    const n = 200_000;
+    const sets: Array<[string, (i: number) => string]> = [
+      ['hex', (i) => `thumbs/${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}.jpg`],
+      ['counter', (i) => `img/${String(i).padStart(9, '0')}.jpg`],
+    ];
+    for (const [name, gen] of sets) {
+      const sorted = Array.from({ length: n }, (_, i) => gen(i)).sort(compareKeys);
+      const prefix = sorted[0]!.slice(0, sorted[0]!.indexOf('/') + 1);
+      for (const listers of [4, 16]) {
+        // A round: probes sent while none is in flight (each answers on a later macrotask, so a
+        // round's probes are all sent before any answers).
+        let inFlight = 0;
+        let rounds = 0;
+        const page = pageProbe(sorted);
+        const probe = async (after: string) => {
+          if (inFlight === 0) rounds++;
+          inFlight++;
+          await new Promise<void>((r) => setImmediate(r));
+          inFlight--;
+          return (await page(after)).slice(0, 100);
+        };
+        const lo = sorted[999]!;
+        const cuts = await chooseSplits({
+          prefix,
+          lo,
+          first: sorted[0]!,
+          sample: sorted.slice(900, 1000),
+          n: listers,
+          probe,
+        });
+        // Bisection took 10 rounds (hex) and 16 (counter) for 4 listers, 13 and 20 for 16: its
+        // first rounds have 1-2 intervals open.
+        assert.ok(rounds <= 3, `${name}, ${listers} listers: ${rounds} rounds`);
+        const ideal = (n - 1000) / listers;
+        const sizes = partSizes(sorted, [lo, ...cuts]);
+        assert.equal(sizes.length, listers);
+        for (const s of sizes)
+          assert.ok(
+            Math.abs(s - ideal) < 0.05 * ideal,
+            `${name}, ${listers} listers: parts ${sizes.join(', ')}`,
+          );
+      }
+    }
+  });
+
   it('property: for random non-ASCII key sets the ranges tile (lo, hi] with no gap and no overlap', async () => {
     const alphabet = ['a', 'z', '0', '9', '-', '/', 'é', '中', '\u{1F600}', '\uFFFD', '\uE000', '~'];
     await fc.assert(
