@@ -86,7 +86,12 @@ describe('the demo in a terminal (tmux)', () => {
         seen(/MirrorFetch|fetched back-to-origin/),
         'the mirror fetched keys back-to-origin on screen',
       );
+      // As at the cutover: an empty Enter is refused first (so the prompt is known to take keys:
+      // on a loaded machine keys sent the instant it is drawn can land before its input is live).
+      await tmux('send-keys', '-t', 'demo', 'Enter');
+      await waitFor(/"" is not "teardown"/);
       await tmux('send-keys', '-t', 'demo', '-l', 'teardown');
+      await waitFor(/> teardown/);
       await tmux('send-keys', '-t', 'demo', 'Enter');
 
       // The report screen.
