@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { type JobSpec, sourceLabel } from '../config/job.ts';
 import { CLASS_INFO, type FailureClass } from '../core/errors.ts';
 import type { Summary } from '../core/events.ts';
-import type { VerifyResult } from '../core/types.ts';
+import { PENDING_LISTED, type VerifyResult } from '../core/types.ts';
 import { formatBytes, formatDuration } from '../core/units.ts';
 import type { PassRun } from '../engine/run.ts';
 import type { FailureRecord, JobState } from '../ports/jobState.ts';
@@ -134,6 +134,10 @@ export function summaryText(o: {
   return `${lines.join('\n')}\n`;
 }
 
+/** Objects counted `pending` that the pass did not list (PENDING_LISTED). */
+export const unlistedPending = (problems: VerifyResult[], total: number | undefined): number =>
+  total === undefined ? 0 : Math.max(0, total - problems.filter((p) => p.status === 'pending').length);
+
 export async function writeReport(o: {
   dir: string;
   job: string;
@@ -144,8 +148,11 @@ export async function writeReport(o: {
   verifyProblems?: VerifyResult[];
   failures?: FailureRecord[];
   journal: string;
-  /** Where the pass's time series is (the charts); without it report.html has no rate charts. */
-  state?: Pick<JobState, 'series'>;
+  /**
+   * Where the pass's time series is (the charts; without it report.html has no rate charts) and
+   * its counters (the exact count of `pending`, listed only up to PENDING_LISTED).
+   */
+  state?: Pick<JobState, 'series'> & Partial<Pick<JobState, 'counters'>>;
   /** report.html too (default). */
   html?: boolean;
 }): Promise<string> {
@@ -200,13 +207,23 @@ export async function writeReport(o: {
   }
   failed.end(buf);
   await done;
+  const pendingTotal =
+    o.verify && o.state?.counters ? (await o.state.counters(o.verify.pass.id)).pending : undefined;
   if (o.verifyProblems) {
+    const more = unlistedPending(o.verifyProblems, pendingTotal);
     await writeFile(
       join(o.dir, 'check.txt'),
       o.verifyProblems
         .map(
           (p) =>
             `${SIGIL[p.status]} ${p.status === 'extra' ? p.dstKey : p.key}${p.detail ? `\t${p.detail}` : ''}\n`,
+        )
+        .concat(
+          more > 0
+            ? [
+                `# … and ${more} more modified after T1, not listed (a full-phase verify lists the first ${PENDING_LISTED.toLocaleString('en-US')}; the incremental copies them all)\n`,
+              ]
+            : [],
         )
         .join(''),
     );
@@ -229,6 +246,7 @@ export async function writeReport(o: {
         },
         failures: o.failures ?? [],
         ...(o.verifyProblems ? { verifyProblems: o.verifyProblems } : {}),
+        ...(pendingTotal !== undefined ? { pendingTotal } : {}),
         dir: o.dir,
         journal: o.journal,
       }),

@@ -317,6 +317,13 @@ export type VerifyStatus =
   | 'error'
   /** Written by the business after cutover (T2): kept, not compared. */
   | 'dest-newer';
+/**
+ * A full-phase verify lists at most this many objects modified after T1 (`pending`: the
+ * incremental copies them) and counts the rest: a week of business writes during the full copy
+ * is millions, which kept one by one would be gigabytes of Redis and a report that cannot hold
+ * its list. The counters stay exact.
+ */
+export const PENDING_LISTED = 10_000;
 export type VerifyResult = {
   key: string;
   dstKey: string;

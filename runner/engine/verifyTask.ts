@@ -11,6 +11,7 @@ import {
   type Evidence,
   type ObjectHead,
   type ObjectInfo,
+  PENDING_LISTED,
   VERIFIED_COUNTER,
   type VerifyResult,
   type VerifyTask,
@@ -326,7 +327,7 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
         });
     }
   }
-  await ctx.state.recordVerify(passId, problems);
+  await ctx.state.recordVerify(passId, problems, ctx.window.phase === 'full' ? PENDING_LISTED : undefined);
   const count = (s: VerifyResult['status']) => problems.filter((p) => p.status === s).length;
   const byMethod: Partial<Record<(typeof VERIFIED_COUNTER)[Evidence], number>> = {};
   for (const [method, n] of Object.entries(matchedBy) as Array<[Evidence, number]>)

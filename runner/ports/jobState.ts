@@ -129,7 +129,8 @@ export interface JobState {
   failureCount(passId?: string): Promise<number>;
 
   /** Verification results that are not a match (missing / different / extra / unverifiable). */
-  recordVerify(passId: string, results: VerifyResult[]): Promise<void>;
+  /** Verify problems of a pass; with `pendingListed`, at most that many `pending` over the pass. */
+  recordVerify(passId: string, results: VerifyResult[], pendingListed?: number): Promise<void>;
   verifyProblems(passId: string): Promise<VerifyResult[]>;
 
   getMultipart(dstKey: string): Promise<MultipartCheckpoint | undefined>;

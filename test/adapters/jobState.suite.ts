@@ -230,6 +230,29 @@ export function defineJobStateSuite(name: string, setup: () => Promise<JobStateF
       assert.deepEqual(await s.verifyProblems('other'), []);
     });
 
+    it('lists at most pendingListed `pending` over a pass, across calls at once; other statuses all', async () => {
+      await fresh();
+      const batch = (from: number, n: number): VerifyResult[] =>
+        Array.from({ length: n }, (_, i) => ({
+          key: `k${from + i}`,
+          dstKey: `k${from + i}`,
+          status: 'pending',
+        }));
+      await Promise.all([
+        s.recordVerify('pl', [...batch(0, 4), { key: 'm', dstKey: 'm', status: 'missing' }], 6),
+        s.recordVerify('pl', batch(100, 4), 6),
+      ]);
+      await s.recordVerify('pl', [...batch(200, 3), { key: 'x', dstKey: 'x', status: 'extra' }], 6);
+      const p = await s.verifyProblems('pl');
+      assert.equal(p.filter((r) => r.status === 'pending').length, 6);
+      assert.deepEqual(
+        p.filter((r) => r.status !== 'pending').map((r) => r.status),
+        ['extra', 'missing'],
+      );
+      await s.recordVerify('other-pass', batch(0, 3), 6);
+      assert.equal((await s.verifyProblems('other-pass')).length, 3, 'the bound is per pass');
+    });
+
     it('keeps multipart checkpoints by destination key', async () => {
       await fresh();
       const cp: MultipartCheckpoint = {

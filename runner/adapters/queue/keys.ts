@@ -44,6 +44,8 @@ export function passKeys(job: string, passId: string) {
     counters: `${p}:counters`,
     failures: `${p}:failures`,
     verify: `${p}:verify`,
+    /** How many \`pending\` results were offered to \`verify\` (what caps the ones listed). */
+    pendingOffered: `${p}:verify:pending`,
     restore: `${p}:restore`,
     surveys: `${p}:surveys`,
     /** The report's time series: HASH v (version, for compare-and-set) and body (JSON). */

@@ -220,7 +220,14 @@ export class RedisJobState implements JobState, RollupStore {
     return n.reduce((a, b) => a + b, 0);
   }
 
-  async recordVerify(passId: string, results: VerifyResult[]): Promise<void> {
+  async recordVerify(passId: string, results: VerifyResult[], pendingListed?: number): Promise<void> {
+    const offered = results.filter((r) => r.status === 'pending').length;
+    if (pendingListed !== undefined && offered > 0) {
+      // Reserved atomically: workers recording at once never list more than pendingListed.
+      const total = await this.redis.incrby(this.p(passId).pendingOffered, offered);
+      let room = Math.max(0, Math.min(offered, pendingListed - (total - offered)));
+      results = results.filter((r) => r.status !== 'pending' || room-- > 0);
+    }
     if (results.length === 0) return;
     const args: string[] = [];
     for (const r of results) {

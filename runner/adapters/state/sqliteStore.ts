@@ -278,18 +278,22 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
     return row.n;
   }
 
-  async recordVerify(passId: string, results: VerifyResult[]) {
+  async recordVerify(passId: string, results: VerifyResult[], pendingListed?: number) {
     const stmt = this.stmt(
       'INSERT INTO verify (pass, key, status, body) VALUES (?, ?, ?, ?) ON CONFLICT(pass, key) DO UPDATE SET status = excluded.status, body = excluded.body',
     );
+    const listedNow = this.stmt("SELECT COUNT(*) AS n FROM verify WHERE pass = ? AND status = 'pending'");
     this.tx(() => {
+      let room =
+        pendingListed === undefined ? Infinity : pendingListed - (listedNow.get(passId) as { n: number }).n;
       for (const r of results)
-        stmt.run(
-          passId,
-          `${r.status === 'extra' ? 'dst:' : 'src:'}${r.status === 'extra' ? r.dstKey : r.key}`,
-          r.status,
-          JSON.stringify(r),
-        );
+        if (r.status !== 'pending' || room-- > 0)
+          stmt.run(
+            passId,
+            `${r.status === 'extra' ? 'dst:' : 'src:'}${r.status === 'extra' ? r.dstKey : r.key}`,
+            r.status,
+            JSON.stringify(r),
+          );
     });
   }
 

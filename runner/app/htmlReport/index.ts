@@ -99,6 +99,8 @@ export function passReportModel(o: {
   series: { copy?: Series; verify?: Series };
   failures: FailureRecord[];
   verifyProblems?: VerifyResult[];
+  /** The pass's exact `pending` count (its list stops at PENDING_LISTED). */
+  pendingTotal?: number;
   dir: string;
   journal: string;
 }): ReportModel {
@@ -136,6 +138,7 @@ export function passReportModel(o: {
   const vc = o.verify?.totals;
   const problems = o.verifyProblems ?? [];
   const count = (st: VerifyResult['status']) => problems.filter((p) => p.status === st).length;
+  const unlisted = o.pendingTotal === undefined ? 0 : Math.max(0, o.pendingTotal - count('pending'));
   const window = (o.copy ?? o.verify)!.pass;
   return {
     title: `ossmigrate report — ${o.job}, pass ${s.passId}`,
@@ -157,7 +160,7 @@ export function passReportModel(o: {
             different: s.different,
             extra: s.extra,
             unverifiable: count('unverifiable'),
-            changedAfterWindow: count('pending'),
+            changedAfterWindow: count('pending') + unlisted,
             errors: s.verifyErrors,
             ...(s.verifiedBy ? { methods: s.verifiedBy } : {}),
           },
@@ -183,7 +186,10 @@ export function passReportModel(o: {
               'Verification differences',
               ['key', 'status', 'detail'],
               problems.map((p) => [p.status === 'extra' ? p.dstKey : p.key, p.status, p.detail ?? '']),
-              { fullList: join(o.dir, 'check.txt') },
+              {
+                fullList: join(o.dir, 'check.txt'),
+                ...(unlisted ? { total: problems.length + unlisted } : {}),
+              },
             ),
           ]
         : []),

@@ -94,7 +94,12 @@ export function register(program: Command): void {
                   ...(verify ? { verify } : {}),
                   series: { ...(cs ? { copy: cs } : {}), ...(vs ? { verify: vs } : {}) },
                   failures: copy ? await s.state.failures(copy.pass.id) : [],
-                  ...(verify ? { verifyProblems: await s.state.verifyProblems(verify.pass.id) } : {}),
+                  ...(verify
+                    ? {
+                        verifyProblems: await s.state.verifyProblems(verify.pass.id),
+                        pendingTotal: (await s.state.counters(verify.pass.id)).pending,
+                      }
+                    : {}),
                   dir,
                   journal: json.journals,
                 }),
