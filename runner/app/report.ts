@@ -22,7 +22,7 @@ import { formatBytes, formatDuration } from '../core/units.ts';
 import type { PassRun } from '../engine/run.ts';
 import type { FailureRecord, JobState } from '../ports/jobState.ts';
 import { HTML_REPORT, openRow, passReportModel, writeHtmlReport } from './htmlReport/index.ts';
-import { LIST_CAP, provenBy } from './htmlReport/model.ts';
+import { LIST_CAP, provenBy, unlistedPending } from './htmlReport/model.ts';
 
 const SIGIL: Record<VerifyResult['status'], string> = {
   missing: '+',
@@ -133,10 +133,6 @@ export function summaryText(o: {
   if (o.journal) lines.push(`  journals  ${o.journal}`);
   return `${lines.join('\n')}\n`;
 }
-
-/** Objects counted `pending` that the pass did not list (PENDING_LISTED). */
-export const unlistedPending = (problems: VerifyResult[], total: number | undefined): number =>
-  total === undefined ? 0 : Math.max(0, total - problems.filter((p) => p.status === 'pending').length);
 
 export async function writeReport(o: {
   dir: string;

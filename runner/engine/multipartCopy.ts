@@ -59,6 +59,28 @@ export async function uploadsOf(dst: ObjectStore, cp: MultipartCheckpoint): Prom
     .map((u) => u.uploadId);
 }
 
+/**
+ * Abort every upload a checkpoint stands for (clean, a migrate reset); how many were aborted.
+ * Failures go to `onError`, naming what failed; a failed listing aborts none.
+ */
+export async function abortUploadsOf(
+  dst: ObjectStore,
+  cp: MultipartCheckpoint,
+  onError: (what: 'list the uploads' | 'abort the upload', e: Error) => void = () => {},
+): Promise<number> {
+  let aborted = 0;
+  const ids = await uploadsOf(dst, cp).catch((e: Error) => {
+    onError('list the uploads', e);
+    return [];
+  });
+  for (const id of ids)
+    await dst.multipartAbort?.(cp.dstKey, id).then(
+      () => aborted++,
+      (e: Error) => onError('abort the upload', e),
+    );
+  return aborted;
+}
+
 export async function copyMultipart(
   ctx: EngineContext,
   src: ObjectInfo,

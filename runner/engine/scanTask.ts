@@ -236,7 +236,6 @@ export async function runScanTask(ctx: EngineContext, task: ScanTask): Promise<T
       ctx.knownEmpty?.add(last.id);
   }
   await flush(true);
-  if (handedBack) return { status: 'done', objects, bytes };
   if (survey) await ctx.state.addSurvey(ctx.pass.id, task.id, survey);
   return { status: 'done', objects, bytes };
 }

@@ -18,6 +18,7 @@ import {
   LIST_CAP,
   type PhaseTrack,
   type ReportModel,
+  unlistedPending,
 } from './model.ts';
 import { renderPage } from './page.ts';
 
@@ -138,7 +139,7 @@ export function passReportModel(o: {
   const vc = o.verify?.totals;
   const problems = o.verifyProblems ?? [];
   const count = (st: VerifyResult['status']) => problems.filter((p) => p.status === st).length;
-  const unlisted = o.pendingTotal === undefined ? 0 : Math.max(0, o.pendingTotal - count('pending'));
+  const unlisted = unlistedPending(problems, o.pendingTotal);
   const window = (o.copy ?? o.verify)!.pass;
   return {
     title: `ossmigrate report — ${o.job}, pass ${s.passId}`,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { LockedError } from '../../app/workspace.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { uploadsOf } from '../../engine/multipartCopy.ts';
+import { abortUploadsOf } from '../../engine/multipartCopy.ts';
 import { applyOptions } from '../options.ts';
 import { action, Console, confirm, type GlobalOptions, openSession } from '../shared.ts';
 
@@ -40,15 +40,9 @@ export function register(program: Command): void {
           if (checkpoints.length) {
             const { dst } = await s.getStores();
             for (const cp of checkpoints) {
-              const ids = await uploadsOf(dst, cp).catch((e: Error) => {
-                c.say(`  could not list the uploads of ${cp.dstKey}: ${e.message}`);
-                return [];
-              });
-              for (const id of ids)
-                await dst.multipartAbort?.(cp.dstKey, id).then(
-                  () => aborted++,
-                  (e: Error) => c.say(`  could not abort the upload of ${cp.dstKey}: ${e.message}`),
-                );
+              aborted += await abortUploadsOf(dst, cp, (what, e) =>
+                c.say(`  could not ${what} of ${cp.dstKey}: ${e.message}`),
+              );
             }
           }
           // A fleet job also lives in Redis: its definition, passes, checkpoints and queues.

@@ -22,7 +22,7 @@ import { ProgressFile } from '../../app/migration/progressFile.ts';
 import type { Answer, Ask, InfraKind, MigrationEvent, Outcome } from '../../app/migration/types.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { ExitCode } from '../../core/exitCodes.ts';
-import { uploadsOf } from '../../engine/multipartCopy.ts';
+import { abortUploadsOf } from '../../engine/multipartCopy.ts';
 import { applyOptions, JOBFILE_ARGUMENT } from '../options.ts';
 import {
   action,
@@ -111,9 +111,7 @@ export async function prepareMigration(
       def ??= { spec: s.spec, credentials: {}, auditOnly: false, notes: [] };
       // Unfinished uploads cost storage until aborted; they are the job's own.
       const { dst } = await s.getStores();
-      for (const cp of await s.state.allMultipart())
-        for (const id of await uploadsOf(dst, cp).catch(() => []))
-          await dst.multipartAbort?.(cp.dstKey, id).catch(() => {});
+      for (const cp of await s.state.allMultipart()) await abortUploadsOf(dst, cp);
     } finally {
       await s.close();
     }
