@@ -19,7 +19,7 @@ import { executePass, newPass, type PassRun, type Ports, sourcePrefix } from '..
 import { verifiedBy } from '../engine/summary.ts';
 import type { JobBackend, JobBackendProvider, WorkerRecord } from '../ports/jobBackend.ts';
 import type { JobState, PassInfo } from '../ports/jobState.ts';
-import type { Journal } from '../ports/journal.ts';
+import { type Journal, passProblems } from '../ports/journal.ts';
 import type { Stores, StoresFactory } from '../ports/objectStore.ts';
 import type { QueueCounts } from '../ports/workQueue.ts';
 import { standaloneBackends } from './backends/standalone.ts';
@@ -502,7 +502,7 @@ export class JobSession {
       spec: this.spec,
       summary,
       ...(copy ? { copy } : {}),
-      ...(verify ? { verify, verifyProblems: await this.state.verifyProblems(verify.pass.id) } : {}),
+      ...(verify ? { verify, verifyProblems: passProblems(this.journal, verify.pass.id) } : {}),
       ...(copy ? { failures: await this.state.failures(copy.pass.id) } : {}),
       journal: this.journal.location((copy ?? verify)!.pass.id),
       state: this.state,
@@ -562,6 +562,11 @@ const noJournal: Journal = {
   finished: async () => new Map(),
   setStatus: async () => {},
   ledger: async function* () {},
+  putVerify: async () => {
+    throw new Error('a plan pass verifies nothing');
+  },
+  verifyTasks: async function* () {},
+  taskVerify: async () => [],
   location: () => '(none: a plan copies nothing)',
 };
 

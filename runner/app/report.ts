@@ -21,8 +21,15 @@ import { PENDING_LISTED, type VerifyResult } from '../core/types.ts';
 import { formatBytes, formatDuration } from '../core/units.ts';
 import type { PassRun } from '../engine/run.ts';
 import type { FailureRecord, JobState } from '../ports/jobState.ts';
-import { HTML_REPORT, openRow, passReportModel, writeHtmlReport } from './htmlReport/index.ts';
-import { LIST_CAP, provenBy, unlistedPending } from './htmlReport/model.ts';
+import {
+  HTML_REPORT,
+  openRow,
+  type ProblemList,
+  passReportModel,
+  problemRow,
+  writeHtmlReport,
+} from './htmlReport/index.ts';
+import { LIST_CAP, provenBy } from './htmlReport/model.ts';
 
 const SIGIL: Record<VerifyResult['status'], string> = {
   missing: '+',
@@ -134,6 +141,50 @@ export function summaryText(o: {
   return `${lines.join('\n')}\n`;
 }
 
+/** Lines in one stream write: ~64 KiB. */
+const WRITE_AT = 65_536;
+
+/**
+ * A verify pass's problems as check.txt (with `path`; streamed, ~64 KiB writes) and report.html's
+ * list (the first LIST_CAP). A full-phase verify lists the first PENDING_LISTED objects modified
+ * after T1 and counts the rest (1 % of 10⁹ changed during the full copy would be 10⁷ lines that
+ * need no fix: the incremental copies them); the file ends saying how many.
+ */
+export async function listProblems(
+  problems: AsyncIterable<VerifyResult>,
+  o: { path?: string; capPending?: boolean } = {},
+): Promise<ProblemList> {
+  const out = o.path ? createWriteStream(o.path) : undefined;
+  const done = out
+    ? new Promise<void>((ok, fail) => {
+        out.once('error', fail).once('finish', ok);
+      })
+    : undefined;
+  const list: ProblemList = { rows: [], total: 0 };
+  let pending = 0;
+  let buf = '';
+  for await (const p of problems) {
+    list.total++;
+    if (p.status === 'pending' && o.capPending && ++pending > PENDING_LISTED) continue;
+    if (list.rows.length < LIST_CAP) list.rows.push(problemRow(p));
+    if (!out) continue;
+    buf += `${SIGIL[p.status]} ${p.status === 'extra' ? p.dstKey : p.key}${p.detail ? `\t${p.detail}` : ''}\n`;
+    if (buf.length >= WRITE_AT) {
+      const ok = out.write(buf);
+      buf = '';
+      if (!ok) await once(out, 'drain');
+    }
+  }
+  const more = pending - PENDING_LISTED;
+  if (more > 0)
+    buf += `# … and ${more} more modified after T1, not listed (a full-phase verify lists the first ${PENDING_LISTED.toLocaleString('en-US')}; the incremental copies them all)\n`;
+  if (out) {
+    out.end(buf);
+    await done;
+  }
+  return list;
+}
+
 export async function writeReport(o: {
   dir: string;
   job: string;
@@ -141,12 +192,13 @@ export async function writeReport(o: {
   summary: Summary;
   copy?: PassRun;
   verify?: PassRun;
-  verifyProblems?: VerifyResult[];
+  /** The verify pass's problems in key order (passProblems: streamed from its tasks' journals). */
+  verifyProblems?: AsyncIterable<VerifyResult>;
   failures?: FailureRecord[];
   journal: string;
   /**
    * Where the pass's time series is (the charts; without it report.html has no rate charts) and
-   * its counters (the exact count of `pending`, listed only up to PENDING_LISTED).
+   * its counters (report.html's counts of kept, unverifiable and changed objects).
    */
   state?: Pick<JobState, 'series'> & Partial<Pick<JobState, 'counters'>>;
   /** report.html too (default). */
@@ -195,7 +247,7 @@ export async function writeReport(o: {
       size: r.size,
       attempts: r.attempts,
     })}\n`;
-    if (buf.length >= 65_536) {
+    if (buf.length >= WRITE_AT) {
       const ok = failed.write(buf);
       buf = '';
       if (!ok) await once(failed, 'drain');
@@ -203,27 +255,13 @@ export async function writeReport(o: {
   }
   failed.end(buf);
   await done;
-  const pendingTotal =
-    o.verify && o.state?.counters ? (await o.state.counters(o.verify.pass.id)).pending : undefined;
-  if (o.verifyProblems) {
-    const more = unlistedPending(o.verifyProblems, pendingTotal);
-    await writeFile(
-      join(o.dir, 'check.txt'),
-      o.verifyProblems
-        .map(
-          (p) =>
-            `${SIGIL[p.status]} ${p.status === 'extra' ? p.dstKey : p.key}${p.detail ? `\t${p.detail}` : ''}\n`,
-        )
-        .concat(
-          more > 0
-            ? [
-                `# … and ${more} more modified after T1, not listed (a full-phase verify lists the first ${PENDING_LISTED.toLocaleString('en-US')}; the incremental copies them all)\n`,
-              ]
-            : [],
-        )
-        .join(''),
-    );
-  }
+  const problemList = o.verifyProblems
+    ? await listProblems(o.verifyProblems, {
+        path: join(o.dir, 'check.txt'),
+        capPending: o.verify?.pass.phase === 'full',
+      })
+    : undefined;
+  const vc = o.verify && o.state?.counters ? await o.state.counters(o.verify.pass.id) : undefined;
   if (html) {
     const series = async (r?: PassRun) => (r && o.state ? await o.state.series(r.pass.id) : undefined);
     const [copySeries, verifySeries] = await Promise.all([series(o.copy), series(o.verify)]);
@@ -241,8 +279,8 @@ export async function writeReport(o: {
           ...(verifySeries ? { verify: verifySeries } : {}),
         },
         failures: o.failures ?? [],
-        ...(o.verifyProblems ? { verifyProblems: o.verifyProblems } : {}),
-        ...(pendingTotal !== undefined ? { pendingTotal } : {}),
+        ...(problemList ? { problemList } : {}),
+        ...(vc ? { verifyCounts: vc } : {}),
         dir: o.dir,
         journal: o.journal,
       }),

@@ -11,12 +11,12 @@ import {
   type Evidence,
   type ObjectHead,
   type ObjectInfo,
-  PENDING_LISTED,
   VERIFIED_COUNTER,
   type VerifyResult,
   type VerifyTask,
 } from '../core/types.ts';
 import { type CommittedObject, committedOf } from '../ports/jobState.ts';
+import { byProblemKey } from '../ports/journal.ts';
 import type { TaskOutcome } from '../ports/workQueue.ts';
 import type { EngineContext } from './context.ts';
 import { DestCursor, inListing } from './destCursor.ts';
@@ -327,7 +327,8 @@ export async function runVerifyTask(ctx: EngineContext, task: VerifyTask): Promi
         });
     }
   }
-  await ctx.state.recordVerify(passId, problems, ctx.window.phase === 'full' ? PENDING_LISTED : undefined);
+  // Into the task's journal, not the state: nothing per object in Redis (issue #17).
+  await ctx.journal.putVerify(passId, task.id, problems.sort(byProblemKey));
   const count = (s: VerifyResult['status']) => problems.filter((p) => p.status === s).length;
   const byMethod: Partial<Record<(typeof VERIFIED_COUNTER)[Evidence], number>> = {};
   for (const [method, n] of Object.entries(matchedBy) as Array<[Evidence, number]>)

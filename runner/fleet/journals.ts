@@ -99,6 +99,9 @@ export function lazyJournal(open: () => Journal): Journal {
       const j = get();
       return j.taskAttention ? j.taskAttention(p, t) : undefined;
     },
+    putVerify: (p, t, r) => get().putVerify(p, t, r),
+    verifyTasks: (p) => get().verifyTasks(p),
+    taskVerify: (p, t) => get().taskVerify(p, t),
     location: (p) => get().location(p),
     // Let flushTask / closeJournal reach an opened OSS journal.
     get inner() {

@@ -8,7 +8,7 @@ import type { FailureClass } from '../core/errors.ts';
 import type { EvidencePlan } from '../core/evidence.ts';
 import type { Series, SeriesPoint } from '../core/series.ts';
 import type { Survey } from '../core/survey.ts';
-import type { Counters, Evidence, KeyRange, ObjectResult, Phase, VerifyResult } from '../core/types.ts';
+import type { Counters, Evidence, KeyRange, ObjectResult, Phase } from '../core/types.ts';
 import type { PartResult } from './objectStore.ts';
 
 /** One run of a phase over the source (full, or an incremental window). */
@@ -127,11 +127,6 @@ export interface JobState {
    */
   committed?(range: KeyRange): Promise<Map<string, CommittedObject>>;
   failureCount(passId?: string): Promise<number>;
-
-  /** Verification results that are not a match (missing / different / extra / unverifiable). */
-  /** Verify problems of a pass; with `pendingListed`, at most that many `pending` over the pass. */
-  recordVerify(passId: string, results: VerifyResult[], pendingListed?: number): Promise<void>;
-  verifyProblems(passId: string): Promise<VerifyResult[]>;
 
   getMultipart(dstKey: string): Promise<MultipartCheckpoint | undefined>;
   putMultipart(cp: MultipartCheckpoint): Promise<void>;

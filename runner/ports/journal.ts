@@ -8,11 +8,13 @@
  *   <root>/tasks/<taskId>/ledger…     one JSON object per object outcome; gzip NDJSON once the task ends
  *   <root>/tasks/<taskId>/summary.json    the finished task's totals (TaskSummary): what reports read
  *   <root>/tasks/<taskId>/attention.ndjson  its objects that need attention (failed, deferred, kept)
+ *   <root>/tasks/<taskId>/verify.ndjson     a verify task's problems (everything but a match)
  * Standalone: a directory in the work dir. Fleet: a prefix every worker can reach (a shared
  * directory in tests, an OSS prefix in the cloud).
  */
 
 import type { JobSpec } from '../config/job.ts';
+import { compareKeys } from '../core/keys.ts';
 import {
   addToSummary,
   byCount,
@@ -28,7 +30,7 @@ import {
   type TaskSummary,
 } from '../core/ledger.ts';
 import { hasRollup, type PassRollup, type RollupStore } from '../core/rollup.ts';
-import type { ObjectResult } from '../core/types.ts';
+import type { ObjectResult, VerifyResult } from '../core/types.ts';
 
 export type TaskStatus = 'Running' | 'Completed' | 'Failed';
 
@@ -60,8 +62,52 @@ export interface Journal {
   digests?(passId: string): AsyncIterable<TaskDigest>;
   /** An ended task's attention lines (attention.ndjson); undefined when the task has no such file. */
   taskAttention?(passId: string, taskId: string): Promise<ObjectResult[] | undefined>;
+  /**
+   * A verify task's problems (every result but a match), in key order, replacing what an earlier
+   * attempt of the task wrote (none: the file goes or is emptied). The job state keeps nothing
+   * per object of a verify: at 10⁹ objects, what the business writes after cutover alone would
+   * be millions of fields in Redis.
+   */
+  putVerify(passId: string, taskId: string, problems: VerifyResult[]): Promise<void>;
+  /** A verify pass's tasks that found problems, in task-id order, each with its problems. */
+  verifyTasks(passId: string): AsyncIterable<{ taskId: string; problems: VerifyResult[] }>;
+  /** One verify task's problems (read again when a pass has too many to keep). */
+  taskVerify(passId: string, taskId: string): Promise<VerifyResult[]>;
   /** Where a human finds the files (a path or a URL). */
   location(passId: string): string;
+}
+
+/** Where a problem sorts: an extra by its destination key, the rest by the source key. */
+const problemKey = (r: VerifyResult): string => (r.status === 'extra' ? r.dstKey : r.key);
+export const byProblemKey = (a: VerifyResult, b: VerifyResult): number =>
+  compareKeys(problemKey(a), problemKey(b));
+
+/** Problems kept in memory while a pass's are read; above it they are read again, task by task. */
+export const PROBLEMS_KEPT = 50_000;
+
+/**
+ * A verify pass's problems in key order, streamed from its tasks' verify.ndjson files. Tasks
+ * cover disjoint key ranges, so a pass ordered by each task's first key is in key order. Up to
+ * PROBLEMS_KEPT they are kept from the one read, sorted, and an object two tasks both verified
+ * (a resumed pass whose cuts moved) is listed once, the later task's; above, they are read
+ * again task by task. Memory: a task's problems plus one key per task that has some.
+ */
+export async function* passProblems(journal: Journal, passId: string): AsyncIterable<VerifyResult> {
+  const firsts: Array<{ taskId: string; first: VerifyResult }> = [];
+  let kept: Map<string, VerifyResult> | undefined = new Map();
+  for await (const { taskId, problems } of journal.verifyTasks(passId)) {
+    if (problems.length === 0) continue;
+    firsts.push({ taskId, first: problems[0]! });
+    if (!kept) continue;
+    for (const r of problems) kept.set(`${r.status === 'extra' ? 'dst' : 'src'}:${problemKey(r)}`, r);
+    if (kept.size > PROBLEMS_KEPT) kept = undefined;
+  }
+  if (kept) {
+    yield* [...kept.values()].sort(byProblemKey);
+    return;
+  }
+  firsts.sort((a, b) => byProblemKey(a.first, b.first));
+  for (const { taskId } of firsts) yield* await journal.taskVerify(passId, taskId);
 }
 
 /**
@@ -92,7 +138,7 @@ export function withRollup(journal: Journal, state: object): Journal {
   if (!hasRollup(state)) return journal;
   const started = new Set<string>();
   const id = (p: string, t: string) => `${p}\u0000${t}`;
-  const wrapped: Journal = {
+  const wrapped: Pick<Journal, 'append' | 'finished' | 'setStatus' | 'ledger' | 'location'> = {
     append: async (p, t, rs) => {
       if (!started.has(id(p, t))) {
         await state.rollupTaskStarted(p, t);
@@ -118,7 +164,7 @@ export function withRollup(journal: Journal, state: object): Journal {
   // Optional reads and the fleet's flush hooks (inner, flushTask) stay the journal's own.
   return new Proxy(journal, {
     get: (target, prop) => {
-      if (prop in wrapped) return wrapped[prop as keyof Journal];
+      if (prop in wrapped) return wrapped[prop as keyof typeof wrapped];
       const v: unknown = Reflect.get(target, prop);
       return typeof v === 'function' ? v.bind(target) : v;
     },

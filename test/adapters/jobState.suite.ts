@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { compareKeys } from '../../runner/core/keys.ts';
 import type { SeriesPoint } from '../../runner/core/series.ts';
 import { addToSurvey, emptySurvey } from '../../runner/core/survey.ts';
-import type { ObjectResult, VerifyResult } from '../../runner/core/types.ts';
+import type { ObjectResult } from '../../runner/core/types.ts';
 import type { JobState, MultipartCheckpoint, PassInfo } from '../../runner/ports/jobState.ts';
 
 export type JobStateFixture = {
@@ -198,59 +198,6 @@ export function defineJobStateSuite(name: string, setup: () => Promise<JobStateF
         (await s.restoreWaits('p')).map((r) => r.key),
         expected,
       );
-      const results: VerifyResult[] = AWKWARD_KEYS.map((k) => ({ key: k, dstKey: k, status: 'missing' }));
-      await s.recordVerify('p', results);
-      assert.deepEqual(
-        (await s.verifyProblems('p')).map((r) => r.key),
-        expected,
-      );
-    });
-
-    it('records verify problems once per object (the latest wins), extras by destination key', async () => {
-      await fresh();
-      await s.recordVerify('v', [
-        { key: 'a', dstKey: 'a', status: 'missing' },
-        { key: 'b', dstKey: 'b', status: 'different', detail: 'size 1 vs 2', srcSize: 1, dstSize: 2 },
-      ]);
-      await s.recordVerify('v', [
-        { key: 'a', dstKey: 'a', status: 'different', detail: 'now' },
-        { key: 'z', dstKey: 'z', status: 'extra' },
-      ]);
-      await s.recordVerify('v', []);
-      const p = await s.verifyProblems('v');
-      assert.deepEqual(
-        p.map((r) => [r.key, r.status]),
-        [
-          ['z', 'extra'],
-          ['a', 'different'],
-          ['b', 'different'],
-        ],
-      );
-      assert.equal(p.find((r) => r.key === 'b')?.dstSize, 2);
-      assert.deepEqual(await s.verifyProblems('other'), []);
-    });
-
-    it('lists at most pendingListed `pending` over a pass, across calls at once; other statuses all', async () => {
-      await fresh();
-      const batch = (from: number, n: number): VerifyResult[] =>
-        Array.from({ length: n }, (_, i) => ({
-          key: `k${from + i}`,
-          dstKey: `k${from + i}`,
-          status: 'pending',
-        }));
-      await Promise.all([
-        s.recordVerify('pl', [...batch(0, 4), { key: 'm', dstKey: 'm', status: 'missing' }], 6),
-        s.recordVerify('pl', batch(100, 4), 6),
-      ]);
-      await s.recordVerify('pl', [...batch(200, 3), { key: 'x', dstKey: 'x', status: 'extra' }], 6);
-      const p = await s.verifyProblems('pl');
-      assert.equal(p.filter((r) => r.status === 'pending').length, 6);
-      assert.deepEqual(
-        p.filter((r) => r.status !== 'pending').map((r) => r.status),
-        ['extra', 'missing'],
-      );
-      await s.recordVerify('other-pass', batch(0, 3), 6);
-      assert.equal((await s.verifyProblems('other-pass')).length, 3, 'the bound is per pass');
     });
 
     it('keeps multipart checkpoints by destination key', async () => {

@@ -6,9 +6,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { gzipMembers } from '../../runner/adapters/journal/auditLog.ts';
-import type { ObjectResult } from '../../runner/core/types.ts';
+import { compareKeys } from '../../runner/core/keys.ts';
+import type { ObjectResult, VerifyResult } from '../../runner/core/types.ts';
 import { ledgerTotals } from '../../runner/engine/summary.ts';
-import { type AuditLogMode, type Journal, passTotals } from '../../runner/ports/journal.ts';
+import {
+  type AuditLogMode,
+  type Journal,
+  PROBLEMS_KEPT,
+  passProblems,
+  passTotals,
+} from '../../runner/ports/journal.ts';
 
 export type JournalFixture = {
   /** A fresh journal; `again()` opens another instance on the same place (another process). */
@@ -35,6 +42,13 @@ export const outcome = (key: string, o: Partial<ObjectResult> = {}): ObjectResul
   attempts: 1,
   ms: 1,
   ...o,
+});
+
+const problem = (key: string, status: VerifyResult['status'] = 'missing'): VerifyResult => ({
+  key,
+  dstKey: key,
+  status,
+  detail: `why ${key}`,
 });
 
 /** Journals that buffer must be flushed before another process can read them. */
@@ -77,6 +91,94 @@ export function defineJournalSuite(name: string, setup: () => Promise<JournalFix
         ['b', 'c', 'd'],
         'another process',
       );
+    });
+
+    it("keeps a verify task's problems: a later attempt replaces them, one that finds none removes them", async () => {
+      const { journal: j, again } = await fx.make();
+      await j.putVerify('v', 'verify-b', [problem('b/1'), problem('b/2', 'different')]);
+      await j.putVerify('v', 'verify-a', [problem('a/1')]);
+      await j.putVerify('v', 'verify-c', []);
+      await j.putVerify('other', 'verify-a', [problem('x')]);
+      const tasks = async (jj: Journal) => {
+        const out: Array<[string, string[]]> = [];
+        for await (const t of jj.verifyTasks('v')) out.push([t.taskId, t.problems.map((p) => p.key)]);
+        return out.sort((x, y) => compareKeys(x[0], y[0]));
+      };
+      assert.deepEqual(await tasks(j), [
+        ['verify-a', ['a/1']],
+        ['verify-b', ['b/1', 'b/2']],
+      ]);
+      assert.deepEqual(await tasks(again()), await tasks(j), 'another process reads the same');
+      assert.equal((await j.taskVerify('v', 'verify-b'))[1]?.detail, 'why b/2');
+      // The task runs again (a lost lease, a resumed pass): its result replaces the first one's.
+      await j.putVerify('v', 'verify-b', [problem('b/3', 'error')]);
+      await j.putVerify('v', 'verify-a', []);
+      assert.deepEqual(await tasks(j), [['verify-b', ['b/3']]]);
+      assert.deepEqual(await j.taskVerify('v', 'verify-a'), []);
+      assert.deepEqual(await j.taskVerify('v', 'never-ran'), []);
+      assert.deepEqual(await all(passProblems(j, 'nothing-here')), []);
+    });
+
+    it('streams a verify pass in key order across tasks, one line per object, awkward keys included', async () => {
+      const { journal: j } = await fx.make();
+      // Task ids are hashes: their order says nothing about their ranges.
+      await j.putVerify('v', 'verify-0f', [problem('m/中文'), problem('m/😀', 'pending')]);
+      await j.putVerify('v', 'verify-a1', [
+        problem('a b'),
+        { ...problem('a/z', 'extra'), key: 'a/z', dstKey: 'a/z' },
+      ]);
+      await j.putVerify('v', 'verify-77', [problem('z/\uffef', 'unverifiable')]);
+      // A resumed pass whose cuts moved verified m/中文 again: listed once, the later task's.
+      await j.putVerify('v', 'verify-ff', [problem('m/中文', 'different')]);
+      const got = await all(passProblems(j, 'v'));
+      assert.deepEqual(
+        got.map((p) => p.key),
+        ['a b', 'a/z', 'm/中文', 'm/😀', 'z/\uffef'],
+      );
+      assert.equal(got.find((p) => p.key === 'm/中文')?.status, 'different');
+      assert.deepEqual(
+        got.map((p) => p.key),
+        got.map((p) => p.key).sort(compareKeys),
+        'UTF-8 byte order, as the stores list',
+      );
+    });
+
+    it(`above ${PROBLEMS_KEPT} problems a pass is read again task by task, still in key order`, async () => {
+      const { journal: j } = await fx.make();
+      const per = Math.ceil((PROBLEMS_KEPT + 10) / 3);
+      const keys = (t: string) => Array.from({ length: per }, (_, i) => `${t}/${String(i).padStart(6, '0')}`);
+      await j.putVerify(
+        'big',
+        'verify-3',
+        keys('c').map((k) => problem(k)),
+      );
+      await j.putVerify(
+        'big',
+        'verify-1',
+        keys('b').map((k) => problem(k)),
+      );
+      await j.putVerify(
+        'big',
+        'verify-2',
+        keys('a').map((k) => problem(k)),
+      );
+      let reread = 0;
+      const counting: Journal = Object.assign(Object.create(j) as Journal, {
+        taskVerify: (p: string, t: string) => {
+          reread++;
+          return j.taskVerify(p, t);
+        },
+        verifyTasks: (p: string) => j.verifyTasks(p),
+      });
+      let n = 0;
+      let prev = '';
+      for await (const p of passProblems(counting, 'big')) {
+        assert.ok(compareKeys(prev, p.key) < 0, `${prev} before ${p.key}`);
+        prev = p.key;
+        n++;
+      }
+      assert.equal(n, per * 3);
+      assert.equal(reread, 3, 'each task read once more, none kept whole');
     });
 
     it('streams a pass ledger: every line, each task in append order, nothing from other passes', async () => {

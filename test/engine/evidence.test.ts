@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { MemoryStore } from '../../runner/adapters/memory/memoryStore.ts';
 import type { ObjectResult } from '../../runner/core/types.ts';
 import type { JobState } from '../../runner/ports/jobState.ts';
-import { bytes, type Harness, harness, past } from '../helpers/engine.ts';
+import { bytes, type Harness, harness, past, problemsOf } from '../helpers/engine.ts';
 
 async function ledger(h: Harness, passId: string): Promise<ObjectResult[]> {
   const out: ObjectResult[] = [];
@@ -180,7 +180,7 @@ describe('engine: verify joins the listings with the copy ledger', () => {
       h.src.put('v/0005', bytes(205, 98), { lastModified: past(10) });
       const headsBefore = h.dst.calls.head + h.src.calls.head;
       const r = await h.run('verify', { phase: 'full', t1 });
-      const problems = await h.state.verifyProblems(r.pass.id);
+      const problems = await problemsOf(h, r.pass.id);
       const st = Object.fromEntries(problems.map((p) => [p.key, p.status]));
       assert.deepEqual(st, { 'v/0003': 'different', 'v/0005': 'pending' });
       assert.match(problems.find((p) => p.key === 'v/0003')!.detail!, /^CRC-64 \d+ vs \d+$/);

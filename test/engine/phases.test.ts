@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PROVENANCE } from '../../runner/core/copyPolicy.ts';
 import { MigrationError } from '../../runner/core/errors.ts';
-import { bytes, harness, past } from '../helpers/engine.ts';
+import { bytes, harness, past, problemsOf } from '../helpers/engine.ts';
 
 describe('engine: incremental phase', () => {
   it('copies exactly what changed since T1 and never clobbers business writes after T2', async () => {
@@ -184,7 +184,7 @@ describe('engine: verify', () => {
       h.src.put('q/2', 'changed after T1', { lastModified: past(5) });
       const reads = h.src.calls.read + h.dst.calls.read;
       const v = await h.run('verify', { phase: 'full', t1 });
-      const problems = await h.state.verifyProblems(v.pass.id);
+      const problems = await problemsOf(h, v.pass.id);
       const by = Object.fromEntries(problems.map((p) => [p.status === 'extra' ? p.dstKey : p.key, p.status]));
       assert.deepEqual(by, { 'p/2': 'missing', 'p/3': 'different', 'z/extra': 'extra', 'q/2': 'pending' });
       const c = await h.state.counters(v.pass.id);

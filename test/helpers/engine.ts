@@ -8,9 +8,10 @@ import { MemoryStore } from '../../runner/adapters/memory/memoryStore.ts';
 import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
 import { type JobInput, parseJob } from '../../runner/config/job.ts';
 import type { EngineEvent } from '../../runner/core/events.ts';
-import type { Task } from '../../runner/core/types.ts';
+import type { Task, VerifyResult } from '../../runner/core/types.ts';
 import { executePass, newPass, type PassRun, type Ports } from '../../runner/engine/run.ts';
 import type { PassInfo } from '../../runner/ports/jobState.ts';
+import { passProblems } from '../../runner/ports/journal.ts';
 
 export type Harness = {
   dir: string;
@@ -35,6 +36,13 @@ export type Harness = {
   reopen(): void;
   close(): Promise<void>;
 };
+
+/** A verify pass's problems as the report reads them (its tasks' verify.ndjson, in key order). */
+export async function problemsOf(h: Pick<Harness, 'journal'>, passId: string): Promise<VerifyResult[]> {
+  const out: VerifyResult[] = [];
+  for await (const p of passProblems(h.journal, passId)) out.push(p);
+  return out;
+}
 
 export const baseSpec: JobInput = {
   source: { type: 'cos', bucket: 'src-1250000000', region: 'ap-guangzhou', prefix: '' },

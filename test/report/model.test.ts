@@ -123,7 +123,7 @@ describe('report data: what proved each match', () => {
         verify: r,
         series: {},
         failures: [],
-        verifyProblems: [],
+        problemList: { rows: [], total: 0 },
         dir: h.dir,
         journal: h.dir,
       });

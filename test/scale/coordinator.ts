@@ -71,6 +71,9 @@ const journal: Journal = {
   taskLedger: reads((p: string, t: string) => inner.taskLedger(p, t)),
   digests: reads((p: string) => inner.digests(p)),
   taskAttention: reads((p: string, t: string) => inner.taskAttention(p, t)),
+  putVerify: (p, t, r) => inner.putVerify(p, t, r),
+  verifyTasks: reads((p: string) => inner.verifyTasks(p)),
+  taskVerify: reads((p: string, t: string) => inner.taskVerify(p, t)),
   location: (p) => inner.location(p),
 };
 const events: Record<string, number> = {};

@@ -8,7 +8,8 @@
  * When a task ends its ledger is compressed (ledger.ndjson → ledger.<n>.ndjson.gz, one part per
  * attempt) and its totals written beside it: summary.json and attention.ndjson (what needs
  * attention), which is all a report reads. A task that starts again loses its summary until it
- * ends again (readers then sum its ledger).
+ * ends again (readers then sum its ledger). A verify task writes verify.ndjson (its problems) and
+ * nothing else.
  */
 
 import { readFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ import {
   type TaskDigest,
   type TaskSummary,
 } from '../../core/ledger.ts';
-import type { ObjectResult } from '../../core/types.ts';
+import type { ObjectResult, VerifyResult } from '../../core/types.ts';
 import type { AuditLogMode, Journal, TaskStatus } from '../../ports/journal.ts';
 import { AUDIT_FILE, auditFile, gzipMembers } from './auditLog.ts';
 
@@ -48,6 +49,7 @@ const gunzipP = promisify(gunzip);
 
 export const SUMMARY_FILE = 'summary.json';
 export const ATTENTION_FILE = 'attention.ndjson';
+export const VERIFY_FILE = 'verify.ndjson';
 const LIVE = 'ledger.ndjson';
 const PART = /^ledger\.(\d+)\.ndjson(\.gz)?$/;
 
@@ -111,18 +113,21 @@ export function errorLine(r: ObjectResult): string {
 }
 
 /** Parse NDJSON text, ignoring a torn last line (a crash mid-append). */
-export function parseLedger(text: string): ObjectResult[] {
-  const out: ObjectResult[] = [];
+export function parseLedger<T = ObjectResult>(text: string): T[] {
+  const out: T[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
     try {
-      out.push(JSON.parse(line) as ObjectResult);
+      out.push(JSON.parse(line) as T);
     } catch {
       // torn write: the object is simply processed again
     }
   }
   return out;
 }
+
+export const ndjson = (rows: readonly unknown[]): string =>
+  rows.map((r) => `${JSON.stringify(r)}\n`).join('');
 
 /** Open append handles kept per task file: a copy task appends a line per object. */
 const MAX_OPEN = 64;
@@ -185,7 +190,7 @@ export class LocalJournal implements Journal {
     if (results.length === 0) return;
     const dir = this.dir(passId, taskId);
     await this.ensure(dir);
-    await this.appendTo(join(dir, 'ledger.ndjson'), results.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await this.appendTo(join(dir, 'ledger.ndjson'), ndjson(results));
     if (this.audit) {
       const text = results.map((r) => `${auditLine(r)}\n`).join('');
       const path = join(dir, this.audit);
@@ -306,13 +311,7 @@ export class LocalJournal implements Journal {
       await this.packAudit(dir);
       const lines = await this.lines(dir);
       const merged = mergeTaskResults(lines);
-      await writeAtomic(
-        join(dir, ATTENTION_FILE),
-        merged
-          .filter(needsAttention)
-          .map((r) => `${JSON.stringify(r)}\n`)
-          .join(''),
-      );
+      await writeAtomic(join(dir, ATTENTION_FILE), ndjson(merged.filter(needsAttention)));
       summary = summarizeTask(merged, lines.length);
       await writeAtomic(join(dir, SUMMARY_FILE), `${JSON.stringify(summary)}\n`);
     }
@@ -331,6 +330,37 @@ export class LocalJournal implements Journal {
       return undefined;
     }
     return parseLedger(text);
+  }
+
+  async putVerify(passId: string, taskId: string, problems: VerifyResult[]): Promise<void> {
+    const dir = this.dir(passId, taskId);
+    if (problems.length === 0) {
+      // An earlier attempt's problems must not outlive it.
+      await unlink(join(dir, VERIFY_FILE)).catch(() => {});
+      return;
+    }
+    await this.ensure(dir);
+    await writeAtomic(join(dir, VERIFY_FILE), ndjson(problems));
+  }
+
+  async taskVerify(passId: string, taskId: string): Promise<VerifyResult[]> {
+    // Sync, as taskAttention: one small file per task that found something.
+    try {
+      return parseLedger<VerifyResult>(readFileSync(join(this.dir(passId, taskId), VERIFY_FILE), 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  async *verifyTasks(passId: string): AsyncIterable<{ taskId: string; problems: VerifyResult[] }> {
+    let n = 0;
+    for (const taskId of await this.tasks(passId)) {
+      const problems = await this.taskVerify(passId, taskId);
+      if (problems.length) yield { taskId, problems };
+      // Sync reads would otherwise hold timers back over a pass of 10⁶ tasks.
+      if (++n % 64 === 0) await new Promise((ok) => setImmediate(ok));
+    }
   }
 
   private async tasks(passId: string): Promise<string[]> {

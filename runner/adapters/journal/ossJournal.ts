@@ -4,7 +4,8 @@
  * too). When a task ends: audit.log.gz (one gzip member; or plain audit.log, or none:
  * journal.auditLog), error.list, attention.ndjson and summary.json (its totals), which is what a
  * report reads. A task that starts again gets its summary struck out (the store
- * has no delete) until it ends again.
+ * has no delete) until it ends again. A verify task writes verify.ndjson (its problems; empty
+ * when it found none, so that a re-run replaces an earlier attempt's).
  */
 import { buffer, text } from 'node:stream/consumers';
 import { gunzip, gzip } from 'node:zlib';
@@ -18,11 +19,19 @@ import {
   type TaskDigest,
   type TaskSummary,
 } from '../../core/ledger.ts';
-import type { ObjectResult } from '../../core/types.ts';
+import type { ObjectResult, VerifyResult } from '../../core/types.ts';
 import type { AuditLogMode, Journal, TaskStatus } from '../../ports/journal.ts';
 import type { ObjectStore } from '../../ports/objectStore.ts';
 import { AUDIT_FILE, auditFile } from './auditLog.ts';
-import { ATTENTION_FILE, auditLine, errorLine, parseLedger, SUMMARY_FILE } from './localJournal.ts';
+import {
+  ATTENTION_FILE,
+  auditLine,
+  errorLine,
+  ndjson,
+  parseLedger,
+  SUMMARY_FILE,
+  VERIFY_FILE,
+} from './localJournal.ts';
 
 // Not `import … from 'node:util'`: the bundle's view of it reads every export, and util's lazy
 // ones (TextDecoder …) load its diff and colour tables: ~7 CPU-ms of every start.
@@ -143,7 +152,7 @@ export class OssJournal implements Journal {
       try {
         await this.put(
           `${this.taskPrefix(passId, taskId)}ledger/${name}.ndjson.gz`,
-          await gzipP(Buffer.from(lines.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8')),
+          await gzipP(Buffer.from(ndjson(lines), 'utf8')),
           'application/gzip',
         );
       } catch (e) {
@@ -211,10 +220,7 @@ export class OssJournal implements Journal {
       // attention before summary: a summary is only read with its attention lines in place.
       await this.put(
         `${prefix}${ATTENTION_FILE}`,
-        merged
-          .filter(needsAttention)
-          .map((r) => `${JSON.stringify(r)}\n`)
-          .join(''),
+        ndjson(merged.filter(needsAttention)),
         'application/x-ndjson',
       );
       summary = summarizeTask(merged, lines.length);
@@ -231,6 +237,44 @@ export class OssJournal implements Journal {
   async taskAttention(passId: string, taskId: string): Promise<ObjectResult[] | undefined> {
     const text = await this.getIf(`${this.taskPrefix(passId, taskId)}${ATTENTION_FILE}`);
     return text === undefined ? undefined : parseLedger(text);
+  }
+
+  async putVerify(passId: string, taskId: string, problems: VerifyResult[]): Promise<void> {
+    // Written even when empty (one PUT per task; the store has no delete): a re-run that found
+    // nothing must replace an earlier attempt's problems. Readers skip 0-byte files unread.
+    await this.put(
+      `${this.taskPrefix(passId, taskId)}${VERIFY_FILE}`,
+      ndjson(problems),
+      'application/x-ndjson',
+    );
+  }
+
+  async taskVerify(passId: string, taskId: string): Promise<VerifyResult[]> {
+    return parseLedger<VerifyResult>(
+      (await this.getIf(`${this.taskPrefix(passId, taskId)}${VERIFY_FILE}`)) ?? '',
+    );
+  }
+
+  async *verifyTasks(passId: string): AsyncIterable<{ taskId: string; problems: VerifyResult[] }> {
+    const prefix = this.passPrefix(passId);
+    const ahead = Math.max(1, this.o.readAhead ?? 16);
+    const pending: Array<{ taskId: string; text: Promise<string> }> = [];
+    const take = async (next: { taskId: string; text: Promise<string> }) => ({
+      taskId: next.taskId,
+      problems: parseLedger<VerifyResult>(await next.text),
+    });
+    // A verify pass's tasks hold nothing else: one listing of the pass, a GET per task that found
+    // something, read ahead in order.
+    for await (const e of this.store.list({ prefix })) {
+      if (e.kind !== 'object' || e.info.size === 0 || !e.info.key.endsWith(`/${VERIFY_FILE}`)) continue;
+      const taskId = e.info.key.slice(prefix.length, -VERIFY_FILE.length - 1);
+      if (taskId.includes('/')) continue;
+      const text = this.get(e.info.key);
+      text.catch(() => {});
+      pending.push({ taskId, text });
+      if (pending.length >= ahead) yield await take(pending.shift()!);
+    }
+    while (pending.length) yield await take(pending.shift()!);
   }
 
   async *ledger(passId: string): AsyncIterable<ObjectResult> {

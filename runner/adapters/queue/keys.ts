@@ -6,7 +6,7 @@
  *   ossm:job:<job>:def|journal|lock      job definition, journal location, coordinator lock
  *   ossm:job:<job>:passes|passorder      HASH id → PassInfo JSON / LIST of ids in start order
  *   ossm:job:<job>:control|multipart     HASH of live settings / HASH dstKey → checkpoint JSON
- *   ossm:job:<job>:p:<pass>:…            per pass: counters, failures, verify, restore, surveys, series,
+ *   ossm:job:<job>:p:<pass>:…            per pass: counters, failures, restore, surveys, series,
  *                                        ids (dedup), st (task states), tc (task counts), errs, events,
  *                                        rollup (+ :share per task, :running, :attention, :settlers)
  *   ossmq:<job>.<pass>:…                 BullMQ's own keys (prefix ossmq), one queue per pass
@@ -43,9 +43,6 @@ export function passKeys(job: string, passId: string) {
   return {
     counters: `${p}:counters`,
     failures: `${p}:failures`,
-    verify: `${p}:verify`,
-    /** How many \`pending\` results were offered to \`verify\` (what caps the ones listed). */
-    pendingOffered: `${p}:verify:pending`,
     restore: `${p}:restore`,
     surveys: `${p}:surveys`,
     /** The report's time series: HASH v (version, for compare-and-set) and body (JSON). */

@@ -21,7 +21,7 @@ import {
 } from '../../core/rollup.ts';
 import { addPoint, emptySeries, type Series, type SeriesPoint } from '../../core/series.ts';
 import { emptySurvey, mergeSurveys, type Survey } from '../../core/survey.ts';
-import { type Counters, type ObjectResult, type VerifyResult, zeroCounters } from '../../core/types.ts';
+import { type Counters, type ObjectResult, zeroCounters } from '../../core/types.ts';
 import type {
   Control,
   FailureRecord,
@@ -218,31 +218,6 @@ export class RedisJobState implements JobState, RollupStore {
     const ids = await this.failurePasses(passId);
     const n = await Promise.all(ids.map((id) => this.redis.hlen(this.p(id).failures)));
     return n.reduce((a, b) => a + b, 0);
-  }
-
-  async recordVerify(passId: string, results: VerifyResult[], pendingListed?: number): Promise<void> {
-    const offered = results.filter((r) => r.status === 'pending').length;
-    if (pendingListed !== undefined && offered > 0) {
-      // Reserved atomically: workers recording at once never list more than pendingListed.
-      const total = await this.redis.incrby(this.p(passId).pendingOffered, offered);
-      let room = Math.max(0, Math.min(offered, pendingListed - (total - offered)));
-      results = results.filter((r) => r.status !== 'pending' || room-- > 0);
-    }
-    if (results.length === 0) return;
-    const args: string[] = [];
-    for (const r of results) {
-      args.push(
-        `${r.status === 'extra' ? 'dst:' : 'src:'}${r.status === 'extra' ? r.dstKey : r.key}`,
-        JSON.stringify(r),
-      );
-    }
-    await this.redis.hset(this.p(passId).verify, ...args);
-  }
-
-  async verifyProblems(passId: string): Promise<VerifyResult[]> {
-    return byKey(pairs(await this.redis.hgetall(this.p(passId).verify))).map(
-      ([, v]) => JSON.parse(v) as VerifyResult,
-    );
   }
 
   // ---- multipart checkpoints -------------------------------------------------------------------

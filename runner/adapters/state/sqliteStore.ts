@@ -27,7 +27,6 @@ import {
   type KeyRange,
   type ObjectResult,
   type Task,
-  type VerifyResult,
   zeroCounters,
 } from '../../core/types.ts';
 import {
@@ -54,7 +53,6 @@ CREATE INDEX IF NOT EXISTS tasks_next ON tasks (pass, status, kind, seq);
 CREATE TABLE IF NOT EXISTS failures (
   pass TEXT NOT NULL, key TEXT NOT NULL, class TEXT NOT NULL, reason TEXT NOT NULL, fix TEXT NOT NULL,
   attempts INTEGER NOT NULL, at TEXT NOT NULL, PRIMARY KEY (pass, key));
-CREATE TABLE IF NOT EXISTS verify (pass TEXT NOT NULL, key TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (pass, key));
 CREATE TABLE IF NOT EXISTS multipart (dst_key TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS restore_wait (pass TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, since TEXT NOT NULL, PRIMARY KEY (pass, key));
 CREATE TABLE IF NOT EXISTS surveys (pass TEXT NOT NULL, task TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (pass, task));
@@ -276,33 +274,6 @@ export class SqliteStore implements JobState, WorkQueue, RollupStore {
         : this.stmt('SELECT COUNT(*) AS n FROM failures WHERE pass = ?').get(passId)
     ) as { n: number };
     return row.n;
-  }
-
-  async recordVerify(passId: string, results: VerifyResult[], pendingListed?: number) {
-    const stmt = this.stmt(
-      'INSERT INTO verify (pass, key, status, body) VALUES (?, ?, ?, ?) ON CONFLICT(pass, key) DO UPDATE SET status = excluded.status, body = excluded.body',
-    );
-    const listedNow = this.stmt("SELECT COUNT(*) AS n FROM verify WHERE pass = ? AND status = 'pending'");
-    this.tx(() => {
-      let room =
-        pendingListed === undefined ? Infinity : pendingListed - (listedNow.get(passId) as { n: number }).n;
-      for (const r of results)
-        if (r.status !== 'pending' || room-- > 0)
-          stmt.run(
-            passId,
-            `${r.status === 'extra' ? 'dst:' : 'src:'}${r.status === 'extra' ? r.dstKey : r.key}`,
-            r.status,
-            JSON.stringify(r),
-          );
-    });
-  }
-
-  async verifyProblems(passId: string): Promise<VerifyResult[]> {
-    return (
-      this.stmt('SELECT body FROM verify WHERE pass = ? ORDER BY key').all(passId) as Array<{
-        body: string;
-      }>
-    ).map((r) => JSON.parse(r.body) as VerifyResult);
   }
 
   // ---- multipart checkpoints -------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Summary } from '../../core/events.ts';
 import type { OpenObjects } from '../../core/ledger.ts';
 import type { Series } from '../../core/series.ts';
-import type { ObjectResult, VerifyResult } from '../../core/types.ts';
+import type { Counters, ObjectResult, VerifyResult } from '../../core/types.ts';
 import type { PassRun } from '../../engine/run.ts';
 import type { FailureRecord } from '../../ports/jobState.ts';
 import { renderCharts } from './charts.ts';
@@ -18,7 +18,6 @@ import {
   LIST_CAP,
   type PhaseTrack,
   type ReportModel,
-  unlistedPending,
 } from './model.ts';
 import { renderPage } from './page.ts';
 
@@ -87,6 +86,16 @@ export async function openList(open: OpenObjects): Promise<{ rows: string[][]; t
   return { rows, total };
 }
 
+/** A verify problem as a row of the page's list. */
+export const problemRow = (p: VerifyResult): string[] => [
+  p.status === 'extra' ? p.dstKey : p.key,
+  p.status,
+  p.detail ?? '',
+];
+
+/** The first LIST_CAP problems of a verify pass and how many there are (listed or not). */
+export type ProblemList = { rows: string[][]; total: number };
+
 /** The model of one pass's report (copy and/or verify), from what writeReport already has. */
 export function passReportModel(o: {
   /** The copy pass's not-migrated objects as openList() gave them (needed when they stream). */
@@ -99,9 +108,10 @@ export function passReportModel(o: {
   verify?: PassRun;
   series: { copy?: Series; verify?: Series };
   failures: FailureRecord[];
-  verifyProblems?: VerifyResult[];
-  /** The pass's exact `pending` count (its list stops at PENDING_LISTED). */
-  pendingTotal?: number;
+  /** The verify pass's problems as listProblems() gave them (the first LIST_CAP and the total). */
+  problemList?: ProblemList;
+  /** The verify pass's counters that no summary field carries. */
+  verifyCounts?: Pick<Counters, 'destNewer' | 'unverifiable' | 'pending'>;
   dir: string;
   journal: string;
 }): ReportModel {
@@ -137,9 +147,7 @@ export function passReportModel(o: {
     ],
   };
   const vc = o.verify?.totals;
-  const problems = o.verifyProblems ?? [];
-  const count = (st: VerifyResult['status']) => problems.filter((p) => p.status === st).length;
-  const unlisted = unlistedPending(problems, o.pendingTotal);
+  const vn = o.verifyCounts;
   const window = (o.copy ?? o.verify)!.pass;
   return {
     title: `ossmigrate report — ${o.job}, pass ${s.passId}`,
@@ -156,12 +164,12 @@ export function passReportModel(o: {
       ? {
           verification: {
             verified: s.verified,
-            kept: count('dest-newer'),
+            kept: vn?.destNewer ?? 0,
             missing: s.missing,
             different: s.different,
             extra: s.extra,
-            unverifiable: count('unverifiable'),
-            changedAfterWindow: count('pending') + unlisted,
+            unverifiable: vn?.unverifiable ?? 0,
+            changedAfterWindow: vn?.pending ?? 0,
             errors: s.verifyErrors,
             ...(s.verifiedBy ? { methods: s.verifiedBy } : {}),
           },
@@ -183,15 +191,10 @@ export function passReportModel(o: {
         : []),
       ...(o.verify
         ? [
-            capList(
-              'Verification differences',
-              ['key', 'status', 'detail'],
-              problems.map((p) => [p.status === 'extra' ? p.dstKey : p.key, p.status, p.detail ?? '']),
-              {
-                fullList: join(o.dir, 'check.txt'),
-                ...(unlisted ? { total: problems.length + unlisted } : {}),
-              },
-            ),
+            capList('Verification differences', ['key', 'status', 'detail'], o.problemList?.rows ?? [], {
+              fullList: join(o.dir, 'check.txt'),
+              total: o.problemList?.total ?? 0,
+            }),
           ]
         : []),
     ],

@@ -5,11 +5,7 @@
 import { CLASS_INFO, type FailureClass } from '../../core/errors.ts';
 import type { Series, SeriesPoint } from '../../core/series.ts';
 import type { Survey } from '../../core/survey.ts';
-import { EVIDENCE_LABEL, type Evidence, type VerifyResult } from '../../core/types.ts';
-
-/** Objects counted `pending` that the pass did not list (PENDING_LISTED): check.txt and report.html. */
-export const unlistedPending = (problems: VerifyResult[], total: number | undefined): number =>
-  total === undefined ? 0 : Math.max(0, total - problems.filter((p) => p.status === 'pending').length);
+import { EVIDENCE_LABEL, type Evidence } from '../../core/types.ts';
 
 /** Rows of a long list kept in the file; the rest is in the named NDJSON file. */
 export const LIST_CAP = 1000;

@@ -3,7 +3,8 @@
  * whether the final verification (size + CRC-64 on both sides, everything modified up to T2)
  * agrees. Written to <workdir>/jobs/<name>/reports/migration/:
  *   report.txt      for people
- *   report.json     the numbers (per phase, final verification, verdict, links to pass reports)
+ *   report.json     the numbers (per phase, final verification, verdict, links to pass reports),
+ *                   and the final verify's problems (up to PROBLEMS_LISTED)
  *   objects.ndjson  one line per object: key, size, how it was migrated, verification status
  *                   (built from the pass ledgers, up to OBJECT_LIST_CAP objects)
  *   business.json   the demo's simulated business: what it wrote and read (demo only)
@@ -13,10 +14,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '../../core/exitCodes.ts';
-import { type Counters, EVIDENCE_LABEL, type ObjectResult, type VerifyStatus } from '../../core/types.ts';
+import {
+  type Counters,
+  EVIDENCE_LABEL,
+  type ObjectResult,
+  type VerifyResult,
+  type VerifyStatus,
+} from '../../core/types.ts';
 import { formatBytes } from '../../core/units.ts';
 import { verifiedBy } from '../../engine/summary.ts';
-import { passObjectCounts } from '../../ports/journal.ts';
+import { passObjectCounts, passProblems } from '../../ports/journal.ts';
 import { HTML_REPORT, writeHtmlReport } from '../htmlReport/index.ts';
 import {
   capList,
@@ -31,6 +38,8 @@ import { describeDestination, describeSource } from '../report.ts';
 import type { SavedProgress } from './progressFile.ts';
 
 export const OBJECT_LIST_CAP = 250_000;
+/** The final verify's problems report.json lists; the rest are counted (its pass's check.txt has them all). */
+export const PROBLEMS_LISTED = 10_000;
 
 /** What the demo's simulated business did (keys), for the report to account for. */
 export type BusinessRecord = {
@@ -164,7 +173,6 @@ export async function writeMigrationReport(o: {
     counters(ids.incremental),
     counters(ids.finalVerify),
   ]);
-  const problems = ids.finalVerify ? await st.verifyProblems(ids.finalVerify) : [];
   const openFailures = ids.incremental ? await st.failures(ids.incremental) : [];
 
   const source =
@@ -208,7 +216,28 @@ export async function writeMigrationReport(o: {
     full: await keptIn(fullLast, ids.full),
     incremental: await keptIn(incLast, ids.incremental),
   };
-  const problemOf = new Map(problems.filter((x) => x.status !== 'extra').map((x) => [x.key, x]));
+  // The final verify's problems, streamed from its tasks' journals: kept per object only where
+  // objects.ndjson joins them (bounded like the ledger walk), report.json's list up to a cap.
+  let perObject = fullLast !== undefined && incLast !== undefined;
+  const problemOf = new Map<string, VerifyResult>();
+  const extras: VerifyResult[] = [];
+  const listedProblems: VerifyResult[] = [];
+  let unlistedProblems = 0;
+  for await (const x of ids.finalVerify ? passProblems(session.journal, ids.finalVerify) : []) {
+    if (x.status !== 'extra' && x.status !== 'dest-newer') {
+      if (listedProblems.length < PROBLEMS_LISTED) listedProblems.push(x);
+      else unlistedProblems++;
+    }
+    if (!perObject) continue;
+    if (x.status === 'extra') extras.push(x);
+    else problemOf.set(x.key, x);
+    // What the business wrote to OSS alone can outgrow the list: counted, not listed, as above.
+    if (problemOf.size + extras.length > OBJECT_LIST_CAP) {
+      perObject = false;
+      problemOf.clear();
+      extras.length = 0;
+    }
+  }
   const mirrored = new Set(o.business?.mirrorFetched ?? []);
   const ossWritten = new Set(o.business?.ossWrites ?? []);
   const sourceWritten = new Set(o.business?.sourceWrites ?? []);
@@ -225,7 +254,7 @@ export async function writeMigrationReport(o: {
     if (bad || l.migratedBy === 'failed' || l.migratedBy === 'not-copied') attention.push(row);
     else if (fine.length < LIST_CAP) fine.push(row);
   };
-  if (fullLast && incLast) {
+  if (perObject && fullLast && incLast) {
     const keys = [...new Set([...fullLast.keys(), ...incLast.keys()])].sort();
     const lines: string[] = [];
     for (const key of keys) {
@@ -253,7 +282,7 @@ export async function writeMigrationReport(o: {
       listRow(line);
       lines.push(JSON.stringify(line));
     }
-    for (const x of problems.filter((y) => y.status === 'extra')) {
+    for (const x of extras) {
       byHow = { ...byHow, 'destination-only': (byHow['destination-only'] ?? 0) + 1 };
       const line: ObjectLine = {
         key: x.dstKey,
@@ -296,9 +325,8 @@ export async function writeMigrationReport(o: {
       reason: f.reason,
       fix: f.fix,
     })),
-    problems: problems
-      .filter((x) => x.status !== 'extra' && x.status !== 'dest-newer')
-      .map((x) => ({ key: x.key, status: x.status, detail: x.detail ?? null })),
+    problems: listedProblems.map((x) => ({ key: x.key, status: x.status, detail: x.detail ?? null })),
+    ...(unlistedProblems ? { problemsNotListed: unlistedProblems } : {}),
     ...(o.business ? { business: businessNumbers(o.business) } : {}),
     teardown: o.teardown ?? 'not yet',
     passReports,

@@ -3,11 +3,13 @@ import { access, constants, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
 import { HTML_REPORT, openList, passReportModel, writeHtmlReport } from '../../app/htmlReport/index.ts';
+import { listProblems } from '../../app/report.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Summary } from '../../core/events.ts';
 import type { PassRun } from '../../engine/run.ts';
 import { summarize } from '../../engine/summary.ts';
 import type { PassInfo } from '../../ports/jobState.ts';
+import { passProblems } from '../../ports/journal.ts';
 import { applyOptions } from '../options.ts';
 import { action, Console, type GlobalOptions, openSession } from '../shared.ts';
 
@@ -96,8 +98,10 @@ export function register(program: Command): void {
                   failures: copy ? await s.state.failures(copy.pass.id) : [],
                   ...(verify
                     ? {
-                        verifyProblems: await s.state.verifyProblems(verify.pass.id),
-                        pendingTotal: (await s.state.counters(verify.pass.id)).pending,
+                        problemList: await listProblems(passProblems(s.journal, verify.pass.id), {
+                          capPending: verify.pass.phase === 'full',
+                        }),
+                        verifyCounts: await s.state.counters(verify.pass.id),
                       }
                     : {}),
                   dir,
