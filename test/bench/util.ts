@@ -1,5 +1,6 @@
 /** Benchmark plumbing: rows, child processes with peak memory, medians. */
 import { spawn } from 'node:child_process';
+import { delimiter, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type BenchRow = {
@@ -15,6 +16,26 @@ export type BenchRow = {
 };
 
 export const BIN = fileURLToPath(new URL('../../bin/ossmigrate.js', import.meta.url));
+
+/**
+ * The command line and environment that start the CLI `bin` as a user does (issue #16): the
+ * executable itself, with this Node's directory first on PATH for its shebang
+ * (`#!/usr/bin/env -S node <runtime flags>`), so one Node bootstrap has the flags from the start.
+ * `BENCH_CLI=node` starts `node bin/ossmigrate.js` instead, which re-execs itself once to add
+ * them (a second bootstrap). Node flags go on node's command line there, else in NODE_OPTIONS.
+ */
+export function cliStart(
+  bin: string,
+  args: string[],
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+  via: 'exec' | 'node' = process.env.BENCH_CLI === 'node' ? 'node' : 'exec',
+): { argv: string[]; env: Record<string, string> } {
+  if (via === 'node') return { argv: [process.execPath, ...nodeFlags, bin, ...args], env };
+  const path = [dirname(process.execPath), env.PATH ?? '/usr/bin:/bin'].join(delimiter);
+  const options = [env.NODE_OPTIONS, ...nodeFlags].filter(Boolean).join(' ');
+  return { argv: [bin, ...args], env: { ...env, PATH: path, ...(options ? { NODE_OPTIONS: options } : {}) } };
+}
 const RSS_HOOK = fileURLToPath(new URL('./rss-hook.mjs', import.meta.url));
 
 export type ChildRun = {
