@@ -13,7 +13,7 @@
  * AB_BIG=0 the 64 MiB sets, AB_NODE_FLAGS (every build), AB_CPU_PROF=<dir> (--cpu-prof), AB_WRAP (a command line before
  * node, `%` → run number: `strace -f -c -o /tmp/st.%`, `perf record -o /tmp/p.% --`),
  * AB_GREP=<text> prints each run's stdout lines containing it (with --trace-gc: `Mark`). Each
- * build starts as its executable (flags in NODE_OPTIONS), or as `node <bin>` with BENCH_CLI=node
+ * build starts as its executable (with Node flags: node and its shebang's flags), or as `node <bin>` with BENCH_CLI=node
  * or a `node:` before its path (`node:/abs/bin/ossmigrate.js`: the re-exec'ing start).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
