@@ -24,7 +24,7 @@ import { buildCli } from '../../scripts/build.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import type { LoggedRequest } from '../sandbox/common/requestLog.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
-import { type BenchRow, BIN, MiB, median, row } from './util.ts';
+import { type BenchRow, BIN, cliStart, MiB, median, row } from './util.ts';
 
 export type Run = {
   code: number | null;
@@ -146,8 +146,15 @@ async function ours(sb: Sandbox, dir: string, set: SetDef, dst: string): Promise
     job,
     stringify({ name: dst.replaceAll('/', ''), ...sb.jobSpec({ srcPrefix: set.prefix, dstPrefix: dst }) }),
   );
-  const argv = [process.execPath, BIN, 'import', job, '--workdir', join(dir, `w-${dst.replaceAll('/', '')}`)];
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, ...sb.env() };
+  const { argv, env } = cliStart(
+    BIN,
+    ['import', job, '--workdir', join(dir, `w-${dst.replaceAll('/', '')}`)],
+    {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dir,
+      ...sb.env(),
+    },
+  );
   return check(await timed(argv, env, dir), `ossmigrate import (${set.name})`);
 }
 

@@ -29,7 +29,7 @@ import { patternBytes } from '../sandbox/common/blobs.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
 import { startUpyunEmulator } from '../sandbox/upyun/index.ts';
 import { check, type Run, timed } from './rclone.ts';
-import { type BenchRow, BIN, MiB, median, row } from './util.ts';
+import { type BenchRow, BIN, cliStart, MiB, median, row } from './util.ts';
 
 /** Figures the `--json` line reports: sources_<type>_… (type with "-" as "_"). */
 export type SourcesFigures = Record<string, number | string | Record<string, unknown>>;
@@ -268,7 +268,8 @@ async function importOnce(
       : {}),
   };
   const what = `ossmigrate import from ${src.label} (${set.name})`;
-  const run = check(await timed([process.execPath, BIN, 'import', job, '--workdir', work], env, dir), what);
+  const cli = cliStart(BIN, ['import', job, '--workdir', work], env);
+  const run = check(await timed(cli.argv, cli.env, dir), what);
   compare(sb, set, dst, what);
   const evidence = await evidenceOf(work, set, what);
   await rm(work, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 /** Benchmark plumbing: rows, child processes with peak memory, medians. */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { delimiter, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type BenchRow = {
@@ -15,6 +17,38 @@ export type BenchRow = {
 };
 
 export const BIN = fileURLToPath(new URL('../../bin/ossmigrate.js', import.meta.url));
+
+/**
+ * The command line and environment that start the CLI `bin` as a user does (issue #16): the
+ * executable itself, with this Node's directory first on PATH for its shebang
+ * (`#!/usr/bin/env -S node <runtime flags>`), so one Node bootstrap has the flags from the start.
+ * With Node flags (most V8 flags are refused in NODE_OPTIONS) it is `node <shebang flags> <flags>
+ * bin`: still one bootstrap. `via: 'node'` (env BENCH_CLI=node) starts `node <flags> bin`, which
+ * re-execs itself once to add the runtime flags (a second bootstrap), as the benches used to.
+ */
+export function cliStart(
+  bin: string,
+  args: string[],
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+  via: 'exec' | 'node' = process.env.BENCH_CLI === 'node' ? 'node' : 'exec',
+): { argv: string[]; env: Record<string, string> } {
+  if (via === 'node') return { argv: [process.execPath, ...nodeFlags, bin, ...args], env };
+  if (nodeFlags.length)
+    return { argv: [process.execPath, ...shebangFlags(bin), ...nodeFlags, bin, ...args], env };
+  return {
+    argv: [bin, ...args],
+    env: { ...env, PATH: [dirname(process.execPath), env.PATH].join(delimiter) },
+  };
+}
+
+/** The Node flags of a launcher's `#!/usr/bin/env -S node …` line. */
+function shebangFlags(bin: string): string[] {
+  const line = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(line);
+  if (!m) throw new Error(`${bin}: no "#!/usr/bin/env -S node" line`);
+  return m[1]!.split(' ').filter(Boolean);
+}
 const RSS_HOOK = fileURLToPath(new URL('./rss-hook.mjs', import.meta.url));
 
 export type ChildRun = {

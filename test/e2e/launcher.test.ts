@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RUNTIME_FLAGS } from '../../bin/runtimeFlags.js';
+import { cliStart } from '../bench/util.ts';
 import { cleanEnv } from '../helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,6 +69,27 @@ describe('bin/ossmigrate.js: runtime flags', () => {
     for (const f of RUNTIME_FLAGS) assert.ok(r.seen.execArgv.includes(f), `${f} in ${r.seen.execArgv}`);
     assert.equal(r.seen.flagsEnv, null, 'no execve');
     assert.deepEqual(r.seen.argv, ['import', 'job.yaml']);
+  });
+
+  it("the benches' start (cliStart) is one bootstrap with the flags, as an executable and with Node flags", async () => {
+    const path = process.env.PATH ?? '/usr/bin:/bin';
+    const plain = cliStart(bin, ['import', 'job.yaml'], { PATH: path }, [], 'exec');
+    const flagged = cliStart(bin, ['import', 'job.yaml'], { PATH: path }, ['--no-memory-reducer'], 'exec');
+    const old = cliStart(bin, ['import', 'job.yaml'], { PATH: path }, [], 'node');
+    for (const [c, extra] of [
+      [plain, []],
+      [flagged, ['--no-memory-reducer']],
+    ] as const) {
+      const r = await start(c.argv[0]!, c.argv.slice(1), c.env);
+      assert.equal(r.code, 0, r.stderr);
+      for (const f of [...RUNTIME_FLAGS, ...extra])
+        assert.ok(r.seen.execArgv.includes(f), `${f} in ${r.seen.execArgv}`);
+      assert.equal(r.seen.flagsEnv, null, 'no execve');
+      assert.equal(r.seen.version, process.version, "the project's Node");
+      assert.deepEqual(r.seen.argv, ['import', 'job.yaml']);
+    }
+    const r = await start(old.argv[0]!, old.argv.slice(1), old.env);
+    assert.equal(r.seen.flagsEnv, '0', 'BENCH_CLI=node keeps the re-starting start');
   });
 
   it('run as `node bin/ossmigrate.js`, re-starts in place (same pid) with the flags', async () => {
