@@ -152,6 +152,46 @@ function migratedBy(full: Last | undefined, inc: Last | undefined, verify: Verif
   return 'not-copied';
 }
 
+/**
+ * The final verify's problems, streamed from its tasks' journals: kept per object only while
+ * objects.ndjson joins them (`perObject`, bounded like the ledger walk: above `objectCap` the join
+ * is dropped), report.json's list up to `listCap` and the rest counted.
+ */
+export async function finalProblems(
+  problems: AsyncIterable<VerifyResult> | Iterable<VerifyResult>,
+  perObject: boolean,
+  caps: { listCap?: number; objectCap?: number } = {},
+): Promise<{
+  perObject: boolean;
+  problemOf: Map<string, VerifyResult>;
+  extras: VerifyResult[];
+  listedProblems: VerifyResult[];
+  unlistedProblems: number;
+}> {
+  const listCap = caps.listCap ?? PROBLEMS_LISTED;
+  const objectCap = caps.objectCap ?? OBJECT_LIST_CAP;
+  const problemOf = new Map<string, VerifyResult>();
+  const extras: VerifyResult[] = [];
+  const listedProblems: VerifyResult[] = [];
+  let unlistedProblems = 0;
+  for await (const x of problems) {
+    if (x.status !== 'extra' && x.status !== 'dest-newer') {
+      if (listedProblems.length < listCap) listedProblems.push(x);
+      else unlistedProblems++;
+    }
+    if (!perObject) continue;
+    if (x.status === 'extra') extras.push(x);
+    else problemOf.set(x.key, x);
+    // What the business wrote to OSS alone can outgrow the list: counted, not listed, as above.
+    if (problemOf.size + extras.length > objectCap) {
+      perObject = false;
+      problemOf.clear();
+      extras.length = 0;
+    }
+  }
+  return { perObject, problemOf, extras, listedProblems, unlistedProblems };
+}
+
 const sum = (c: Counters | undefined, ...k: Array<keyof Counters>) =>
   k.reduce((n, x) => n + (c?.[x] ?? 0), 0);
 
@@ -216,28 +256,10 @@ export async function writeMigrationReport(o: {
     full: await keptIn(fullLast, ids.full),
     incremental: await keptIn(incLast, ids.incremental),
   };
-  // The final verify's problems, streamed from its tasks' journals: kept per object only where
-  // objects.ndjson joins them (bounded like the ledger walk), report.json's list up to a cap.
-  let perObject = fullLast !== undefined && incLast !== undefined;
-  const problemOf = new Map<string, VerifyResult>();
-  const extras: VerifyResult[] = [];
-  const listedProblems: VerifyResult[] = [];
-  let unlistedProblems = 0;
-  for await (const x of ids.finalVerify ? passProblems(session.journal, ids.finalVerify) : []) {
-    if (x.status !== 'extra' && x.status !== 'dest-newer') {
-      if (listedProblems.length < PROBLEMS_LISTED) listedProblems.push(x);
-      else unlistedProblems++;
-    }
-    if (!perObject) continue;
-    if (x.status === 'extra') extras.push(x);
-    else problemOf.set(x.key, x);
-    // What the business wrote to OSS alone can outgrow the list: counted, not listed, as above.
-    if (problemOf.size + extras.length > OBJECT_LIST_CAP) {
-      perObject = false;
-      problemOf.clear();
-      extras.length = 0;
-    }
-  }
+  const { problemOf, extras, listedProblems, unlistedProblems, perObject } = await finalProblems(
+    ids.finalVerify ? passProblems(session.journal, ids.finalVerify) : [],
+    fullLast !== undefined && incLast !== undefined,
+  );
   const mirrored = new Set(o.business?.mirrorFetched ?? []);
   const ossWritten = new Set(o.business?.ossWrites ?? []);
   const sourceWritten = new Set(o.business?.sourceWrites ?? []);
