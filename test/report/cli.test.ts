@@ -139,4 +139,25 @@ describe('ossmigrate report and report.html', () => {
     assert.match(bad.stderr, /--objects prints the ledger on stdout; --open opens report\.html/);
     assert.equal(bad.stdout, '');
   });
+
+  it('after a later `verify`, report is that pass: its problems from the journal, in text and report.html', async () => {
+    const dst = sb.oss.buckets.get(sb.info.oss.bucket)!;
+    dst.objects.delete('r/2.bin');
+    await sb.oss.seed(sb.info.oss.bucket, { key: 'r/9-business.bin', body: patternBytes(77, 9), size: 77 });
+    const v = await runCli(['verify', '--workdir', work, '--json'], { cwd: dir, env });
+    assert.equal(v.code, 5, v.stderr);
+    const verifyDir = events(v.stdout).find((e) => e.type === 'summary')!.report as string;
+    assert.notEqual(verifyDir, reportDir);
+    const r = await runCli(['report', '--workdir', work], { cwd: dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /missing {3}1/);
+    assert.match(r.stdout, new RegExp(`html {6}${join(verifyDir, 'report.html')}`));
+    const html = await readFile(join(verifyDir, 'report.html'), 'utf8');
+    assert.match(html, /r\/2\.bin/, 'the missing object is listed');
+    assert.match(html, /r\/9-business\.bin/, 'and the one only in OSS');
+    assert.deepEqual((await readFile(join(verifyDir, 'check.txt'), 'utf8')).trim().split('\n'), [
+      '+ r/2.bin\tnot in the destination',
+      '- r/9-business.bin\tin the destination only',
+    ]);
+  });
 });

@@ -38,9 +38,18 @@ export function register(program: Command): void {
         try {
           const passes = await s.state.passes();
           const copyPasses = passes.filter((p) => p.mode === 'copy' || p.mode === 'verify');
+          // The latest pass with a report of its own: a `verify` run after the import writes one
+          // (the import's own verify is in its copy pass's report, which the copy pass names).
+          let latest: PassInfo | undefined;
+          for (const p of [...copyPasses].reverse()) {
+            if (await exists(join(s.ws.reportDir(s.name, p.id), 'summary.txt'))) {
+              latest = p;
+              break;
+            }
+          }
           const pass = o.pass
             ? passes.find((p) => p.id === o.pass)
-            : (copyPasses.filter((p) => p.mode === 'copy').pop() ?? copyPasses.pop());
+            : (latest ?? copyPasses.filter((p) => p.mode === 'copy').pop() ?? copyPasses.pop());
           if (!pass)
             throw new ConfigError(
               o.pass ? `no pass ${o.pass}` : `job ${s.name} has not run yet`,
