@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalJournal } from '../../runner/adapters/journal/localJournal.ts';
 import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
-import type { ObjectResult } from '../../runner/core/types.ts';
+import type { ObjectResult, VerifyResult } from '../../runner/core/types.ts';
 import { withRollup } from '../../runner/ports/journal.ts';
 import { type BenchRow, row, runNode } from './util.ts';
 
@@ -88,6 +88,80 @@ export async function generate(root: string, objects: number, attention = 0.03):
   }
   await local.close();
   await state.close();
+}
+
+const VERIFY_PASS = 'verify-full-20260101T000000Z-1';
+
+/** A verify pass's journal: `problems` over tasks of 1,000 (missing, extra, pending), task ids unrelated to ranges. */
+async function generateProblems(root: string, problems: number): Promise<void> {
+  const j = new LocalJournal(join(root, 'verify'));
+  const tasks = Math.ceil(problems / 1000);
+  for (let t = 0; t < tasks; t++) {
+    const ps: VerifyResult[] = [];
+    for (let i = 0; i < 1000 && t * 1000 + i < problems; i++) {
+      const key = `d${String(t).padStart(6, '0')}/img-${String(i).padStart(4, '0')}.jpg`;
+      const status = (['missing', 'extra', 'pending'] as const)[i % 3]!;
+      ps.push({
+        key,
+        dstKey: key,
+        status,
+        detail: status === 'extra' ? 'in the destination only' : 'not in the destination',
+      });
+    }
+    await j.putVerify(
+      VERIFY_PASS,
+      `verify-${((t * 2654435761) >>> 0).toString(16).padStart(8, '0')}-${t}`,
+      ps,
+    );
+  }
+}
+
+/** `verify problems`: a verify pass's report over its tasks' verify.ndjson (BENCH_VERIFY_PROBLEMS, default 10⁶; quick 10⁵). */
+async function benchVerifyProblems(o: { quick: boolean }): Promise<BenchRow[]> {
+  const n = Number(process.env.BENCH_VERIFY_PROBLEMS ?? (o.quick ? 100_000 : 1_000_000));
+  const root = await mkdtemp(join(tmpdir(), 'ossmigrate-bench-verify-'));
+  try {
+    await generateProblems(root, n);
+    const state = new SqliteStore(join(root, 'state.db'));
+    await state.close();
+    const run = async (mode: 'verify-old' | 'verify-new') => {
+      const r = await runNode([
+        '--import',
+        'tsx',
+        CHILD,
+        mode,
+        join(root, 'verify'),
+        VERIFY_PASS,
+        join(root, `report-${mode}`),
+        join(root, 'state.db'),
+      ]);
+      if (r.code !== 0) throw new Error(`report (${mode}) exited ${r.code}: ${r.stderr.slice(-800)}`);
+      return r;
+    };
+    const before = await run('verify-old');
+    const after = await run('verify-new');
+    const label = `${n.toExponential(0).replace('e+', 'e')} verify problems, ${Math.ceil(n / 1000)} tasks`;
+    return [
+      row({
+        suite: 'report-scale',
+        name: `verify report peak RSS (${label})`,
+        value: after.maxRssMiB,
+        unit: 'MiB',
+        baseline: before.maxRssMiB,
+        note: 'streamed from verify.ndjson; baseline: every problem in memory, sorted (as read from the state before)',
+      }),
+      row({
+        suite: 'report-scale',
+        name: `verify report s per million problems (${label})`,
+        value: after.ms / 1000 / (n / 1e6),
+        unit: 's/M',
+        baseline: before.ms / 1000 / (n / 1e6),
+        note: 'wall time of the report process, check.txt included',
+      }),
+    ];
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 }
 
 /** BENCH_REPORT_ATTENTION: shares of objects that need attention, e.g. 0.03,0.1 (default 0.03). */
@@ -195,6 +269,7 @@ export async function benchReportScale(o: { quick: boolean }): Promise<BenchRow[
         await rm(root, { recursive: true, force: true });
       }
     }
+  rows.push(...(await benchVerifyProblems(o)));
   return rows;
 }
 

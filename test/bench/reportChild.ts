@@ -1,17 +1,22 @@
 /**
  * One pass report over a journal, as `report-scale` measures it (a child process):
- *   reportChild.ts old|new|fixed <journal root> <pass id> <report dir> <state db>
+ *   reportChild.ts old|new|fixed|verify-old|verify-new <journal root> <pass id> <report dir> <state db>
  * old: every ledger line through ledgerTotals (the report before task summaries); new: the pass
  * rollup in the job state (and the attention files). Both then write summary.json, summary.txt,
  * failed.ndjson and report.html. fixed: load the same modules, report nothing (the fixed RSS).
+ * verify-new: a verify pass's report, its problems streamed from the tasks' verify.ndjson
+ * (passProblems); verify-old: the same problems read whole and sorted first, as the report read
+ * them from the job state's hash before (check.txt, summary files, report.html both ways).
  */
 import { LocalJournal } from '../../runner/adapters/journal/localJournal.ts';
 import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
 import { writeReport } from '../../runner/app/report.ts';
 import { parseJob } from '../../runner/config/job.ts';
 import type { Summary } from '../../runner/core/events.ts';
+import { compareKeys } from '../../runner/core/keys.ts';
+import type { VerifyResult } from '../../runner/core/types.ts';
 import { ledgerTotals } from '../../runner/engine/summary.ts';
-import { passTotals } from '../../runner/ports/journal.ts';
+import { passProblems, passTotals } from '../../runner/ports/journal.ts';
 
 const [mode, root, pass0, dir, db] = process.argv.slice(2) as [string, string, string, string, string];
 // The report's own time, without the process and module start-up before this line.
@@ -21,6 +26,57 @@ const cpu0 = process.cpuUsage();
 const passId = mode === 'fixed' ? 'no-such-pass' : pass0;
 const journal = new LocalJournal(root);
 const state = new SqliteStore(db, { readOnly: true });
+if (mode === 'verify-old' || mode === 'verify-new') {
+  let problems: AsyncIterable<VerifyResult> = passProblems(journal, pass0);
+  if (mode === 'verify-old') {
+    const all: VerifyResult[] = [];
+    for await (const { problems: ps } of journal.verifyTasks(pass0)) for (const x of ps) all.push(x);
+    all.sort((a, b) => compareKeys(a.key, b.key));
+    problems = (async function* () {
+      yield* all;
+    })();
+  }
+  const summary = {
+    passId: pass0,
+    phase: 'full' as const,
+    copied: 0,
+    skipped: 0,
+    failed: 0,
+    deferred: 0,
+    unchanged: 0,
+    bytes: 0,
+    verified: 0,
+    missing: 0,
+    different: 0,
+    extra: 0,
+    verifyErrors: 0,
+    elapsedMs: 0,
+    exitCode: 5,
+    failuresByClass: {},
+  };
+  const pass = {
+    id: pass0,
+    phase: 'full' as const,
+    t1: '2026-01-01T00:00:00.000Z',
+    mode: 'verify' as const,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    status: 'done' as const,
+  };
+  await writeReport({
+    dir,
+    job: 'bench',
+    spec: parseJob({
+      source: { type: 'cos', bucket: 'src-1250000000', region: 'ap-guangzhou', prefix: '' },
+      destination: { bucket: 'dst', region: 'cn-hangzhou', prefix: '' },
+    }),
+    summary,
+    verify: { pass, summary, totals: await passTotals(journal, 'none'), restoresPending: 0, stopped: false },
+    verifyProblems: problems,
+    journal: root,
+  });
+  process.stdout.write(`${JSON.stringify({ workMs: performance.now() - started })}\n`);
+  process.exit(0);
+}
 const totals =
   mode === 'old' ? await ledgerTotals(journal.ledger(passId)) : await passTotals(journal, passId, state);
 const summary: Summary = {
