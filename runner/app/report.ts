@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { type JobSpec, sourceLabel } from '../config/job.ts';
 import { CLASS_INFO, type FailureClass } from '../core/errors.ts';
 import type { Summary } from '../core/events.ts';
-import { PENDING_LISTED, type VerifyResult } from '../core/types.ts';
+import { PENDING_LISTED, problemKey, type VerifyResult } from '../core/types.ts';
 import { formatBytes, formatDuration } from '../core/units.ts';
 import type { PassRun } from '../engine/run.ts';
 import type { FailureRecord, JobState } from '../ports/jobState.ts';
@@ -145,6 +145,32 @@ export function summaryText(o: {
 const WRITE_AT = 65_536;
 
 /**
+ * A file written line by line in ~64 KiB stream writes (not one write per line): what the report
+ * streams (failed.ndjson, check.txt) is never held whole. `add` returns a promise only when the
+ * stream must drain first (no await per line on a path of millions).
+ */
+function lineFile(path: string): { add(line: string): Promise<unknown> | undefined; end(): Promise<void> } {
+  const out = createWriteStream(path);
+  const done = new Promise<void>((ok, fail) => {
+    out.once('error', fail).once('finish', ok);
+  });
+  let buf = '';
+  return {
+    add(line) {
+      buf += line;
+      if (buf.length < WRITE_AT) return undefined;
+      const ok = out.write(buf);
+      buf = '';
+      return ok ? undefined : once(out, 'drain');
+    },
+    async end() {
+      out.end(buf);
+      await done;
+    },
+  };
+}
+
+/**
  * A verify pass's problems as check.txt (with `path`; streamed, ~64 KiB writes) and report.html's
  * list (the first LIST_CAP). A full-phase verify lists the first PENDING_LISTED objects modified
  * after T1 and counts the rest (1 % of 10⁹ changed during the full copy would be 10⁷ lines that
@@ -154,34 +180,22 @@ export async function listProblems(
   problems: AsyncIterable<VerifyResult>,
   o: { path?: string; capPending?: boolean } = {},
 ): Promise<ProblemList> {
-  const out = o.path ? createWriteStream(o.path) : undefined;
-  const done = out
-    ? new Promise<void>((ok, fail) => {
-        out.once('error', fail).once('finish', ok);
-      })
-    : undefined;
+  const out = o.path ? lineFile(o.path) : undefined;
   const list: ProblemList = { rows: [], total: 0 };
   let pending = 0;
-  let buf = '';
   for await (const p of problems) {
     list.total++;
     if (p.status === 'pending' && o.capPending && ++pending > PENDING_LISTED) continue;
     if (list.rows.length < LIST_CAP) list.rows.push(problemRow(p));
-    if (!out) continue;
-    buf += `${SIGIL[p.status]} ${p.status === 'extra' ? p.dstKey : p.key}${p.detail ? `\t${p.detail}` : ''}\n`;
-    if (buf.length >= WRITE_AT) {
-      const ok = out.write(buf);
-      buf = '';
-      if (!ok) await once(out, 'drain');
-    }
+    const drain = out?.add(`${SIGIL[p.status]} ${problemKey(p)}${p.detail ? `\t${p.detail}` : ''}\n`);
+    if (drain) await drain;
   }
   const more = pending - PENDING_LISTED;
   if (more > 0)
-    buf += `# … and ${more} more modified after T1, not listed (a full-phase verify lists the first ${PENDING_LISTED.toLocaleString('en-US')}; the incremental copies them all)\n`;
-  if (out) {
-    out.end(buf);
-    await done;
-  }
+    await out?.add(
+      `# … and ${more} more modified after T1, not listed (a full-phase verify lists the first ${PENDING_LISTED.toLocaleString('en-US')}; the incremental copies them all)\n`,
+    );
+  await out?.end();
   return list;
 }
 
@@ -227,34 +241,27 @@ export async function writeReport(o: {
     summaryText({ ...o, summary: s, reportDir: o.dir, journal: o.journal }),
   );
   // Streamed to the file (the pass rollup's open objects come from the tasks' attention files).
-  const failed = createWriteStream(join(o.dir, 'failed.ndjson'));
-  const done = new Promise<void>((ok, fail) => {
-    failed.once('error', fail).once('finish', ok);
-  });
+  const failed = lineFile(join(o.dir, 'failed.ndjson'));
   // One pass over the open objects feeds failed.ndjson and report.html's list (the counts are
-  // the summary's); lines go out in ~64 KiB writes, not one stream write each.
+  // the summary's).
   const list: { rows: string[][]; total: number } = { rows: [], total: 0 };
-  let buf = '';
   for await (const r of o.copy?.totals.open ?? []) {
     if (list.rows.length < LIST_CAP) list.rows.push(openRow(r));
     list.total++;
-    buf += `${JSON.stringify({
-      key: r.key,
-      outcome: r.outcome,
-      class: r.failureClass ?? null,
-      reason: r.reason ?? r.skipReason ?? null,
-      fix: r.fix ?? null,
-      size: r.size,
-      attempts: r.attempts,
-    })}\n`;
-    if (buf.length >= WRITE_AT) {
-      const ok = failed.write(buf);
-      buf = '';
-      if (!ok) await once(failed, 'drain');
-    }
+    const drain = failed.add(
+      `${JSON.stringify({
+        key: r.key,
+        outcome: r.outcome,
+        class: r.failureClass ?? null,
+        reason: r.reason ?? r.skipReason ?? null,
+        fix: r.fix ?? null,
+        size: r.size,
+        attempts: r.attempts,
+      })}\n`,
+    );
+    if (drain) await drain;
   }
-  failed.end(buf);
-  await done;
+  await failed.end();
   const problemList = o.verifyProblems
     ? await listProblems(o.verifyProblems, {
         path: join(o.dir, 'check.txt'),

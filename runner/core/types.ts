@@ -341,3 +341,6 @@ export type VerifyResult = {
   srcCrc64?: string;
   dstCrc64?: string;
 };
+
+/** The key a problem is listed under: an extra by its destination key, the rest by the source key. */
+export const problemKey = (r: VerifyResult): string => (r.status === 'extra' ? r.dstKey : r.key);

@@ -30,7 +30,7 @@ import {
   type TaskSummary,
 } from '../core/ledger.ts';
 import { hasRollup, type PassRollup, type RollupStore } from '../core/rollup.ts';
-import type { ObjectResult, VerifyResult } from '../core/types.ts';
+import { type ObjectResult, problemKey, type VerifyResult } from '../core/types.ts';
 
 export type TaskStatus = 'Running' | 'Completed' | 'Failed';
 
@@ -77,8 +77,6 @@ export interface Journal {
   location(passId: string): string;
 }
 
-/** Where a problem sorts: an extra by its destination key, the rest by the source key. */
-const problemKey = (r: VerifyResult): string => (r.status === 'extra' ? r.dstKey : r.key);
 export const byProblemKey = (a: VerifyResult, b: VerifyResult): number =>
   compareKeys(problemKey(a), problemKey(b));
 

@@ -13,10 +13,9 @@ import { SqliteStore } from '../../runner/adapters/state/sqliteStore.ts';
 import { writeReport } from '../../runner/app/report.ts';
 import { parseJob } from '../../runner/config/job.ts';
 import type { Summary } from '../../runner/core/events.ts';
-import { compareKeys } from '../../runner/core/keys.ts';
 import type { VerifyResult } from '../../runner/core/types.ts';
 import { ledgerTotals } from '../../runner/engine/summary.ts';
-import { passProblems, passTotals } from '../../runner/ports/journal.ts';
+import { byProblemKey, passProblems, passTotals } from '../../runner/ports/journal.ts';
 
 const [mode, root, pass0, dir, db] = process.argv.slice(2) as [string, string, string, string, string];
 // The report's own time, without the process and module start-up before this line.
@@ -26,51 +25,57 @@ const cpu0 = process.cpuUsage();
 const passId = mode === 'fixed' ? 'no-such-pass' : pass0;
 const journal = new LocalJournal(root);
 const state = new SqliteStore(db, { readOnly: true });
+/** A finished pass of the bench's job (one day long). */
+const passOf = (id: string, m: 'copy' | 'verify') => ({
+  id,
+  phase: 'full' as const,
+  t1: '2026-01-01T00:00:00.000Z',
+  mode: m,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  finishedAt: '2026-01-02T00:00:00.000Z',
+  status: 'done' as const,
+});
+/** A summary with nothing counted but what is given. */
+const summaryOf = (o: Partial<Summary> & Pick<Summary, 'exitCode'>): Summary => ({
+  passId,
+  phase: 'full',
+  copied: 0,
+  skipped: 0,
+  failed: 0,
+  deferred: 0,
+  unchanged: 0,
+  bytes: 0,
+  verified: 0,
+  missing: 0,
+  different: 0,
+  extra: 0,
+  verifyErrors: 0,
+  elapsedMs: 0,
+  failuresByClass: {},
+  ...o,
+});
+const spec = parseJob({
+  source: { type: 'cos', bucket: 'src-1250000000', region: 'ap-guangzhou', prefix: '' },
+  destination: { bucket: 'dst', region: 'cn-hangzhou', prefix: '' },
+});
 if (mode === 'verify-old' || mode === 'verify-new') {
-  let problems: AsyncIterable<VerifyResult> = passProblems(journal, pass0);
+  let problems: AsyncIterable<VerifyResult> = passProblems(journal, passId);
   if (mode === 'verify-old') {
     const all: VerifyResult[] = [];
-    for await (const { problems: ps } of journal.verifyTasks(pass0)) for (const x of ps) all.push(x);
-    all.sort((a, b) => compareKeys(a.key, b.key));
+    for await (const { problems: ps } of journal.verifyTasks(passId)) for (const x of ps) all.push(x);
+    all.sort(byProblemKey);
     problems = (async function* () {
       yield* all;
     })();
   }
-  const summary = {
-    passId: pass0,
-    phase: 'full' as const,
-    copied: 0,
-    skipped: 0,
-    failed: 0,
-    deferred: 0,
-    unchanged: 0,
-    bytes: 0,
-    verified: 0,
-    missing: 0,
-    different: 0,
-    extra: 0,
-    verifyErrors: 0,
-    elapsedMs: 0,
-    exitCode: 5,
-    failuresByClass: {},
-  };
-  const pass = {
-    id: pass0,
-    phase: 'full' as const,
-    t1: '2026-01-01T00:00:00.000Z',
-    mode: 'verify' as const,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    status: 'done' as const,
-  };
+  const summary = summaryOf({ exitCode: 5 });
+  const verify = { pass: passOf(passId, 'verify'), summary, restoresPending: 0, stopped: false };
   await writeReport({
     dir,
     job: 'bench',
-    spec: parseJob({
-      source: { type: 'cos', bucket: 'src-1250000000', region: 'ap-guangzhou', prefix: '' },
-      destination: { bucket: 'dst', region: 'cn-hangzhou', prefix: '' },
-    }),
+    spec,
     summary,
-    verify: { pass, summary, totals: await passTotals(journal, 'none'), restoresPending: 0, stopped: false },
+    verify: { ...verify, totals: await passTotals(journal, 'none') },
     verifyProblems: problems,
     journal: root,
   });
@@ -79,38 +84,17 @@ if (mode === 'verify-old' || mode === 'verify-new') {
 }
 const totals =
   mode === 'old' ? await ledgerTotals(journal.ledger(passId)) : await passTotals(journal, passId, state);
-const summary: Summary = {
-  passId,
-  phase: 'full',
+const summary = summaryOf({
   copied: totals.copied,
   skipped: totals.skipped,
   failed: totals.failed,
   deferred: totals.deferred,
   deferredAfterWindow: totals.deferredAfterWindow,
-  unchanged: 0,
   bytes: totals.bytes,
-  verified: 0,
-  missing: 0,
-  different: 0,
-  extra: 0,
-  verifyErrors: 0,
-  elapsedMs: 0,
   exitCode: totals.failed ? 4 : 0,
   failuresByClass: totals.failuresByClass,
-};
-const pass = {
-  id: passId,
-  phase: 'full' as const,
-  t1: '2026-01-01T00:00:00.000Z',
-  mode: 'copy' as const,
-  startedAt: '2026-01-01T00:00:00.000Z',
-  finishedAt: '2026-01-02T00:00:00.000Z',
-  status: 'done' as const,
-};
-const spec = parseJob({
-  source: { type: 'cos', bucket: 'src-1250000000', region: 'ap-guangzhou', prefix: '' },
-  destination: { bucket: 'dst', region: 'cn-hangzhou', prefix: '' },
 });
+const pass = passOf(passId, 'copy');
 await writeReport({
   dir,
   job: 'bench',

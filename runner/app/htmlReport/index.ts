@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Summary } from '../../core/events.ts';
 import type { OpenObjects } from '../../core/ledger.ts';
 import type { Series } from '../../core/series.ts';
-import type { Counters, ObjectResult, VerifyResult } from '../../core/types.ts';
+import { type Counters, type ObjectResult, problemKey, type VerifyResult } from '../../core/types.ts';
 import type { PassRun } from '../../engine/run.ts';
 import type { FailureRecord } from '../../ports/jobState.ts';
 import { renderCharts } from './charts.ts';
@@ -87,11 +87,7 @@ export async function openList(open: OpenObjects): Promise<{ rows: string[][]; t
 }
 
 /** A verify problem as a row of the page's list. */
-export const problemRow = (p: VerifyResult): string[] => [
-  p.status === 'extra' ? p.dstKey : p.key,
-  p.status,
-  p.detail ?? '',
-];
+export const problemRow = (p: VerifyResult): string[] => [problemKey(p), p.status, p.detail ?? ''];
 
 /** The first LIST_CAP problems of a verify pass and how many there are (listed or not). */
 export type ProblemList = { rows: string[][]; total: number };
