@@ -70,11 +70,42 @@ function lazyBuiltins(): Plugin {
           : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-        contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+        contents: DEFERRED.has(args.path)
+          ? deferredShim(args.path)
+          : `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
         loader: 'js',
       }));
     },
   };
+}
+
+/**
+ * Builtins that most starts never call but that modules on every start import (commander →
+ * child_process, the journals → zlib, plan/prompt code → readline): loading them is Node's own
+ * JavaScript compiled at run time, ~10 CPU-ms of an empty import together (child_process brings
+ * net and dgram). Their shim is an object of accessors over the names the module has (read here,
+ * at build time, from the Node that runs the build: the project's own), loading the builtin on
+ * the first one touched. Only modules whose exports are plain functions, classes and values
+ * (no `this` on the module, not callable themselves) are deferred this way.
+ */
+const DEFERRED = new Set([
+  'node:child_process',
+  'node:zlib',
+  'node:readline',
+  'node:readline/promises',
+  'node:https',
+  'node:dns',
+  'node:worker_threads',
+]);
+export function deferredShim(id: string): string {
+  const names = Object.getOwnPropertyNames(process.getBuiltinModule(id));
+  return [
+    `let m; const load = () => (m ??= process.getBuiltinModule(${JSON.stringify(id)}));`,
+    'const lazy = {};',
+    `for (const k of ${JSON.stringify(names)})`,
+    '  Object.defineProperty(lazy, k, { get: () => load()[k], set: (v) => { load()[k] = v; }, enumerable: true });',
+    'module.exports = lazy;',
+  ].join('\n');
 }
 
 /**

@@ -12,6 +12,7 @@
  * (`bin/ossmigrate.js|--no-memory-reducer`). Env: AB_REPS (3), AB_SMALL=0 skips the small set,
  * AB_BIG=0 the 64 MiB sets, AB_NODE_FLAGS (every build), AB_CPU_PROF=<dir> (--cpu-prof), AB_WRAP (a command line before
  * node, `%` → run number: `strace -f -c -o /tmp/st.%`, `perf record -o /tmp/p.% --`),
+ * AB_SMALL=0 with AB_BIG=0 runs the empty prefix only (the fixed cost).
  * AB_GREP=<text> prints each run's stdout lines containing it (with --trace-gc: `Mark`). Each
  * build starts as its executable (with Node flags: node and its shebang's flags), or as `node <bin>` with BENCH_CLI=node
  * or a `node:` before its path (`node:/abs/bin/ossmigrate.js`: the re-exec'ing start).
@@ -92,7 +93,8 @@ const f = (x: number, d = 2) => x.toFixed(d);
 try {
   for (let r = 0; r < reps; r++) {
     for (const bin of r % 2 ? [...bins].reverse() : bins) {
-      const empty = small ? await importOnce(bin, 'nothing-here/') : undefined;
+      // With neither set, the empty prefix alone: the fixed cost of a job.
+      const empty = small || !big ? await importOnce(bin, 'nothing-here/') : undefined;
       const b8 = big ? await importOnce(bin, 'big/a/') : undefined;
       const b16 = big ? await importOnce(bin, 'big/') : undefined;
       const s = small ? await importOnce(bin, 'small/') : undefined;
@@ -111,9 +113,8 @@ try {
             ? `${f(x.gb.at(-1)!)} CPU-s/GB (user ${f(x.user.at(-1)!)}, sys ${f(x.sys.at(-1)!)}; ` +
               `8 × 64 MiB ${f(b8.cpuMs / 1000)} CPU-s, 16 × ${f(b16.cpuMs / 1000)} in ${f(b16.ms / 1000, 1)} s)`
             : '') +
-          (s && empty
-            ? `, empty ${f(empty.cpuMs / 1000)} CPU-s, ${f(x.small.at(-1)!, 0)} CPU-µs per small object`
-            : '') +
+          (empty ? `, empty ${f(empty.cpuMs / 1000, 3)} CPU-s` : '') +
+          (s ? `, ${f(x.small.at(-1)!, 0)} CPU-µs per small object` : '') +
           '\n',
       );
     }
@@ -124,9 +125,11 @@ try {
         (x.gb.length
           ? `${f(median(x.gb))} CPU-s/GB [${x.gb.map((v) => f(v)).join(', ')}] (user ${f(median(x.user))}, sys ${f(median(x.sys))})`
           : '') +
+        (x.fixed.length
+          ? `; empty ${f(median(x.fixed), 3)} CPU-s [${x.fixed.map((v) => f(v, 3)).join(', ')}]`
+          : '') +
         (x.small.length
-          ? `; empty ${f(median(x.fixed), 3)} CPU-s [${x.fixed.map((v) => f(v, 3)).join(', ')}]` +
-            `; ${f(median(x.small), 0)} CPU-µs per small object [${x.small.map((v) => f(v, 0)).join(', ')}]`
+          ? `; ${f(median(x.small), 0)} CPU-µs per small object [${x.small.map((v) => f(v, 0)).join(', ')}]`
           : ''),
     );
 } finally {

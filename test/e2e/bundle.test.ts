@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freshBundle } from '../../bin/bundle.js';
-import { buildCli } from '../../scripts/build.ts';
+import { buildCli, deferredShim } from '../../scripts/build.ts';
 import { cleanEnv } from '../helpers/cli.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
@@ -90,6 +90,31 @@ describe('the prebuilt CLI bundle', () => {
     for (const m of ['NativeModule http2', 'NativeModule tls'])
       assert.ok(!modules.includes(m), `${m} was loaded by an import over plain HTTP`);
   });
+});
+
+describe("the bundle's deferred builtins", () => {
+  // In a fresh process (the test runner has them loaded already): evaluating the shim loads
+  // nothing, the first name touched loads the builtin, and every name then is the builtin's own.
+  for (const id of ['node:child_process', 'node:zlib', 'node:readline/promises']) {
+    it(`${id}: loaded on first use, and the same exports`, async () => {
+      const name = `NativeModule ${id.slice(5)}`;
+      const script = [
+        'const module = { exports: {} };',
+        `new Function('module', ${JSON.stringify(deferredShim(id))})(module);`,
+        'const lazy = module.exports;',
+        `const before = process.moduleLoadList.includes(${JSON.stringify(name)});`,
+        `const real = process.getBuiltinModule(${JSON.stringify(id)});`,
+        'const keys = Object.keys(lazy);',
+        'const same = keys.length > 0 && Object.getOwnPropertyNames(real).every((k) => lazy[k] === real[k]);',
+        'console.log(JSON.stringify({ before, same, n: keys.length }));',
+      ].join('\n');
+      const r = await node(['-e', script], { cwd: tmpdir() });
+      assert.equal(r.code, 0, r.stderr);
+      const got = JSON.parse(r.stdout) as { before: boolean; same: boolean; n: number };
+      assert.equal(got.before, false, `${id} was loaded before any export was read`);
+      assert.ok(got.same, `${id}: an export differs from the builtin's (${got.n} names)`);
+    });
+  }
 });
 
 describe('bin/ossmigrate.js: bundle or sources', () => {
