@@ -112,15 +112,10 @@ async function pipe(
 const keyOf = (s: Shape, i: number) => `${s.name}/${String(i).padStart(6, '0')}`;
 
 /** The bare pipe through the sandbox's emulators: signed GET from COS, signed PUT into OSS. */
-async function pipeClouds(
-  sb: Sandbox,
-  s: Shape,
-  n: number,
-  crc: boolean,
-  dstPrefix: string,
-): Promise<ChildRun> {
+/** pipe.ts's `clouds` argument: the sandbox's COS and OSS emulators, writing under dstPrefix. */
+export function pipeClouds(sb: Sandbox, dstPrefix: string) {
   const { cos, oss } = sb.info;
-  const clouds = {
+  return {
     cos: {
       endpoint: cos.endpoint,
       host: `${cos.bucket}.cos.${cos.region}.myqcloud.com`,
@@ -136,9 +131,18 @@ async function pipeClouds(
     },
     dstPrefix,
   };
+}
+
+async function pipeThroughClouds(
+  sb: Sandbox,
+  s: Shape,
+  n: number,
+  crc: boolean,
+  dstPrefix: string,
+): Promise<ChildRun> {
   // The seeded keys (keyOf), generated in the pipe: argv cannot hold 10,000 of them.
   const arg = JSON.stringify({
-    clouds,
+    clouds: pipeClouds(sb, dstPrefix),
     keyPrefix: `${s.name}/`,
     count: n,
     pad: 6,
@@ -276,8 +280,8 @@ export async function benchLimit(
           oursFixed: await ours(sb, dir, s, 'nothing-here/', `empty-${tag}`),
           plain: await pipe(servers, s, s.n, false),
           crc: await pipe(servers, s, s.n, true),
-          cloudPlain: await pipeClouds(sb, s, s.n, false, `pipe-${tag}/`),
-          cloudCrc: await pipeClouds(sb, s, s.n, true, `pipe-crc-${tag}/`),
+          cloudPlain: await pipeThroughClouds(sb, s, s.n, false, `pipe-${tag}/`),
+          cloudCrc: await pipeThroughClouds(sb, s, s.n, true, `pipe-crc-${tag}/`),
           ours: await ours(sb, dir, s, `${s.name}/`, tag),
         };
         for (const p of [tag, `pipe-${tag}`, `pipe-crc-${tag}`]) dropDestination(sb, `${p}/`);

@@ -27,12 +27,15 @@ const o = JSON.parse(process.argv[2]!) as {
   clouds?: Clouds;
   /** Keys `${keyPrefix}${i}` for i < count, i zero-padded to `pad` digits (argv cannot hold 10,000 keys). */
   keyPrefix: string;
+  /** Or the keys themselves (a few), copied in this order; count and pad are then ignored. */
+  keys?: string[];
   count: number;
   pad: number;
   concurrency: number;
   crc: boolean;
 };
-const keyAt = (i: number) => o.keyPrefix + String(i).padStart(o.pad, '0');
+const keyAt = (i: number) => o.keys?.[i] ?? o.keyPrefix + String(i).padStart(o.pad, '0');
+if (o.keys) o.count = o.keys.length;
 const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency * 2 });
 const hmac = (key: string, s: string, enc: 'hex' | 'base64') => createHmac('sha1', key).update(s).digest(enc);
 

@@ -14,16 +14,25 @@
  * repetition runs every set with both tools back to back; ratios are medians of per-repetition
  * ratios (this VM's speed drifts by tens of percent over minutes, adjacent runs much less).
  * After every copy the OSS emulator's contents are compared with the source (size + CRC-64).
+ *
+ * Node's own floor for the byte path, in the same repetitions: pipe.ts (a bare keep-alive
+ * node:http GET → PUT pipe between the same emulators, 16 at a time, signed inline, no SDK, no
+ * hash, no state, the CLI's runtime flags) copying the same 8 and 16 objects. Its CPU per
+ * additional GB against rclone's is what any Node program pays; ossmigrate's against it is what
+ * this project's code adds.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { RUNTIME_FLAGS } from '../../bin/runtimeFlags.js';
 import { buildCli } from '../../scripts/build.ts';
 import { patternBytes } from '../sandbox/common/blobs.ts';
 import type { LoggedRequest } from '../sandbox/common/requestLog.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
+import { pipeClouds } from './limit.ts';
 import { type BenchRow, BIN, cliStart, MiB, median, row } from './util.ts';
 
 export type Run = {
@@ -158,6 +167,30 @@ async function ours(sb: Sandbox, dir: string, set: SetDef, dst: string): Promise
   return check(await timed(argv, env, dir), `ossmigrate import (${set.name})`);
 }
 
+const PIPE = fileURLToPath(new URL('./pipe.ts', import.meta.url));
+const BIG_KEYS = [
+  ...Array.from({ length: 8 }, (_, i) => `big/a/${i}`),
+  ...Array.from({ length: 8 }, (_, i) => `big/b/${i}`),
+];
+
+/** The bare Node pipe (pipe.ts) copying the first n big objects to dst, timed as the tools are. */
+async function nodePipe(sb: Sandbox, dir: string, n: number, dst: string): Promise<Run> {
+  const arg = JSON.stringify({
+    clouds: pipeClouds(sb, dst),
+    keyPrefix: '',
+    keys: BIG_KEYS.slice(0, n),
+    count: n,
+    pad: 0,
+    concurrency: 16,
+    crc: false,
+  });
+  const argv = [process.execPath, ...RUNTIME_FLAGS, '--import', import.meta.resolve('tsx'), PIPE, arg];
+  return check(
+    await timed(argv, { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir }, dir),
+    `node pipe (${n})`,
+  );
+}
+
 /** Every source object of the set is at dst with the same size and CRC-64; nothing else is there. */
 function compare(sb: Sandbox, set: SetDef, dst: string, tool: string): void {
   const src = sb.cos.buckets.get(sb.info.cos.bucket)!;
@@ -172,6 +205,19 @@ function compare(sb: Sandbox, set: SetDef, dst: string, tool: string): void {
     if (!g || g.size !== w.size || !wc || g.crc64 !== wc)
       throw new Error(`${tool} (${set.name}): ${w.key} is missing or differs at the destination`);
   }
+}
+
+/** The pipe's copies of the first n big objects are at dst with the source's size and CRC-64; then dropped. */
+function pipeCheck(sb: Sandbox, n: number, dst: string): void {
+  const src = sb.cos.buckets.get(sb.info.cos.bucket)!;
+  const out = sb.oss.buckets.get(sb.info.oss.bucket)!;
+  for (const key of BIG_KEYS.slice(0, n)) {
+    const w = src.get(key);
+    const g = out.get(dst + key);
+    if (!w || !g || g.size !== w.size || !w.crc64 || g.crc64 !== w.crc64)
+      throw new Error(`node pipe: ${key} is missing or differs at ${dst}`);
+  }
+  drop(sb, dst);
 }
 
 function drop(sb: Sandbox, prefix: string): void {
@@ -214,6 +260,7 @@ export async function benchRclone(
   try {
     await seed(sb);
     const runs: Record<SetName, Pair>[] = [];
+    const pipes: { p8: Run; p16: Run }[] = [];
     for (let r = 0; r < reps; r++) {
       const rep = {} as Record<SetName, Pair>;
       for (const set of SETS) {
@@ -231,6 +278,14 @@ export async function benchRclone(
             `  ossmigrate ${(us.cpuMs / 1000).toFixed(2)} CPU-s ${(us.ms / 1000).toFixed(1)} s\n`,
         );
       }
+      const p8 = await nodePipe(sb, dir, 8, `np${r}-8/`);
+      pipeCheck(sb, 8, `np${r}-8/`);
+      const p16 = await nodePipe(sb, dir, 16, `np${r}-16/`);
+      pipeCheck(sb, 16, `np${r}-16/`);
+      pipes.push({ p8, p16 });
+      process.stderr.write(
+        `  rep ${r + 1}/${reps} node pipe 8 × 64 MiB ${(p8.cpuMs / 1000).toFixed(2)} CPU-s, 16 × ${(p16.cpuMs / 1000).toFixed(2)}\n`,
+      );
       runs.push(rep);
     }
     const gb = (8 * 64 * MiB) / 1e9;
@@ -254,7 +309,20 @@ export async function benchRclone(
     const spread = (k: K) =>
       reps > 1 ? `; per rep ${runs.map((_, i) => (us[i]![k] / rc[i]![k]).toFixed(2)).join(', ')}` : '';
     const verifyPerObject = median(runs.map((r) => sum(r.small.oursReads) / 3000));
+    // Node's floor (pipe.ts): CPU per additional GB, against rclone's and against ossmigrate's.
+    const pipeGb = pipes.map((p) => (p.p16.cpuMs - p.p8.cpuMs) / 1000 / gb);
+    const pipeUser = pipes.map((p) => (p.p16.userMs - p.p8.userMs) / 1000 / gb);
+    const userGb = (rep: Record<SetName, Pair>, tool: 'rclone' | 'ours') =>
+      (rep.big16[tool].userMs - rep.big8[tool].userMs) / 1000 / gb;
+    const pipeVsRclone = median(pipeGb.map((v, i) => v / rc[i]!.perGb));
+    const oursVsPipe = median(pipeGb.map((v, i) => us[i]!.perGb / v));
     Object.assign(figures, {
+      node_pipe_cpu_per_gb: median(pipeGb),
+      node_pipe_user_cpu_per_gb: median(pipeUser),
+      rclone_user_cpu_per_gb: median(runs.map((r) => userGb(r, 'rclone'))),
+      ossmigrate_user_cpu_per_gb: median(runs.map((r) => userGb(r, 'ours'))),
+      node_pipe_vs_rclone_cpu_per_gb_ratio: pipeVsRclone,
+      ossmigrate_vs_node_pipe_cpu_per_gb_ratio: oursVsPipe,
       rclone_cpu_per_gb_ratio: ratio('perGb'),
       rclone_cpu_per_small_object_ratio: ratio('perSmallUs'),
       rclone_fixed_cost_ratio: ratio('fixed'),
@@ -286,6 +354,27 @@ export async function benchRclone(
       );
     add('8 × 64 MiB, whole process: CPU', 'whole8', 'CPU-s');
     add('per additional GB (8 → 16 × 64 MiB): CPU', 'perGb', 'CPU-s/GB', 1.3);
+    const perRep = (xs: number[]) => (reps > 1 ? `; per rep ${xs.map((v) => v.toFixed(2)).join(', ')}` : '');
+    rows.push(
+      row({
+        suite: 'rclone',
+        name: "per additional GB: CPU of Node's floor, a bare node:http pipe (pipe.ts, no SDK, no hash) (vs rclone)",
+        value: median(pipeGb),
+        unit: 'CPU-s/GB',
+        baseline: med(rc, 'perGb'),
+        ratio: pipeVsRclone,
+        note: `what any Node program pays${perRep(pipeGb.map((v, i) => v / rc[i]!.perGb))}`,
+      }),
+      row({
+        suite: 'rclone',
+        name: "per additional GB: CPU of ossmigrate (vs Node's floor, the bare pipe)",
+        value: med(us, 'perGb'),
+        unit: 'CPU-s/GB',
+        baseline: median(pipeGb),
+        ratio: oursVsPipe,
+        note: `what this project's code adds${perRep(pipeGb.map((v, i) => us[i]!.perGb / v))}`,
+      }),
+    );
     add('fixed cost of one job (empty set): CPU', 'fixed', 'CPU-s', 1.5);
     add('3,000 × 4 KiB, whole process: CPU', 'wholeSmall', 'CPU-s');
     add('per small object (3,000 × 4 KiB over empty): CPU', 'perSmallUs', 'CPU-µs', 1.0);
@@ -302,7 +391,7 @@ export async function benchRclone(
           .join(', ')}`,
       }),
     );
-    printTable(rc, us, ratio);
+    printTable(rc, us, ratio, { perGb: median(pipeGb), vsRclone: pipeVsRclone });
   } finally {
     await sb.close();
     await rm(dir, { recursive: true, force: true });
@@ -315,6 +404,7 @@ function printTable(
   rc: Record<string, number>[],
   us: Record<string, number>[],
   ratio: (k: never) => number,
+  pipe: { perGb: number; vsRclone: number },
 ): void {
   const m = (xs: Record<string, number>[], k: string) => median(xs.map((x) => x[k]!));
   const r = ratio as (k: string) => number;
@@ -324,6 +414,7 @@ function printTable(
     '\n  | work | rclone | ossmigrate | ratio |\n  |---|---|---|---|\n' +
       line('8 × 64 MiB, whole process', 'whole8', 'CPU-s') +
       line('per additional GB (8 → 16 objects)', 'perGb', 'CPU-s') +
+      `  | per additional GB, bare Node pipe (Node's floor) | ${m(rc, 'perGb').toFixed(2)} CPU-s | ${pipe.perGb.toFixed(2)} CPU-s | ${pipe.vsRclone.toFixed(2)}× |\n` +
       line('fixed cost of one job', 'fixed', 'CPU-s') +
       line('3,000 × 4 KiB, whole process', 'wholeSmall', 'CPU-s') +
       line('per small object (over fixed)', 'perSmallUs', 'CPU-µs') +
