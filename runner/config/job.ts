@@ -387,7 +387,10 @@ export const JobSchema = z
       .strictObject({
         /** ossimport isAuditAfterImport. */
         afterImport: z.boolean().default(true),
-        /** size: sizes only (ossimport auditMode=simple); crc64: sizes and CRC-64 via HEAD. */
+        /**
+         * size: sizes only (ossimport auditMode=simple); crc64: sizes and CRC-64, from both listings
+         * joined with the copy ledger, with a HEAD only where the ledger cannot vouch (or `deep`).
+         */
         mode: z.enum(['crc64', 'size']).default('crc64'),
         /**
          * HEAD every object as well (`verify --deep`) instead of trusting the copy ledger where both
