@@ -9,6 +9,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { setDefaultLogLevel } from '../app/logger.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { ExitCode } from '../core/exitCodes.ts';
+import { watchOutputs } from './closedOutput.ts';
 import { commands } from './commands/index.ts';
 import { applyHelp } from './help.ts';
 
@@ -30,6 +31,7 @@ export function buildProgram(extra: readonly RegisterCommand[] = []): Command {
 export async function runProgram(argv: string[], extra: readonly RegisterCommand[] = []): Promise<number> {
   // The entry point reads the environment; job logs below it take the level as a value.
   setDefaultLogLevel(readEnvironment(process.env).logLevel);
+  watchOutputs();
   const program = buildProgram(extra);
   // `ossmigrate` alone in a terminal opens the TUI (when it is part of this build); without
   // one, commander prints the help.

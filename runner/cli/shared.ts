@@ -27,6 +27,7 @@ import { formatBytes, formatDuration, parseTime } from '../core/units.ts';
 import type { FleetSettings } from '../fleet/backend.ts';
 import { journalLocationFrom } from '../fleet/journalLocation.ts';
 import type { JobBackendProvider } from '../ports/jobBackend.ts';
+import { onOutputGone } from './closedOutput.ts';
 import {
   DEFINITION_COMMANDS,
   FLAG_OF,
@@ -692,7 +693,10 @@ export function jobLine(spec: JobSpec): string {
 
 // ---- signals and errors ----------------------------------------------------------------------
 
-/** First Ctrl-C / SIGTERM: finish in-flight objects and stop. Second: stop now. */
+/**
+ * First Ctrl-C / SIGTERM (or stdout/stderr losing its reader: `… | head`): finish in-flight
+ * objects and stop. Second: stop now.
+ */
 export function stopSignals(say: (s: string) => void): {
   soft: AbortSignal;
   hard: AbortSignal;
@@ -700,7 +704,7 @@ export function stopSignals(say: (s: string) => void): {
 } {
   const soft = new AbortController();
   const hard = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
+  const onSignal = (sig: string) => {
     if (!soft.signal.aborted) {
       say(
         `\n${sig}: finishing the objects in flight, then stopping (again to stop at once; the work dir resumes it)`,
@@ -713,12 +717,14 @@ export function stopSignals(say: (s: string) => void): {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const offGone = onOutputGone((which) => onSignal(`${which} closed (its reader went away)`));
   return {
     soft: soft.signal,
     hard: hard.signal,
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      offGone();
     },
   };
 }

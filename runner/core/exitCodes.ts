@@ -29,7 +29,7 @@ export const EXIT_CODE_HELP: Record<ExitCode, string> = {
   3: 'preflight failed (bucket missing, wrong region, bad credentials, clock skew, unreadable inventory manifest); nothing was written',
   4: 'finished, but some objects failed, a listing kept failing, or archive restores are still pending (see the report; `ossmigrate retry`)',
   5: 'verification found missing or different objects, or could not compare some',
-  6: 'interrupted (Ctrl-C, SIGTERM, `ossmigrate stop`); run the same command again to resume',
+  6: 'interrupted (Ctrl-C, SIGTERM, `ossmigrate stop`, stdout’s reader gone as in `| head`); run the same command again to resume',
   7: 'another ossmigrate process runs this job (the work dir lock or the fleet lease)',
   8: 'provisioning, the mirror rule or teardown failed (the message names the step and the fix)',
 };

@@ -23,6 +23,7 @@ import type { Answer, Ask, InfraKind, MigrationEvent, Outcome } from '../../app/
 import { ConfigError } from '../../core/errors.ts';
 import { ExitCode } from '../../core/exitCodes.ts';
 import { abortUploadsOf } from '../../engine/multipartCopy.ts';
+import { onOutputGone } from '../closedOutput.ts';
 import { applyOptions, JOBFILE_ARGUMENT } from '../options.ts';
 import {
   action,
@@ -327,6 +328,8 @@ export function register(program: Command): void {
           } else hard.abort(new Error('stopped'));
         };
         for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+        // `migrate … | head`: the reader going away stops the migration as SIGTERM does.
+        const offGone = onOutputGone(onSignal);
         let outcome: Outcome;
         try {
           outcome = await runMigration(deps, {
@@ -346,6 +349,7 @@ export function register(program: Command): void {
           });
         } finally {
           for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+          offGone();
           con.done();
         }
         if (outcome.status === 'done')
