@@ -33,6 +33,13 @@ export function cliStart(
   nodeFlags: string[] = [],
   via: 'exec' | 'node' = process.env.BENCH_CLI === 'node' ? 'node' : 'exec',
 ): { argv: string[]; env: Record<string, string> } {
+  // Started outside npm (`node_modules/.bin/tsx bench.ts` from a shell), tsx finds this machine's
+  // older Node first: the CLI would hand over to the project's (a second process in every figure)
+  // and the node:http pipe would run on another Node than the CLI.
+  if (Number(process.versions.node.split('.')[0]) < 22)
+    throw new Error(
+      `benchmarks run on Node ${process.version}, not the project's: use npm run bench or npx tsx …, which put the project's Node first on PATH`,
+    );
   if (via === 'node') return { argv: [process.execPath, ...nodeFlags, bin, ...args], env };
   if (nodeFlags.length)
     return { argv: [process.execPath, ...shebangFlags(bin), ...nodeFlags, bin, ...args], env };
