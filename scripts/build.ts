@@ -82,11 +82,12 @@ function lazyBuiltins(): Plugin {
 /**
  * Builtins that most starts never call but that modules on every start import (commander →
  * child_process, the journals → zlib, plan/prompt code → readline): loading them is Node's own
- * JavaScript compiled at run time, ~10 CPU-ms of an empty import together (child_process brings
- * net and dgram). Their shim is an object of accessors over the names the module has (read here,
- * at build time, from the Node that runs the build: the project's own), loading the builtin on
- * the first one touched. Only modules whose exports are plain functions, classes and values
- * (no `this` on the module, not callable themselves) are deferred this way.
+ * JavaScript compiled at run time (child_process brings net and dgram), ~5 CPU-ms of an empty
+ * import (same-run A/B, within this machine's noise). Their shim is an object of accessors over
+ * the names the module has (read here, at build time, from the Node that runs the build: the
+ * project's own), loading the builtin on the first one touched. Only modules whose exports are
+ * plain functions, classes and values (no `this` on the module, not callable themselves) are
+ * deferred this way.
  */
 const DEFERRED = new Set([
   'node:child_process',

@@ -10,22 +10,20 @@ type Output = 'stdout' | 'stderr';
 let gone: Output | undefined;
 const listeners = new Set<(which: Output) => void>();
 
+let watching = false;
+
 /** Watch the process's stdout and stderr for a reader that went away (once per process). */
-export function watchOutputs(
-  streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
-): void {
-  for (const which of ['stdout', 'stderr'] as const) {
-    const stream = streams[which];
-    if ((stream as { ossmigrateWatched?: boolean }).ossmigrateWatched) continue;
-    (stream as { ossmigrateWatched?: boolean }).ossmigrateWatched = true;
-    stream.on('error', (err: NodeJS.ErrnoException) => {
+export function watchOutputs(): void {
+  if (watching) return;
+  watching = true;
+  for (const which of ['stdout', 'stderr'] as const)
+    process[which].on('error', (err: NodeJS.ErrnoException) => {
       // Every later write to the dead pipe fails too (EPIPE, ERR_STREAM_DESTROYED): one is enough.
       if (gone !== undefined) return;
       if (err.code !== 'EPIPE') throw err;
       gone = which;
       for (const f of listeners) f(which);
     });
-  }
 }
 
 /** Call onGone when stdout or stderr loses its reader (at once if one already has); returns the disposer. */

@@ -168,18 +168,19 @@ async function ours(sb: Sandbox, dir: string, set: SetDef, dst: string): Promise
 }
 
 const PIPE = fileURLToPath(new URL('./pipe.ts', import.meta.url));
-const BIG_KEYS = [
-  ...Array.from({ length: 8 }, (_, i) => `big/a/${i}`),
-  ...Array.from({ length: 8 }, (_, i) => `big/b/${i}`),
-];
 
-/** The bare Node pipe (pipe.ts) copying the first n big objects to dst, timed as the tools are. */
-async function nodePipe(sb: Sandbox, dir: string, n: number, dst: string): Promise<Run> {
+/**
+ * The bare Node pipe (pipe.ts) copying the set's objects to `${dst}${key}`, timed as the tools are;
+ * compare(sb, set, dst + set.prefix) then checks them.
+ */
+async function nodePipe(sb: Sandbox, dir: string, set: SetDef, dst: string): Promise<Run> {
+  const src = sb.cos.buckets.get(sb.info.cos.bucket)!;
+  const keys = src.list({ prefix: set.prefix, maxKeys: 100_000 }).contents.map((o) => o.key);
   const arg = JSON.stringify({
     clouds: pipeClouds(sb, dst),
     keyPrefix: '',
-    keys: BIG_KEYS.slice(0, n),
-    count: n,
+    keys,
+    count: keys.length,
     pad: 0,
     concurrency: 16,
     crc: false,
@@ -187,7 +188,7 @@ async function nodePipe(sb: Sandbox, dir: string, n: number, dst: string): Promi
   const argv = [process.execPath, ...RUNTIME_FLAGS, '--import', import.meta.resolve('tsx'), PIPE, arg];
   return check(
     await timed(argv, { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir }, dir),
-    `node pipe (${n})`,
+    `node pipe (${set.name})`,
   );
 }
 
@@ -205,19 +206,6 @@ function compare(sb: Sandbox, set: SetDef, dst: string, tool: string): void {
     if (!g || g.size !== w.size || !wc || g.crc64 !== wc)
       throw new Error(`${tool} (${set.name}): ${w.key} is missing or differs at the destination`);
   }
-}
-
-/** The pipe's copies of the first n big objects are at dst with the source's size and CRC-64; then dropped. */
-function pipeCheck(sb: Sandbox, n: number, dst: string): void {
-  const src = sb.cos.buckets.get(sb.info.cos.bucket)!;
-  const out = sb.oss.buckets.get(sb.info.oss.bucket)!;
-  for (const key of BIG_KEYS.slice(0, n)) {
-    const w = src.get(key);
-    const g = out.get(dst + key);
-    if (!w || !g || g.size !== w.size || !w.crc64 || g.crc64 !== w.crc64)
-      throw new Error(`node pipe: ${key} is missing or differs at ${dst}`);
-  }
-  drop(sb, dst);
 }
 
 function drop(sb: Sandbox, prefix: string): void {
@@ -278,10 +266,15 @@ export async function benchRclone(
             `  ossmigrate ${(us.cpuMs / 1000).toFixed(2)} CPU-s ${(us.ms / 1000).toFixed(1)} s\n`,
         );
       }
-      const p8 = await nodePipe(sb, dir, 8, `np${r}-8/`);
-      pipeCheck(sb, 8, `np${r}-8/`);
-      const p16 = await nodePipe(sb, dir, 16, `np${r}-16/`);
-      pipeCheck(sb, 16, `np${r}-16/`);
+      const pipe: Partial<Record<SetName, Run>> = {};
+      for (const set of SETS.filter((x) => x.name === 'big8' || x.name === 'big16')) {
+        const dst = `np${r}-${set.name}/`;
+        pipe[set.name] = await nodePipe(sb, dir, set, dst);
+        compare(sb, set, dst + set.prefix, 'node pipe');
+        drop(sb, dst);
+      }
+      const p8 = pipe.big8!;
+      const p16 = pipe.big16!;
       pipes.push({ p8, p16 });
       process.stderr.write(
         `  rep ${r + 1}/${reps} node pipe 8 × 64 MiB ${(p8.cpuMs / 1000).toFixed(2)} CPU-s, 16 × ${(p16.cpuMs / 1000).toFixed(2)}\n`,
@@ -294,6 +287,7 @@ export async function benchRclone(
       whole8: rep.big8[tool].cpuMs / 1000,
       whole16: rep.big16[tool].cpuMs / 1000,
       perGb: (rep.big16[tool].cpuMs - rep.big8[tool].cpuMs) / 1000 / gb,
+      userPerGb: (rep.big16[tool].userMs - rep.big8[tool].userMs) / 1000 / gb,
       wholeSmall: rep.small[tool].cpuMs / 1000,
       perSmallUs: ((rep.small[tool].cpuMs - rep.empty[tool].cpuMs) * 1000) / 3000,
       wall8: rep.big8[tool].ms / 1000,
@@ -312,15 +306,11 @@ export async function benchRclone(
     // Node's floor (pipe.ts): CPU per additional GB, against rclone's and against ossmigrate's.
     const pipeGb = pipes.map((p) => (p.p16.cpuMs - p.p8.cpuMs) / 1000 / gb);
     const pipeUser = pipes.map((p) => (p.p16.userMs - p.p8.userMs) / 1000 / gb);
-    const userGb = (rep: Record<SetName, Pair>, tool: 'rclone' | 'ours') =>
-      (rep.big16[tool].userMs - rep.big8[tool].userMs) / 1000 / gb;
     const pipeVsRclone = median(pipeGb.map((v, i) => v / rc[i]!.perGb));
     const oursVsPipe = median(pipeGb.map((v, i) => us[i]!.perGb / v));
     Object.assign(figures, {
       node_pipe_cpu_per_gb: median(pipeGb),
       node_pipe_user_cpu_per_gb: median(pipeUser),
-      rclone_user_cpu_per_gb: median(runs.map((r) => userGb(r, 'rclone'))),
-      ossmigrate_user_cpu_per_gb: median(runs.map((r) => userGb(r, 'ours'))),
       node_pipe_vs_rclone_cpu_per_gb_ratio: pipeVsRclone,
       ossmigrate_vs_node_pipe_cpu_per_gb_ratio: oursVsPipe,
       rclone_cpu_per_gb_ratio: ratio('perGb'),
